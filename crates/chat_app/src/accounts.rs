@@ -1,0 +1,303 @@
+//! Accounts (ChatAPI clients): creation and changes by the platform operator, and the
+//! account's own view of itself and its API key.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chat_domain::{
+    Account, AccountId, AccountName, CredentialKind, Description, FieldErrors, SecretToken,
+};
+
+use crate::actor::Actor;
+use crate::error::{AppError, Resource};
+use crate::ports::{AccountStore, UserStore};
+
+/// A valid request to create an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    pub name: AccountName,
+    pub description: Option<Description>,
+}
+
+impl NewAccount {
+    /// Checks raw input, reporting every bad field at once.
+    pub fn parse(name: Option<&str>, description: Option<&str>) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = errors.collect(AccountName::parse(name.unwrap_or_default()));
+        let description = description
+            .map(|raw| errors.collect(Description::parse(raw)))
+            .unwrap_or(None);
+        match name {
+            Some(name) if errors.is_empty() => Ok(Self { name, description }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The fields to change on an account; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountPatch {
+    pub name: Option<AccountName>,
+    /// `Some(None)` clears the description.
+    pub description: Option<Option<Description>>,
+    pub is_active: Option<bool>,
+    pub chat_rooms: Option<bool>,
+}
+
+/// A freshly made account or key: the only time the API key is seen in clear.
+#[derive(Debug, Clone)]
+pub struct IssuedAccount {
+    pub account: Account,
+    pub api_key: SecretToken,
+}
+
+/// The account use cases.
+#[derive(Clone)]
+pub struct Accounts {
+    accounts: Arc<dyn AccountStore>,
+    // Kept for use cases that read users of an account (next issues).
+    _users: Arc<dyn UserStore>,
+}
+
+impl fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Accounts").finish_non_exhaustive()
+    }
+}
+
+impl Accounts {
+    pub fn new(accounts: Arc<dyn AccountStore>, users: Arc<dyn UserStore>) -> Self {
+        Self {
+            accounts,
+            _users: users,
+        }
+    }
+
+    /// Creates an account with its first API key. Platform only.
+    pub async fn create(&self, actor: &Actor, new: NewAccount) -> Result<IssuedAccount, AppError> {
+        actor.require_platform()?;
+        let api_key = SecretToken::generate(CredentialKind::ApiKey)?;
+        let account = self
+            .accounts
+            .create_account(new, api_key.hash())
+            .await
+            .map_err(|e| e.into_app(Resource::Account))?;
+        Ok(IssuedAccount { account, api_key })
+    }
+
+    /// Changes an account's name, description, activity or features. Platform only.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: AccountId,
+        patch: AccountPatch,
+    ) -> Result<Account, AppError> {
+        actor.require_platform()?;
+        let result = if patch == AccountPatch::default() {
+            self.accounts.get_account(id).await
+        } else {
+            self.accounts.update_account(id, patch).await
+        };
+        result.map_err(|e| e.into_app(Resource::Account))
+    }
+
+    /// The calling integration's own account. API key only.
+    pub async fn current(&self, actor: &Actor) -> Result<Account, AppError> {
+        let access = actor.require_api_key()?;
+        self.accounts
+            .get_account(access.id)
+            .await
+            .map_err(|e| e.into_app(Resource::Account))
+    }
+
+    /// Replaces the calling integration's API key; the old one stops working at once.
+    pub async fn regenerate_api_key(&self, actor: &Actor) -> Result<IssuedAccount, AppError> {
+        let access = actor.require_api_key()?;
+        let api_key = SecretToken::generate(CredentialKind::ApiKey)?;
+        let account = self
+            .accounts
+            .replace_api_key(access.id, api_key.hash())
+            .await
+            .map_err(|e| e.into_app(Resource::Account))?;
+        Ok(IssuedAccount { account, api_key })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actor::AccountAccess;
+    use crate::ports::{MockAccountStore, MockUserStore, StoreError};
+    use chat_domain::{Features, Problem, Role, UserId};
+    use time::macros::datetime;
+    use uuid::Uuid;
+
+    fn account(id: i64, name: &str) -> Account {
+        Account {
+            id: AccountId(id),
+            uuid: Uuid::from_u128(id as u128),
+            name: AccountName::parse(name).unwrap_or_else(|e| panic!("{e}")),
+            description: None,
+            is_active: true,
+            features: Features::default(),
+            created_at: datetime!(2024-01-01 0:00 UTC),
+            updated_at: datetime!(2024-01-01 0:00 UTC),
+        }
+    }
+
+    fn access(id: i64) -> AccountAccess {
+        AccountAccess {
+            id: AccountId(id),
+            uuid: Uuid::from_u128(id as u128),
+            features: Features::default(),
+        }
+    }
+
+    fn use_cases(store: MockAccountStore) -> Accounts {
+        Accounts::new(Arc::new(store), Arc::new(MockUserStore::new()))
+    }
+
+    fn non_platform_actors() -> [Actor; 2] {
+        [
+            Actor::ApiKey(access(1)),
+            Actor::User {
+                account: access(1),
+                user_id: UserId(1),
+                role: Role::Administrator,
+            },
+        ]
+    }
+
+    #[test]
+    fn new_account_reports_every_bad_field() {
+        let errors = NewAccount::parse(None, Some(&"d".repeat(10_001))).err();
+        let fields: Vec<_> = errors
+            .iter()
+            .flat_map(|e| e.iter().map(|f| (f.field, f.problem.clone())))
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("name", Problem::Blank),
+                ("description", Problem::TooLong { max: 10_000 })
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_platform_creates_an_account_and_stores_only_the_key_hash() {
+        let mut store = MockAccountStore::new();
+        let stored_hash = Arc::new(std::sync::Mutex::new(None));
+        let seen = stored_hash.clone();
+        store
+            .expect_create_account()
+            .times(1)
+            .returning(move |new, hash| {
+                *seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(hash);
+                Ok(account(1, new.name.as_str()))
+            });
+        let new = NewAccount::parse(Some("Acme"), None).unwrap_or_else(|e| panic!("{e}"));
+        let issued = use_cases(store)
+            .create(&Actor::Platform, new)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(issued.account.name.as_str(), "Acme");
+        assert!(issued.api_key.expose().starts_with("ck_"));
+        let hash = *stored_hash.lock().unwrap_or_else(|e| e.into_inner());
+        assert_eq!(hash, Some(issued.api_key.hash()));
+    }
+
+    #[tokio::test]
+    async fn only_the_platform_creates_or_updates_accounts() {
+        for actor in non_platform_actors() {
+            let mut store = MockAccountStore::new();
+            store.expect_create_account().never();
+            store.expect_update_account().never();
+            let use_cases = use_cases(store);
+            let new = NewAccount::parse(Some("Acme"), None).unwrap_or_else(|e| panic!("{e}"));
+            let created = use_cases.create(&actor, new).await;
+            assert!(
+                matches!(created, Err(AppError::Unauthenticated)),
+                "{actor:?}"
+            );
+            let updated = use_cases
+                .update(&actor, AccountId(1), AccountPatch::default())
+                .await;
+            assert!(
+                matches!(updated, Err(AppError::Unauthenticated)),
+                "{actor:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn updating_a_missing_account_is_not_found() {
+        let mut store = MockAccountStore::new();
+        store
+            .expect_update_account()
+            .returning(|_, _| Err(StoreError::NotFound));
+        let patch = AccountPatch {
+            is_active: Some(false),
+            ..AccountPatch::default()
+        };
+        let result = use_cases(store)
+            .update(&Actor::Platform, AccountId(99), patch)
+            .await;
+        assert!(
+            matches!(result, Err(AppError::NotFound(Resource::Account))),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_empty_patch_reads_without_writing() {
+        let mut store = MockAccountStore::new();
+        store.expect_update_account().never();
+        store
+            .expect_get_account()
+            .times(1)
+            .returning(|id| Ok(account(id.0, "Acme")));
+        let result = use_cases(store)
+            .update(&Actor::Platform, AccountId(5), AccountPatch::default())
+            .await;
+        assert!(matches!(result, Ok(a) if a.id == AccountId(5)));
+    }
+
+    #[tokio::test]
+    async fn regenerating_replaces_the_callers_own_key() {
+        let mut store = MockAccountStore::new();
+        store
+            .expect_replace_api_key()
+            .withf(|id, _| *id == AccountId(4))
+            .times(1)
+            .returning(|id, _| Ok(account(id.0, "Acme")));
+        let issued = use_cases(store)
+            .regenerate_api_key(&Actor::ApiKey(access(4)))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(issued.account.id, AccountId(4));
+    }
+
+    #[tokio::test]
+    async fn client_routes_need_the_api_key() {
+        let mut store = MockAccountStore::new();
+        store.expect_get_account().never();
+        store.expect_replace_api_key().never();
+        let use_cases = use_cases(store);
+        let user = Actor::User {
+            account: access(1),
+            user_id: UserId(2),
+            role: Role::Administrator,
+        };
+        for actor in [Actor::Platform, user] {
+            assert!(matches!(
+                use_cases.current(&actor).await,
+                Err(AppError::Unauthenticated)
+            ));
+            assert!(matches!(
+                use_cases.regenerate_api_key(&actor).await,
+                Err(AppError::Unauthenticated)
+            ));
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Who is calling.
+
+use chat_domain::{AccountId, Features, Role, UserId};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// The account a credential belongs to, as needed to authorise a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountAccess {
+    pub id: AccountId,
+    pub uuid: Uuid,
+    pub features: Features,
+}
+
+/// The authenticated caller of a use case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// The operator's platform token: manages accounts and users, nothing else.
+    Platform,
+    /// An account's API key: administrator rights in its account, no user identity.
+    ApiKey(AccountAccess),
+    /// A user's access token: that user, with that user's role.
+    User {
+        account: AccountAccess,
+        user_id: UserId,
+        role: Role,
+    },
+}
+
+impl Actor {
+    /// The account the actor acts in; `None` for the platform.
+    pub fn account(&self) -> Option<&AccountAccess> {
+        match self {
+            Actor::Platform => None,
+            Actor::ApiKey(account) | Actor::User { account, .. } => Some(account),
+        }
+    }
+
+    /// Platform-only actions refuse every other credential as unauthenticated.
+    pub fn require_platform(&self) -> Result<(), AppError> {
+        match self {
+            Actor::Platform => Ok(()),
+            Actor::ApiKey(_) | Actor::User { .. } => Err(AppError::Unauthenticated),
+        }
+    }
+
+    /// Actions of an account's integration (the ChatAPI client routes) need its API key.
+    pub fn require_api_key(&self) -> Result<&AccountAccess, AppError> {
+        match self {
+            Actor::ApiKey(account) => Ok(account),
+            Actor::Platform | Actor::User { .. } => Err(AppError::Unauthenticated),
+        }
+    }
+}

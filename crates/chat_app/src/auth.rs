@@ -1,0 +1,261 @@
+//! Turning a presented secret into an [`Actor`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use chat_domain::{CredentialKind, FieldError, Problem, TokenHash};
+
+use crate::actor::{AccountAccess, Actor};
+use crate::error::{AppError, Resource};
+use crate::ports::{CredentialOwner, CredentialStore};
+
+/// The operator's platform token, kept only as its hash.
+#[derive(Clone, Copy)]
+pub struct PlatformToken(TokenHash);
+
+impl PlatformToken {
+    /// At least 32 characters: 128 bits of entropy at 4 bits per hex digit.
+    pub const MIN_CHARS: usize = 32;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let raw = raw.trim();
+        if raw.chars().count() < Self::MIN_CHARS {
+            return Err(FieldError::new(
+                "platform_token",
+                Problem::Invalid(format!(
+                    "must be at least {} characters of random text",
+                    Self::MIN_CHARS
+                )),
+            ));
+        }
+        Ok(Self(TokenHash::of(raw)))
+    }
+}
+
+impl fmt::Debug for PlatformToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PlatformToken(<redacted>)")
+    }
+}
+
+/// Authenticates presented secrets against the platform token and stored credentials.
+#[derive(Clone)]
+pub struct Authenticator {
+    credentials: Arc<dyn CredentialStore>,
+    platform: Option<PlatformToken>,
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("platform", &self.platform.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Secrets longer than this are refused without hashing them.
+const MAX_PRESENTED_LEN: usize = 512;
+
+impl Authenticator {
+    pub fn new(credentials: Arc<dyn CredentialStore>, platform: Option<PlatformToken>) -> Self {
+        Self {
+            credentials,
+            platform,
+        }
+    }
+
+    /// The actor behind `presented`. Missing, unknown, oversized secrets and those of
+    /// inactive accounts are all [`AppError::Unauthenticated`].
+    pub async fn authenticate(&self, presented: Option<&str>) -> Result<Actor, AppError> {
+        let presented = presented
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && s.len() <= MAX_PRESENTED_LEN)
+            .ok_or(AppError::Unauthenticated)?;
+        let hash = TokenHash::of(presented);
+        if let Some(platform) = &self.platform
+            && platform.0.constant_time_eq(&hash)
+        {
+            return Ok(Actor::Platform);
+        }
+        let owner = self
+            .credentials
+            .find_credential(hash)
+            .await
+            .map_err(|e| e.into_app(Resource::Account))?
+            .ok_or(AppError::Unauthenticated)?;
+        actor_of(owner)
+    }
+}
+
+fn actor_of(owner: CredentialOwner) -> Result<Actor, AppError> {
+    let CredentialOwner {
+        kind,
+        account,
+        account_active,
+        user,
+    } = owner;
+    if !account_active {
+        return Err(AppError::Unauthenticated);
+    }
+    match (kind, user) {
+        (CredentialKind::ApiKey, _) => Ok(Actor::ApiKey(account)),
+        (CredentialKind::UserToken, Some((user_id, role))) => Ok(Actor::User {
+            account,
+            user_id,
+            role,
+        }),
+        (CredentialKind::UserToken, None) => Err(AppError::Unexpected(anyhow::anyhow!(
+            "user token of account {} without a user",
+            account.id.0
+        ))),
+    }
+}
+
+/// Convenience for tests and adapters: the access of an account.
+pub fn access_of(account: &chat_domain::Account) -> AccountAccess {
+    AccountAccess {
+        id: account.id,
+        uuid: account.uuid,
+        features: account.features,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::MockCredentialStore;
+    use chat_domain::{AccountId, Features, Role, UserId};
+    use mockall::predicate::eq;
+    use uuid::Uuid;
+
+    const PLATFORM: &str = "p1a7f0rm-t0ken-with-enough-entropy-0123456789";
+
+    fn access() -> AccountAccess {
+        AccountAccess {
+            id: AccountId(7),
+            uuid: Uuid::nil(),
+            features: Features::default(),
+        }
+    }
+
+    fn authenticator(store: MockCredentialStore) -> Authenticator {
+        let platform = PlatformToken::parse(PLATFORM).ok();
+        assert!(platform.is_some());
+        Authenticator::new(Arc::new(store), platform)
+    }
+
+    #[tokio::test]
+    async fn the_platform_token_is_recognised_without_a_lookup() {
+        let mut store = MockCredentialStore::new();
+        store.expect_find_credential().never();
+        let actor = authenticator(store).authenticate(Some(PLATFORM)).await;
+        assert!(matches!(actor, Ok(Actor::Platform)), "{actor:?}");
+    }
+
+    #[tokio::test]
+    async fn a_missing_or_blank_secret_is_unauthenticated() {
+        for presented in [None, Some(""), Some("   ")] {
+            let mut store = MockCredentialStore::new();
+            store.expect_find_credential().never();
+            let result = authenticator(store).authenticate(presented).await;
+            assert!(
+                matches!(result, Err(AppError::Unauthenticated)),
+                "{presented:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_api_key_is_looked_up_by_its_hash() {
+        let mut store = MockCredentialStore::new();
+        store
+            .expect_find_credential()
+            .with(eq(TokenHash::of("ck_key")))
+            .times(1)
+            .returning(|_| {
+                Ok(Some(CredentialOwner {
+                    kind: CredentialKind::ApiKey,
+                    account: access(),
+                    account_active: true,
+                    user: None,
+                }))
+            });
+        let actor = authenticator(store).authenticate(Some("ck_key")).await;
+        assert!(
+            matches!(actor, Ok(Actor::ApiKey(a)) if a.id == AccountId(7)),
+            "{actor:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_user_token_acts_as_that_user() {
+        let mut store = MockCredentialStore::new();
+        store.expect_find_credential().returning(|_| {
+            Ok(Some(CredentialOwner {
+                kind: CredentialKind::UserToken,
+                account: access(),
+                account_active: true,
+                user: Some((UserId(3), Role::Agent)),
+            }))
+        });
+        let actor = authenticator(store).authenticate(Some("ut_x")).await;
+        assert!(
+            matches!(
+                actor,
+                Ok(Actor::User {
+                    user_id: UserId(3),
+                    role: Role::Agent,
+                    ..
+                })
+            ),
+            "{actor:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_secrets_and_inactive_accounts_are_unauthenticated() {
+        let mut store = MockCredentialStore::new();
+        store
+            .expect_find_credential()
+            .with(eq(TokenHash::of("unknown")))
+            .returning(|_| Ok(None));
+        store
+            .expect_find_credential()
+            .with(eq(TokenHash::of("ck_inactive")))
+            .returning(|_| {
+                Ok(Some(CredentialOwner {
+                    kind: CredentialKind::ApiKey,
+                    account: access(),
+                    account_active: false,
+                    user: None,
+                }))
+            });
+        let auth = authenticator(store);
+        for presented in ["unknown", "ck_inactive"] {
+            let result = auth.authenticate(Some(presented)).await;
+            assert!(
+                matches!(result, Err(AppError::Unauthenticated)),
+                "{presented}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_is_unavailable_not_unauthenticated() {
+        let mut store = MockCredentialStore::new();
+        store
+            .expect_find_credential()
+            .returning(|_| Err(crate::StoreError::Unavailable(anyhow::anyhow!("down"))));
+        let result = authenticator(store).authenticate(Some("ck_key")).await;
+        assert!(
+            matches!(result, Err(AppError::Unavailable(_))),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn a_short_platform_token_is_refused() {
+        assert!(PlatformToken::parse("short").is_err());
+        assert!(PlatformToken::parse(&"x".repeat(32)).is_ok());
+    }
+}

@@ -1,0 +1,61 @@
+use std::fmt;
+
+use chat_domain::FieldErrors;
+
+/// The kinds of thing a caller can ask for that may not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Account,
+    User,
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Resource::Account => "account",
+            Resource::User => "user",
+        })
+    }
+}
+
+/// Every way a use case can fail. The HTTP crate maps each case to a status code and
+/// body in each dialect with an exhaustive `match`, so a new case must be given an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No credential, an unknown or revoked one, or one of a kind this action does not accept.
+    #[error("credential missing, unknown, revoked or not accepted here")]
+    Unauthenticated,
+    /// A valid credential, used on another account's resources.
+    #[error("credential belongs to another account")]
+    WrongAccount,
+    /// The thing does not exist in the caller's account (or does not exist at all).
+    #[error("{0} not found")]
+    NotFound(Resource),
+    /// The input broke one or more rules; every bad field is listed.
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    /// The database cannot be reached right now; the request may be retried.
+    #[error("storage unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// A bug or an unforeseen failure. Its text is logged, never shown.
+    #[error(transparent)]
+    Unexpected(anyhow::Error),
+}
+
+impl From<chat_domain::FieldError> for AppError {
+    fn from(error: chat_domain::FieldError) -> Self {
+        AppError::Invalid(error.into())
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(errors: FieldErrors) -> Self {
+        AppError::Invalid(errors)
+    }
+}
+
+impl From<chat_domain::credential::EntropyUnavailable> for AppError {
+    fn from(error: chat_domain::credential::EntropyUnavailable) -> Self {
+        AppError::Unexpected(error.into())
+    }
+}

@@ -1,0 +1,55 @@
+//! The use cases of the chat-rooms server, and the ports (traits) they need from the
+//! outside world. Adapters (PostgreSQL, HTTP) live in other crates and point inward.
+//!
+//! A use case takes the calling [`Actor`] and valid domain values, checks the
+//! actor's rights, and talks to ports. It returns [`AppError`], which each HTTP
+//! dialect renders in its own shape.
+
+pub mod accounts;
+pub mod actor;
+pub mod auth;
+pub mod error;
+pub mod ports;
+pub mod users;
+
+pub use accounts::{AccountPatch, Accounts, IssuedAccount, NewAccount};
+pub use actor::{AccountAccess, Actor};
+pub use auth::{Authenticator, PlatformToken};
+pub use error::{AppError, Resource};
+pub use ports::{
+    AccountStore, CredentialOwner, CredentialStore, PoolState, StoreError, StoreHealth, UserStore,
+};
+pub use users::{IssuedUser, NewUser, Users};
+
+use std::sync::Arc;
+
+/// Every use case, wired over one set of ports. Cheap to clone.
+#[derive(Clone)]
+pub struct ChatApp {
+    pub auth: Authenticator,
+    pub accounts: Accounts,
+    pub users: Users,
+    pub health: Arc<dyn StoreHealth>,
+}
+
+impl std::fmt::Debug for ChatApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatApp").finish_non_exhaustive()
+    }
+}
+
+/// The ports one storage adapter provides.
+pub trait Store: AccountStore + UserStore + CredentialStore + StoreHealth {}
+impl<T: AccountStore + UserStore + CredentialStore + StoreHealth> Store for T {}
+
+impl ChatApp {
+    /// Wires every use case over `store`.
+    pub fn new<S: Store + 'static>(store: Arc<S>, platform_token: Option<PlatformToken>) -> Self {
+        Self {
+            auth: Authenticator::new(store.clone(), platform_token),
+            accounts: Accounts::new(store.clone(), store.clone()),
+            users: Users::new(store.clone()),
+            health: store,
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! What the use cases need from the outside world.
+//!
+//! Every port is `Send + Sync` and async. Each method's documentation says which
+//! [`StoreError`] an adapter must return for which case; anything else is
+//! [`StoreError::Unavailable`] (the database cannot be reached) or
+//! [`StoreError::Unexpected`].
+
+use async_trait::async_trait;
+use chat_domain::{
+    Account, AccountId, CredentialKind, FieldError, Problem, Role, TokenHash, User, UserId,
+};
+
+use crate::accounts::{AccountPatch, NewAccount};
+use crate::actor::AccountAccess;
+use crate::error::{AppError, Resource};
+use crate::users::NewUser;
+
+/// How a storage adapter reports failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record addressed does not exist (in that account).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; names the input field that collided.
+    #[error("duplicate {0}")]
+    Duplicate(&'static str),
+    /// The database could not be reached or did not answer in time.
+    #[error("database unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error(transparent)]
+    Unexpected(anyhow::Error),
+}
+
+impl StoreError {
+    /// The use-case error for this failure, where `NotFound` means `resource` is missing.
+    pub fn into_app(self, resource: Resource) -> AppError {
+        match self {
+            StoreError::NotFound => AppError::NotFound(resource),
+            StoreError::Duplicate(field) => FieldError::new(field, Problem::Taken).into(),
+            StoreError::Unavailable(e) => AppError::Unavailable(e),
+            StoreError::Unexpected(e) => AppError::Unexpected(e),
+        }
+    }
+}
+
+/// Accounts (tenants) and their API keys.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Stores a new account together with the hash of its API key, in one transaction.
+    async fn create_account(
+        &self,
+        new: NewAccount,
+        api_key: TokenHash,
+    ) -> Result<Account, StoreError>;
+
+    /// The account with this id. `NotFound` when there is none.
+    async fn get_account(&self, id: AccountId) -> Result<Account, StoreError>;
+
+    /// Applies the fields present in `patch` and bumps `updated_at`. `NotFound` when
+    /// there is no such account.
+    async fn update_account(
+        &self,
+        id: AccountId,
+        patch: AccountPatch,
+    ) -> Result<Account, StoreError>;
+
+    /// Replaces the account's API key hash in one transaction; the old key stops
+    /// matching when it commits. `NotFound` when there is no such account.
+    async fn replace_api_key(
+        &self,
+        id: AccountId,
+        api_key: TokenHash,
+    ) -> Result<Account, StoreError>;
+}
+
+/// Users of an account and their access tokens.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Stores a new user of `account` with the hash of its access token, in one
+    /// transaction. `NotFound` when the account does not exist; `Duplicate("email")`
+    /// or `Duplicate("external_id")` when another user of the account has it.
+    async fn create_user(
+        &self,
+        account: AccountId,
+        new: NewUser,
+        access_token: TokenHash,
+    ) -> Result<User, StoreError>;
+}
+
+/// Who owns a stored credential, and the state of their account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialOwner {
+    pub kind: CredentialKind,
+    pub account: AccountAccess,
+    pub account_active: bool,
+    /// The user and role, for a user token.
+    pub user: Option<(UserId, Role)>,
+}
+
+/// Look-up of issued credentials by hash.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait CredentialStore: Send + Sync {
+    /// The owner of the credential with this hash, or `None` when no credential has it.
+    /// Must be one indexed look-up, whatever the number of credentials.
+    async fn find_credential(&self, hash: TokenHash)
+    -> Result<Option<CredentialOwner>, StoreError>;
+}
+
+/// Connections in the storage pool, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolState {
+    pub connections: u32,
+    pub idle: u32,
+    pub max_size: u32,
+}
+
+/// Whether storage is reachable, for readiness probes and metrics.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait StoreHealth: Send + Sync {
+    /// `Ok` when a round trip to the database succeeds; `Unavailable` otherwise.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The pool's current state, without waiting.
+    fn pool_state(&self) -> PoolState;
+}

@@ -1,0 +1,123 @@
+//! An account is the tenant: every room, user and message belongs to exactly one.
+//! The ChatAPI dialect calls the same row a *client* and names it by its UUID.
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::validation::{FieldError, Problem, required_text};
+
+/// The integer id of an account (the account dialect's `account_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountId(pub i64);
+
+/// An account's display name: 1 to 255 characters once trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountName(String);
+
+impl AccountName {
+    pub const MAX_CHARS: usize = 255;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        required_text("name", raw, Self::MAX_CHARS).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A free-text description: up to 10,000 characters. Kept as given (not trimmed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description(String);
+
+impl Description {
+    pub const MAX_CHARS: usize = 10_000;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err(FieldError::new(
+                "description",
+                Problem::TooLong {
+                    max: Self::MAX_CHARS,
+                },
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Optional product features, switched per account by the platform operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Features {
+    /// The account dialect's chat rooms (`/api/v1/accounts/{id}/chat_rooms`).
+    pub chat_rooms: bool,
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Self { chat_rooms: true }
+    }
+}
+
+/// A tenant, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: AccountId,
+    /// The ChatAPI dialect's `client_id`.
+    pub uuid: Uuid,
+    pub name: AccountName,
+    pub description: Option<Description>,
+    /// An inactive account's credentials are refused everywhere.
+    pub is_active: bool,
+    pub features: Features,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_name_is_trimmed() {
+        let name = AccountName::parse("  Acme  ").map(|n| n.as_str().to_owned());
+        assert_eq!(name, Ok("Acme".to_owned()));
+    }
+
+    #[test]
+    fn blank_account_name_is_rejected() {
+        for raw in ["", "   ", "\n\t"] {
+            assert_eq!(
+                AccountName::parse(raw),
+                Err(FieldError::new("name", Problem::Blank)),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn account_name_counts_characters_not_bytes() {
+        assert!(AccountName::parse(&"é".repeat(255)).is_ok());
+        assert_eq!(
+            AccountName::parse(&"é".repeat(256)),
+            Err(FieldError::new("name", Problem::TooLong { max: 255 }))
+        );
+    }
+
+    #[test]
+    fn description_has_an_upper_bound_only() {
+        assert!(Description::parse("").is_ok());
+        assert!(Description::parse(&"x".repeat(10_000)).is_ok());
+        assert_eq!(
+            Description::parse(&"x".repeat(10_001)),
+            Err(FieldError::new(
+                "description",
+                Problem::TooLong { max: 10_000 }
+            ))
+        );
+    }
+}

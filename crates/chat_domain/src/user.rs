@@ -1,0 +1,283 @@
+//! A user is a person of one account: an administrator or an agent.
+
+use time::OffsetDateTime;
+
+use crate::account::AccountId;
+use crate::validation::{FieldError, Problem, required_text};
+
+/// The integer id of a user (the account dialect's member `id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(pub i64);
+
+/// A person's display name: 1 to 255 characters once trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub const MAX_CHARS: usize = 255;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        required_text("name", raw, Self::MAX_CHARS).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An e-mail address, checked for shape only (one `@`, a dotted domain, no spaces).
+/// Uniqueness inside an account is case-insensitive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_CHARS: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let value = required_text("email", raw, Self::MAX_CHARS)?;
+        let invalid = |reason: &str| FieldError::new("email", Problem::Invalid(reason.to_owned()));
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid("must not contain spaces"));
+        }
+        let Some((local, domain)) = value.split_once('@') else {
+            return Err(invalid("must contain @"));
+        };
+        if local.is_empty() || domain.contains('@') {
+            return Err(invalid("must have exactly one @ after a local part"));
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        if labels.len() < 2 || labels.iter().any(|label| label.is_empty()) {
+            return Err(invalid("must end in a dotted domain"));
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The integrator's own identifier for a user (the ChatAPI dialect's `user_id`):
+/// 1 to 255 characters, no control characters, kept exactly as given.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExternalId(String);
+
+impl ExternalId {
+    pub const MAX_CHARS: usize = 255;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        if raw.trim().is_empty() {
+            return Err(FieldError::new("external_id", Problem::Blank));
+        }
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err(FieldError::new(
+                "external_id",
+                Problem::TooLong {
+                    max: Self::MAX_CHARS,
+                },
+            ));
+        }
+        if raw.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "external_id",
+                Problem::Invalid("must not contain control characters".to_owned()),
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What a user may do in their account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Sees and manages every room of the account.
+    Administrator,
+    /// Sees the rooms it belongs to.
+    Agent,
+}
+
+impl Role {
+    pub const ALL: &'static [&'static str] = &["administrator", "agent"];
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        match raw {
+            "administrator" => Ok(Role::Administrator),
+            "agent" => Ok(Role::Agent),
+            _ => Err(FieldError::new(
+                "role",
+                Problem::NotIncluded { allowed: Self::ALL },
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::Agent => "agent",
+        }
+    }
+}
+
+/// Whether a user is reachable, as shown to other users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Availability {
+    Online,
+    Offline,
+    Busy,
+}
+
+impl Availability {
+    pub const ALL: &'static [&'static str] = &["online", "offline", "busy"];
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        match raw {
+            "online" => Ok(Availability::Online),
+            "offline" => Ok(Availability::Offline),
+            "busy" => Ok(Availability::Busy),
+            _ => Err(FieldError::new(
+                "availability_status",
+                Problem::NotIncluded { allowed: Self::ALL },
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Availability::Online => "online",
+            Availability::Offline => "offline",
+            Availability::Busy => "busy",
+        }
+    }
+}
+
+/// A person of one account, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub account_id: AccountId,
+    pub external_id: Option<ExternalId>,
+    pub name: PersonName,
+    pub email: Option<Email>,
+    pub role: Role,
+    pub availability: Availability,
+    pub confirmed: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl User {
+    /// The ChatAPI dialect's `user_id`: the external id, or the integer id as a string.
+    pub fn chat_user_id(&self) -> String {
+        match &self.external_id {
+            Some(external) => external.as_str().to_owned(),
+            None => self.id.0.to_string(),
+        }
+    }
+
+    pub fn is_administrator(&self) -> bool {
+        self.role == Role::Administrator
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn user(external_id: Option<&str>) -> User {
+        User {
+            id: UserId(42),
+            account_id: AccountId(1),
+            external_id: external_id.and_then(|raw| ExternalId::parse(raw).ok()),
+            name: PersonName::parse("Ada").unwrap_or_else(|e| panic!("{e}")),
+            email: None,
+            role: Role::Agent,
+            availability: Availability::Offline,
+            confirmed: true,
+            created_at: datetime!(2024-01-01 0:00 UTC),
+            updated_at: datetime!(2024-01-01 0:00 UTC),
+        }
+    }
+
+    #[test]
+    fn chat_user_id_prefers_the_external_id() {
+        assert_eq!(user(Some("user_123")).chat_user_id(), "user_123");
+        assert_eq!(user(None).chat_user_id(), "42");
+    }
+
+    #[test]
+    fn valid_emails_are_accepted() {
+        for raw in ["a@b.co", "john.doe+chat@example.com", " jane@example.org "] {
+            assert!(Email::parse(raw).is_ok(), "{raw}");
+        }
+        assert_eq!(
+            Email::parse(" jane@example.org ").map(|e| e.as_str().to_owned()),
+            Ok("jane@example.org".to_owned())
+        );
+    }
+
+    #[test]
+    fn malformed_emails_are_rejected() {
+        for raw in [
+            "plain",
+            "@example.com",
+            "a@b",
+            "a@@b.com",
+            "a b@c.com",
+            "a@b..com",
+            "a@.com",
+        ] {
+            let err = Email::parse(raw).err();
+            assert!(
+                matches!(
+                    err,
+                    Some(FieldError {
+                        field: "email",
+                        problem: Problem::Invalid(_)
+                    })
+                ),
+                "{raw}: {err:?}"
+            );
+        }
+        assert_eq!(
+            Email::parse(" "),
+            Err(FieldError::new("email", Problem::Blank))
+        );
+    }
+
+    #[test]
+    fn roles_parse_exactly() {
+        assert_eq!(Role::parse("administrator"), Ok(Role::Administrator));
+        assert_eq!(Role::parse("agent"), Ok(Role::Agent));
+        for raw in ["Agent", "admin", ""] {
+            assert!(Role::parse(raw).is_err(), "{raw}");
+        }
+        assert_eq!(Role::parse(Role::Agent.as_str()), Ok(Role::Agent));
+    }
+
+    #[test]
+    fn availability_round_trips() {
+        for raw in Availability::ALL {
+            assert_eq!(Availability::parse(raw).map(Availability::as_str), Ok(*raw));
+        }
+        assert!(Availability::parse("away").is_err());
+    }
+
+    #[test]
+    fn external_ids_are_kept_verbatim_but_bounded() {
+        assert_eq!(
+            ExternalId::parse("john.doe@example.com").map(|e| e.as_str().to_owned()),
+            Ok("john.doe@example.com".to_owned())
+        );
+        assert_eq!(
+            ExternalId::parse("  "),
+            Err(FieldError::new("external_id", Problem::Blank))
+        );
+        assert!(ExternalId::parse(&"x".repeat(256)).is_err());
+        assert!(ExternalId::parse("a\u{0}b").is_err());
+    }
+}

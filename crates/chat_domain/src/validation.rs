@@ -1,0 +1,116 @@
+use std::fmt;
+
+/// What is wrong with one field. Dialects turn it into their own words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// Missing, null, or only whitespace.
+    Blank,
+    /// Longer than `max` characters (or bytes, for JSON documents).
+    TooLong { max: usize },
+    /// Not one of the accepted values.
+    NotIncluded { allowed: &'static [&'static str] },
+    /// Already used by another record of the same account.
+    Taken,
+    /// Malformed, with a human reason.
+    Invalid(String),
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Blank => f.write_str("can't be blank"),
+            Problem::TooLong { max } => write!(f, "is too long (maximum is {max} characters)"),
+            Problem::NotIncluded { allowed } => {
+                write!(f, "is not included in the list ({})", allowed.join(", "))
+            }
+            Problem::Taken => f.write_str("has already been taken"),
+            Problem::Invalid(reason) => write!(f, "is invalid ({reason})"),
+        }
+    }
+}
+
+/// A problem with one named input field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub problem: Problem,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, problem: Problem) -> Self {
+        Self { field, problem }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.field, self.problem)
+    }
+}
+
+/// Every problem found in one input, in field order. Never empty when returned as an error.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, error: FieldError) {
+        self.0.push(error);
+    }
+
+    /// Keeps the value when `result` is `Ok`, records the error otherwise.
+    pub fn collect<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.push(error);
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &FieldError> {
+        self.0.iter()
+    }
+
+    /// `Ok(())` when nothing was recorded.
+    pub fn into_result(self) -> Result<(), FieldErrors> {
+        if self.0.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+impl From<FieldError> for FieldErrors {
+    fn from(error: FieldError) -> Self {
+        Self(vec![error])
+    }
+}
+
+impl fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// Trims `raw` and checks it holds 1..=`max` characters.
+pub(crate) fn required_text(
+    field: &'static str,
+    raw: &str,
+    max: usize,
+) -> Result<String, FieldError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(FieldError::new(field, Problem::Blank));
+    }
+    if trimmed.chars().count() > max {
+        return Err(FieldError::new(field, Problem::TooLong { max }));
+    }
+    Ok(trimmed.to_owned())
+}
