@@ -44,6 +44,33 @@ pub struct AccountPatch {
     pub chat_rooms: Option<bool>,
 }
 
+impl AccountPatch {
+    /// Checks raw input, reporting every bad field at once. For `name` and
+    /// `description`, the outer `None` means "not given" and the inner `None` "null":
+    /// a null name is blank, a null description clears it.
+    pub fn parse(
+        name: Option<Option<&str>>,
+        description: Option<Option<&str>>,
+        is_active: Option<bool>,
+        chat_rooms: Option<bool>,
+    ) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = name.and_then(|raw| errors.collect(AccountName::parse(raw.unwrap_or_default())));
+        let description = match description {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(raw)) => errors.collect(Description::parse(raw)).map(Some),
+        };
+        errors.into_result()?;
+        Ok(Self {
+            name,
+            description,
+            is_active,
+            chat_rooms,
+        })
+    }
+}
+
 /// A freshly made account or key: the only time the API key is seen in clear.
 #[derive(Debug, Clone)]
 pub struct IssuedAccount {
@@ -182,6 +209,27 @@ mod tests {
                 ("description", Problem::TooLong { max: 10_000 })
             ]
         );
+    }
+
+    #[test]
+    fn patch_distinguishes_absent_null_and_values() {
+        let patch = AccountPatch::parse(None, Some(None), Some(false), None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(patch.name, None);
+        assert_eq!(patch.description, Some(None));
+        assert_eq!(patch.is_active, Some(false));
+        let blank = AccountPatch::parse(Some(None), None, None, None)
+            .err()
+            .map(|e| {
+                e.iter()
+                    .map(|f| (f.field, f.problem.clone()))
+                    .collect::<Vec<_>>()
+            });
+        assert_eq!(blank, Some(vec![("name", Problem::Blank)]));
+        let renamed = AccountPatch::parse(Some(Some(" New ")), None, None, Some(true))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(renamed.name.as_ref().map(AccountName::as_str), Some("New"));
+        assert_eq!(renamed.chat_rooms, Some(true));
     }
 
     #[tokio::test]

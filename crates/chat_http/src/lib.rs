@@ -1,1 +1,194 @@
-//! stub
+//! The HTTP adapter: both dialects of the chat-rooms API over actix-web.
+//!
+//! - [`chatapi`]: `/api/v1/clients`, `/api/v1/rooms`, `/api/v1/messages` (`X-API-Key`,
+//!   `{data, status}` envelopes, UUIDs, RFC 3339 times);
+//! - [`account`]: `/api/v1/accounts/{account_id}/...` and the platform API
+//!   (`api_access_token`, integer ids, unix times);
+//! - [`ops`]: `/health`, `/ready`, `/metrics`, `/openapi.json`, `/docs`.
+//!
+//! Handlers are thin: extract, convert to domain values, call a use case of
+//! [`chat_app::ChatApp`], render. Every route is registered through
+//! `utoipa-actix-web`, so the OpenAPI document lists exactly the routes served.
+
+pub mod account;
+pub mod chatapi;
+pub mod error;
+pub mod extract;
+pub mod observe;
+pub mod ops;
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{NormalizePath, from_fn};
+use actix_web::web::{self, Data};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
+use chat_app::ChatApp;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_actix_web::{AppExt, UtoipaApp, scope};
+
+use crate::account::AccountApi;
+use crate::chatapi::ChatApi;
+use crate::error::{Dialect, Failure, RequestError};
+pub use crate::observe::Metrics;
+
+/// Default limit of a JSON request body: 1 MiB.
+pub const DEFAULT_JSON_LIMIT: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    pub app: ChatApp,
+    /// Largest accepted JSON body, in bytes.
+    pub json_limit: usize,
+    pub metrics: Metrics,
+}
+
+/// How the HTTP server runs.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub json_limit: usize,
+    /// Worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    /// How long in-flight requests may finish after SIGTERM/SIGINT.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            json_limit: DEFAULT_JSON_LIMIT,
+            workers: 0,
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Chat rooms API",
+        description = "Rooms, members, messages, unread counts and live events, in two dialects: \
+                       the ChatAPI dialect (`/api/v1/rooms`, `X-API-Key`) and the account dialect \
+                       (`/api/v1/accounts/{account_id}/chat_rooms`, `api_access_token`). Every route \
+                       accepts a credential as `X-API-Key`, `api_access_token` or `Authorization: Bearer`."
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "platform", description = "Accounts and users, with the operator's platform token (account dialect)"),
+        (name = "clients", description = "ChatAPI clients: an account seen through its UUID"),
+        (name = "operations", description = "Health, readiness, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+        components.add_security_scheme(
+            "api_access_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("api_access_token"))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every route, registered so that the OpenAPI document collects it.
+fn routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.openapi(ApiDoc::openapi())
+        .service(ops::health)
+        .service(ops::ready)
+        .service(ops::metrics)
+        .service(ops::openapi_json)
+        .service(ops::docs)
+        .service(ops::docs_script)
+        .service(ops::docs_style)
+        .service(
+            scope("/platform/api/v1")
+                .service(account::platform::create_account)
+                .service(account::platform::update_account)
+                .service(account::platform::create_user),
+        )
+        .service(
+            scope("/api/v1")
+                .service(chatapi::clients::create_client)
+                .service(chatapi::clients::current_client)
+                .service(chatapi::clients::regenerate_key),
+        )
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes(App::new().into_utoipa_app()).split_for_parts().1
+}
+
+/// The application: routes, state, the OpenAPI document and middleware.
+pub fn build_app(
+    state: Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, api) = routes(App::new().into_utoipa_app()).split_for_parts();
+    let document = api.to_json().unwrap_or_else(|error| {
+        tracing::error!(error = %error, "the OpenAPI document could not be rendered");
+        "{}".to_owned()
+    });
+    app.app_data(state)
+        .app_data(Data::new(ops::OpenApiJson(document)))
+        .default_service(web::to(no_route))
+        // Outermost last: paths are normalised before they are observed and routed.
+        .wrap(from_fn(observe::observe))
+        .wrap(NormalizePath::trim())
+}
+
+/// True for paths of the account dialect (and the platform API, which speaks it).
+fn is_account_dialect(path: &str) -> bool {
+    path.starts_with("/api/v1/accounts") || path.starts_with("/platform/")
+}
+
+async fn no_route(req: HttpRequest) -> HttpResponse {
+    let failure = Failure::Request(RequestError::RouteNotFound);
+    if is_account_dialect(req.path()) {
+        AccountApi::render(&failure)
+    } else {
+        ChatApi::render(&failure)
+    }
+}
+
+/// Starts serving `app` on `listener`. SIGINT and SIGTERM stop accepting connections
+/// and let in-flight requests finish for `options.shutdown_timeout`.
+pub fn serve(listener: TcpListener, app: ChatApp, options: HttpOptions) -> anyhow::Result<Server> {
+    let state = Data::new(AppState {
+        app,
+        json_limit: options.json_limit,
+        metrics: Metrics::new()?,
+    });
+    let mut server = HttpServer::new(move || build_app(state.clone()))
+        .shutdown_timeout(options.shutdown_timeout.as_secs())
+        .listen(listener)?;
+    if options.workers > 0 {
+        server = server.workers(options.workers);
+    }
+    Ok(server.run())
+}

@@ -1,1 +1,120 @@
-//! stub
+//! The composition root: builds the storage adapter, the use cases and the HTTP
+//! server from [`Settings`], and nothing else.
+
+pub mod settings;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use anyhow::Context;
+use chat_app::{ChatApp, PlatformToken};
+use chat_http::HttpOptions;
+use chat_store_pg::{PgStore, PoolOptions};
+
+pub use settings::{LogFormat, Secret, Settings};
+
+/// The storage adapter and the use cases over it, migrated and ready.
+pub async fn wire(settings: &Settings) -> anyhow::Result<(PgStore, ChatApp)> {
+    let store = PgStore::connect(
+        settings.database_url()?,
+        PoolOptions {
+            max_size: settings.db_pool_size.max(1),
+            connect_timeout: settings.db_timeout(),
+        },
+    )?;
+    migrate(&store).await?;
+    let platform = settings
+        .platform_token
+        .as_ref()
+        .map(|token| PlatformToken::parse(token.expose()))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("CHAT_PLATFORM_TOKEN {}", e.problem))?;
+    if platform.is_none() {
+        tracing::warn!("CHAT_PLATFORM_TOKEN is not set: platform routes will answer 401");
+    }
+    let app = ChatApp::new(Arc::new(store.clone()), platform);
+    Ok((store, app))
+}
+
+/// Applies pending migrations (off the async threads).
+pub async fn migrate(store: &PgStore) -> anyhow::Result<Vec<String>> {
+    let store = store.clone();
+    let applied = actix_web::web::block(move || store.run_migrations())
+        .await
+        .context("migration task failed")??;
+    for version in &applied {
+        tracing::info!(version = %version, "migration applied");
+    }
+    Ok(applied)
+}
+
+/// A built server, bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Connects and migrates the database, binds `settings.bind` (port 0 picks a free one)
+    /// and builds the HTTP server.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let (_store, app) = wire(&settings).await?;
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = chat_http::serve(
+            listener,
+            app,
+            HttpOptions {
+                json_limit: settings.json_limit,
+                workers: settings.workers,
+                ..HttpOptions::default()
+            },
+        )?;
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM (or the handle) stops it.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Installs the global log subscriber: `RUST_LOG` filter (default `info`), text or JSON.
+pub fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let result = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
+    };
+    if let Err(error) = result {
+        eprintln!("logging was already initialised: {error}");
+    }
+}

@@ -1,0 +1,87 @@
+# chat-rooms: `make run` starts the server, `make test` runs every test. `make help` lists the rest.
+#
+# Both find a database with scripts/database-url.sh: $DATABASE_URL, else a PostgreSQL on 127.0.0.1:5432,
+# else a project-local cluster in .local/postgres/ (installing Debian's postgresql package if needed).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+# Each recipe runs in one shell, so exported variables carry from line to line.
+.ONESHELL:
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+.PHONY: help run test deps build lint fmt db-url db-stop bench
+
+help: ## List the targets
+	@echo "Usage: make <target>"
+	echo
+	grep -E '^[a-z][a-z-]*:.*## ' $(firstword $(MAKEFILE_LIST)) \
+		| awk 'BEGIN { FS = ":.*## " } { printf "  %-9s %s\n", $$1, $$2 }'
+
+run: deps ## Build chatd (release) and serve on $CHAT_BIND (127.0.0.1:8000)
+	@cargo build --release -p chatd
+	DATABASE_URL="$$(scripts/database-url.sh)"
+	export DATABASE_URL
+	export CHAT_BIND="$${CHAT_BIND:-127.0.0.1:8000}"
+	export CHAT_STORAGE_DIR="$${CHAT_STORAGE_DIR:-.local/storage}"
+	mkdir -p "$$CHAT_STORAGE_DIR"
+	# The address to curl: a wildcard bind is reached through loopback.
+	url_host="$$CHAT_BIND"
+	case "$$url_host" in
+		0.0.0.0:*) url_host="127.0.0.1:$${url_host#0.0.0.0:}" ;;
+		"[::]":*) url_host="[::1]:$${url_host#\[::\]:}" ;;
+	esac
+	if [[ -z "$${CHAT_PLATFORM_TOKEN:-}" ]]; then
+		CHAT_PLATFORM_TOKEN="$$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+		export CHAT_PLATFORM_TOKEN
+		echo "CHAT_PLATFORM_TOKEN was not set; this run's platform token is:"
+		echo
+		echo "  $$CHAT_PLATFORM_TOKEN"
+		echo
+		token="$$CHAT_PLATFORM_TOKEN"
+	else
+		token='$$CHAT_PLATFORM_TOKEN'
+	fi
+	echo "Create an account (its api_key is shown once):"
+	echo
+	echo "  curl -s -X POST http://$$url_host/platform/api/v1/accounts -H \"Authorization: Bearer $$token\" -H 'Content-Type: application/json' -d '{\"name\":\"Acme\"}'"
+	echo
+	echo "chatd serving on http://$$url_host (Ctrl-C stops it)"
+	exec "$${CARGO_TARGET_DIR:-target}/release/chatd" serve
+
+test: deps ## Run every test (nextest, then doc tests) against a working database
+	@DATABASE_URL="$$(scripts/database-url.sh)"
+	export DATABASE_URL
+	export RUST_BACKTRACE=1
+	status=0
+	if cargo nextest --version >/dev/null 2>&1; then
+		cargo nextest run --workspace --no-fail-fast || status=$$?
+		cargo test --workspace --doc || status=$$?
+	else
+		echo "cargo-nextest not found: using cargo test" >&2
+		cargo test --workspace --no-fail-fast || status=$$?
+	fi
+	exit $$status
+
+deps: ## Install missing build dependencies (libpq-dev, pkg-config, gcc) from Debian
+	@scripts/ensure-build-deps.sh
+
+build: deps ## Build the workspace (debug)
+	@cargo build --workspace
+
+lint: deps ## Check formatting and clippy (warnings are errors)
+	@cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt: ## Format the code
+	@cargo fmt --all
+
+db-url: ## Print the DATABASE_URL that run and test would use (starting a local cluster if needed)
+	@scripts/database-url.sh
+
+db-stop: ## Stop the project-local PostgreSQL cluster, if it runs
+	@scripts/stop-local-postgres.sh
+
+bench: ## Benchmarks (not yet)
+	@echo "benchmarks arrive with issue 8" >&2
+	exit 1

@@ -1,0 +1,138 @@
+//! The account dialect: `/api/v1/accounts/{account_id}/...` and the platform API;
+//! bare JSON bodies, integer ids, unix times, `{"error": "..."}` failures and
+//! `422 {"message", "attributes"}` validation errors.
+
+pub mod platform;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::RETRY_AFTER;
+use actix_web::{HttpResponse, HttpResponseBuilder};
+use chat_app::AppError;
+use chat_domain::FieldError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{Dialect, Failure, RETRY_AFTER_SECS, RequestError};
+
+/// Marker for the account dialect.
+#[derive(Debug)]
+pub struct AccountApi;
+
+pub type Error = crate::error::ApiError<AccountApi>;
+pub type Json<T> = crate::extract::Json<T, AccountApi>;
+pub type Authenticated = crate::extract::Authenticated<AccountApi>;
+pub type PlatformCaller = crate::extract::PlatformCaller<AccountApi>;
+
+/// `{"error": "..."}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+/// `422 {"message": "Name can't be blank", "attributes": ["name"]}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidationBody {
+    /// Every problem as a sentence, joined with `, `.
+    pub message: String,
+    /// The fields at fault, in order.
+    pub attributes: Vec<String>,
+}
+
+enum Body {
+    Error(String),
+    Validation(ValidationBody),
+}
+
+/// `external_id` → `External id`, as Rails' `humanize`.
+fn humanize(field: &str) -> String {
+    let spaced = field.replace(['_', '.'], " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => spaced,
+    }
+}
+
+fn sentence(error: &FieldError) -> String {
+    format!("{} {}", humanize(error.field), error.problem)
+}
+
+/// Status and body of every failure: one exhaustive mapping.
+fn describe(failure: &Failure) -> (StatusCode, Body) {
+    let error = |status, text: &str| (status, Body::Error(text.to_owned()));
+    match failure {
+        Failure::App(app) => match app {
+            AppError::Unauthenticated => error(StatusCode::UNAUTHORIZED, "Invalid Access Token"),
+            AppError::WrongAccount => error(
+                StatusCode::UNAUTHORIZED,
+                "You are not authorized to access this account",
+            ),
+            AppError::NotFound(_) => error(StatusCode::NOT_FOUND, "Resource could not be found"),
+            AppError::Invalid(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Body::Validation(ValidationBody {
+                    message: errors.iter().map(sentence).collect::<Vec<_>>().join(", "),
+                    attributes: errors.iter().map(|e| e.field.to_owned()).collect(),
+                }),
+            ),
+            AppError::Unavailable(_) => error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service temporarily unavailable, retry shortly",
+            ),
+            AppError::Unexpected(_) => {
+                error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+            }
+        },
+        Failure::Request(request) => match request {
+            RequestError::MalformedBody(reason) => (
+                StatusCode::BAD_REQUEST,
+                Body::Error(format!("Request body is not valid JSON: {reason}")),
+            ),
+            RequestError::WrongField { field, reason } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Body::Validation(ValidationBody {
+                    message: format!("{} is invalid ({reason})", humanize(field)),
+                    attributes: vec![field.clone()],
+                }),
+            ),
+            RequestError::PayloadTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Body::Error(format!("Request body is larger than {limit} bytes")),
+            ),
+            RequestError::RouteNotFound => {
+                error(StatusCode::NOT_FOUND, "Resource could not be found")
+            }
+        },
+    }
+}
+
+impl Dialect for AccountApi {
+    fn status(failure: &Failure) -> StatusCode {
+        describe(failure).0
+    }
+
+    fn render(failure: &Failure) -> HttpResponse {
+        let (status, body) = describe(failure);
+        let mut response = HttpResponseBuilder::new(status);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((RETRY_AFTER, RETRY_AFTER_SECS));
+        }
+        match body {
+            Body::Error(error) => response.json(ErrorBody { error }),
+            Body::Validation(validation) => response.json(validation),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_humanized_like_rails() {
+        assert_eq!(humanize("name"), "Name");
+        assert_eq!(humanize("external_id"), "External id");
+        assert_eq!(humanize("features.chat_rooms"), "Features chat rooms");
+        assert_eq!(humanize(""), "");
+    }
+}

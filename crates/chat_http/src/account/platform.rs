@@ -1,0 +1,254 @@
+//! The platform API (`/platform/api/v1`): the operator creates and changes accounts and
+//! users with the platform token. Rendered in the account dialect.
+
+use actix_web::web::{Data, Path};
+use actix_web::{HttpResponse, patch, post};
+use chat_app::{AccountPatch, AppError, IssuedAccount, IssuedUser, NewAccount, NewUser, Resource};
+use chat_domain::{Account, AccountId, User};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Error, ErrorBody, Json, PlatformCaller, ValidationBody};
+use crate::AppState;
+
+/// `{name, description?}`
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateAccountRequest {
+    #[schema(example = "Acme")]
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+/// Any of `{name, description, is_active, features}`; absent fields are kept.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccountRequest {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    /// `null` clears the description.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    pub is_active: Option<bool>,
+    pub features: Option<FeaturesRequest>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeaturesRequest {
+    /// `false` turns the account dialect's chat rooms off for the account.
+    pub chat_rooms: Option<bool>,
+}
+
+/// Tells "absent" (`None`) from "null" (`Some(None)`).
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// `{name, email?, role?, external_id?}`; `role` defaults to `agent`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateUserRequest {
+    #[schema(example = "Ada Lovelace")]
+    pub name: Option<String>,
+    #[schema(example = "ada@example.com")]
+    pub email: Option<String>,
+    /// `administrator` or `agent`.
+    #[schema(example = "agent")]
+    pub role: Option<String>,
+    /// The integrator's id for this user: its ChatAPI `user_id`.
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeaturesJson {
+    pub chat_rooms: bool,
+}
+
+/// An account, with its API key only when it was just made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountJson {
+    pub id: i64,
+    pub uuid: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub is_active: bool,
+    pub features: FeaturesJson,
+    /// Shown once, at creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+impl AccountJson {
+    pub fn new(account: &Account, api_key: Option<&str>) -> Self {
+        Self {
+            id: account.id.0,
+            uuid: account.uuid,
+            name: account.name.as_str().to_owned(),
+            description: account.description.as_ref().map(|d| d.as_str().to_owned()),
+            is_active: account.is_active,
+            features: FeaturesJson {
+                chat_rooms: account.features.chat_rooms,
+            },
+            api_key: api_key.map(str::to_owned),
+            created_at: account.created_at.unix_timestamp(),
+            updated_at: account.updated_at.unix_timestamp(),
+        }
+    }
+}
+
+impl From<&IssuedAccount> for AccountJson {
+    fn from(issued: &IssuedAccount) -> Self {
+        Self::new(&issued.account, Some(issued.api_key.expose()))
+    }
+}
+
+/// A user, with its access token (shown once, at creation).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserJson {
+    pub id: i64,
+    pub account_id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    /// `administrator` or `agent`.
+    pub role: &'static str,
+    pub external_id: Option<String>,
+    pub access_token: String,
+    pub confirmed: bool,
+    /// `online`, `offline` or `busy`.
+    pub availability_status: &'static str,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl UserJson {
+    fn new(user: &User, access_token: &str) -> Self {
+        Self {
+            id: user.id.0,
+            account_id: user.account_id.0,
+            name: user.name.as_str().to_owned(),
+            email: user.email.as_ref().map(|e| e.as_str().to_owned()),
+            role: user.role.as_str(),
+            external_id: user.external_id.as_ref().map(|e| e.as_str().to_owned()),
+            access_token: access_token.to_owned(),
+            confirmed: user.confirmed,
+            availability_status: user.availability.as_str(),
+            created_at: user.created_at.unix_timestamp(),
+        }
+    }
+}
+
+impl From<&IssuedUser> for UserJson {
+    fn from(issued: &IssuedUser) -> Self {
+        Self::new(&issued.user, issued.access_token.expose())
+    }
+}
+
+/// An id in a path that is not an integer names nothing: 404.
+fn account_id(raw: &str) -> Result<AccountId, AppError> {
+    raw.parse::<i64>()
+        .map(AccountId)
+        .map_err(|_| AppError::NotFound(Resource::Account))
+}
+
+/// Create an account (a ChatAPI client) and its first API key.
+#[utoipa::path(
+    tag = "platform",
+    request_body = CreateAccountRequest,
+    responses(
+        (status = 200, description = "The account, with its API key (shown once)", body = AccountJson),
+        (status = 400, description = "Body is not JSON", body = ErrorBody),
+        (status = 401, description = "Not the platform token", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ValidationBody),
+    ),
+    security(("bearer" = []), ("api_key" = []), ("api_access_token" = []))
+)]
+#[post("/accounts")]
+pub async fn create_account(
+    state: Data<AppState>,
+    auth: PlatformCaller,
+    body: Json<CreateAccountRequest>,
+) -> Result<HttpResponse, Error> {
+    let body = body.into_inner();
+    let new = NewAccount::parse(body.name.as_deref(), body.description.as_deref())?;
+    let issued = state.app.accounts.create(&auth.actor, new).await?;
+    Ok(HttpResponse::Ok().json(AccountJson::from(&issued)))
+}
+
+/// Change an account's name, description, activity or features.
+#[utoipa::path(
+    tag = "platform",
+    params(("id" = i64, Path, description = "Account id")),
+    request_body = UpdateAccountRequest,
+    responses(
+        (status = 200, description = "The account", body = AccountJson),
+        (status = 401, description = "Not the platform token", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 422, description = "Invalid or unknown fields", body = ValidationBody),
+    ),
+    security(("bearer" = []), ("api_key" = []), ("api_access_token" = []))
+)]
+#[patch("/accounts/{id}")]
+pub async fn update_account(
+    state: Data<AppState>,
+    auth: PlatformCaller,
+    id: Path<String>,
+    body: Json<UpdateAccountRequest>,
+) -> Result<HttpResponse, Error> {
+    let body = body.into_inner();
+    let patch = AccountPatch::parse(
+        body.name.as_ref().map(Option::as_deref),
+        body.description.as_ref().map(Option::as_deref),
+        body.is_active,
+        body.features.and_then(|f| f.chat_rooms),
+    )?;
+    let account = state
+        .app
+        .accounts
+        .update(&auth.actor, account_id(&id)?, patch)
+        .await?;
+    Ok(HttpResponse::Ok().json(AccountJson::new(&account, None)))
+}
+
+/// Create a user of an account, with its access token.
+#[utoipa::path(
+    tag = "platform",
+    params(("id" = i64, Path, description = "Account id")),
+    request_body = CreateUserRequest,
+    responses(
+        (status = 200, description = "The user, with its access token (shown once)", body = UserJson),
+        (status = 401, description = "Not the platform token", body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or email / external id taken", body = ValidationBody),
+    ),
+    security(("bearer" = []), ("api_key" = []), ("api_access_token" = []))
+)]
+#[post("/accounts/{id}/users")]
+pub async fn create_user(
+    state: Data<AppState>,
+    auth: PlatformCaller,
+    id: Path<String>,
+    body: Json<CreateUserRequest>,
+) -> Result<HttpResponse, Error> {
+    let body = body.into_inner();
+    let new = NewUser::parse(
+        body.name.as_deref(),
+        body.email.as_deref(),
+        body.role.as_deref(),
+        body.external_id.as_deref(),
+    )?;
+    let issued = state
+        .app
+        .users
+        .create(&auth.actor, account_id(&id)?, new)
+        .await?;
+    Ok(HttpResponse::Ok().json(UserJson::from(&issued)))
+}

@@ -1,0 +1,114 @@
+//! ChatAPI clients (`/api/v1/clients`): a client is an account seen through its UUID.
+
+use actix_web::web::Data;
+use actix_web::{HttpResponse, get, post};
+use chat_app::NewAccount;
+use chat_domain::Account;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Authenticated, Envelope, Error, ErrorBody, Json, PlatformCaller, rfc3339};
+use crate::AppState;
+
+/// `{name, description?}`
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateClientRequest {
+    #[schema(example = "Acme")]
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A client; `api_key` only when it was just made or regenerated.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientJson {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    pub is_active: bool,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    #[schema(value_type = String, format = DateTime, example = "2024-01-01T00:00:00Z")]
+    pub created_at: OffsetDateTime,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    #[schema(value_type = String, format = DateTime, example = "2024-01-01T00:00:00Z")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl ClientJson {
+    fn new(account: &Account, api_key: Option<&str>) -> Self {
+        Self {
+            id: account.uuid,
+            name: account.name.as_str().to_owned(),
+            description: account.description.as_ref().map(|d| d.as_str().to_owned()),
+            api_key: api_key.map(str::to_owned),
+            is_active: account.is_active,
+            created_at: account.created_at,
+            updated_at: account.updated_at,
+        }
+    }
+}
+
+/// Create a client (an account) and its API key. Platform token only.
+#[utoipa::path(
+    tag = "clients",
+    request_body = CreateClientRequest,
+    responses(
+        (status = 201, description = "The client, with its API key (shown once)", body = Envelope<ClientJson>),
+        (status = 400, description = "Body is not JSON or a field has the wrong type", body = ErrorBody),
+        (status = 401, description = "Not the platform token", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []), ("api_access_token" = []))
+)]
+#[post("/clients")]
+pub async fn create_client(
+    state: Data<AppState>,
+    auth: PlatformCaller,
+    body: Json<CreateClientRequest>,
+) -> Result<HttpResponse, Error> {
+    let body = body.into_inner();
+    let new = NewAccount::parse(body.name.as_deref(), body.description.as_deref())?;
+    let issued = state.app.accounts.create(&auth.actor, new).await?;
+    let client = ClientJson::new(&issued.account, Some(issued.api_key.expose()));
+    Ok(HttpResponse::Created().json(Envelope::ok(client)))
+}
+
+/// The calling client, without its key. API key only.
+#[utoipa::path(
+    tag = "clients",
+    responses(
+        (status = 200, description = "The client", body = Envelope<ClientJson>),
+        (status = 401, description = "Not an API key", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []), ("api_access_token" = []))
+)]
+#[get("/clients/me")]
+pub async fn current_client(
+    state: Data<AppState>,
+    auth: Authenticated,
+) -> Result<HttpResponse, Error> {
+    let account = state.app.accounts.current(&auth.actor).await?;
+    Ok(HttpResponse::Ok().json(Envelope::ok(ClientJson::new(&account, None))))
+}
+
+/// Replace the calling client's API key; the old key stops working at once.
+#[utoipa::path(
+    tag = "clients",
+    responses(
+        (status = 200, description = "The client, with its new API key (shown once)", body = Envelope<ClientJson>),
+        (status = 401, description = "Not an API key", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []), ("api_access_token" = []))
+)]
+#[post("/clients/regenerate-key")]
+pub async fn regenerate_key(
+    state: Data<AppState>,
+    auth: Authenticated,
+) -> Result<HttpResponse, Error> {
+    let issued = state.app.accounts.regenerate_api_key(&auth.actor).await?;
+    let client = ClientJson::new(&issued.account, Some(issued.api_key.expose()));
+    Ok(HttpResponse::Ok().json(Envelope::ok(client)))
+}

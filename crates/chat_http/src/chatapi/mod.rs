@@ -1,0 +1,171 @@
+//! The ChatAPI dialect: `/api/v1/clients`, `/api/v1/rooms`, `/api/v1/messages`;
+//! `{data, status}` envelopes, UUID ids, RFC 3339 times, error codes.
+
+pub mod clients;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::RETRY_AFTER;
+use actix_web::{HttpResponse, HttpResponseBuilder};
+use chat_app::{AppError, Resource};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+use crate::error::{Dialect, Failure, RETRY_AFTER_SECS, RequestError};
+
+/// Marker for the ChatAPI dialect.
+#[derive(Debug)]
+pub struct ChatApi;
+
+/// A ChatAPI failure, rendered as `{"error": {code, message, details?}, "status": "error"}`.
+pub type Error = crate::error::ApiError<ChatApi>;
+pub type Json<T> = crate::extract::Json<T, ChatApi>;
+pub type Authenticated = crate::extract::Authenticated<ChatApi>;
+pub type PlatformCaller = crate::extract::PlatformCaller<ChatApi>;
+
+/// `{"data": ..., "status": "success"}`, with `message` where the seed shows one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Envelope<T> {
+    pub data: T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
+    /// Always `success`.
+    pub status: &'static str,
+}
+
+impl<T: Serialize> Envelope<T> {
+    pub fn ok(data: T) -> Self {
+        Self {
+            data,
+            message: None,
+            status: "success",
+        }
+    }
+}
+
+/// The error body of the ChatAPI dialect.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+    /// Always `error`.
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable machine-readable code, e.g. `UNAUTHORIZED`, `VALIDATION_ERROR`.
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<Value>,
+}
+
+/// Status, code, message and details of every failure: one exhaustive mapping.
+fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Value>) {
+    match failure {
+        Failure::App(error) => match error {
+            AppError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "Invalid or missing credentials".to_owned(),
+                None,
+            ),
+            AppError::WrongAccount => (
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "You are not authorized to access this account".to_owned(),
+                None,
+            ),
+            AppError::NotFound(resource) => {
+                let (code, message) = match resource {
+                    Resource::Account => ("CLIENT_NOT_FOUND", "Client not found"),
+                    Resource::User => ("USER_NOT_FOUND", "User not found"),
+                };
+                (StatusCode::NOT_FOUND, code, message.to_owned(), None)
+            }
+            AppError::Invalid(errors) => {
+                let details: Map<String, Value> = errors
+                    .iter()
+                    .map(|e| (e.field.to_owned(), Value::String(e.problem.to_string())))
+                    .collect();
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "VALIDATION_ERROR",
+                    "Validation failed".to_owned(),
+                    Some(Value::Object(details)),
+                )
+            }
+            AppError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "The service is temporarily unavailable; retry shortly".to_owned(),
+                None,
+            ),
+            AppError::Unexpected(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_ERROR",
+                "Internal server error".to_owned(),
+                None,
+            ),
+        },
+        Failure::Request(error) => match error {
+            RequestError::MalformedBody(reason) => (
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                format!("Request body is not valid JSON: {reason}"),
+                None,
+            ),
+            RequestError::WrongField { field, reason } => (
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                format!("Field `{field}` is invalid"),
+                Some(json!({ field: reason })),
+            ),
+            RequestError::PayloadTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                format!("Request body is larger than {limit} bytes"),
+                Some(json!({ "max_bytes": limit })),
+            ),
+            RequestError::RouteNotFound => (
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "No such route".to_owned(),
+                None,
+            ),
+        },
+    }
+}
+
+impl Dialect for ChatApi {
+    fn status(failure: &Failure) -> StatusCode {
+        describe(failure).0
+    }
+
+    fn render(failure: &Failure) -> HttpResponse {
+        let (status, code, message, details) = describe(failure);
+        let mut response = HttpResponseBuilder::new(status);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((RETRY_AFTER, RETRY_AFTER_SECS));
+        }
+        response.json(ErrorBody {
+            error: ErrorDetail {
+                code,
+                message,
+                details,
+            },
+            status: "error",
+        })
+    }
+}
+
+/// RFC 3339 in UTC, e.g. `2024-01-01T00:00:00Z` (with microseconds when the database has them).
+pub(crate) mod rfc3339 {
+    use serde::Serializer;
+    use time::{OffsetDateTime, UtcOffset};
+
+    pub fn serialize<S: Serializer>(at: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+        time::serde::rfc3339::serialize(&at.to_offset(UtcOffset::UTC), s)
+    }
+}

@@ -1,0 +1,357 @@
+//! Extractors shared by both dialects; their failures render in the route's dialect.
+
+use std::marker::PhantomData;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap};
+use actix_web::web::{Bytes, BytesMut, Data};
+use actix_web::{FromRequest, HttpRequest};
+use chat_app::{Actor, AppError};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::error::{ApiError, Dialect, RequestError};
+
+/// The headers that may carry a credential, besides `Authorization: Bearer`.
+const CREDENTIAL_HEADERS: [&str; 2] = ["x-api-key", "api_access_token"];
+
+/// The credential presented with a request, from `X-API-Key`, `api_access_token` or
+/// `Authorization: Bearer`. Several headers must agree; if they differ, or a header is
+/// not text, the request carries no usable credential.
+pub(crate) fn presented_credential(headers: &HeaderMap) -> Result<Option<String>, AppError> {
+    let mut found: Option<String> = None;
+    let bearer = headers.get_all(AUTHORIZATION).map(|value| {
+        let text = value.to_str().map_err(|_| AppError::Unauthenticated)?;
+        match text.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+                Ok(token.trim().to_owned())
+            }
+            _ => Err(AppError::Unauthenticated),
+        }
+    });
+    let others = CREDENTIAL_HEADERS.iter().flat_map(|name| {
+        headers.get_all(*name).map(|value| {
+            value
+                .to_str()
+                .map(|text| text.trim().to_owned())
+                .map_err(|_| AppError::Unauthenticated)
+        })
+    });
+    for candidate in bearer.chain(others) {
+        let candidate = candidate?;
+        match &found {
+            Some(previous) if *previous != candidate => return Err(AppError::Unauthenticated),
+            Some(_) => {}
+            None => found = Some(candidate),
+        }
+    }
+    Ok(found)
+}
+
+/// The authenticated caller. Fails with 401 in dialect `D`.
+#[derive(Debug)]
+pub struct Authenticated<D> {
+    pub actor: Actor,
+    dialect: PhantomData<D>,
+}
+
+impl<D: Dialect> FromRequest for Authenticated<D> {
+    type Error = ApiError<D>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let presented = presented_credential(req.headers());
+        let state = req.app_data::<Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| {
+                AppError::Unexpected(anyhow::anyhow!("application state is not registered"))
+            })?;
+            let actor = state.app.auth.authenticate(presented?.as_deref()).await?;
+            Ok(Self {
+                actor,
+                dialect: PhantomData,
+            })
+        })
+    }
+}
+
+/// A caller holding the platform token; any other credential fails with 401 in dialect
+/// `D`, before the body is read, so that other callers learn nothing from validation.
+#[derive(Debug)]
+pub struct PlatformCaller<D> {
+    pub actor: Actor,
+    dialect: PhantomData<D>,
+}
+
+impl<D: Dialect> FromRequest for PlatformCaller<D> {
+    type Error = ApiError<D>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let authenticated = Authenticated::<D>::from_request(req, payload);
+        Box::pin(async move {
+            let actor = authenticated.await?.actor;
+            actor.require_platform()?;
+            Ok(Self {
+                actor,
+                dialect: PhantomData,
+            })
+        })
+    }
+}
+
+/// A JSON body of type `T`, at most `AppState::json_limit` bytes. Malformed JSON,
+/// wrong types and oversized bodies fail in dialect `D`, naming the field at fault.
+#[derive(Debug)]
+pub struct Json<T, D> {
+    pub value: T,
+    dialect: PhantomData<D>,
+}
+
+impl<T, D> Json<T, D> {
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+/// An oversized body is read and discarded up to this many bytes, so that the client
+/// receives the 413 instead of a reset connection. Beyond it the connection is closed.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
+impl<T: DeserializeOwned + 'static, D: Dialect> FromRequest for Json<T, D> {
+    type Error = ApiError<D>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<Data<AppState>>()
+            .map_or(crate::DEFAULT_JSON_LIMIT, |state| state.json_limit);
+        let declared = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let body = read_limited(&mut payload, limit, declared).await?;
+            let value = parse_json(&body)?;
+            Ok(Self {
+                value,
+                dialect: PhantomData,
+            })
+        })
+    }
+}
+
+async fn read_limited(
+    payload: &mut Payload,
+    limit: usize,
+    declared: Option<usize>,
+) -> Result<Bytes, RequestError> {
+    let too_large = RequestError::PayloadTooLarge { limit };
+    if declared.is_some_and(|len| len > DRAIN_LIMIT) {
+        return Err(too_large);
+    }
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+    let mut seen = 0usize;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| RequestError::MalformedBody(e.to_string()))?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > DRAIN_LIMIT {
+            return Err(too_large);
+        }
+        if seen <= limit {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    if seen > limit {
+        return Err(too_large);
+    }
+    Ok(body.freeze())
+}
+
+/// Parses a JSON object, naming the field at fault when a value has the wrong type.
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, RequestError> {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Err(RequestError::MalformedBody("the body is empty".to_owned())),
+        // serde would happily read a struct from an array: only objects are bodies here.
+        Some(b'{') => {}
+        Some(_) => {
+            return Err(RequestError::MalformedBody(
+                "the body must be a JSON object".to_owned(),
+            ));
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        classify(&path, &inner)
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| RequestError::MalformedBody(strip_position(&e)))?;
+    Ok(value)
+}
+
+fn classify(path: &str, error: &serde_json::Error) -> RequestError {
+    use serde_json::error::Category;
+    let reason = strip_position(error);
+    match error.classify() {
+        Category::Io | Category::Syntax | Category::Eof => RequestError::MalformedBody(reason),
+        Category::Data => {
+            let parent = if path == "." { "" } else { path };
+            let unknown = reason
+                .strip_prefix("unknown field `")
+                .and_then(|rest| rest.split_once('`'))
+                .map(|(name, _)| name);
+            match (unknown, parent) {
+                // serde_path_to_error's path already ends with the unknown field's name.
+                (Some(name), "") => RequestError::WrongField {
+                    field: name.to_owned(),
+                    reason: "is not a known field".to_owned(),
+                },
+                (Some(_), path) => RequestError::WrongField {
+                    field: path.to_owned(),
+                    reason: "is not a known field".to_owned(),
+                },
+                (None, "") => RequestError::MalformedBody(format!(
+                    "the body must be a JSON object ({reason})"
+                )),
+                (None, parent) => RequestError::WrongField {
+                    field: parent.to_owned(),
+                    reason,
+                },
+            }
+        }
+    }
+}
+
+/// serde_json appends ` at line L column C`; the field name says more to an API user.
+fn strip_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    use serde::Deserialize;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn each_credential_header_is_accepted() {
+        for pairs in [
+            [("x-api-key", "k1")],
+            [("api_access_token", "k1")],
+            [("authorization", "Bearer k1")],
+            [("authorization", "bearer   k1 ")],
+        ] {
+            assert_eq!(
+                presented_credential(&headers(&pairs)).ok(),
+                Some(Some("k1".to_owned())),
+                "{pairs:?}"
+            );
+        }
+        assert_eq!(presented_credential(&headers(&[])).ok(), Some(None));
+    }
+
+    #[test]
+    fn disagreeing_or_non_bearer_credentials_are_refused() {
+        let cases: [&[(&'static str, &'static str)]; 3] = [
+            &[("x-api-key", "k1"), ("api_access_token", "k2")],
+            &[("authorization", "Basic dXNlcjpwYXNz")],
+            &[("authorization", "Bearer k1"), ("x-api-key", "k2")],
+        ];
+        for pairs in cases {
+            assert!(presented_credential(&headers(pairs)).is_err(), "{pairs:?}");
+        }
+        let agreeing = headers(&[("authorization", "Bearer k1"), ("x-api-key", "k1")]);
+        assert_eq!(
+            presented_credential(&agreeing).ok(),
+            Some(Some("k1".to_owned()))
+        );
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: Option<String>,
+        features: Option<Features>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Features {
+        chat_rooms: Option<bool>,
+    }
+
+    fn field_of(result: Result<Body, RequestError>) -> Option<String> {
+        match result {
+            Err(RequestError::WrongField { field, .. }) => Some(field),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn wrong_types_name_their_field() {
+        assert_eq!(
+            field_of(parse_json(br#"{"name": 5}"#)),
+            Some("name".to_owned())
+        );
+        assert_eq!(
+            field_of(parse_json(br#"{"features": {"chat_rooms": "yes"}}"#)),
+            Some("features.chat_rooms".to_owned())
+        );
+        assert_eq!(
+            field_of(parse_json(br#"{"nmae": "x"}"#)),
+            Some("nmae".to_owned())
+        );
+        assert_eq!(
+            field_of(parse_json(br#"{"features": {"rooms": true}}"#)),
+            Some("features.rooms".to_owned())
+        );
+    }
+
+    #[test]
+    fn malformed_bodies_are_not_field_errors() {
+        for body in [&b""[..], b"  ", b"{", b"[1]", b"\"x\"", b"{} {}", b"nul"] {
+            let result: Result<Body, _> = parse_json(body);
+            assert!(
+                matches!(result, Err(RequestError::MalformedBody(_))),
+                "{:?}: {result:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn positions_are_stripped_from_reasons() {
+        let result: Result<Body, _> = parse_json(br#"{"name": 5}"#);
+        match result {
+            Err(RequestError::WrongField { reason, .. }) => {
+                assert!(!reason.contains("line"), "{reason}");
+                assert!(reason.contains("expected a string"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Hashes of issued secrets, and who owns them ([`CredentialStore`]).
+
+use async_trait::async_trait;
+use chat_app::{AccountAccess, CredentialOwner, CredentialStore, StoreError};
+use chat_domain::{AccountId, CredentialKind, Features, Role, TokenHash, UserId};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::schema::{accounts, credentials, users};
+use crate::{PgStore, corrupt, translate};
+
+/// The `credentials.kind` text of a kind.
+pub(crate) fn kind_str(kind: CredentialKind) -> &'static str {
+    match kind {
+        CredentialKind::ApiKey => "api_key",
+        CredentialKind::UserToken => "user_token",
+    }
+}
+
+fn parse_kind(raw: &str) -> Option<CredentialKind> {
+    match raw {
+        "api_key" => Some(CredentialKind::ApiKey),
+        "user_token" => Some(CredentialKind::UserToken),
+        _ => None,
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = credentials)]
+struct NewCredentialRow<'a> {
+    token_hash: &'a [u8],
+    kind: &'a str,
+    account_id: i64,
+    user_id: Option<i64>,
+}
+
+/// Stores a credential hash; part of the caller's transaction.
+pub(crate) fn insert_credential(
+    conn: &mut PgConnection,
+    hash: &TokenHash,
+    kind: CredentialKind,
+    account_id: i64,
+    user_id: Option<i64>,
+) -> QueryResult<usize> {
+    diesel::insert_into(credentials::table)
+        .values(NewCredentialRow {
+            token_hash: hash.as_bytes(),
+            kind: kind_str(kind),
+            account_id,
+            user_id,
+        })
+        .execute(conn)
+}
+
+/// A credential joined with its account and, for a user token, its user.
+#[derive(Debug, Queryable)]
+struct OwnerRow {
+    kind: String,
+    account_id: i64,
+    account_uuid: Uuid,
+    chat_rooms_enabled: bool,
+    account_active: bool,
+    user_id: Option<i64>,
+    role: Option<String>,
+}
+
+impl TryFrom<OwnerRow> for CredentialOwner {
+    type Error = StoreError;
+
+    fn try_from(row: OwnerRow) -> Result<Self, StoreError> {
+        let invalid = |problem: &str| corrupt("credential of account", row.account_id, problem);
+        let kind = parse_kind(&row.kind).ok_or_else(|| invalid("unknown kind"))?;
+        let user = match (kind, row.user_id, row.role.as_deref()) {
+            (CredentialKind::ApiKey, None, None) => None,
+            (CredentialKind::UserToken, Some(id), Some(role)) => Some((
+                UserId(id),
+                Role::parse(role).map_err(|_| invalid("user with an unknown role"))?,
+            )),
+            _ => return Err(invalid("kind and user do not agree")),
+        };
+        Ok(CredentialOwner {
+            kind,
+            account: AccountAccess {
+                id: AccountId(row.account_id),
+                uuid: row.account_uuid,
+                features: Features {
+                    chat_rooms: row.chat_rooms_enabled,
+                },
+            },
+            account_active: row.account_active,
+            user,
+        })
+    }
+}
+
+#[async_trait]
+impl CredentialStore for PgStore {
+    async fn find_credential(
+        &self,
+        hash: TokenHash,
+    ) -> Result<Option<CredentialOwner>, StoreError> {
+        self.with_conn(move |conn| {
+            // One query on the primary key (token_hash), the joins on primary keys too.
+            let row = credentials::table
+                .inner_join(accounts::table)
+                .left_join(users::table.on(users::id.nullable().eq(credentials::user_id)))
+                .filter(credentials::token_hash.eq(hash.as_bytes().as_slice()))
+                .select((
+                    credentials::kind,
+                    accounts::id,
+                    accounts::uuid,
+                    accounts::chat_rooms_enabled,
+                    accounts::is_active,
+                    users::id.nullable(),
+                    users::role.nullable(),
+                ))
+                .first::<OwnerRow>(conn)
+                .optional()
+                .map_err(translate)?;
+            row.map(CredentialOwner::try_from).transpose()
+        })
+        .await
+    }
+}

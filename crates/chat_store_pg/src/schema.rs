@@ -1,0 +1,45 @@
+//! Diesel's view of the tables, written by hand to match `migrations/`.
+//! Keep both in step: a column added there is added here.
+
+diesel::table! {
+    accounts (id) {
+        id -> Int8,
+        uuid -> Uuid,
+        name -> Text,
+        description -> Nullable<Text>,
+        is_active -> Bool,
+        chat_rooms_enabled -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        account_id -> Int8,
+        external_id -> Nullable<Text>,
+        name -> Text,
+        email -> Nullable<Text>,
+        role -> Text,
+        availability -> Text,
+        confirmed -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    credentials (token_hash) {
+        token_hash -> Bytea,
+        kind -> Text,
+        account_id -> Int8,
+        user_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(users -> accounts (account_id));
+diesel::joinable!(credentials -> accounts (account_id));
+
+diesel::allow_tables_to_appear_in_same_query!(accounts, users, credentials);

@@ -1,0 +1,112 @@
+//! Settings, read once from the environment (flags override) and passed down.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// A value that must never be printed: `Debug` shows `<redacted>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Everything the server needs to run.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// PostgreSQL URL, e.g. postgres://user@127.0.0.1:5432/chat
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<Secret>,
+
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "CHAT_BIND",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
+    pub bind: SocketAddr,
+
+    /// The operator's platform token (at least 32 characters). Without it, platform routes answer 401.
+    #[arg(
+        long,
+        env = "CHAT_PLATFORM_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub platform_token: Option<Secret>,
+
+    /// Largest number of database connections.
+    #[arg(long, env = "CHAT_DB_POOL_SIZE", default_value_t = 16, global = true)]
+    pub db_pool_size: u32,
+
+    /// Seconds to wait for a database connection before answering 503.
+    #[arg(long, env = "CHAT_DB_TIMEOUT_SECS", default_value_t = 3, global = true)]
+    pub db_timeout_secs: u64,
+
+    /// Largest JSON request body, in bytes.
+    #[arg(long, env = "CHAT_JSON_LIMIT", default_value_t = chat_http::DEFAULT_JSON_LIMIT, global = true)]
+    pub json_limit: usize,
+
+    /// Directory for stored files (attachments, avatars).
+    #[arg(
+        long,
+        env = "CHAT_STORAGE_DIR",
+        default_value = "storage",
+        global = true
+    )]
+    pub storage_dir: PathBuf,
+
+    /// HTTP worker threads (0: one per CPU core).
+    #[arg(long, env = "CHAT_WORKERS", default_value_t = 0, global = true)]
+    pub workers: usize,
+
+    /// Log line format.
+    #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    pub fn database_url(&self) -> anyhow::Result<&str> {
+        self.database_url
+            .as_ref()
+            .map(Secret::expose)
+            .ok_or_else(|| anyhow::anyhow!("DATABASE_URL is not set (or pass --database-url)"))
+    }
+
+    pub fn db_timeout(&self) -> Duration {
+        Duration::from_secs(self.db_timeout_secs.max(1))
+    }
+}
