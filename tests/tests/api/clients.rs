@@ -1,0 +1,1 @@
+use chat_tests::*;
