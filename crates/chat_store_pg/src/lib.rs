@@ -2,9 +2,9 @@
 //! r2d2 connection pool.
 //!
 //! Diesel is blocking, so every database call, checking a connection out of the pool
-//! included, runs on tokio's blocking threads ([`PgStore::with_conn`]); async workers
+//! included, runs on tokio's blocking threads (`PgStore::with_conn`); async workers
 //! never wait on the database. Database errors become [`StoreError`]s in one place
-//! ([`translate`]), as the ports document. Rows are read into structs of this crate and
+//! (`translate`), as the ports document. Rows are read into structs of this crate and
 //! converted to domain values with `TryFrom`; a stored value the domain rejects is
 //! `Unexpected`, never a panic.
 
@@ -74,8 +74,9 @@ impl fmt::Debug for PgStore {
 }
 
 impl PgStore {
-    /// Builds the pool without connecting yet (r2d2 `build_unchecked`), with `connection_timeout` = connect_timeout,
-    /// so a server can start, and report itself not ready, while the database is down.
+    /// Builds the pool without connecting yet (r2d2 `build_unchecked`), with
+    /// `connection_timeout` = `connect_timeout`, so a server can start, and report itself
+    /// not ready, while the database is down.
     ///
     /// Errors when an option is out of range (a zero size or timeout).
     pub fn connect(database_url: &str, options: PoolOptions) -> anyhow::Result<PgStore> {
@@ -95,9 +96,10 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
-    /// Runs pending embedded migrations under a PostgreSQL advisory lock (pg_advisory_lock with a fixed key) so
-    /// several server processes starting at once do not race; returns the versions applied. Blocking: callers
-    /// run it before serving or inside spawn_blocking.
+    /// Runs pending embedded migrations under a PostgreSQL advisory lock (`pg_advisory_lock`
+    /// with a fixed key) so several server processes starting at once do not race; returns
+    /// the versions applied. Blocking: callers run it before serving or inside
+    /// `spawn_blocking`.
     ///
     /// Each migration runs in its own transaction. A process that waited for the lock
     /// finds the migrations already applied and returns an empty list.
@@ -106,8 +108,7 @@ impl PgStore {
             .pool
             .get()
             .context("cannot reach the database to run migrations")?;
-        advisory_lock(&mut conn, "pg_advisory_lock")
-            .context("cannot take the migration lock")?;
+        advisory_lock(&mut conn, "pg_advisory_lock").context("cannot take the migration lock")?;
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
             .map(|versions| versions.iter().map(ToString::to_string).collect())
@@ -129,9 +130,9 @@ impl PgStore {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| StoreError::Unavailable(anyhow!(e).context("no database connection")))?;
+            let mut conn = pool.get().map_err(|e| {
+                StoreError::Unavailable(anyhow!(e).context("no database connection"))
+            })?;
             f(&mut conn)
         })
         .await

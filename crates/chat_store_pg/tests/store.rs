@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use chat_app::{
-    AccountPatch, AccountStore, CredentialOwner, CredentialStore, NewAccount, NewUser,
-    StoreError, StoreHealth, UserStore,
+    AccountPatch, AccountStore, CredentialOwner, CredentialStore, NewAccount, NewUser, StoreError,
+    StoreHealth, UserStore,
 };
 use chat_domain::{
     Account, AccountId, AccountName, Availability, CredentialKind, Description, Role, TokenHash,
@@ -22,7 +22,8 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 const FIRST_MIGRATION: &str = "20261121000001";
 
 /// A migrated store over a fresh database. The store is declared first, so it (and its
-/// connections) go before the database is dropped.
+/// connections) go before the database is dropped. Bind `db` to a name (`db: _db`, not
+/// `..`), or the database is dropped at once.
 struct Fixture {
     store: PgStore,
     db: TestDatabase,
@@ -47,12 +48,7 @@ fn new_account(name: &str, description: Option<&str>) -> NewAccount {
     NewAccount::parse(Some(name), description).expect("valid account")
 }
 
-fn new_user(
-    name: &str,
-    email: Option<&str>,
-    role: &str,
-    external_id: Option<&str>,
-) -> NewUser {
+fn new_user(name: &str, email: Option<&str>, role: &str, external_id: Option<&str>) -> NewUser {
     NewUser::parse(Some(name), email, Some(role), external_id).expect("valid user")
 }
 
@@ -86,7 +82,7 @@ async fn owner(store: &PgStore, key: &str) -> Option<CredentialOwner> {
 
 #[tokio::test]
 async fn a_created_account_round_trips_every_field() {
-    let Fixture { store, .. } = fixture();
+    let Fixture { store, db: _db } = fixture();
     let description = "Widgets, \u{e9}t\u{e9} 2026.\n".repeat(100);
     let created = store
         .create_account(
@@ -120,7 +116,7 @@ async fn a_created_account_round_trips_every_field() {
 
 #[tokio::test]
 async fn a_missing_account_is_not_found() {
-    let Fixture { store, .. } = fixture();
+    let Fixture { store, db: _db } = fixture();
     let missing = AccountId(4242);
     assert!(matches!(
         store.get_account(missing).await,
@@ -143,7 +139,7 @@ async fn a_missing_account_is_not_found() {
 
 #[tokio::test]
 async fn an_update_changes_only_the_patched_fields_and_bumps_updated_at() {
-    let Fixture { store, .. } = fixture();
+    let Fixture { store, db: _db } = fixture();
     let created = store
         .create_account(new_account("Acme", Some("first")), TokenHash::of("ck_a"))
         .await
@@ -219,7 +215,7 @@ async fn an_update_changes_only_the_patched_fields_and_bumps_updated_at() {
 
 #[tokio::test]
 async fn an_empty_patch_only_bumps_updated_at() {
-    let Fixture { store, .. } = fixture();
+    let Fixture { store, db: _db } = fixture();
     let created = create_account(&store, "Acme", "ck_a").await;
     tokio::time::sleep(Duration::from_millis(5)).await;
     let touched = store
@@ -238,12 +234,17 @@ async fn an_empty_patch_only_bumps_updated_at() {
 
 #[tokio::test]
 async fn a_created_user_round_trips_and_gets_its_token() {
-    let Fixture { store, .. } = fixture();
+    let Fixture { store, db: _db } = fixture();
     let account = create_account(&store, "Acme", "ck_a").await;
     let user = store
         .create_user(
             account.id,
-            new_user("Ada", Some("Ada@Example.com"), "administrator", Some("ext-1")),
+            new_user(
+                "Ada",
+                Some("Ada@Example.com"),
+                "administrator",
+                Some("ext-1"),
+            ),
             TokenHash::of("ut_ada"),
         )
         .await
@@ -251,7 +252,10 @@ async fn a_created_user_round_trips_and_gets_its_token() {
     assert!(user.id.0 > 0);
     assert_eq!(user.account_id, account.id);
     assert_eq!(user.name.as_str(), "Ada");
-    assert_eq!(user.email.as_ref().map(|e| e.as_str()), Some("Ada@Example.com"));
+    assert_eq!(
+        user.email.as_ref().map(|e| e.as_str()),
+        Some("Ada@Example.com")
+    );
     assert_eq!(user.external_id.as_ref().map(|e| e.as_str()), Some("ext-1"));
     assert_eq!(user.role, Role::Administrator);
     assert_eq!(user.availability, Availability::Offline);
@@ -351,7 +355,7 @@ async fn emails_and_external_ids_are_unique_per_account() {
 
 #[tokio::test]
 async fn credentials_name_their_owner() {
-    let Fixture { store, .. } = fixture();
+    let Fixture { store, db: _db } = fixture();
     let acme = create_account(&store, "Acme", "ck_acme").await;
     let other = create_account(&store, "Other", "ck_other").await;
     let agent = store
@@ -396,7 +400,7 @@ async fn credentials_name_their_owner() {
 
 #[tokio::test]
 async fn credentials_report_an_inactive_account_and_its_features() {
-    let Fixture { store, .. } = fixture();
+    let Fixture { store, db: _db } = fixture();
     let acme = create_account(&store, "Acme", "ck_acme").await;
     store
         .create_user(
@@ -475,14 +479,17 @@ async fn a_failed_write_leaves_nothing_behind() {
     let result = store
         .create_account(new_account("Twin", None), TokenHash::of("ck_same"))
         .await;
-    assert!(matches!(result, Err(StoreError::Unexpected(_))), "{result:?}");
+    assert!(
+        matches!(result, Err(StoreError::Unexpected(_))),
+        "{result:?}"
+    );
     assert_eq!(count(&db, "accounts"), 1);
     assert_eq!(count(&db, "credentials"), 1);
 }
 
 #[tokio::test]
 async fn migrations_run_once() {
-    let Fixture { store, .. } = fixture();
+    let Fixture { store, db: _db } = fixture();
     let again = store.run_migrations().expect("migrations run again");
     assert_eq!(again, Vec::<String>::new());
 }
@@ -517,7 +524,7 @@ async fn concurrent_migrations_both_succeed_and_apply_once() {
 
 #[tokio::test]
 async fn ping_answers_and_the_pool_reports_its_state() {
-    let Fixture { store, .. } = fixture();
+    let Fixture { store, db: _db } = fixture();
     store.ping().await.expect("database answers");
     let state = store.pool_state();
     assert_eq!(state.max_size, 4);

@@ -89,7 +89,10 @@ impl Drop for TestDatabase {
                 .map_err(|e| e.to_string())
             });
         if let Err(e) = result {
-            eprintln!("chat_test_db: could not drop test database {}: {e}", self.name);
+            eprintln!(
+                "chat_test_db: could not drop test database {}: {e}",
+                self.name
+            );
         }
     }
 }
