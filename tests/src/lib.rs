@@ -94,8 +94,18 @@ impl TestApp {
         }
     }
 
+    /// The server's own database (e.g. to take it away with `drop_now`).
+    pub fn database(&self) -> &TestDatabase {
+        &self._db
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// The URL of this server's own database (for checks of what is stored).
+    pub fn database_url(&self) -> &str {
+        self._db.url()
     }
 
     /// Sends `body` (raw bytes, if any) with `headers`, and reads the whole reply.
@@ -202,4 +212,135 @@ pub fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
     value[key]
         .as_str()
         .unwrap_or_else(|| panic!("`{key}` is not a string in {value}"))
+}
+
+/// Asserts `text` is a UUID in its canonical lowercase hyphenated form.
+pub fn assert_uuid(text: &str) {
+    let groups: Vec<&str> = text.split('-').collect();
+    let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+    assert_eq!(lengths, [8, 4, 4, 4, 12], "not a UUID: {text:?}");
+    assert!(
+        groups.iter().all(|g| g
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))),
+        "not a lowercase hex UUID: {text:?}"
+    );
+}
+
+/// Asserts `text` is `prefix` followed by 64 lowercase hex digits (a 256-bit secret).
+pub fn assert_secret(text: &str, prefix: &str) {
+    let hex = text
+        .strip_prefix(prefix)
+        .unwrap_or_else(|| panic!("{text:?} does not start with {prefix:?}"));
+    assert_eq!(hex.len(), 64, "{text:?} is not {prefix} + 64 hex digits");
+    assert!(
+        hex.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "{text:?} is not {prefix} + 64 lowercase hex digits"
+    );
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> i64 {
+    let elapsed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    i64::try_from(elapsed.as_secs()).expect("seconds fit in i64")
+}
+
+/// Asserts `value` is an integer number of unix seconds within a minute of now; answers it.
+pub fn assert_unix_near_now(value: &Value) -> i64 {
+    let seconds = value
+        .as_i64()
+        .unwrap_or_else(|| panic!("not an integer unix timestamp: {value}"));
+    let now = unix_now();
+    assert!(
+        (seconds - now).abs() <= 60,
+        "timestamp {seconds} is not near now ({now})"
+    );
+    seconds
+}
+
+/// Parses an RFC 3339 UTC timestamp (`YYYY-MM-DDTHH:MM:SS[.fraction]Z`) to unix seconds
+/// (the fraction is dropped); panics when `text` is not one.
+pub fn parse_rfc3339_utc(text: &str) -> i64 {
+    fn not_rfc3339(text: &str) -> ! {
+        panic!("not an RFC 3339 UTC timestamp: {text:?}")
+    }
+    let body = text.strip_suffix('Z').unwrap_or_else(|| not_rfc3339(text));
+    let bytes = body.as_bytes();
+    if bytes.len() < 19
+        || bytes[4] != b'-'
+        || bytes[7] != b'-'
+        || bytes[10] != b'T'
+        || bytes[13] != b':'
+        || bytes[16] != b':'
+    {
+        not_rfc3339(text);
+    }
+    let number = |range: std::ops::Range<usize>| -> i64 {
+        let part = &body[range];
+        if !part.bytes().all(|b| b.is_ascii_digit()) {
+            not_rfc3339(text);
+        }
+        part.parse::<i64>().unwrap_or_else(|_| not_rfc3339(text))
+    };
+    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    let (hour, minute, second) = (number(11..13), number(14..16), number(17..19));
+    let fraction = &body[19..];
+    let fraction_ok = fraction.is_empty()
+        || (fraction.len() >= 2
+            && fraction.starts_with('.')
+            && fraction[1..].bytes().all(|b| b.is_ascii_digit()));
+    if !fraction_ok {
+        not_rfc3339(text);
+    }
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        not_rfc3339(text);
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + hour * 3_600 + minute * 60 + second
+}
+
+/// Asserts `value` is an RFC 3339 UTC string within a minute of now; answers its unix seconds.
+pub fn assert_rfc3339_near_now(value: &Value) -> i64 {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not an RFC 3339 string: {value}"));
+    let seconds = parse_rfc3339_utc(text);
+    let now = unix_now();
+    assert!(
+        (seconds - now).abs() <= 60,
+        "timestamp {text} is not near now"
+    );
+    seconds
+}
+
+/// The keys of a JSON object, sorted.
+pub fn keys_of(value: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = value
+        .as_object()
+        .unwrap_or_else(|| panic!("not a JSON object: {value}"))
+        .keys()
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// A credential as an `X-API-Key` header.
+pub fn api_key_header(key: &str) -> (&'static str, &str) {
+    ("x-api-key", key)
 }

@@ -102,17 +102,33 @@ impl<D: Dialect> FromRequest for PlatformCaller<D> {
     }
 }
 
-/// A JSON body of type `T`, at most `AppState::json_limit` bytes. Malformed JSON,
-/// wrong types and oversized bodies fail in dialect `D`, naming the field at fault.
-#[derive(Debug)]
+/// A JSON body of type `T`, at most `AppState::json_limit` bytes, read only when the
+/// handler calls [`Json::read`]. Extractors run concurrently, so a body read during
+/// extraction could fail before authentication does; reading in the handler, after the
+/// credential extractor has succeeded, makes "401 before any body error" hold, and spares
+/// reading bodies of unauthenticated callers. Malformed JSON, wrong types and oversized
+/// bodies fail in dialect `D`, naming the field at fault.
 pub struct Json<T, D> {
-    pub value: T,
-    dialect: PhantomData<D>,
+    payload: Payload,
+    limit: usize,
+    declared: Option<usize>,
+    shape: PhantomData<fn() -> (T, D)>,
 }
 
-impl<T, D> Json<T, D> {
-    pub fn into_inner(self) -> T {
-        self.value
+impl<T, D> std::fmt::Debug for Json<T, D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Json")
+            .field("limit", &self.limit)
+            .field("declared", &self.declared)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: DeserializeOwned, D: Dialect> Json<T, D> {
+    /// Reads and parses the body.
+    pub async fn read(mut self) -> Result<T, ApiError<D>> {
+        let body = read_limited(&mut self.payload, self.limit, self.declared).await?;
+        Ok(parse_json(&body)?)
     }
 }
 
@@ -120,9 +136,9 @@ impl<T, D> Json<T, D> {
 /// receives the 413 instead of a reset connection. Beyond it the connection is closed.
 const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
 
-impl<T: DeserializeOwned + 'static, D: Dialect> FromRequest for Json<T, D> {
+impl<T: 'static, D: Dialect> FromRequest for Json<T, D> {
     type Error = ApiError<D>;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req
@@ -133,15 +149,12 @@ impl<T: DeserializeOwned + 'static, D: Dialect> FromRequest for Json<T, D> {
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
-        Box::pin(async move {
-            let body = read_limited(&mut payload, limit, declared).await?;
-            let value = parse_json(&body)?;
-            Ok(Self {
-                value,
-                dialect: PhantomData,
-            })
-        })
+        std::future::ready(Ok(Self {
+            payload: payload.take(),
+            limit,
+            declared,
+            shape: PhantomData,
+        }))
     }
 }
 

@@ -61,6 +61,29 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Drops the database now, closing every connection to it: lets a test watch a
+    /// server lose its database. Dropping the value afterwards does nothing more.
+    ///
+    /// # Panics
+    /// When the server refuses.
+    pub fn drop_now(&self) {
+        self.try_drop()
+            .unwrap_or_else(|e| panic!("cannot drop test database {}: {e}", self.name));
+    }
+
+    fn try_drop(&self) -> Result<(), String> {
+        let mut conn = PgConnection::establish(&self.admin_url).map_err(|e| e.to_string())?;
+        diesel::sql_query(format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut conn)
+        .map(drop)
+        .map_err(|e| e.to_string())
+    }
+}
+
 impl Default for TestDatabase {
     fn default() -> Self {
         Self::new()
@@ -78,17 +101,7 @@ impl fmt::Debug for TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let result = PgConnection::establish(&self.admin_url)
-            .map_err(|e| e.to_string())
-            .and_then(|mut conn| {
-                diesel::sql_query(format!(
-                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                    self.name
-                ))
-                .execute(&mut conn)
-                .map_err(|e| e.to_string())
-            });
-        if let Err(e) = result {
+        if let Err(e) = self.try_drop() {
             eprintln!(
                 "chat_test_db: could not drop test database {}: {e}",
                 self.name

@@ -5,3 +5,4 @@ mod clients;
 mod errors;
 mod operations;
 mod platform;
+mod resilience;

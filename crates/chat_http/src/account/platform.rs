@@ -31,7 +31,9 @@ pub struct UpdateAccountRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "not_null")]
     pub is_active: Option<bool>,
+    #[serde(default, deserialize_with = "not_null")]
     pub features: Option<FeaturesRequest>,
 }
 
@@ -39,6 +41,7 @@ pub struct UpdateAccountRequest {
 #[serde(deny_unknown_fields)]
 pub struct FeaturesRequest {
     /// `false` turns the account dialect's chat rooms off for the account.
+    #[serde(default, deserialize_with = "not_null")]
     pub chat_rooms: Option<bool>,
 }
 
@@ -47,6 +50,14 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Absent is `None`; `null` is refused as the wrong type (it would otherwise be taken
+/// for "absent" and silently change nothing).
+fn not_null<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }
 
 /// `{name, email?, role?, external_id?}`; `role` defaults to `agent`.
@@ -177,7 +188,7 @@ pub async fn create_account(
     auth: PlatformCaller,
     body: Json<CreateAccountRequest>,
 ) -> Result<HttpResponse, Error> {
-    let body = body.into_inner();
+    let body = body.read().await?;
     let new = NewAccount::parse(body.name.as_deref(), body.description.as_deref())?;
     let issued = state.app.accounts.create(&auth.actor, new).await?;
     Ok(HttpResponse::Ok().json(AccountJson::from(&issued)))
@@ -203,7 +214,7 @@ pub async fn update_account(
     id: Path<String>,
     body: Json<UpdateAccountRequest>,
 ) -> Result<HttpResponse, Error> {
-    let body = body.into_inner();
+    let body = body.read().await?;
     let patch = AccountPatch::parse(
         body.name.as_ref().map(Option::as_deref),
         body.description.as_ref().map(Option::as_deref),
@@ -238,7 +249,7 @@ pub async fn create_user(
     id: Path<String>,
     body: Json<CreateUserRequest>,
 ) -> Result<HttpResponse, Error> {
-    let body = body.into_inner();
+    let body = body.read().await?;
     let new = NewUser::parse(
         body.name.as_deref(),
         body.email.as_deref(),

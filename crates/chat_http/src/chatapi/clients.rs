@@ -69,7 +69,7 @@ pub async fn create_client(
     auth: PlatformCaller,
     body: Json<CreateClientRequest>,
 ) -> Result<HttpResponse, Error> {
-    let body = body.into_inner();
+    let body = body.read().await?;
     let new = NewAccount::parse(body.name.as_deref(), body.description.as_deref())?;
     let issued = state.app.accounts.create(&auth.actor, new).await?;
     let client = ClientJson::new(&issued.account, Some(issued.api_key.expose()));
