@@ -20,7 +20,19 @@ help: ## List the targets
 
 run: deps ## Build chatd (release) and serve on $CHAT_BIND (127.0.0.1:8000)
 	@cargo build --release -p chatd
-	DATABASE_URL="$$(scripts/database-url.sh)"
+	if [[ -n "$${DATABASE_URL:-}" ]]; then
+		DATABASE_URL="$$(scripts/database-url.sh)"
+	else
+		# A server we picked ourselves: keep the product's tables in a `chat` database of their own.
+		server_url="$$(scripts/database-url.sh)"
+		DATABASE_URL="$$server_url"
+		if command -v psql >/dev/null; then
+			if ! psql -X -w -Atq -d "$$server_url" -c "select 1 from pg_database where datname = 'chat'" | grep -q 1; then
+				psql -X -w -q -d "$$server_url" -c 'CREATE DATABASE chat'
+			fi
+			DATABASE_URL="$${server_url%/postgres}/chat"
+		fi
+	fi
 	export DATABASE_URL
 	export CHAT_BIND="$${CHAT_BIND:-127.0.0.1:8000}"
 	export CHAT_STORAGE_DIR="$${CHAT_STORAGE_DIR:-.local/storage}"

@@ -1,0 +1,226 @@
+//! The `chatd` binary as an operator runs it: commands print JSON whose secrets work,
+//! bad input fails with a message and a non-zero status, and SIGTERM stops the server.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use chat_test_db::TestDatabase;
+use serde_json::Value;
+
+const PLATFORM_TOKEN: &str = "cli-test-platform-token-0123456789abcdef";
+
+fn chatd(db: &TestDatabase, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chatd"))
+        .args(args)
+        .env("DATABASE_URL", db.url())
+        .env("CHAT_PLATFORM_TOKEN", PLATFORM_TOKEN)
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("chatd runs")
+}
+
+fn json_of(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "chatd failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+#[test]
+fn migrate_applies_the_migrations_and_is_idempotent() {
+    let db = TestDatabase::new();
+    for _ in 0..2 {
+        let output = chatd(&db, &["migrate"]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim(),
+            "migrations are up to date"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn operator_commands_print_accounts_and_users_whose_secrets_work() {
+    let db = TestDatabase::new();
+    let account = json_of(&chatd(
+        &db,
+        &[
+            "account",
+            "create",
+            "--name",
+            "Acme",
+            "--description",
+            "Ops",
+        ],
+    ));
+    assert_eq!(account["name"], "Acme");
+    assert_eq!(account["description"], "Ops");
+    assert_eq!(account["features"]["chat_rooms"], true);
+    let api_key = account["api_key"].as_str().expect("api_key").to_owned();
+    assert!(
+        api_key.starts_with("ck_") && api_key.len() == 67,
+        "{api_key}"
+    );
+    let account_id = account["id"].as_i64().expect("id").to_string();
+
+    let output = chatd(
+        &db,
+        &[
+            "user",
+            "create",
+            "--account-id",
+            &account_id,
+            "--name",
+            "Ada",
+            "--email",
+            "ada@example.com",
+            "--role",
+            "administrator",
+        ],
+    );
+    let user = json_of(&output);
+    assert_eq!(
+        user["account_id"].as_i64().map(|id| id.to_string()),
+        Some(account_id)
+    );
+    assert_eq!(user["role"], "administrator");
+    let token = user["access_token"].as_str().expect("access_token");
+    assert!(token.starts_with("ut_"), "{token}");
+    for secret in [api_key.as_str(), token] {
+        assert!(
+            !String::from_utf8_lossy(&output.stderr).contains(secret),
+            "a secret was logged"
+        );
+    }
+
+    // The printed key is the account's key: a server over the same database accepts it.
+    let settings = chatd::Settings {
+        database_url: Some(chatd::Secret::new(db.url())),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        platform_token: None,
+        db_pool_size: 2,
+        db_timeout_secs: 3,
+        json_limit: 1024,
+        storage_dir: "target/cli-test-storage".into(),
+        workers: 1,
+        log_format: chatd::LogFormat::Text,
+    };
+    let app = chatd::Application::build(settings).await.expect("builds");
+    let url = format!("http://127.0.0.1:{}/api/v1/clients/me", app.port());
+    let handle = app.handle();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let mut reply = awc::Client::default()
+        .get(url)
+        .insert_header(("X-API-Key", api_key.as_str()))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(reply.status().as_u16(), 200);
+    let body: Value = reply.json().await.expect("JSON");
+    assert_eq!(body["data"]["id"], account["uuid"]);
+    handle.stop(true).await;
+}
+
+#[test]
+fn invalid_operator_input_fails_with_a_message() {
+    let db = TestDatabase::new();
+    let blank = chatd(&db, &["account", "create", "--name", "  "]);
+    assert!(!blank.status.success());
+    assert!(
+        String::from_utf8_lossy(&blank.stderr).contains("name can't be blank"),
+        "{}",
+        String::from_utf8_lossy(&blank.stderr)
+    );
+    let missing = chatd(
+        &db,
+        &["user", "create", "--account-id", "999", "--name", "Ada"],
+    );
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no such account"));
+    let role = chatd(
+        &db,
+        &[
+            "user",
+            "create",
+            "--account-id",
+            "1",
+            "--name",
+            "A",
+            "--role",
+            "boss",
+        ],
+    );
+    assert!(!role.status.success());
+    assert!(String::from_utf8_lossy(&role.stderr).contains("role"));
+}
+
+#[test]
+fn a_short_platform_token_is_refused_at_start() {
+    let db = TestDatabase::new();
+    let output = Command::new(env!("CARGO_BIN_EXE_chatd"))
+        .args(["migrate"])
+        .env("DATABASE_URL", db.url())
+        .env("CHAT_PLATFORM_TOKEN", "short")
+        .output()
+        .expect("chatd runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("CHAT_PLATFORM_TOKEN"), "{stderr}");
+    assert!(
+        !stderr.contains("short"),
+        "the token itself was printed: {stderr}"
+    );
+}
+
+#[test]
+fn sigterm_stops_the_server_gracefully() {
+    let db = TestDatabase::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatd"))
+        .args(["serve"])
+        .env("DATABASE_URL", db.url())
+        .env("CHAT_BIND", "127.0.0.1:0")
+        .env("CHAT_WORKERS", "1")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chatd starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut listening = false;
+    while Instant::now() < deadline {
+        match lines.next() {
+            Some(Ok(line)) if line.contains("chatd listening") => {
+                listening = true;
+                break;
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    assert!(listening, "chatd never said it was listening");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().expect("chatd exits");
+    assert!(status.success(), "exit status {status:?}; log: {rest:?}");
+    assert!(
+        rest.iter().any(|line| line.contains("chatd stopped")),
+        "{rest:?}"
+    );
+}
