@@ -344,3 +344,82 @@ pub fn keys_of(value: &Value) -> Vec<String> {
 pub fn api_key_header(key: &str) -> (&'static str, &str) {
     ("x-api-key", key)
 }
+
+/// Asserts the ChatAPI error shape with `status` and `code`; answers the error object.
+pub fn assert_chatapi_error(reply: &Reply, status: u16, code: &str, context: &str) -> Value {
+    assert_eq!(reply.status, status, "{context}: {}", reply.text());
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/json"),
+        "{context}"
+    );
+    let body = reply.json();
+    assert_eq!(keys_of(&body), ["error", "status"], "{context}: {body}");
+    assert_eq!(body["status"], "error", "{context}: {body}");
+    assert_eq!(body["error"]["code"], code, "{context}: {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{context}: {body}"
+    );
+    body["error"].clone()
+}
+
+/// Asserts the account dialect's `{"error": "..."}` with `status`; answers the text.
+pub fn assert_account_error(reply: &Reply, status: u16, context: &str) -> String {
+    assert_eq!(reply.status, status, "{context}: {}", reply.text());
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/json"),
+        "{context}"
+    );
+    let body = reply.json();
+    assert_eq!(keys_of(&body), ["error"], "{context}: {body}");
+    let text = body["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{context}: `error` is not a string in {body}"));
+    assert!(!text.is_empty(), "{context}");
+    text.to_owned()
+}
+
+/// One account with its API key, an administrator and an agent, each with their token.
+#[derive(Debug)]
+pub struct Tenant {
+    pub account: Value,
+    pub id: i64,
+    pub api_key: String,
+    pub admin: Value,
+    pub admin_token: String,
+    pub agent: Value,
+    pub agent_token: String,
+}
+
+impl TestApp {
+    /// Creates an account named `name` with an administrator and an agent.
+    pub async fn tenant(&self, name: &str) -> Tenant {
+        let account = self.create_account(name).await;
+        let id = account["id"].as_i64().expect("an integer account id");
+        let admin = self
+            .create_user(
+                id,
+                serde_json::json!({ "name": "Ada Admin", "role": "administrator" }),
+            )
+            .await;
+        let agent = self
+            .create_user(
+                id,
+                serde_json::json!({ "name": "Alan Agent", "role": "agent" }),
+            )
+            .await;
+        Tenant {
+            api_key: str_of(&account, "api_key").to_owned(),
+            admin_token: str_of(&admin, "access_token").to_owned(),
+            agent_token: str_of(&agent, "access_token").to_owned(),
+            account,
+            id,
+            admin,
+            agent,
+        }
+    }
+}

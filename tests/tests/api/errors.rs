@@ -12,44 +12,6 @@ async fn post_raw(app: &TestApp, path: &str, body: &[u8]) -> Reply {
         .await
 }
 
-/// Asserts the ChatAPI error shape with `status` and `code`; answers the error object.
-fn assert_chatapi_error(reply: &Reply, status: u16, code: &str, context: &str) -> Value {
-    assert_eq!(reply.status, status, "{context}: {}", reply.text());
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/json"),
-        "{context}"
-    );
-    let body = reply.json();
-    assert_eq!(keys_of(&body), ["error", "status"], "{context}: {body}");
-    assert_eq!(body["status"], "error", "{context}: {body}");
-    assert_eq!(body["error"]["code"], code, "{context}: {body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{context}: {body}"
-    );
-    body["error"].clone()
-}
-
-/// Asserts the account dialect's `{"error": "..."}` with `status`; answers the text.
-fn assert_account_error(reply: &Reply, status: u16, context: &str) -> String {
-    assert_eq!(reply.status, status, "{context}: {}", reply.text());
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/json"),
-        "{context}"
-    );
-    let body = reply.json();
-    assert_eq!(keys_of(&body), ["error"], "{context}: {body}");
-    let text = body["error"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{context}: `error` is not a string in {body}"));
-    assert!(!text.is_empty(), "{context}");
-    text.to_owned()
-}
-
 const MALFORMED: [&[u8]; 7] = [
     b"{",
     b"",

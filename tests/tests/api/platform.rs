@@ -213,13 +213,10 @@ async fn every_bad_account_field_is_listed_in_order() {
 #[actix_web::test]
 async fn other_credentials_are_refused_on_every_platform_route() {
     let app = TestApp::spawn().await;
-    let account = app.create_account("Acme").await;
-    let id = &account["id"];
-    let api_key = str_of(&account, "api_key").to_owned();
-    let user = app
-        .create_user(id.as_i64().unwrap_or(0), json!({ "name": "Ada" }))
-        .await;
-    let user_token = str_of(&user, "access_token").to_owned();
+    let tenant = app.tenant("Acme").await;
+    let id = &tenant.account["id"];
+    let api_key = tenant.api_key.clone();
+    let user_token = tenant.agent_token.clone();
     let unknown = format!("ck_{}", "0".repeat(64));
 
     let bearer_key = format!("Bearer {api_key}");
@@ -273,7 +270,7 @@ async fn other_credentials_are_refused_on_every_platform_route() {
     assert_eq!(taken.status, 200, "{}", taken.text());
     assert_eq!(
         taken.json()["id"],
-        json!(user["id"].as_i64().unwrap_or(0) + 1),
+        json!(tenant.agent["id"].as_i64().unwrap_or(0) + 1),
         "a refused request created a user"
     );
 }
@@ -281,13 +278,10 @@ async fn other_credentials_are_refused_on_every_platform_route() {
 #[actix_web::test]
 async fn non_platform_credentials_are_refused_before_the_body_is_validated() {
     let app = TestApp::spawn().await;
-    let account = app.create_account("Acme").await;
-    let id = &account["id"];
-    let api_key = str_of(&account, "api_key").to_owned();
-    let user = app
-        .create_user(id.as_i64().unwrap_or(0), json!({ "name": "Ada" }))
-        .await;
-    let user_token = str_of(&user, "access_token").to_owned();
+    let tenant = app.tenant("Acme").await;
+    let id = &tenant.account["id"];
+    let api_key = tenant.api_key.clone();
+    let user_token = tenant.agent_token.clone();
     let unknown = format!("ut_{}", "f".repeat(64));
 
     let bodies: [&[u8]; 5] = [
