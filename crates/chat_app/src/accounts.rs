@@ -9,8 +9,8 @@ use chat_domain::{
 };
 
 use crate::actor::Actor;
-use crate::error::{AppError, Resource};
-use crate::ports::{AccountStore, UserStore};
+use crate::error::{AppError, Denied, Resource};
+use crate::ports::{AccountStore, StoreError, UserStore};
 
 /// A valid request to create an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +126,26 @@ impl Accounts {
             self.accounts.update_account(id, patch).await
         };
         result.map_err(|e| e.into_app(Resource::Account))
+    }
+
+    /// Checks that `actor` may use the chat rooms of account `id` (the account dialect's
+    /// `/api/v1/accounts/{id}/…`): the platform token is `Unauthenticated`; another
+    /// account's id is `WrongAccount`, an id that names no account `NotFound`; an account
+    /// whose `chat_rooms` feature is off is `Forbidden(FeatureDisabled)`. The feature is
+    /// read with the credential, so switching it off takes effect on the next request.
+    pub async fn enter_chat_rooms(&self, actor: &Actor, id: AccountId) -> Result<(), AppError> {
+        let access = actor.account().ok_or(AppError::Unauthenticated)?;
+        if access.id != id {
+            return match self.accounts.get_account(id).await {
+                Ok(_) => Err(AppError::WrongAccount),
+                Err(StoreError::NotFound) => Err(AppError::NotFound(Resource::Account)),
+                Err(other) => Err(other.into_app(Resource::Account)),
+            };
+        }
+        if !access.features.chat_rooms {
+            return Err(AppError::Forbidden(Denied::FeatureDisabled("chat_rooms")));
+        }
+        Ok(())
     }
 
     /// The calling integration's own account. API key only.
@@ -324,6 +344,47 @@ mod tests {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(issued.account.id, AccountId(4));
+    }
+
+    #[tokio::test]
+    async fn entering_chat_rooms_checks_account_and_feature() {
+        let mut store = MockAccountStore::new();
+        store
+            .expect_get_account()
+            .withf(|id| *id == AccountId(2))
+            .returning(|id| Ok(account(id.0, "Other")));
+        store
+            .expect_get_account()
+            .withf(|id| *id == AccountId(99))
+            .returning(|_| Err(StoreError::NotFound));
+        let use_cases = use_cases(store);
+        let own = Actor::ApiKey(access(1));
+        assert!(use_cases.enter_chat_rooms(&own, AccountId(1)).await.is_ok());
+        assert!(matches!(
+            use_cases.enter_chat_rooms(&own, AccountId(2)).await,
+            Err(AppError::WrongAccount)
+        ));
+        assert!(matches!(
+            use_cases.enter_chat_rooms(&own, AccountId(99)).await,
+            Err(AppError::NotFound(Resource::Account))
+        ));
+        assert!(matches!(
+            use_cases
+                .enter_chat_rooms(&Actor::Platform, AccountId(1))
+                .await,
+            Err(AppError::Unauthenticated)
+        ));
+        let mut switched_off = access(1);
+        switched_off.features.chat_rooms = false;
+        let agent = Actor::User {
+            account: switched_off,
+            user_id: UserId(3),
+            role: Role::Agent,
+        };
+        assert!(matches!(
+            use_cases.enter_chat_rooms(&agent, AccountId(1)).await,
+            Err(AppError::Forbidden(Denied::FeatureDisabled("chat_rooms")))
+        ));
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@ use chat_domain::FieldErrors;
 pub enum Resource {
     Account,
     User,
+    Room,
 }
 
 impl fmt::Display for Resource {
@@ -14,7 +15,30 @@ impl fmt::Display for Resource {
         f.write_str(match self {
             Resource::Account => "account",
             Resource::User => "user",
+            Resource::Room => "room",
         })
+    }
+}
+
+/// Why a known caller may not do something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// Creating, changing or deleting rooms (or their members) needs an administrator
+    /// or the account's API key.
+    NotAdministrator,
+    /// An agent acting on a room it does not belong to.
+    NotMember,
+    /// The account has this feature switched off.
+    FeatureDisabled(&'static str),
+}
+
+impl fmt::Display for Denied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Denied::NotAdministrator => f.write_str("administrators only"),
+            Denied::NotMember => f.write_str("members only"),
+            Denied::FeatureDisabled(feature) => write!(f, "feature {feature} is disabled"),
+        }
     }
 }
 
@@ -28,6 +52,9 @@ pub enum AppError {
     /// A valid credential, used on another account's resources.
     #[error("credential belongs to another account")]
     WrongAccount,
+    /// The caller is known but may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(Denied),
     /// The thing does not exist in the caller's account (or does not exist at all).
     #[error("{0} not found")]
     NotFound(Resource),

@@ -9,15 +9,22 @@ pub mod accounts;
 pub mod actor;
 pub mod auth;
 pub mod error;
+pub mod events;
 pub mod ports;
+pub mod rooms;
 pub mod users;
 
 pub use accounts::{AccountPatch, Accounts, IssuedAccount, NewAccount};
 pub use actor::{AccountAccess, Actor};
 pub use auth::{Authenticator, PlatformToken};
-pub use error::{AppError, Resource};
+pub use error::{AppError, Denied, Resource};
+pub use events::{DiscardEvents, DomainEvent, EventPublisher, RoomEvent};
 pub use ports::{
-    AccountStore, CredentialOwner, CredentialStore, PoolState, StoreError, StoreHealth, UserStore,
+    AccountStore, CredentialOwner, CredentialStore, PoolState, RoomStore, StoreError, StoreHealth,
+    UserStore,
+};
+pub use rooms::{
+    Detail, NewRoom, Page, RoomFilter, RoomPatch, RoomQuery, RoomSort, RoomView, Rooms, Window,
 };
 pub use users::{IssuedUser, NewUser, Users};
 
@@ -29,6 +36,7 @@ pub struct ChatApp {
     pub auth: Authenticator,
     pub accounts: Accounts,
     pub users: Users,
+    pub rooms: Rooms,
     pub health: Arc<dyn StoreHealth>,
 }
 
@@ -39,13 +47,18 @@ impl std::fmt::Debug for ChatApp {
 }
 
 /// The ports one storage adapter provides.
-pub trait Store: AccountStore + UserStore + CredentialStore + StoreHealth {}
-impl<T: AccountStore + UserStore + CredentialStore + StoreHealth> Store for T {}
+pub trait Store: AccountStore + UserStore + CredentialStore + RoomStore + StoreHealth {}
+impl<T: AccountStore + UserStore + CredentialStore + RoomStore + StoreHealth> Store for T {}
 
 impl ChatApp {
-    /// Wires every use case over `store`.
-    pub fn new<S: Store + 'static>(store: Arc<S>, platform_token: Option<PlatformToken>) -> Self {
+    /// Wires every use case over `store`, publishing events to `events`.
+    pub fn new<S: Store + 'static>(
+        store: Arc<S>,
+        events: Arc<dyn EventPublisher>,
+        platform_token: Option<PlatformToken>,
+    ) -> Self {
         Self {
+            rooms: Rooms::new(store.clone(), events),
             auth: Authenticator::new(store.clone(), platform_token),
             accounts: Accounts::new(store.clone(), store.clone()),
             users: Users::new(store.clone()),

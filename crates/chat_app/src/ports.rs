@@ -7,12 +7,14 @@
 
 use async_trait::async_trait;
 use chat_domain::{
-    Account, AccountId, CredentialKind, FieldError, Problem, Role, TokenHash, User, UserId,
+    Account, AccountId, CredentialKind, FieldError, Problem, Role, Room, RoomId, RoomRef,
+    TokenHash, User, UserId,
 };
 
 use crate::accounts::{AccountPatch, NewAccount};
 use crate::actor::AccountAccess;
 use crate::error::{AppError, Resource};
+use crate::rooms::{NewRoom, RoomFilter, RoomPatch};
 use crate::users::NewUser;
 
 /// How a storage adapter reports failure.
@@ -87,6 +89,68 @@ pub trait UserStore: Send + Sync {
         new: NewUser,
         access_token: TokenHash,
     ) -> Result<User, StoreError>;
+}
+
+/// Rooms of an account, and who belongs to them. Every method is scoped by `account`:
+/// a room of another account is `NotFound`.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait RoomStore: Send + Sync {
+    /// Stores a new room and, when `creator` is given, makes that user its first member,
+    /// in one transaction. `NotFound` when the creator is not a user of the account.
+    async fn create_room(
+        &self,
+        account: AccountId,
+        new: NewRoom,
+        creator: Option<UserId>,
+    ) -> Result<Room, StoreError>;
+
+    /// The room with this id or UUID. `NotFound` when the account has none.
+    async fn find_room(&self, account: AccountId, room: RoomRef) -> Result<Room, StoreError>;
+
+    /// One page of the account's rooms that pass `filter`, and how many pass in all.
+    async fn list_rooms(
+        &self,
+        account: AccountId,
+        filter: RoomFilter,
+    ) -> Result<(Vec<Room>, i64), StoreError>;
+
+    /// Applies the fields present in `patch` and bumps `updated_at`. `NotFound` when the
+    /// account has no such room.
+    async fn update_room(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        patch: RoomPatch,
+    ) -> Result<Room, StoreError>;
+
+    /// Sets `is_active` and bumps `updated_at`. `NotFound` when the account has no such room.
+    async fn set_room_active(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        active: bool,
+    ) -> Result<Room, StoreError>;
+
+    /// Deletes the room and everything that belongs to it (members, messages, …) in one
+    /// transaction. `NotFound` when the account has no such room.
+    async fn delete_room(&self, account: AccountId, room: RoomId) -> Result<(), StoreError>;
+
+    /// Whether `user` is a member of `room`.
+    async fn is_member(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        user: UserId,
+    ) -> Result<bool, StoreError>;
+
+    /// The members of each of `rooms`, each room's in join order. One query, whatever
+    /// the number of rooms.
+    async fn members_of(
+        &self,
+        account: AccountId,
+        rooms: Vec<RoomId>,
+    ) -> Result<Vec<(RoomId, User)>, StoreError>;
 }
 
 /// Who owns a stored credential, and the state of their account.

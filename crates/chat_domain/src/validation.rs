@@ -5,8 +5,12 @@ use std::fmt;
 pub enum Problem {
     /// Missing, null, or only whitespace.
     Blank,
-    /// Longer than `max` characters (or bytes, for JSON documents).
+    /// Longer than `max` characters.
     TooLong { max: usize },
+    /// Larger than `max_bytes` once serialised (JSON documents).
+    TooLarge { max_bytes: usize },
+    /// Out of the accepted range.
+    OutOfRange { min: i64, max: i64 },
     /// Not one of the accepted values.
     NotIncluded { allowed: &'static [&'static str] },
     /// Already used by another record of the same account.
@@ -20,6 +24,10 @@ impl fmt::Display for Problem {
         match self {
             Problem::Blank => f.write_str("can't be blank"),
             Problem::TooLong { max } => write!(f, "is too long (maximum is {max} characters)"),
+            Problem::TooLarge { max_bytes } => {
+                write!(f, "is too large (maximum is {max_bytes} bytes)")
+            }
+            Problem::OutOfRange { min, max } => write!(f, "must be between {min} and {max}"),
             Problem::NotIncluded { allowed } => {
                 write!(f, "is not included in the list ({})", allowed.join(", "))
             }

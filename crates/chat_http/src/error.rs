@@ -19,6 +19,8 @@ pub enum RequestError {
     MalformedBody(String),
     /// A field of the body has the wrong type or is unknown.
     WrongField { field: String, reason: String },
+    /// The query string cannot be decoded.
+    MalformedQuery(String),
     /// The body is larger than the configured limit (bytes).
     PayloadTooLarge { limit: usize },
     /// No route answers this path and method.
@@ -68,6 +70,12 @@ impl<D> From<Failure> for ApiError<D> {
             failure,
             dialect: PhantomData,
         }
+    }
+}
+
+impl<D> From<chat_domain::FieldError> for ApiError<D> {
+    fn from(error: chat_domain::FieldError) -> Self {
+        AppError::from(error).into()
     }
 }
 

@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 
 use actix_web::dev::Payload;
-use actix_web::http::header::{AUTHORIZATION, CONTENT_LENGTH, HeaderMap};
+use actix_web::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
 use actix_web::web::{Bytes, BytesMut, Data};
 use actix_web::{FromRequest, HttpRequest};
 use chat_app::{Actor, AppError};
@@ -102,41 +102,119 @@ impl<D: Dialect> FromRequest for PlatformCaller<D> {
     }
 }
 
-/// A JSON body of type `T`, at most `AppState::json_limit` bytes, read only when the
-/// handler calls [`Json::read`]. Extractors run concurrently, so a body read during
-/// extraction could fail before authentication does; reading in the handler, after the
-/// credential extractor has succeeded, makes "401 before any body error" hold, and spares
-/// reading bodies of unauthenticated callers. Malformed JSON, wrong types and oversized
-/// bodies fail in dialect `D`, naming the field at fault.
-pub struct Json<T, D> {
+/// A request body, read only when the handler asks for it ([`Body::json`],
+/// [`Body::form`]). Extractors run concurrently, so a body read during extraction could
+/// fail before authentication does; reading in the handler, after the credential
+/// extractor has succeeded, makes "401 before any body error" hold, and spares reading
+/// the bodies of unauthenticated callers. Every failure renders in dialect `D`.
+pub struct Body<D> {
     payload: Payload,
+    headers: HeaderMap,
     limit: usize,
-    declared: Option<usize>,
-    shape: PhantomData<fn() -> (T, D)>,
+    dialect: PhantomData<fn() -> D>,
 }
 
-impl<T, D> std::fmt::Debug for Json<T, D> {
+impl<D> std::fmt::Debug for Body<D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Json")
+        f.debug_struct("Body")
             .field("limit", &self.limit)
-            .field("declared", &self.declared)
             .finish_non_exhaustive()
     }
 }
 
-impl<T: DeserializeOwned, D: Dialect> Json<T, D> {
-    /// Reads and parses the body.
-    pub async fn read(mut self) -> Result<T, ApiError<D>> {
-        let body = read_limited(&mut self.payload, self.limit, self.declared).await?;
-        Ok(parse_json(&body)?)
+/// The text fields of a `multipart/form-data` body, in order, and the names of its
+/// file fields.
+#[derive(Debug, Default)]
+pub struct Form {
+    pub fields: Vec<(String, String)>,
+    pub files: Vec<String>,
+}
+
+impl Form {
+    /// The last value of text field `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
     }
 }
 
-/// An oversized body is read and discarded up to this many bytes, so that the client
-/// receives the 413 instead of a reset connection. Beyond it the connection is closed.
-const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+impl<D: Dialect> Body<D> {
+    /// Whether the body is `multipart/form-data`.
+    pub fn is_multipart(&self) -> bool {
+        self.headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("multipart/form-data")
+            })
+    }
 
-impl<T: 'static, D: Dialect> FromRequest for Json<T, D> {
+    fn declared_length(&self) -> Option<usize> {
+        self.headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+    }
+
+    /// Reads and parses a JSON object.
+    pub async fn json<T: DeserializeOwned>(mut self) -> Result<T, ApiError<D>> {
+        let declared = self.declared_length();
+        let body = read_limited(&mut self.payload, self.limit, declared).await?;
+        Ok(parse_json(&body)?)
+    }
+
+    /// Reads a `multipart/form-data` body of text fields, at most the body limit in all.
+    pub async fn form(self) -> Result<Form, ApiError<D>> {
+        let limit = self.limit;
+        let too_large = || RequestError::PayloadTooLarge { limit };
+        if self.declared_length().is_some_and(|len| len > DRAIN_LIMIT) {
+            return Err(too_large().into());
+        }
+        let malformed = |e: actix_multipart::MultipartError| {
+            RequestError::MalformedBody(format!("invalid multipart body: {e}"))
+        };
+        let mut multipart = actix_multipart::Multipart::new(&self.headers, self.payload);
+        let mut form = Form::default();
+        let mut seen = 0usize;
+        while let Some(field) = multipart.next().await {
+            let mut field = field.map_err(malformed)?;
+            let name = field.name().unwrap_or_default().to_owned();
+            let is_file = field
+                .content_disposition()
+                .and_then(|cd| cd.get_filename())
+                .is_some();
+            let mut value = BytesMut::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(malformed)?;
+                seen = seen.saturating_add(chunk.len());
+                if seen > limit {
+                    return Err(too_large().into());
+                }
+                if !is_file {
+                    value.extend_from_slice(&chunk);
+                }
+            }
+            if is_file {
+                form.files.push(name);
+            } else {
+                let text =
+                    String::from_utf8(value.to_vec()).map_err(|_| RequestError::WrongField {
+                        field: name.clone(),
+                        reason: "is not UTF-8 text".to_owned(),
+                    })?;
+                form.fields.push((name, text));
+            }
+        }
+        Ok(form)
+    }
+}
+
+impl<D: Dialect> FromRequest for Body<D> {
     type Error = ApiError<D>;
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
@@ -144,19 +222,118 @@ impl<T: 'static, D: Dialect> FromRequest for Json<T, D> {
         let limit = req
             .app_data::<Data<AppState>>()
             .map_or(crate::DEFAULT_JSON_LIMIT, |state| state.json_limit);
-        let declared = req
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
         std::future::ready(Ok(Self {
             payload: payload.take(),
+            headers: req.headers().clone(),
             limit,
-            declared,
+            dialect: PhantomData,
+        }))
+    }
+}
+
+/// A JSON body of type `T`, read by [`Json::read`] (see [`Body`] for why it is lazy).
+pub struct Json<T, D> {
+    body: Body<D>,
+    shape: PhantomData<fn() -> T>,
+}
+
+impl<T, D> std::fmt::Debug for Json<T, D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.body.fmt(f)
+    }
+}
+
+impl<T: DeserializeOwned, D: Dialect> Json<T, D> {
+    /// Reads and parses the body.
+    pub async fn read(self) -> Result<T, ApiError<D>> {
+        self.body.json().await
+    }
+}
+
+impl<T: 'static, D: Dialect> FromRequest for Json<T, D> {
+    type Error = ApiError<D>;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = Body::<D>::from_request(req, payload).into_inner();
+        std::future::ready(body.map(|body| Self {
+            body,
             shape: PhantomData,
         }))
     }
 }
+
+/// The query string, parsed only when the handler asks (so that it never answers
+/// before authentication does). Values are the last of each name.
+#[derive(Debug)]
+pub struct Query<D> {
+    raw: String,
+    dialect: PhantomData<fn() -> D>,
+}
+
+impl<D: Dialect> Query<D> {
+    /// Every `name=value` pair, decoded.
+    pub fn pairs(&self) -> Result<Vec<(String, String)>, ApiError<D>> {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&self.raw)
+            .map_err(|e| RequestError::MalformedQuery(e.to_string()).into())
+    }
+
+    /// The last value of `name`, if any.
+    pub fn get(&self, name: &str) -> Result<Option<String>, ApiError<D>> {
+        Ok(self
+            .pairs()?
+            .into_iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value))
+    }
+
+    /// `name` as an integer; a value that is not one is the wrong type.
+    pub fn integer(&self, name: &str) -> Result<Option<i64>, ApiError<D>> {
+        self.get(name)?
+            .map(|raw| {
+                raw.trim().parse::<i64>().map_err(|_| {
+                    RequestError::WrongField {
+                        field: name.to_owned(),
+                        reason: format!("must be an integer, got {raw:?}"),
+                    }
+                    .into()
+                })
+            })
+            .transpose()
+    }
+
+    /// `name` as a boolean (`true`/`false`, `1`/`0`).
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError<D>> {
+        self.get(name)?
+            .map(|raw| match raw.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                _ => Err(RequestError::WrongField {
+                    field: name.to_owned(),
+                    reason: format!("must be true or false, got {raw:?}"),
+                }
+                .into()),
+            })
+            .transpose()
+    }
+}
+
+impl<D: Dialect> FromRequest for Query<D> {
+    type Error = ApiError<D>;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Self {
+            raw: req.query_string().to_owned(),
+            dialect: PhantomData,
+        }))
+    }
+}
+
+/// An oversized body is read and discarded up to this many bytes, so that the client
+/// receives the 413 instead of a reset connection. Beyond it the connection is closed.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
 
 async fn read_limited(
     payload: &mut Payload,

@@ -80,6 +80,8 @@ impl Default for HttpOptions {
     tags(
         (name = "platform", description = "Accounts and users, with the operator's platform token (account dialect)"),
         (name = "clients", description = "ChatAPI clients: an account seen through its UUID"),
+        (name = "rooms", description = "ChatAPI rooms (`X-API-Key`, UUIDs, RFC 3339)"),
+        (name = "chat_rooms", description = "Account-dialect chat rooms (`api_access_token`, integer ids, unix times)"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -124,8 +126,24 @@ where
                 .service(account::platform::update_account)
                 .service(account::platform::create_user),
         )
+        // Before `/api/v1`: actix routes to the first scope whose prefix matches.
+        .service(
+            scope("/api/v1/accounts/{account_id}")
+                .service(account::rooms::list_chat_rooms)
+                .service(account::rooms::create_chat_room)
+                .service(account::rooms::get_chat_room)
+                .service(account::rooms::update_chat_room)
+                .service(account::rooms::delete_chat_room),
+        )
         .service(
             scope("/api/v1")
+                .service(chatapi::rooms::create_room)
+                .service(chatapi::rooms::list_rooms)
+                .service(chatapi::rooms::get_room)
+                .service(chatapi::rooms::update_room)
+                .service(chatapi::rooms::delete_room)
+                .service(chatapi::rooms::deactivate_room)
+                .service(chatapi::rooms::activate_room)
                 .service(chatapi::clients::create_client)
                 .service(chatapi::clients::current_client)
                 .service(chatapi::clients::regenerate_key),

@@ -10,6 +10,7 @@
 
 mod accounts;
 mod credentials;
+mod rooms;
 mod schema;
 mod users;
 
@@ -153,8 +154,14 @@ const DUPLICATE_FIELDS: &[(&str, &str)] = &[
     ("users_account_external_id_key", "external_id"),
 ];
 
-/// The foreign keys whose violation means the addressed parent does not exist.
-const MISSING_PARENT_KEYS: &[&str] = &["users_account_id_fkey"];
+/// The foreign keys whose violation means the addressed parent does not exist (in the
+/// account: the composite keys of tenant tables also refuse another account's row).
+const MISSING_PARENT_KEYS: &[&str] = &[
+    "users_account_id_fkey",
+    "rooms_account_id_fkey",
+    "room_members_account_id_room_id_fkey",
+    "room_members_account_id_user_id_fkey",
+];
 
 /// The one translation of diesel errors into the ports' [`StoreError`].
 ///

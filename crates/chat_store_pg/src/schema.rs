@@ -39,7 +39,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rooms (id) {
+        id -> Int8,
+        uuid -> Uuid,
+        account_id -> Int8,
+        name -> Text,
+        description -> Nullable<Text>,
+        meta -> Jsonb,
+        is_active -> Bool,
+        member_count -> Int4,
+        message_count -> Int8,
+        last_message_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    room_members (room_id, user_id) {
+        account_id -> Int8,
+        room_id -> Int8,
+        user_id -> Int8,
+        joined_at -> Timestamptz,
+        meta -> Jsonb,
+    }
+}
+
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(credentials -> accounts (account_id));
+diesel::joinable!(rooms -> accounts (account_id));
+diesel::joinable!(room_members -> rooms (room_id));
+diesel::joinable!(room_members -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(accounts, users, credentials);
+diesel::allow_tables_to_appear_in_same_query!(accounts, users, credentials, rooms, room_members);

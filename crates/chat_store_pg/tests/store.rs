@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use chat_app::{
-    AccountPatch, AccountStore, CredentialOwner, CredentialStore, NewAccount, NewUser, StoreError,
-    StoreHealth, UserStore,
+    AccountPatch, AccountStore, CredentialOwner, CredentialStore, StoreError, StoreHealth,
+    UserStore,
 };
 use chat_domain::{
     Account, AccountId, AccountName, Availability, CredentialKind, Description, Role, TokenHash,
@@ -16,62 +16,12 @@ use chat_domain::{
 };
 use chat_store_pg::{PgStore, PoolOptions};
 use chat_test_db::TestDatabase;
-use diesel::{Connection, PgConnection, RunQueryDsl};
 
-/// The version of the first migration, as diesel names it.
-const FIRST_MIGRATION: &str = "20261121000001";
+mod common;
 
-/// A migrated store over a fresh database. The store is declared first, so it (and its
-/// connections) go before the database is dropped. Bind `db` to a name (`db: _db`, not
-/// `..`), or the database is dropped at once.
-struct Fixture {
-    store: PgStore,
-    db: TestDatabase,
-}
-
-fn options() -> PoolOptions {
-    PoolOptions {
-        max_size: 4,
-        connect_timeout: Duration::from_secs(5),
-    }
-}
-
-fn fixture() -> Fixture {
-    let db = TestDatabase::new();
-    let store = PgStore::connect(db.url(), options()).expect("pool options are valid");
-    let applied = store.run_migrations().expect("migrations run");
-    assert_eq!(applied, vec![FIRST_MIGRATION.to_owned()]);
-    Fixture { store, db }
-}
-
-fn new_account(name: &str, description: Option<&str>) -> NewAccount {
-    NewAccount::parse(Some(name), description).expect("valid account")
-}
-
-fn new_user(name: &str, email: Option<&str>, role: &str, external_id: Option<&str>) -> NewUser {
-    NewUser::parse(Some(name), email, Some(role), external_id).expect("valid user")
-}
-
-async fn create_account(store: &PgStore, name: &str, key: &str) -> Account {
-    store
-        .create_account(new_account(name, None), TokenHash::of(key))
-        .await
-        .expect("account created")
-}
-
-/// Rows of `table`, counted behind the store's back.
-fn count(db: &TestDatabase, table: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = PgConnection::establish(db.url()).expect("test database reachable");
-    diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
-        .get_result::<Count>(&mut conn)
-        .expect("count")
-        .n
-}
+use common::{
+    Fixture, all_migrations, count, create_account, fixture, new_account, new_user, options,
+};
 
 async fn owner(store: &PgStore, key: &str) -> Option<CredentialOwner> {
     store
@@ -516,7 +466,7 @@ async fn concurrent_migrations_both_succeed_and_apply_once() {
     });
     let mut applied: Vec<String> = results.into_iter().flatten().collect();
     applied.sort();
-    assert_eq!(applied, vec![FIRST_MIGRATION.to_owned()]);
+    assert_eq!(applied, all_migrations());
     // Usable afterwards.
     create_account(&stores[0], "Acme", "ck_a").await;
     drop(stores);

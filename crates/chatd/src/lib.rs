@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use anyhow::Context;
-use chat_app::{ChatApp, PlatformToken};
+use chat_app::{ChatApp, DiscardEvents, PlatformToken};
 use chat_http::HttpOptions;
 use chat_store_pg::{PgStore, PoolOptions};
 
@@ -33,7 +33,8 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<(PgStore, ChatApp)> {
     if platform.is_none() {
         tracing::warn!("CHAT_PLATFORM_TOKEN is not set: platform routes will answer 401");
     }
-    let app = ChatApp::new(Arc::new(store.clone()), platform);
+    // Live delivery (WebSockets) arrives with the realtime issue; until then events are dropped.
+    let app = ChatApp::new(Arc::new(store.clone()), Arc::new(DiscardEvents), platform);
     Ok((store, app))
 }
 

@@ -185,6 +185,19 @@ fn a_short_platform_token_is_refused_at_start() {
     );
 }
 
+/// `GET /health` over a plain socket answers 200.
+fn health_ok(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let request = "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    let mut reply = String::new();
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_to_string(&mut reply).is_ok()
+        && reply.starts_with("HTTP/1.1 200")
+}
+
 #[test]
 fn sigterm_stops_the_server_gracefully() {
     let db = TestDatabase::new();
@@ -199,18 +212,28 @@ fn sigterm_stops_the_server_gracefully() {
         .expect("chatd starts");
     let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut listening = false;
-    while Instant::now() < deadline {
+    let mut port = None;
+    while Instant::now() < deadline && port.is_none() {
         match lines.next() {
-            Some(Ok(line)) if line.contains("chatd listening") => {
-                listening = true;
-                break;
+            Some(Ok(line)) => {
+                port = line
+                    .split("listening on: 127.0.0.1:")
+                    .nth(1)
+                    .and_then(|rest| rest.trim().parse::<u16>().ok());
             }
-            Some(_) => {}
-            None => break,
+            Some(Err(_)) | None => break,
         }
     }
-    assert!(listening, "chatd never said it was listening");
+    let port = port.expect("chatd never said where it listens");
+    // Signal handlers are installed as the server starts running: wait until it serves.
+    let serving = (0..100).any(|_| {
+        let answered = health_ok(port);
+        if !answered {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        answered
+    });
+    assert!(serving, "chatd never answered /health");
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

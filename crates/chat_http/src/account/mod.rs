@@ -3,12 +3,16 @@
 //! `422 {"message", "attributes"}` validation errors.
 
 pub mod platform;
+pub mod rooms;
 
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;
-use actix_web::{HttpResponse, HttpResponseBuilder};
-use chat_app::AppError;
-use chat_domain::FieldError;
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
+use chat_app::{Actor, AppError, Denied, Resource, Window};
+use chat_domain::{AccountId, FieldError, Problem};
+use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -20,8 +24,83 @@ pub struct AccountApi;
 
 pub type Error = crate::error::ApiError<AccountApi>;
 pub type Json<T> = crate::extract::Json<T, AccountApi>;
+pub type Query = crate::extract::Query<AccountApi>;
+pub type RequestBody = crate::extract::Body<AccountApi>;
 pub type Authenticated = crate::extract::Authenticated<AccountApi>;
 pub type PlatformCaller = crate::extract::PlatformCaller<AccountApi>;
+
+/// A caller of `/api/v1/accounts/{account_id}/…`: authenticated (401), working in its
+/// own account (401 for another account's id, 404 for an id that names none), with the
+/// `chat_rooms` feature on (403) — checked in that order, before anything else.
+#[derive(Debug)]
+pub struct ChatRoomsCaller {
+    pub actor: Actor,
+}
+
+impl FromRequest for ChatRoomsCaller {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let authenticated = Authenticated::from_request(req, payload);
+        let account = req.match_info().get("account_id").map(str::to_owned);
+        let state = req.app_data::<Data<crate::AppState>>().cloned();
+        Box::pin(async move {
+            let actor = authenticated.await?.actor;
+            let state = state.ok_or_else(|| {
+                AppError::Unexpected(anyhow::anyhow!("application state is not registered"))
+            })?;
+            let account = account
+                .and_then(|raw| raw.parse::<i64>().ok())
+                .map(AccountId)
+                .ok_or(AppError::NotFound(Resource::Account))?;
+            state.app.accounts.enter_chat_rooms(&actor, account).await?;
+            Ok(Self { actor })
+        })
+    }
+}
+
+/// `page` (≥ 1, default 1) and `per_page` (default `default`, clamped to `max`) of a
+/// paginated list, as a window.
+pub(crate) fn page_window(
+    query: &Query,
+    default: i64,
+    max: i64,
+) -> Result<(i64, i64, Window), Error> {
+    let page = query.integer("page")?.unwrap_or(1);
+    let per_page = query.integer("per_page")?.unwrap_or(default).min(max);
+    if page < 1 {
+        return Err(FieldError::new(
+            "page",
+            Problem::OutOfRange {
+                min: 1,
+                max: i64::MAX,
+            },
+        )
+        .into());
+    }
+    if per_page < 1 {
+        return Err(FieldError::new("per_page", Problem::OutOfRange { min: 1, max }).into());
+    }
+    let offset = (page - 1).saturating_mul(per_page);
+    Ok((page, per_page, Window::new(offset, per_page, max)?))
+}
+
+/// The page headers of a paginated list: `X-Total-Count`, `X-Current-Page`,
+/// `X-Per-Page` and `X-Total-Pages` (at least 1).
+pub(crate) fn page_headers(
+    response: &mut actix_web::HttpResponseBuilder,
+    total: i64,
+    page: i64,
+    per_page: i64,
+) {
+    let pages = ((total + per_page - 1) / per_page).max(1);
+    response
+        .insert_header(("X-Total-Count", total.to_string()))
+        .insert_header(("X-Current-Page", page.to_string()))
+        .insert_header(("X-Per-Page", per_page.to_string()))
+        .insert_header(("X-Total-Pages", pages.to_string()));
+}
 
 /// `{"error": "..."}`
 #[derive(Debug, Serialize, ToSchema)]
@@ -67,6 +146,20 @@ fn describe(failure: &Failure) -> (StatusCode, Body) {
                 StatusCode::UNAUTHORIZED,
                 "You are not authorized to access this account",
             ),
+            AppError::Forbidden(denied) => match denied {
+                Denied::NotAdministrator => (
+                    StatusCode::FORBIDDEN,
+                    Body::Error("Only administrators can do this action".to_owned()),
+                ),
+                Denied::NotMember => (
+                    StatusCode::FORBIDDEN,
+                    Body::Error("You are not a member of this chat room".to_owned()),
+                ),
+                Denied::FeatureDisabled(feature) => (
+                    StatusCode::FORBIDDEN,
+                    Body::Error(format!("Feature {feature} is not enabled for this account")),
+                ),
+            },
             AppError::NotFound(_) => error(StatusCode::NOT_FOUND, "Resource could not be found"),
             AppError::Invalid(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -87,6 +180,10 @@ fn describe(failure: &Failure) -> (StatusCode, Body) {
             RequestError::MalformedBody(reason) => (
                 StatusCode::BAD_REQUEST,
                 Body::Error(format!("Request body is not valid JSON: {reason}")),
+            ),
+            RequestError::MalformedQuery(reason) => (
+                StatusCode::BAD_REQUEST,
+                Body::Error(format!("The query string cannot be decoded: {reason}")),
             ),
             RequestError::WrongField { field, reason } => (
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -2,11 +2,12 @@
 //! `{data, status}` envelopes, UUID ids, RFC 3339 times, error codes.
 
 pub mod clients;
+pub mod rooms;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpResponse, HttpResponseBuilder};
-use chat_app::{AppError, Resource};
+use chat_app::{AppError, Denied, Resource};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -20,6 +21,7 @@ pub struct ChatApi;
 /// A ChatAPI failure, rendered as `{"error": {code, message, details?}, "status": "error"}`.
 pub type Error = crate::error::ApiError<ChatApi>;
 pub type Json<T> = crate::extract::Json<T, ChatApi>;
+pub type Query = crate::extract::Query<ChatApi>;
 pub type Authenticated = crate::extract::Authenticated<ChatApi>;
 pub type PlatformCaller = crate::extract::PlatformCaller<ChatApi>;
 
@@ -77,10 +79,25 @@ fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Valu
                 "You are not authorized to access this account".to_owned(),
                 None,
             ),
+            AppError::Forbidden(denied) => match denied {
+                Denied::NotAdministrator | Denied::NotMember => (
+                    StatusCode::FORBIDDEN,
+                    "ROOM_ACCESS_DENIED",
+                    "You don't have permission to access this room".to_owned(),
+                    None,
+                ),
+                Denied::FeatureDisabled(feature) => (
+                    StatusCode::FORBIDDEN,
+                    "FEATURE_DISABLED",
+                    format!("Feature {feature} is not enabled for this account"),
+                    None,
+                ),
+            },
             AppError::NotFound(resource) => {
                 let (code, message) = match resource {
                     Resource::Account => ("CLIENT_NOT_FOUND", "Client not found"),
                     Resource::User => ("USER_NOT_FOUND", "User not found"),
+                    Resource::Room => ("ROOM_NOT_FOUND", "Room not found"),
                 };
                 (StatusCode::NOT_FOUND, code, message.to_owned(), None)
             }
@@ -114,6 +131,12 @@ fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Valu
                 StatusCode::BAD_REQUEST,
                 "INVALID_REQUEST",
                 format!("Request body is not valid JSON: {reason}"),
+                None,
+            ),
+            RequestError::MalformedQuery(reason) => (
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                format!("The query string cannot be decoded: {reason}"),
                 None,
             ),
             RequestError::WrongField { field, reason } => (

@@ -1,0 +1,854 @@
+//! Rooms: create, list, read, change, (de)activate and delete, under the same rules in
+//! both dialects.
+//!
+//! | actor | sees | creates, changes, deletes |
+//! |---|---|---|
+//! | API key | every room of its account | yes |
+//! | administrator | every room of its account | yes |
+//! | agent | the rooms it belongs to (others: `Forbidden(NotMember)`) | no (`Forbidden(NotAdministrator)`) |
+//! | platform token | nothing (`Unauthenticated`) | no |
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use chat_domain::{
+    AccountId, Description, FieldError, FieldErrors, Problem, Role, Room, RoomId, RoomMeta,
+    RoomName, RoomRef, User, UserId,
+};
+use serde_json::{Map, Value};
+
+use crate::actor::Actor;
+use crate::error::{AppError, Denied, Resource};
+use crate::events::{DomainEvent, EventPublisher, RoomEvent};
+use crate::ports::RoomStore;
+
+/// A valid request to create a room.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRoom {
+    pub name: RoomName,
+    pub description: Option<Description>,
+    pub meta: RoomMeta,
+}
+
+impl NewRoom {
+    /// Checks raw input, reporting every bad field at once.
+    pub fn parse(
+        name: Option<&str>,
+        description: Option<&str>,
+        meta: Option<Map<String, Value>>,
+    ) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = errors.collect(RoomName::parse(name.unwrap_or_default()));
+        let description = description.and_then(|raw| errors.collect(Description::parse(raw)));
+        let meta = match meta {
+            None => Some(RoomMeta::default()),
+            Some(object) => errors.collect(RoomMeta::parse(object)),
+        };
+        match (name, meta) {
+            (Some(name), Some(meta)) if errors.is_empty() => Ok(Self {
+                name,
+                description,
+                meta,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The fields to change on a room; `None` keeps a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoomPatch {
+    pub name: Option<RoomName>,
+    /// `Some(None)` clears the description.
+    pub description: Option<Option<Description>>,
+    /// Replaces the whole meta object.
+    pub meta: Option<RoomMeta>,
+}
+
+impl RoomPatch {
+    /// Checks raw input. For `name` and `description` the outer `None` means "not
+    /// given" and the inner `None` "null": a null name is blank, a null description clears it.
+    pub fn parse(
+        name: Option<Option<&str>>,
+        description: Option<Option<&str>>,
+        meta: Option<Map<String, Value>>,
+    ) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = name.and_then(|raw| errors.collect(RoomName::parse(raw.unwrap_or_default())));
+        let description = match description {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(raw)) => errors.collect(Description::parse(raw)).map(Some),
+        };
+        let meta = meta.and_then(|object| errors.collect(RoomMeta::parse(object)));
+        errors.into_result()?;
+        Ok(Self {
+            name,
+            description,
+            meta,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// The orders a room list can come in; ties are broken by id, in the same direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomSort {
+    NameAsc,
+    NameDesc,
+    CreatedAsc,
+    CreatedDesc,
+    /// Most recent message (or creation) first: the account dialect's order.
+    RecentActivity,
+}
+
+impl RoomSort {
+    pub const CHATAPI: &'static [&'static str] = &["name", "-name", "created_at", "-created_at"];
+
+    /// The ChatAPI dialect's `sort` parameter.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        match raw {
+            "name" => Ok(RoomSort::NameAsc),
+            "-name" => Ok(RoomSort::NameDesc),
+            "created_at" => Ok(RoomSort::CreatedAsc),
+            "-created_at" => Ok(RoomSort::CreatedDesc),
+            _ => Err(FieldError::new(
+                "sort",
+                Problem::NotIncluded {
+                    allowed: Self::CHATAPI,
+                },
+            )),
+        }
+    }
+}
+
+/// Which slice of a list: `offset` items skipped, at most `limit` returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl Window {
+    pub const MAX_LIMIT: i64 = 100;
+
+    /// `offset` ≥ 0 and `limit` in 1..=`max_limit` (the caller clamps larger limits first).
+    pub fn new(offset: i64, limit: i64, max_limit: i64) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if offset < 0 {
+            errors.push(FieldError::new(
+                "skip",
+                Problem::OutOfRange {
+                    min: 0,
+                    max: i64::MAX,
+                },
+            ));
+        }
+        if !(1..=max_limit).contains(&limit) {
+            errors.push(FieldError::new(
+                "limit",
+                Problem::OutOfRange {
+                    min: 1,
+                    max: max_limit,
+                },
+            ));
+        }
+        errors.into_result()?;
+        Ok(Self { offset, limit })
+    }
+}
+
+/// What a caller asks of a room list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomQuery {
+    /// Case-insensitive substring of the name or the description.
+    pub search: Option<String>,
+    pub is_active: Option<bool>,
+    pub sort: RoomSort,
+    pub window: Window,
+}
+
+impl RoomQuery {
+    pub const MAX_SEARCH_CHARS: usize = 255;
+
+    pub fn new(
+        search: Option<&str>,
+        is_active: Option<bool>,
+        sort: RoomSort,
+        window: Window,
+    ) -> Result<Self, FieldError> {
+        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        if search.is_some_and(|s| s.chars().count() > Self::MAX_SEARCH_CHARS) {
+            return Err(FieldError::new(
+                "search",
+                Problem::TooLong {
+                    max: Self::MAX_SEARCH_CHARS,
+                },
+            ));
+        }
+        Ok(Self {
+            search: search.map(str::to_owned),
+            is_active,
+            sort,
+            window,
+        })
+    }
+}
+
+/// What the store is asked for: the query, restricted to `member`'s rooms when set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomFilter {
+    pub search: Option<String>,
+    pub is_active: Option<bool>,
+    pub member: Option<UserId>,
+    pub sort: RoomSort,
+    pub window: Window,
+}
+
+/// How much of a room to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// The room and its counters.
+    Summary,
+    /// Also its members (the account dialect's `members`, `is_member`).
+    WithMembers,
+}
+
+/// A room as one caller sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomView {
+    pub room: Room,
+    /// In join order; loaded with [`Detail::WithMembers`].
+    pub members: Option<Vec<User>>,
+}
+
+impl RoomView {
+    /// Whether the caller is a member: always false for the API key, which is nobody.
+    pub fn is_member(&self, actor: &Actor) -> bool {
+        match (actor, &self.members) {
+            (Actor::User { user_id, .. }, Some(members)) => {
+                members.iter().any(|member| member.id == *user_id)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// One page of a list and the number of items in all pages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+/// The room use cases.
+#[derive(Clone)]
+pub struct Rooms {
+    store: Arc<dyn RoomStore>,
+    events: Arc<dyn EventPublisher>,
+}
+
+impl fmt::Debug for Rooms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rooms").finish_non_exhaustive()
+    }
+}
+
+/// The account the actor works in; the platform token works in none.
+fn account_of(actor: &Actor) -> Result<AccountId, AppError> {
+    actor
+        .account()
+        .map(|access| access.id)
+        .ok_or(AppError::Unauthenticated)
+}
+
+/// Creating, changing and deleting rooms: the API key and administrators.
+fn require_manager(actor: &Actor) -> Result<AccountId, AppError> {
+    match actor {
+        Actor::Platform => Err(AppError::Unauthenticated),
+        Actor::ApiKey(access)
+        | Actor::User {
+            account: access,
+            role: Role::Administrator,
+            ..
+        } => Ok(access.id),
+        Actor::User {
+            role: Role::Agent, ..
+        } => Err(AppError::Forbidden(Denied::NotAdministrator)),
+    }
+}
+
+/// The agent whose view is limited to its own rooms, if the actor is one.
+fn limited_to(actor: &Actor) -> Option<UserId> {
+    match actor {
+        Actor::User {
+            user_id,
+            role: Role::Agent,
+            ..
+        } => Some(*user_id),
+        Actor::Platform | Actor::ApiKey(_) | Actor::User { .. } => None,
+    }
+}
+
+fn room_error(error: crate::ports::StoreError) -> AppError {
+    error.into_app(Resource::Room)
+}
+
+impl Rooms {
+    pub fn new(store: Arc<dyn RoomStore>, events: Arc<dyn EventPublisher>) -> Self {
+        Self { store, events }
+    }
+
+    /// Creates a room; a user who creates it becomes its first member.
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        new: NewRoom,
+        detail: Detail,
+    ) -> Result<RoomView, AppError> {
+        let account = require_manager(actor)?;
+        let creator = match actor {
+            Actor::User { user_id, .. } => Some(*user_id),
+            Actor::Platform | Actor::ApiKey(_) => None,
+        };
+        let room = self
+            .store
+            .create_room(account, new, creator)
+            .await
+            .map_err(room_error)?;
+        self.events
+            .publish(DomainEvent::Room(RoomEvent::Created(room.clone())));
+        self.view(account, room, detail).await
+    }
+
+    /// The rooms the actor may see that match `query`.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        query: RoomQuery,
+        detail: Detail,
+    ) -> Result<Page<RoomView>, AppError> {
+        let account = account_of(actor)?;
+        let filter = RoomFilter {
+            search: query.search,
+            is_active: query.is_active,
+            member: limited_to(actor),
+            sort: query.sort,
+            window: query.window,
+        };
+        let (rooms, total) = self
+            .store
+            .list_rooms(account, filter)
+            .await
+            .map_err(room_error)?;
+        let items = match detail {
+            Detail::Summary => rooms
+                .into_iter()
+                .map(|room| RoomView {
+                    room,
+                    members: None,
+                })
+                .collect(),
+            Detail::WithMembers => self.with_members(account, rooms).await?,
+        };
+        Ok(Page { items, total })
+    }
+
+    /// One room, if the actor may see it.
+    pub async fn get(
+        &self,
+        actor: &Actor,
+        room: RoomRef,
+        detail: Detail,
+    ) -> Result<RoomView, AppError> {
+        let account = account_of(actor)?;
+        let room = self.visible_room(actor, account, room).await?;
+        self.view(account, room, detail).await
+    }
+
+    /// Changes the fields given in `patch`.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        room: RoomRef,
+        patch: RoomPatch,
+        detail: Detail,
+    ) -> Result<RoomView, AppError> {
+        let account = require_manager(actor)?;
+        let found = self
+            .store
+            .find_room(account, room)
+            .await
+            .map_err(room_error)?;
+        let room = if patch.is_empty() {
+            found
+        } else {
+            let updated = self
+                .store
+                .update_room(account, found.id, patch)
+                .await
+                .map_err(room_error)?;
+            self.events
+                .publish(DomainEvent::Room(RoomEvent::Updated(updated.clone())));
+            updated
+        };
+        self.view(account, room, detail).await
+    }
+
+    /// Activates or deactivates a room. An inactive room keeps everything it has and
+    /// refuses new messages.
+    pub async fn set_active(
+        &self,
+        actor: &Actor,
+        room: RoomRef,
+        active: bool,
+    ) -> Result<Room, AppError> {
+        let account = require_manager(actor)?;
+        let found = self
+            .store
+            .find_room(account, room)
+            .await
+            .map_err(room_error)?;
+        let room = self
+            .store
+            .set_room_active(account, found.id, active)
+            .await
+            .map_err(room_error)?;
+        let event = if active {
+            RoomEvent::Activated(room.clone())
+        } else {
+            RoomEvent::Deactivated(room.clone())
+        };
+        self.events.publish(DomainEvent::Room(event));
+        Ok(room)
+    }
+
+    /// Deletes a room and everything in it.
+    pub async fn delete(&self, actor: &Actor, room: RoomRef) -> Result<(), AppError> {
+        let account = require_manager(actor)?;
+        let found = self
+            .store
+            .find_room(account, room)
+            .await
+            .map_err(room_error)?;
+        self.store
+            .delete_room(account, found.id)
+            .await
+            .map_err(room_error)?;
+        self.events.publish(DomainEvent::Room(RoomEvent::Deleted {
+            account,
+            id: found.id,
+            uuid: found.uuid,
+        }));
+        Ok(())
+    }
+
+    /// The room, if it exists in the account and the actor may see it.
+    async fn visible_room(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        room: RoomRef,
+    ) -> Result<Room, AppError> {
+        let room = self
+            .store
+            .find_room(account, room)
+            .await
+            .map_err(room_error)?;
+        if let Some(agent) = limited_to(actor) {
+            let member = self
+                .store
+                .is_member(account, room.id, agent)
+                .await
+                .map_err(room_error)?;
+            if !member {
+                return Err(AppError::Forbidden(Denied::NotMember));
+            }
+        }
+        Ok(room)
+    }
+
+    async fn view(
+        &self,
+        account: AccountId,
+        room: Room,
+        detail: Detail,
+    ) -> Result<RoomView, AppError> {
+        match detail {
+            Detail::Summary => Ok(RoomView {
+                room,
+                members: None,
+            }),
+            Detail::WithMembers => {
+                let mut views = self.with_members(account, vec![room]).await?;
+                views.pop().ok_or_else(|| {
+                    AppError::Unexpected(anyhow::anyhow!("a room view went missing"))
+                })
+            }
+        }
+    }
+
+    /// Attaches each room's members, with one query for all of them.
+    async fn with_members(
+        &self,
+        account: AccountId,
+        rooms: Vec<Room>,
+    ) -> Result<Vec<RoomView>, AppError> {
+        let ids = rooms.iter().map(|room| room.id).collect();
+        let mut members: HashMap<RoomId, Vec<User>> = HashMap::new();
+        for (room, user) in self
+            .store
+            .members_of(account, ids)
+            .await
+            .map_err(room_error)?
+        {
+            members.entry(room).or_default().push(user);
+        }
+        Ok(rooms
+            .into_iter()
+            .map(|room| {
+                let list = members.remove(&room.id).unwrap_or_default();
+                RoomView {
+                    room,
+                    members: Some(list),
+                }
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actor::AccountAccess;
+    use crate::events::MockEventPublisher;
+    use crate::ports::{MockRoomStore, StoreError};
+    use chat_domain::{Availability, Features, PersonName};
+    use time::macros::datetime;
+    use uuid::Uuid;
+
+    const ACCOUNT: AccountId = AccountId(1);
+
+    fn access() -> AccountAccess {
+        AccountAccess {
+            id: ACCOUNT,
+            uuid: Uuid::from_u128(1),
+            features: Features::default(),
+        }
+    }
+
+    fn api_key() -> Actor {
+        Actor::ApiKey(access())
+    }
+
+    fn admin() -> Actor {
+        Actor::User {
+            account: access(),
+            user_id: UserId(10),
+            role: Role::Administrator,
+        }
+    }
+
+    fn agent() -> Actor {
+        Actor::User {
+            account: access(),
+            user_id: UserId(20),
+            role: Role::Agent,
+        }
+    }
+
+    fn room(id: i64) -> Room {
+        Room {
+            id: RoomId(id),
+            uuid: Uuid::from_u128(id as u128),
+            account_id: ACCOUNT,
+            name: RoomName::parse("General").unwrap_or_else(|e| panic!("{e}")),
+            description: None,
+            meta: RoomMeta::default(),
+            is_active: true,
+            member_count: 0,
+            message_count: 0,
+            last_message_at: datetime!(2024-01-01 0:00 UTC),
+            created_at: datetime!(2024-01-01 0:00 UTC),
+            updated_at: datetime!(2024-01-01 0:00 UTC),
+        }
+    }
+
+    fn user(id: i64) -> User {
+        User {
+            id: UserId(id),
+            account_id: ACCOUNT,
+            external_id: None,
+            name: PersonName::parse("Someone").unwrap_or_else(|e| panic!("{e}")),
+            email: None,
+            role: Role::Agent,
+            availability: Availability::Offline,
+            confirmed: true,
+            created_at: datetime!(2024-01-01 0:00 UTC),
+            updated_at: datetime!(2024-01-01 0:00 UTC),
+        }
+    }
+
+    fn new_room() -> NewRoom {
+        NewRoom::parse(Some("General"), None, None).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn quiet_events() -> MockEventPublisher {
+        let mut events = MockEventPublisher::new();
+        events.expect_publish().never();
+        events
+    }
+
+    fn rooms(store: MockRoomStore, events: MockEventPublisher) -> Rooms {
+        Rooms::new(Arc::new(store), Arc::new(events))
+    }
+
+    fn query() -> RoomQuery {
+        let window = Window::new(0, 50, 100).unwrap_or_else(|e| panic!("{e}"));
+        RoomQuery::new(None, None, RoomSort::CreatedDesc, window).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[tokio::test]
+    async fn a_user_who_creates_a_room_becomes_its_member_and_the_api_key_does_not() {
+        for (actor, creator) in [(admin(), Some(UserId(10))), (api_key(), None)] {
+            let mut store = MockRoomStore::new();
+            store
+                .expect_create_room()
+                .withf(move |account, _, who| *account == ACCOUNT && *who == creator)
+                .times(1)
+                .returning(|_, _, _| Ok(room(1)));
+            let mut events = MockEventPublisher::new();
+            events
+                .expect_publish()
+                .withf(
+                    |e| matches!(e, DomainEvent::Room(RoomEvent::Created(r)) if r.id == RoomId(1)),
+                )
+                .times(1)
+                .return_const(());
+            let view = rooms(store, events)
+                .create(&actor, new_room(), Detail::Summary)
+                .await;
+            assert!(view.is_ok(), "{actor:?}: {view:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn agents_may_not_create_change_or_delete_rooms() {
+        let mut store = MockRoomStore::new();
+        store.expect_create_room().never();
+        store.expect_find_room().never();
+        store.expect_update_room().never();
+        store.expect_set_room_active().never();
+        store.expect_delete_room().never();
+        let rooms = rooms(store, quiet_events());
+        let denied = |r: Result<(), AppError>| {
+            matches!(r, Err(AppError::Forbidden(Denied::NotAdministrator)))
+        };
+        let any = RoomRef::Id(RoomId(1));
+        assert!(denied(
+            rooms
+                .create(&agent(), new_room(), Detail::Summary)
+                .await
+                .map(drop)
+        ));
+        assert!(denied(
+            rooms
+                .update(&agent(), any, RoomPatch::default(), Detail::Summary)
+                .await
+                .map(drop)
+        ));
+        assert!(denied(
+            rooms.set_active(&agent(), any, false).await.map(drop)
+        ));
+        assert!(denied(rooms.delete(&agent(), any).await));
+    }
+
+    #[tokio::test]
+    async fn the_platform_token_works_in_no_account() {
+        let mut store = MockRoomStore::new();
+        store.expect_list_rooms().never();
+        store.expect_create_room().never();
+        let rooms = rooms(store, quiet_events());
+        let list = rooms.list(&Actor::Platform, query(), Detail::Summary).await;
+        assert!(matches!(list, Err(AppError::Unauthenticated)));
+        let create = rooms
+            .create(&Actor::Platform, new_room(), Detail::Summary)
+            .await;
+        assert!(matches!(create, Err(AppError::Unauthenticated)));
+    }
+
+    #[tokio::test]
+    async fn agents_list_only_their_rooms_and_managers_every_room() {
+        for (actor, member) in [
+            (agent(), Some(UserId(20))),
+            (admin(), None),
+            (api_key(), None),
+        ] {
+            let mut store = MockRoomStore::new();
+            store
+                .expect_list_rooms()
+                .withf(move |account, filter| *account == ACCOUNT && filter.member == member)
+                .times(1)
+                .returning(|_, _| Ok((vec![room(1)], 1)));
+            let page = rooms(store, quiet_events())
+                .list(&actor, query(), Detail::Summary)
+                .await;
+            assert!(
+                matches!(&page, Ok(p) if p.total == 1 && p.items.len() == 1),
+                "{actor:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_agent_sees_a_room_only_as_a_member() {
+        for (member, allowed) in [(true, true), (false, false)] {
+            let mut store = MockRoomStore::new();
+            store.expect_find_room().returning(|_, _| Ok(room(1)));
+            store
+                .expect_is_member()
+                .withf(|_, room, user| *room == RoomId(1) && *user == UserId(20))
+                .times(1)
+                .returning(move |_, _, _| Ok(member));
+            let result = rooms(store, quiet_events())
+                .get(&agent(), RoomRef::Id(RoomId(1)), Detail::Summary)
+                .await;
+            if allowed {
+                assert!(result.is_ok(), "{result:?}");
+            } else {
+                assert!(
+                    matches!(result, Err(AppError::Forbidden(Denied::NotMember))),
+                    "{result:?}"
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn managers_see_any_room_without_a_membership_check() {
+        for actor in [admin(), api_key()] {
+            let mut store = MockRoomStore::new();
+            store.expect_find_room().returning(|_, _| Ok(room(1)));
+            store.expect_is_member().never();
+            let result = rooms(store, quiet_events())
+                .get(&actor, RoomRef::Uuid(Uuid::from_u128(1)), Detail::Summary)
+                .await;
+            assert!(result.is_ok(), "{actor:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn another_accounts_room_is_not_found() {
+        let mut store = MockRoomStore::new();
+        store
+            .expect_find_room()
+            .returning(|_, _| Err(StoreError::NotFound));
+        store.expect_delete_room().never();
+        let rooms = rooms(store, quiet_events());
+        let get = rooms
+            .get(&admin(), RoomRef::Id(RoomId(9)), Detail::Summary)
+            .await;
+        assert!(matches!(get, Err(AppError::NotFound(Resource::Room))));
+        let delete = rooms.delete(&admin(), RoomRef::Id(RoomId(9))).await;
+        assert!(matches!(delete, Err(AppError::NotFound(Resource::Room))));
+    }
+
+    #[tokio::test]
+    async fn each_change_publishes_its_event_after_the_store_succeeds() {
+        let mut store = MockRoomStore::new();
+        store.expect_find_room().returning(|_, _| Ok(room(1)));
+        store.expect_update_room().returning(|_, _, _| Ok(room(1)));
+        store.expect_set_room_active().returning(|_, _, active| {
+            Ok(Room {
+                is_active: active,
+                ..room(1)
+            })
+        });
+        store.expect_delete_room().returning(|_, _| Ok(()));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let mut events = MockEventPublisher::new();
+        events.expect_publish().returning(move |event| {
+            let name = match event {
+                DomainEvent::Room(RoomEvent::Created(_)) => "created",
+                DomainEvent::Room(RoomEvent::Updated(_)) => "updated",
+                DomainEvent::Room(RoomEvent::Deactivated(_)) => "deactivated",
+                DomainEvent::Room(RoomEvent::Activated(_)) => "activated",
+                DomainEvent::Room(RoomEvent::Deleted { .. }) => "deleted",
+            };
+            log.lock().unwrap_or_else(|e| e.into_inner()).push(name);
+        });
+        let rooms = rooms(store, events);
+        let id = RoomRef::Id(RoomId(1));
+        let rename =
+            RoomPatch::parse(Some(Some("New")), None, None).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            rooms
+                .update(&admin(), id, rename, Detail::Summary)
+                .await
+                .is_ok()
+        );
+        assert!(
+            rooms
+                .update(&admin(), id, RoomPatch::default(), Detail::Summary)
+                .await
+                .is_ok()
+        );
+        assert!(rooms.set_active(&admin(), id, false).await.is_ok());
+        assert!(rooms.set_active(&admin(), id, true).await.is_ok());
+        assert!(rooms.delete(&admin(), id).await.is_ok());
+        let seen = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        // An empty patch changes nothing and publishes nothing.
+        assert_eq!(seen, ["updated", "deactivated", "activated", "deleted"]);
+    }
+
+    #[tokio::test]
+    async fn members_are_attached_with_one_query_and_mark_the_viewer() {
+        let mut store = MockRoomStore::new();
+        store
+            .expect_list_rooms()
+            .returning(|_, _| Ok((vec![room(1), room(2)], 2)));
+        store
+            .expect_members_of()
+            .withf(|_, rooms| rooms == &vec![RoomId(1), RoomId(2)])
+            .times(1)
+            .returning(|_, _| {
+                Ok(vec![
+                    (RoomId(1), user(10)),
+                    (RoomId(1), user(30)),
+                    (RoomId(2), user(30)),
+                ])
+            });
+        let page = rooms(store, quiet_events())
+            .list(&admin(), query(), Detail::WithMembers)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let first = &page.items[0];
+        let second = &page.items[1];
+        assert_eq!(first.members.as_ref().map(Vec::len), Some(2));
+        assert!(first.is_member(&admin()));
+        assert!(!second.is_member(&admin()));
+        assert!(!first.is_member(&api_key()));
+    }
+
+    #[test]
+    fn list_parameters_are_checked() {
+        assert!(Window::new(0, 1, 100).is_ok());
+        let fields = |r: Result<Window, FieldErrors>| {
+            r.err()
+                .map(|e| e.iter().map(|f| f.field).collect::<Vec<_>>())
+        };
+        assert_eq!(fields(Window::new(-1, 0, 100)), Some(vec!["skip", "limit"]));
+        assert_eq!(fields(Window::new(0, 101, 100)), Some(vec!["limit"]));
+        assert_eq!(RoomSort::parse("-name"), Ok(RoomSort::NameDesc));
+        assert!(RoomSort::parse("updated_at").is_err());
+        let window = Window::new(0, 10, 100).unwrap_or_else(|e| panic!("{e}"));
+        let blank = RoomQuery::new(Some("   "), None, RoomSort::NameAsc, window);
+        assert_eq!(blank.map(|q| q.search), Ok(None));
+        assert!(RoomQuery::new(Some(&"s".repeat(256)), None, RoomSort::NameAsc, window).is_err());
+    }
+}

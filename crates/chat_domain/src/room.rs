@@ -1,0 +1,173 @@
+//! Rooms: where conversations happen. One room is seen by both dialects — by its UUID
+//! in the ChatAPI dialect and by its integer id in the account dialect.
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::account::{AccountId, Description};
+use crate::validation::{FieldError, Problem, required_text};
+
+/// The integer id of a room (the account dialect's `id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoomId(pub i64);
+
+/// How a caller names a room: each dialect by its own kind of id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RoomRef {
+    Id(RoomId),
+    Uuid(Uuid),
+}
+
+/// A room's name: 1 to 255 characters once trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomName(String);
+
+impl RoomName {
+    pub const MAX_CHARS: usize = 255;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        required_text("name", raw, Self::MAX_CHARS).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Application data attached to a room: a JSON object of at most 16 KiB.
+/// `max_participants`, when present, must be a positive integer: it caps the members.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RoomMeta(Map<String, Value>);
+
+impl RoomMeta {
+    pub const MAX_BYTES: usize = 16 * 1024;
+
+    pub fn parse(object: Map<String, Value>) -> Result<Self, FieldError> {
+        let size = Value::Object(object.clone()).to_string().len();
+        if size > Self::MAX_BYTES {
+            return Err(FieldError::new(
+                "meta",
+                Problem::TooLarge {
+                    max_bytes: Self::MAX_BYTES,
+                },
+            ));
+        }
+        match object.get("max_participants") {
+            None | Some(Value::Null) => {}
+            Some(value) => {
+                if !value.as_u64().is_some_and(|n| (1..=1_000_000).contains(&n)) {
+                    return Err(FieldError::new(
+                        "meta.max_participants",
+                        Problem::OutOfRange {
+                            min: 1,
+                            max: 1_000_000,
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(Self(object))
+    }
+
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
+    pub fn into_map(self) -> Map<String, Value> {
+        self.0
+    }
+
+    /// The cap on members, if the meta sets one.
+    pub fn max_participants(&self) -> Option<u64> {
+        self.0.get("max_participants").and_then(Value::as_u64)
+    }
+}
+
+/// A room, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Room {
+    pub id: RoomId,
+    pub uuid: Uuid,
+    pub account_id: AccountId,
+    pub name: RoomName,
+    pub description: Option<Description>,
+    pub meta: RoomMeta,
+    /// An inactive room refuses new messages and keeps everything it has.
+    pub is_active: bool,
+    pub member_count: i64,
+    pub message_count: i64,
+    /// The room's `created_at` until its first message.
+    pub last_message_at: OffsetDateTime,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    #[test]
+    fn room_names_are_trimmed_and_bounded() {
+        assert_eq!(
+            RoomName::parse(" General ").map(|n| n.as_str().to_owned()),
+            Ok("General".into())
+        );
+        assert_eq!(
+            RoomName::parse(" "),
+            Err(FieldError::new("name", Problem::Blank))
+        );
+        assert!(RoomName::parse(&"n".repeat(255)).is_ok());
+        assert_eq!(
+            RoomName::parse(&"n".repeat(256)),
+            Err(FieldError::new("name", Problem::TooLong { max: 255 }))
+        );
+    }
+
+    #[test]
+    fn meta_is_bounded_to_16_kib() {
+        let fits = object(json!({ "blob": "x".repeat(16 * 1024 - 20) }));
+        assert!(RoomMeta::parse(fits).is_ok());
+        let too_big = object(json!({ "blob": "x".repeat(16 * 1024) }));
+        assert_eq!(
+            RoomMeta::parse(too_big),
+            Err(FieldError::new(
+                "meta",
+                Problem::TooLarge {
+                    max_bytes: 16 * 1024
+                }
+            ))
+        );
+    }
+
+    #[test]
+    fn max_participants_must_be_a_positive_integer() {
+        let meta = RoomMeta::parse(object(json!({ "max_participants": 50 })));
+        assert_eq!(meta.map(|m| m.max_participants()), Ok(Some(50)));
+        for bad in [
+            json!(0),
+            json!(-1),
+            json!(2.5),
+            json!("10"),
+            json!(2_000_000),
+        ] {
+            let result = RoomMeta::parse(object(json!({ "max_participants": bad })));
+            assert!(
+                matches!(&result, Err(e) if e.field == "meta.max_participants"),
+                "{bad}: {result:?}"
+            );
+        }
+        assert_eq!(
+            RoomMeta::parse(object(json!({ "category": "general" }))).map(|m| m.max_participants()),
+            Ok(None)
+        );
+    }
+}

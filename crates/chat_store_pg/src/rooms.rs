@@ -1,0 +1,442 @@
+//! Rooms and their members ([`RoomStore`]).
+//!
+//! Every query is scoped by `account_id`: a room of another account is not found.
+
+use async_trait::async_trait;
+use chat_app::{NewRoom, RoomFilter, RoomPatch, RoomSort, RoomStore, StoreError};
+use chat_domain::{
+    AccountId, Description, Room, RoomId, RoomMeta, RoomName, RoomRef, User, UserId,
+};
+use diesel::dsl::{exists, now};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::schema::{room_members, rooms, users};
+use crate::users::UserRow;
+use crate::{PgStore, corrupt, translate};
+
+/// One row of `rooms`.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = rooms, check_for_backend(diesel::pg::Pg))]
+struct RoomRow {
+    id: i64,
+    uuid: Uuid,
+    account_id: i64,
+    name: String,
+    description: Option<String>,
+    meta: Value,
+    is_active: bool,
+    member_count: i32,
+    message_count: i64,
+    last_message_at: OffsetDateTime,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<RoomRow> for Room {
+    type Error = StoreError;
+
+    fn try_from(row: RoomRow) -> Result<Self, StoreError> {
+        let invalid = |e| corrupt("room", row.id, e);
+        let meta = match row.meta {
+            Value::Object(object) => RoomMeta::parse(object).map_err(invalid)?,
+            other => {
+                return Err(corrupt(
+                    "room",
+                    row.id,
+                    format_args!("meta is not an object but {other}"),
+                ));
+            }
+        };
+        Ok(Room {
+            id: RoomId(row.id),
+            uuid: row.uuid,
+            account_id: AccountId(row.account_id),
+            name: RoomName::parse(&row.name).map_err(invalid)?,
+            description: row
+                .description
+                .as_deref()
+                .map(Description::parse)
+                .transpose()
+                .map_err(invalid)?,
+            meta,
+            is_active: row.is_active,
+            member_count: i64::from(row.member_count),
+            message_count: row.message_count,
+            last_message_at: row.last_message_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+/// A new room. `last_message_at`, `created_at` and `updated_at` come from the same
+/// `now()` defaults, so they are equal.
+#[derive(Insertable)]
+#[diesel(table_name = rooms)]
+struct NewRoomRow<'a> {
+    account_id: i64,
+    name: &'a str,
+    description: Option<&'a str>,
+    meta: Value,
+    member_count: i32,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = room_members)]
+struct NewMemberRow {
+    account_id: i64,
+    room_id: i64,
+    user_id: i64,
+}
+
+/// The columns a [`RoomPatch`] may change; `None` leaves a column alone.
+#[derive(AsChangeset)]
+#[diesel(table_name = rooms)]
+struct RoomChanges {
+    name: Option<String>,
+    /// `Some(None)` sets NULL.
+    description: Option<Option<String>>,
+    meta: Option<Value>,
+}
+
+impl From<RoomPatch> for RoomChanges {
+    fn from(patch: RoomPatch) -> Self {
+        Self {
+            name: patch.name.map(|name| name.as_str().to_owned()),
+            description: patch
+                .description
+                .map(|description| description.map(|d| d.as_str().to_owned())),
+            meta: patch.meta.map(|meta| Value::Object(meta.into_map())),
+        }
+    }
+}
+
+/// `search` as an `ILIKE` pattern matching it anywhere, its own `%`, `_` and `\` taken
+/// literally. Backslash is PostgreSQL's default `LIKE` escape character (independent of
+/// `standard_conforming_strings`, and the pattern is a bound parameter anyway).
+fn contains_pattern(search: &str) -> String {
+    let mut pattern = String::with_capacity(search.len() + 2);
+    pattern.push('%');
+    for c in search.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// `query` restricted to the account's rooms that pass `filter` (not sorted, not windowed).
+/// Generic over the selection, so the page and the count share one definition.
+fn filtered<'a, ST: 'a>(
+    query: rooms::BoxedQuery<'a, Pg, ST>,
+    account: AccountId,
+    filter: &RoomFilter,
+) -> rooms::BoxedQuery<'a, Pg, ST> {
+    let mut query = query.filter(rooms::account_id.eq(account.0));
+    if let Some(search) = &filter.search {
+        let pattern = contains_pattern(search);
+        // Served by the trigram GIN indexes on name and description.
+        query = query.filter(
+            rooms::name
+                .ilike(pattern.clone())
+                .or(rooms::description.ilike(pattern)),
+        );
+    }
+    if let Some(active) = filter.is_active {
+        query = query.filter(rooms::is_active.eq(active));
+    }
+    if let Some(member) = filter.member {
+        // A semi-join on the (account_id, user_id, room_id) index of room_members.
+        query = query.filter(
+            rooms::id.eq_any(
+                room_members::table
+                    .filter(room_members::account_id.eq(account.0))
+                    .filter(room_members::user_id.eq(member.0))
+                    .select(room_members::room_id),
+            ),
+        );
+    }
+    query
+}
+
+/// One page of the rooms passing `filter`, in its order; every order is total (ties
+/// broken by id, in the same direction) and served by an index on (account_id, …).
+fn page_query<'a>(
+    account: AccountId,
+    filter: &RoomFilter,
+) -> rooms::BoxedQuery<'a, Pg, rooms::SqlType> {
+    let query = filtered(rooms::table.into_boxed(), account, filter);
+    let query = match filter.sort {
+        RoomSort::NameAsc => query.order_by((rooms::name.asc(), rooms::id.asc())),
+        RoomSort::NameDesc => query.order_by((rooms::name.desc(), rooms::id.desc())),
+        RoomSort::CreatedAsc => query.order_by((rooms::created_at.asc(), rooms::id.asc())),
+        RoomSort::CreatedDesc => query.order_by((rooms::created_at.desc(), rooms::id.desc())),
+        RoomSort::RecentActivity => {
+            query.order_by((rooms::last_message_at.desc(), rooms::id.desc()))
+        }
+    };
+    query
+        .offset(filter.window.offset)
+        .limit(filter.window.limit)
+}
+
+#[async_trait]
+impl RoomStore for PgStore {
+    async fn create_room(
+        &self,
+        account: AccountId,
+        new: NewRoom,
+        creator: Option<UserId>,
+    ) -> Result<Room, StoreError> {
+        self.with_conn(move |conn| {
+            let row = conn
+                .transaction(|conn| {
+                    // A missing account fails rooms_account_id_fkey: NotFound.
+                    let row = diesel::insert_into(rooms::table)
+                        .values(NewRoomRow {
+                            account_id: account.0,
+                            name: new.name.as_str(),
+                            description: new.description.as_ref().map(Description::as_str),
+                            meta: Value::Object(new.meta.into_map()),
+                            // The creator's membership, inserted next.
+                            member_count: i32::from(creator.is_some()),
+                        })
+                        .returning(RoomRow::as_returning())
+                        .get_result(conn)?;
+                    if let Some(creator) = creator {
+                        // A creator that is not a user of the account fails
+                        // room_members_account_id_user_id_fkey: NotFound, and the room
+                        // goes with the transaction.
+                        diesel::insert_into(room_members::table)
+                            .values(NewMemberRow {
+                                account_id: account.0,
+                                room_id: row.id,
+                                user_id: creator.0,
+                            })
+                            .execute(conn)?;
+                    }
+                    Ok::<_, diesel::result::Error>(row)
+                })
+                .map_err(translate)?;
+            Room::try_from(row)
+        })
+        .await
+    }
+
+    async fn find_room(&self, account: AccountId, room: RoomRef) -> Result<Room, StoreError> {
+        self.with_conn(move |conn| {
+            let query = rooms::table
+                .filter(rooms::account_id.eq(account.0))
+                .select(RoomRow::as_select())
+                .into_boxed();
+            let query = match room {
+                RoomRef::Id(id) => query.filter(rooms::id.eq(id.0)),
+                RoomRef::Uuid(uuid) => query.filter(rooms::uuid.eq(uuid)),
+            };
+            let row = query.first(conn).map_err(translate)?;
+            Room::try_from(row)
+        })
+        .await
+    }
+
+    async fn list_rooms(
+        &self,
+        account: AccountId,
+        filter: RoomFilter,
+    ) -> Result<(Vec<Room>, i64), StoreError> {
+        self.with_conn(move |conn| {
+            // One snapshot for both, so the total agrees with the page.
+            let (rows, total) = conn
+                .build_transaction()
+                .read_only()
+                .repeatable_read()
+                .run(|conn| {
+                    let rows = page_query(account, &filter)
+                        .select(RoomRow::as_select())
+                        .load(conn)?;
+                    let total = filtered(rooms::table.into_boxed(), account, &filter)
+                        .count()
+                        .get_result::<i64>(conn)?;
+                    Ok::<_, diesel::result::Error>((rows, total))
+                })
+                .map_err(translate)?;
+            let rooms = rows
+                .into_iter()
+                .map(Room::try_from)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((rooms, total))
+        })
+        .await
+    }
+
+    async fn update_room(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        patch: RoomPatch,
+    ) -> Result<Room, StoreError> {
+        let changes = RoomChanges::from(patch);
+        self.with_conn(move |conn| {
+            let row = diesel::update(
+                rooms::table
+                    .filter(rooms::account_id.eq(account.0))
+                    .filter(rooms::id.eq(room.0)),
+            )
+            .set((changes, rooms::updated_at.eq(now)))
+            .returning(RoomRow::as_returning())
+            .get_result(conn)
+            .map_err(translate)?;
+            Room::try_from(row)
+        })
+        .await
+    }
+
+    async fn set_room_active(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        active: bool,
+    ) -> Result<Room, StoreError> {
+        self.with_conn(move |conn| {
+            let row = diesel::update(
+                rooms::table
+                    .filter(rooms::account_id.eq(account.0))
+                    .filter(rooms::id.eq(room.0)),
+            )
+            .set((rooms::is_active.eq(active), rooms::updated_at.eq(now)))
+            .returning(RoomRow::as_returning())
+            .get_result(conn)
+            .map_err(translate)?;
+            Room::try_from(row)
+        })
+        .await
+    }
+
+    async fn delete_room(&self, account: AccountId, room: RoomId) -> Result<(), StoreError> {
+        self.with_conn(move |conn| {
+            conn.transaction(|conn| {
+                // Members (and, later, everything else of the room) go by ON DELETE CASCADE.
+                let deleted = diesel::delete(
+                    rooms::table
+                        .filter(rooms::account_id.eq(account.0))
+                        .filter(rooms::id.eq(room.0)),
+                )
+                .execute(conn)?;
+                match deleted {
+                    0 => Err(diesel::result::Error::NotFound),
+                    _ => Ok(()),
+                }
+            })
+            .map_err(translate)
+        })
+        .await
+    }
+
+    async fn is_member(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        user: UserId,
+    ) -> Result<bool, StoreError> {
+        self.with_conn(move |conn| {
+            diesel::select(exists(
+                room_members::table
+                    .filter(room_members::account_id.eq(account.0))
+                    .filter(room_members::room_id.eq(room.0))
+                    .filter(room_members::user_id.eq(user.0)),
+            ))
+            .get_result(conn)
+            .map_err(translate)
+        })
+        .await
+    }
+
+    async fn members_of(
+        &self,
+        account: AccountId,
+        rooms: Vec<RoomId>,
+    ) -> Result<Vec<(RoomId, User)>, StoreError> {
+        if rooms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = rooms.iter().map(|room| room.0).collect();
+        self.with_conn(move |conn| {
+            // One query: `room_id = ANY($ids)`, each room's members read in join order
+            // from the (room_id, joined_at, user_id) index.
+            let rows: Vec<(i64, UserRow)> = room_members::table
+                .inner_join(
+                    users::table.on(users::id
+                        .eq(room_members::user_id)
+                        .and(users::account_id.eq(room_members::account_id))),
+                )
+                .filter(room_members::account_id.eq(account.0))
+                .filter(room_members::room_id.eq_any(ids))
+                .order_by((
+                    room_members::room_id,
+                    room_members::joined_at,
+                    room_members::user_id,
+                ))
+                .select((room_members::room_id, UserRow::as_select()))
+                .load(conn)
+                .map_err(translate)?;
+            rows.into_iter()
+                .map(|(room, user)| Ok((RoomId(room), User::try_from(user)?)))
+                .collect()
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_is_matched_literally_anywhere() {
+        assert_eq!(contains_pattern("sales"), "%sales%");
+        assert_eq!(contains_pattern("100%"), "%100\\%%");
+        assert_eq!(contains_pattern("a_b"), "%a\\_b%");
+        assert_eq!(contains_pattern("C:\\dir"), "%C:\\\\dir%");
+        assert_eq!(contains_pattern("%_\\"), "%\\%\\_\\\\%");
+        assert_eq!(contains_pattern("été"), "%été%");
+        assert_eq!(contains_pattern(""), "%%");
+    }
+
+    #[test]
+    fn stored_rooms_the_domain_rejects_are_unexpected() {
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let row = |name: &str, meta: Value| RoomRow {
+            id: 7,
+            uuid: Uuid::nil(),
+            account_id: 1,
+            name: name.to_owned(),
+            description: None,
+            meta,
+            is_active: true,
+            member_count: 0,
+            message_count: 0,
+            last_message_at: at,
+            created_at: at,
+            updated_at: at,
+        };
+        assert!(Room::try_from(row("General", serde_json::json!({ "a": 1 }))).is_ok());
+        for bad in [
+            row("General", serde_json::json!([1, 2])),
+            row("General", Value::Null),
+            row("General", serde_json::json!({ "max_participants": 0 })),
+            row("   ", serde_json::json!({})),
+        ] {
+            let result = Room::try_from(bad);
+            assert!(
+                matches!(result, Err(StoreError::Unexpected(_))),
+                "{result:?}"
+            );
+        }
+    }
+}

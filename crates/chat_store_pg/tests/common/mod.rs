@@ -1,0 +1,95 @@
+//! Fixtures shared by the integration tests: a migrated store over a fresh database,
+//! and helpers to fill it and to look behind the store's back.
+
+// Each test file uses its own subset.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use chat_app::{AccountStore, NewAccount, NewUser, UserStore};
+use chat_domain::{Account, AccountId, TokenHash, User};
+use chat_store_pg::{PgStore, PoolOptions};
+use chat_test_db::TestDatabase;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+
+/// Every migration's version, as diesel names them, in order.
+pub const MIGRATIONS: &[&str] = &["20261121000001", "20261121000002"];
+
+/// A migrated store over a fresh database. The store is declared first, so it (and its
+/// connections) go before the database is dropped. Bind `db` to a name (`db: _db`, not
+/// `..`), or the database is dropped at once.
+pub struct Fixture {
+    pub store: PgStore,
+    pub db: TestDatabase,
+}
+
+pub fn options() -> PoolOptions {
+    PoolOptions {
+        max_size: 4,
+        connect_timeout: Duration::from_secs(5),
+    }
+}
+
+pub fn all_migrations() -> Vec<String> {
+    MIGRATIONS.iter().map(|v| (*v).to_owned()).collect()
+}
+
+pub fn fixture() -> Fixture {
+    let db = TestDatabase::new();
+    let store = PgStore::connect(db.url(), options()).expect("pool options are valid");
+    let applied = store.run_migrations().expect("migrations run");
+    assert_eq!(applied, all_migrations());
+    Fixture { store, db }
+}
+
+pub fn new_account(name: &str, description: Option<&str>) -> NewAccount {
+    NewAccount::parse(Some(name), description).expect("valid account")
+}
+
+pub fn new_user(name: &str, email: Option<&str>, role: &str, external_id: Option<&str>) -> NewUser {
+    NewUser::parse(Some(name), email, Some(role), external_id).expect("valid user")
+}
+
+pub async fn create_account(store: &PgStore, name: &str, key: &str) -> Account {
+    store
+        .create_account(new_account(name, None), TokenHash::of(key))
+        .await
+        .expect("account created")
+}
+
+/// A user of `account` named `name`, with a token derived from the name and the account.
+pub async fn create_user(store: &PgStore, account: AccountId, name: &str, role: &str) -> User {
+    store
+        .create_user(
+            account,
+            new_user(name, None, role, None),
+            TokenHash::of(&format!("ut_{}_{name}", account.0)),
+        )
+        .await
+        .expect("user created")
+}
+
+/// A connection of its own to the test database.
+pub fn connect(db: &TestDatabase) -> PgConnection {
+    PgConnection::establish(db.url()).expect("test database reachable")
+}
+
+/// Runs `sql` behind the store's back.
+pub fn execute(db: &TestDatabase, sql: &str) -> usize {
+    diesel::sql_query(sql)
+        .execute(&mut connect(db))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Rows of `table`, counted behind the store's back.
+pub fn count(db: &TestDatabase, table: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+        .get_result::<Count>(&mut connect(db))
+        .expect("count")
+        .n
+}
