@@ -1,6 +1,8 @@
 //! Who is calling.
 
 use chat_domain::{AccountId, Features, Role, UserId};
+
+use crate::error::Denied;
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -34,6 +36,49 @@ impl Actor {
         match self {
             Actor::Platform => None,
             Actor::ApiKey(account) | Actor::User { account, .. } => Some(account),
+        }
+    }
+
+    /// The account the actor works in; the platform token works in none (`Unauthenticated`).
+    pub fn account_id(&self) -> Result<AccountId, AppError> {
+        self.account()
+            .map(|access| access.id)
+            .ok_or(AppError::Unauthenticated)
+    }
+
+    /// Managing rooms and their members: the API key and administrators.
+    pub fn require_manager(&self) -> Result<AccountId, AppError> {
+        match self {
+            Actor::Platform => Err(AppError::Unauthenticated),
+            Actor::ApiKey(access)
+            | Actor::User {
+                account: access,
+                role: Role::Administrator,
+                ..
+            } => Ok(access.id),
+            Actor::User {
+                role: Role::Agent, ..
+            } => Err(AppError::Forbidden(Denied::NotAdministrator)),
+        }
+    }
+
+    /// The agent whose view is limited to its own rooms, if the actor is one.
+    pub fn limited_to(&self) -> Option<UserId> {
+        match self {
+            Actor::User {
+                user_id,
+                role: Role::Agent,
+                ..
+            } => Some(*user_id),
+            Actor::Platform | Actor::ApiKey(_) | Actor::User { .. } => None,
+        }
+    }
+
+    /// The user behind the actor; the API key and the platform are nobody.
+    pub fn user_id(&self) -> Option<UserId> {
+        match self {
+            Actor::User { user_id, .. } => Some(*user_id),
+            Actor::Platform | Actor::ApiKey(_) => None,
         }
     }
 

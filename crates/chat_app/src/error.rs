@@ -20,6 +20,30 @@ impl fmt::Display for Resource {
     }
 }
 
+/// A request that clashes with the state of things.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// The user already belongs to the room.
+    AlreadyInRoom,
+    /// The user does not belong to the room.
+    NotInRoom,
+    /// The room is deactivated.
+    RoomInactive,
+    /// The room has reached its `max_participants`.
+    RoomFull,
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Conflict::AlreadyInRoom => "already in the room",
+            Conflict::NotInRoom => "not in the room",
+            Conflict::RoomInactive => "the room is inactive",
+            Conflict::RoomFull => "the room is full",
+        })
+    }
+}
+
 /// Why a known caller may not do something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Denied {
@@ -58,6 +82,9 @@ pub enum AppError {
     /// The thing does not exist in the caller's account (or does not exist at all).
     #[error("{0} not found")]
     NotFound(Resource),
+    /// The request clashes with the state of things.
+    #[error("conflict: {0}")]
+    Conflict(Conflict),
     /// The input broke one or more rules; every bad field is listed.
     #[error("invalid input: {0}")]
     Invalid(FieldErrors),

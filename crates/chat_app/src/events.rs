@@ -1,7 +1,7 @@
 //! Domain events: what changed, published after the change is committed, for live
 //! delivery (WebSockets) and anything else that listens.
 
-use chat_domain::{AccountId, Room, RoomId};
+use chat_domain::{AccountId, Room, RoomId, User};
 use uuid::Uuid;
 
 /// Something that happened to a room.
@@ -18,10 +18,18 @@ pub enum RoomEvent {
     },
 }
 
+/// Someone joined or left a room (joins, leaves, members added, replaced or removed).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberEvent {
+    Joined { room: Room, user: User },
+    Left { room: Room, user: User },
+}
+
 /// Every event the use cases publish.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainEvent {
     Room(RoomEvent),
+    Member(MemberEvent),
 }
 
 /// Where use cases publish events. Publishing never blocks and never fails the use

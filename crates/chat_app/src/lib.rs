@@ -10,6 +10,7 @@ pub mod actor;
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod members;
 pub mod ports;
 pub mod rooms;
 pub mod users;
@@ -17,11 +18,12 @@ pub mod users;
 pub use accounts::{AccountPatch, Accounts, IssuedAccount, NewAccount};
 pub use actor::{AccountAccess, Actor};
 pub use auth::{Authenticator, PlatformToken};
-pub use error::{AppError, Denied, Resource};
-pub use events::{DiscardEvents, DomainEvent, EventPublisher, RoomEvent};
+pub use error::{AppError, Conflict, Denied, Resource};
+pub use events::{DiscardEvents, DomainEvent, EventPublisher, MemberEvent, RoomEvent};
+pub use members::{Join, Members, Online, UserIds};
 pub use ports::{
-    AccountStore, CredentialOwner, CredentialStore, PoolState, RoomStore, StoreError, StoreHealth,
-    UserStore,
+    AccountStore, CredentialOwner, CredentialStore, MemberChange, MemberStore, NobodyOnline,
+    PoolState, Presence, RoomStore, StoreError, StoreHealth, UserDirectory, UserStore,
 };
 pub use rooms::{
     Detail, NewRoom, Page, RoomFilter, RoomPatch, RoomQuery, RoomSort, RoomView, Rooms, Window,
@@ -37,6 +39,7 @@ pub struct ChatApp {
     pub accounts: Accounts,
     pub users: Users,
     pub rooms: Rooms,
+    pub members: Members,
     pub health: Arc<dyn StoreHealth>,
 }
 
@@ -47,17 +50,37 @@ impl std::fmt::Debug for ChatApp {
 }
 
 /// The ports one storage adapter provides.
-pub trait Store: AccountStore + UserStore + CredentialStore + RoomStore + StoreHealth {}
-impl<T: AccountStore + UserStore + CredentialStore + RoomStore + StoreHealth> Store for T {}
+pub trait Store:
+    AccountStore + UserStore + UserDirectory + CredentialStore + RoomStore + MemberStore + StoreHealth
+{
+}
+impl<T> Store for T where
+    T: AccountStore
+        + UserStore
+        + UserDirectory
+        + CredentialStore
+        + RoomStore
+        + MemberStore
+        + StoreHealth
+{
+}
 
 impl ChatApp {
     /// Wires every use case over `store`, publishing events to `events`.
     pub fn new<S: Store + 'static>(
         store: Arc<S>,
+        presence: Arc<dyn Presence>,
         events: Arc<dyn EventPublisher>,
         platform_token: Option<PlatformToken>,
     ) -> Self {
         Self {
+            members: Members::new(
+                store.clone(),
+                store.clone(),
+                store.clone(),
+                presence,
+                events.clone(),
+            ),
             rooms: Rooms::new(store.clone(), events),
             auth: Authenticator::new(store.clone(), platform_token),
             accounts: Accounts::new(store.clone(), store.clone()),

@@ -7,14 +7,14 @@
 
 use async_trait::async_trait;
 use chat_domain::{
-    Account, AccountId, CredentialKind, FieldError, Problem, Role, Room, RoomId, RoomRef,
-    TokenHash, User, UserId,
+    Account, AccountId, CredentialKind, ExternalId, FieldError, MemberMeta, Membership, PersonName,
+    Problem, Role, Room, RoomId, RoomRef, TokenHash, User, UserId,
 };
 
 use crate::accounts::{AccountPatch, NewAccount};
 use crate::actor::AccountAccess;
-use crate::error::{AppError, Resource};
-use crate::rooms::{NewRoom, RoomFilter, RoomPatch};
+use crate::error::{AppError, Conflict, Resource};
+use crate::rooms::{NewRoom, RoomFilter, RoomPatch, Window};
 use crate::users::NewUser;
 
 /// How a storage adapter reports failure.
@@ -26,6 +26,9 @@ pub enum StoreError {
     /// A uniqueness rule was broken; names the input field that collided.
     #[error("duplicate {0}")]
     Duplicate(&'static str),
+    /// A capacity rule (a room's `max_participants`) would be broken; nothing changed.
+    #[error("limit reached")]
+    LimitReached,
     /// The database could not be reached or did not answer in time.
     #[error("database unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -39,6 +42,7 @@ impl StoreError {
         match self {
             StoreError::NotFound => AppError::NotFound(resource),
             StoreError::Duplicate(field) => FieldError::new(field, Problem::Taken).into(),
+            StoreError::LimitReached => AppError::Conflict(Conflict::RoomFull),
             StoreError::Unavailable(e) => AppError::Unavailable(e),
             StoreError::Unexpected(e) => AppError::Unexpected(e),
         }
@@ -151,6 +155,107 @@ pub trait RoomStore: Send + Sync {
         account: AccountId,
         rooms: Vec<RoomId>,
     ) -> Result<Vec<(RoomId, User)>, StoreError>;
+}
+
+/// What a membership change did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberChange {
+    /// Users who were not members and now are, in the order asked.
+    pub added: Vec<UserId>,
+    /// Users who were members and no longer are.
+    pub removed: Vec<UserId>,
+}
+
+/// Who belongs to which room. Every method is scoped by `account`, and every change keeps
+/// the room's `member_count` exact in the same transaction.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait MemberStore: Send + Sync {
+    /// Adds those of `users` who are not members yet, with `meta`, in one transaction.
+    /// With a `limit`, refuses with `LimitReached` (changing nothing) when the room would
+    /// then have more than `limit` members; the check holds against concurrent additions
+    /// (the room row is locked). `NotFound` when the room or a user is not the account's.
+    async fn add_members(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        users: Vec<UserId>,
+        meta: MemberMeta,
+        limit: Option<u64>,
+    ) -> Result<MemberChange, StoreError>;
+
+    /// Removes those of `users` who are members, in one transaction.
+    async fn remove_members(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        users: Vec<UserId>,
+    ) -> Result<MemberChange, StoreError>;
+
+    /// Makes `users` the room's exact member set in one transaction: adds the missing,
+    /// removes the others. `LimitReached` as for `add_members`.
+    async fn replace_members(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        users: Vec<UserId>,
+        limit: Option<u64>,
+    ) -> Result<MemberChange, StoreError>;
+
+    /// One page of the room's memberships in join order, and how many there are.
+    async fn list_memberships(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        window: Window,
+    ) -> Result<(Vec<Membership>, i64), StoreError>;
+}
+
+/// Finding users of an account the ways the dialects name them.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait UserDirectory: Send + Sync {
+    /// The users of the account among `ids`, in the order of `ids`; ids of no user of
+    /// the account are left out.
+    async fn find_users(
+        &self,
+        account: AccountId,
+        ids: Vec<UserId>,
+    ) -> Result<Vec<User>, StoreError>;
+
+    /// The user a ChatAPI `user_id` names: the one with that external id, else the one
+    /// whose integer id it is (when that user has no external id). `None` when nobody.
+    async fn find_by_chat_id(
+        &self,
+        account: AccountId,
+        chat_id: String,
+    ) -> Result<Option<User>, StoreError>;
+
+    /// The user with this external id, created as an agent named `name` if there is
+    /// none. Safe against concurrent calls for the same id (one user results).
+    async fn ensure_external_user(
+        &self,
+        account: AccountId,
+        external_id: ExternalId,
+        name: PersonName,
+    ) -> Result<User, StoreError>;
+}
+
+/// Who is connected right now (filled by the realtime layer).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+pub trait Presence: Send + Sync {
+    /// The ChatAPI `user_id`s with an open socket to the room, across every node.
+    fn online_in_room(&self, account: AccountId, room: RoomId) -> Vec<String>;
+}
+
+/// Until live connections exist, nobody is online.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NobodyOnline;
+
+impl Presence for NobodyOnline {
+    fn online_in_room(&self, _account: AccountId, _room: RoomId) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Who owns a stored credential, and the state of their account.

@@ -13,8 +13,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use chat_domain::{
-    AccountId, Description, FieldError, FieldErrors, Problem, Role, Room, RoomId, RoomMeta,
-    RoomName, RoomRef, User, UserId,
+    AccountId, Description, FieldError, FieldErrors, Problem, Room, RoomId, RoomMeta, RoomName,
+    RoomRef, User, UserId,
 };
 use serde_json::{Map, Value};
 
@@ -258,44 +258,29 @@ impl fmt::Debug for Rooms {
     }
 }
 
-/// The account the actor works in; the platform token works in none.
-fn account_of(actor: &Actor) -> Result<AccountId, AppError> {
-    actor
-        .account()
-        .map(|access| access.id)
-        .ok_or(AppError::Unauthenticated)
-}
-
-/// Creating, changing and deleting rooms: the API key and administrators.
-fn require_manager(actor: &Actor) -> Result<AccountId, AppError> {
-    match actor {
-        Actor::Platform => Err(AppError::Unauthenticated),
-        Actor::ApiKey(access)
-        | Actor::User {
-            account: access,
-            role: Role::Administrator,
-            ..
-        } => Ok(access.id),
-        Actor::User {
-            role: Role::Agent, ..
-        } => Err(AppError::Forbidden(Denied::NotAdministrator)),
-    }
-}
-
-/// The agent whose view is limited to its own rooms, if the actor is one.
-fn limited_to(actor: &Actor) -> Option<UserId> {
-    match actor {
-        Actor::User {
-            user_id,
-            role: Role::Agent,
-            ..
-        } => Some(*user_id),
-        Actor::Platform | Actor::ApiKey(_) | Actor::User { .. } => None,
-    }
-}
-
-fn room_error(error: crate::ports::StoreError) -> AppError {
+pub(crate) fn room_error(error: crate::ports::StoreError) -> AppError {
     error.into_app(Resource::Room)
+}
+
+/// The room, if it exists in the account and the actor may see it: agents only see the
+/// rooms they belong to (`Forbidden(NotMember)`).
+pub(crate) async fn visible_room(
+    store: &dyn RoomStore,
+    actor: &Actor,
+    account: AccountId,
+    room: RoomRef,
+) -> Result<Room, AppError> {
+    let room = store.find_room(account, room).await.map_err(room_error)?;
+    if let Some(agent) = actor.limited_to() {
+        let member = store
+            .is_member(account, room.id, agent)
+            .await
+            .map_err(room_error)?;
+        if !member {
+            return Err(AppError::Forbidden(Denied::NotMember));
+        }
+    }
+    Ok(room)
 }
 
 impl Rooms {
@@ -310,11 +295,8 @@ impl Rooms {
         new: NewRoom,
         detail: Detail,
     ) -> Result<RoomView, AppError> {
-        let account = require_manager(actor)?;
-        let creator = match actor {
-            Actor::User { user_id, .. } => Some(*user_id),
-            Actor::Platform | Actor::ApiKey(_) => None,
-        };
+        let account = actor.require_manager()?;
+        let creator = actor.user_id();
         let room = self
             .store
             .create_room(account, new, creator)
@@ -332,11 +314,11 @@ impl Rooms {
         query: RoomQuery,
         detail: Detail,
     ) -> Result<Page<RoomView>, AppError> {
-        let account = account_of(actor)?;
+        let account = actor.account_id()?;
         let filter = RoomFilter {
             search: query.search,
             is_active: query.is_active,
-            member: limited_to(actor),
+            member: actor.limited_to(),
             sort: query.sort,
             window: query.window,
         };
@@ -365,8 +347,8 @@ impl Rooms {
         room: RoomRef,
         detail: Detail,
     ) -> Result<RoomView, AppError> {
-        let account = account_of(actor)?;
-        let room = self.visible_room(actor, account, room).await?;
+        let account = actor.account_id()?;
+        let room = visible_room(self.store.as_ref(), actor, account, room).await?;
         self.view(account, room, detail).await
     }
 
@@ -378,7 +360,7 @@ impl Rooms {
         patch: RoomPatch,
         detail: Detail,
     ) -> Result<RoomView, AppError> {
-        let account = require_manager(actor)?;
+        let account = actor.require_manager()?;
         let found = self
             .store
             .find_room(account, room)
@@ -407,7 +389,7 @@ impl Rooms {
         room: RoomRef,
         active: bool,
     ) -> Result<Room, AppError> {
-        let account = require_manager(actor)?;
+        let account = actor.require_manager()?;
         let found = self
             .store
             .find_room(account, room)
@@ -429,7 +411,7 @@ impl Rooms {
 
     /// Deletes a room and everything in it.
     pub async fn delete(&self, actor: &Actor, room: RoomRef) -> Result<(), AppError> {
-        let account = require_manager(actor)?;
+        let account = actor.require_manager()?;
         let found = self
             .store
             .find_room(account, room)
@@ -445,31 +427,6 @@ impl Rooms {
             uuid: found.uuid,
         }));
         Ok(())
-    }
-
-    /// The room, if it exists in the account and the actor may see it.
-    async fn visible_room(
-        &self,
-        actor: &Actor,
-        account: AccountId,
-        room: RoomRef,
-    ) -> Result<Room, AppError> {
-        let room = self
-            .store
-            .find_room(account, room)
-            .await
-            .map_err(room_error)?;
-        if let Some(agent) = limited_to(actor) {
-            let member = self
-                .store
-                .is_member(account, room.id, agent)
-                .await
-                .map_err(room_error)?;
-            if !member {
-                return Err(AppError::Forbidden(Denied::NotMember));
-            }
-        }
-        Ok(room)
     }
 
     async fn view(
@@ -527,7 +484,7 @@ mod tests {
     use crate::actor::AccountAccess;
     use crate::events::MockEventPublisher;
     use crate::ports::{MockRoomStore, StoreError};
-    use chat_domain::{Availability, Features, PersonName};
+    use chat_domain::{Availability, Features, PersonName, Role};
     use time::macros::datetime;
     use uuid::Uuid;
 
@@ -779,6 +736,7 @@ mod tests {
                 DomainEvent::Room(RoomEvent::Deactivated(_)) => "deactivated",
                 DomainEvent::Room(RoomEvent::Activated(_)) => "activated",
                 DomainEvent::Room(RoomEvent::Deleted { .. }) => "deleted",
+                DomainEvent::Member(_) => "member",
             };
             log.lock().unwrap_or_else(|e| e.into_inner()).push(name);
         });

@@ -7,12 +7,14 @@
 
 pub mod account;
 pub mod credential;
+pub mod member;
 pub mod room;
 pub mod user;
 mod validation;
 
 pub use account::{Account, AccountId, AccountName, Description, Features};
 pub use credential::{CredentialKind, SecretToken, TokenHash};
+pub use member::{MemberMeta, Membership};
 pub use room::{Room, RoomId, RoomMeta, RoomName, RoomRef};
 pub use user::{Availability, Email, ExternalId, PersonName, Role, User, UserId};
 pub use validation::{FieldError, FieldErrors, Problem};

@@ -66,12 +66,18 @@ impl ExternalId {
     pub const MAX_CHARS: usize = 255;
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        Self::parse_field("external_id", raw)
+    }
+
+    /// As [`ExternalId::parse`], reporting problems under `field` (the ChatAPI dialect
+    /// calls it `user_id`).
+    pub fn parse_field(field: &'static str, raw: &str) -> Result<Self, FieldError> {
         if raw.trim().is_empty() {
-            return Err(FieldError::new("external_id", Problem::Blank));
+            return Err(FieldError::new(field, Problem::Blank));
         }
         if raw.chars().count() > Self::MAX_CHARS {
             return Err(FieldError::new(
-                "external_id",
+                field,
                 Problem::TooLong {
                     max: Self::MAX_CHARS,
                 },
@@ -79,7 +85,7 @@ impl ExternalId {
         }
         if raw.chars().any(char::is_control) {
             return Err(FieldError::new(
-                "external_id",
+                field,
                 Problem::Invalid("must not contain control characters".to_owned()),
             ));
         }

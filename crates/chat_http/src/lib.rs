@@ -133,7 +133,11 @@ where
                 .service(account::rooms::create_chat_room)
                 .service(account::rooms::get_chat_room)
                 .service(account::rooms::update_chat_room)
-                .service(account::rooms::delete_chat_room),
+                .service(account::rooms::delete_chat_room)
+                .service(account::members::list_members)
+                .service(account::members::add_members)
+                .service(account::members::replace_members)
+                .service(account::members::remove_members),
         )
         .service(
             scope("/api/v1")
@@ -144,6 +148,10 @@ where
                 .service(chatapi::rooms::delete_room)
                 .service(chatapi::rooms::deactivate_room)
                 .service(chatapi::rooms::activate_room)
+                .service(chatapi::participants::join_room)
+                .service(chatapi::participants::leave_room)
+                .service(chatapi::participants::list_participants)
+                .service(chatapi::participants::online_users)
                 .service(chatapi::clients::create_client)
                 .service(chatapi::clients::current_client)
                 .service(chatapi::clients::regenerate_key),

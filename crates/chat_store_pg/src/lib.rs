@@ -10,6 +10,7 @@
 
 mod accounts;
 mod credentials;
+mod members;
 mod rooms;
 mod schema;
 mod users;

@@ -10,10 +10,11 @@ use chat_domain::{
 use diesel::dsl::{exists, now};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::members::NewMemberRow;
 use crate::schema::{room_members, rooms, users};
 use crate::users::UserRow;
 use crate::{PgStore, corrupt, translate};
@@ -83,14 +84,6 @@ struct NewRoomRow<'a> {
     description: Option<&'a str>,
     meta: Value,
     member_count: i32,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = room_members)]
-struct NewMemberRow {
-    account_id: i64,
-    room_id: i64,
-    user_id: i64,
 }
 
 /// The columns a [`RoomPatch`] may change; `None` leaves a column alone.
@@ -218,6 +211,7 @@ impl RoomStore for PgStore {
                                 account_id: account.0,
                                 room_id: row.id,
                                 user_id: creator.0,
+                                meta: &Value::Object(Map::new()),
                             })
                             .execute(conn)?;
                     }

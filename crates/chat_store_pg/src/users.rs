@@ -1,7 +1,10 @@
-//! Users and their access tokens ([`UserStore`]).
+//! Users and their access tokens ([`UserStore`]), and finding users the ways the dialects
+//! name them ([`UserDirectory`]). Every query is scoped by `account_id`.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
-use chat_app::{NewUser, StoreError, UserStore};
+use chat_app::{NewUser, StoreError, UserDirectory, UserStore};
 use chat_domain::{
     AccountId, Availability, CredentialKind, Email, ExternalId, PersonName, Role, TokenHash, User,
     UserId,
@@ -104,5 +107,165 @@ impl UserStore for PgStore {
             User::try_from(row)
         })
         .await
+    }
+}
+
+/// The integer a ChatAPI `user_id` spells, when it is written the one way `User::chat_user_id`
+/// writes an id: decimal digits only, no sign, no leading zero, within `i64`.
+fn canonical_id(chat_id: &str) -> Option<i64> {
+    let digits_only = !chat_id.is_empty() && chat_id.bytes().all(|b| b.is_ascii_digit());
+    if !digits_only || (chat_id.len() > 1 && chat_id.starts_with('0')) {
+        return None;
+    }
+    chat_id.parse().ok()
+}
+
+#[async_trait]
+impl UserDirectory for PgStore {
+    async fn find_users(
+        &self,
+        account: AccountId,
+        ids: Vec<UserId>,
+    ) -> Result<Vec<User>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        self.with_conn(move |conn| {
+            // One query: `id = ANY($ids)` on the primary key.
+            let rows: Vec<UserRow> = users::table
+                .filter(users::account_id.eq(account.0))
+                .filter(users::id.eq_any(wanted))
+                .select(UserRow::as_select())
+                .load(conn)
+                .map_err(translate)?;
+            let mut found = rows
+                .into_iter()
+                .map(|row| User::try_from(row).map(|user| (user.id, user)))
+                .collect::<Result<HashMap<_, _>, _>>()?;
+            // In the order of `ids`; an id given twice comes back once, where it came first.
+            Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+        })
+        .await
+    }
+
+    async fn find_by_chat_id(
+        &self,
+        account: AccountId,
+        chat_id: String,
+    ) -> Result<Option<User>, StoreError> {
+        let integer_id = canonical_id(&chat_id);
+        self.with_conn(move |conn| {
+            // The partial unique index on (account_id, external_id).
+            let by_external_id = users::table
+                .filter(users::account_id.eq(account.0))
+                .filter(users::external_id.eq(&chat_id))
+                .select(UserRow::as_select())
+                .first(conn)
+                .optional()
+                .map_err(translate)?;
+            let row = match (by_external_id, integer_id) {
+                (Some(row), _) => Some(row),
+                // The primary key; a user with an external id is only ever named by it.
+                (None, Some(id)) => users::table
+                    .filter(users::account_id.eq(account.0))
+                    .filter(users::id.eq(id))
+                    .filter(users::external_id.is_null())
+                    .select(UserRow::as_select())
+                    .first(conn)
+                    .optional()
+                    .map_err(translate)?,
+                (None, None) => None,
+            };
+            row.map(User::try_from).transpose()
+        })
+        .await
+    }
+
+    async fn ensure_external_user(
+        &self,
+        account: AccountId,
+        external_id: ExternalId,
+        name: PersonName,
+    ) -> Result<User, StoreError> {
+        self.with_conn(move |conn| {
+            // A concurrent insert of the same id makes this one wait for it to commit, then
+            // do nothing; the row it committed is read next. A missing account fails
+            // users_account_id_fkey: NotFound. Such users have no credential.
+            let inserted = diesel::insert_into(users::table)
+                .values(NewUserRow {
+                    account_id: account.0,
+                    external_id: Some(external_id.as_str()),
+                    name: name.as_str(),
+                    email: None,
+                    role: Role::Agent.as_str(),
+                })
+                .on_conflict((users::account_id, users::external_id))
+                .filter_target(users::external_id.is_not_null())
+                .do_nothing()
+                .returning(UserRow::as_returning())
+                .get_result(conn)
+                .optional()
+                .map_err(translate)?;
+            let row = match inserted {
+                Some(row) => row,
+                None => users::table
+                    .filter(users::account_id.eq(account.0))
+                    .filter(users::external_id.eq(external_id.as_str()))
+                    .select(UserRow::as_select())
+                    .first(conn)
+                    .map_err(translate)?,
+            };
+            User::try_from(row)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+impl UserRow {
+    /// A valid row with this id, for the tests of other modules.
+    pub(crate) fn for_tests(id: i64) -> Self {
+        let at = OffsetDateTime::UNIX_EPOCH;
+        Self {
+            id,
+            account_id: 1,
+            external_id: None,
+            name: "Ada".to_owned(),
+            email: None,
+            role: "agent".to_owned(),
+            availability: "offline".to_owned(),
+            confirmed: true,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_canonical_decimal_integers_name_a_user_id() {
+        assert_eq!(canonical_id("42"), Some(42));
+        assert_eq!(canonical_id("0"), Some(0));
+        assert_eq!(canonical_id("9223372036854775807"), Some(i64::MAX));
+        for other in [
+            "",
+            "007",
+            "00",
+            "-1",
+            "+1",
+            " 1",
+            "1 ",
+            "1.0",
+            "1e3",
+            "abc",
+            "\u{661}",
+            "9223372036854775808",
+        ] {
+            assert_eq!(canonical_id(other), None, "{other:?}");
+        }
     }
 }

@@ -743,8 +743,8 @@ async fn members_of_several_rooms_come_in_one_call_in_join_order() {
     let second = create_room(&store, account, "Second", None).await;
     let empty = create_room(&store, account, "Empty", None).await;
     let elsewhere = create_room(&store, t.other.id, "Elsewhere", Some(&t.stranger)).await;
-    // Members added behind the store's back (no port adds them yet), joining in an order
-    // that is not the order of their ids; two of them at the same instant.
+    // Members added behind the store's back, to set their join times exactly: joining in
+    // an order that is not the order of their ids; two of them at the same instant.
     for (room, user, second_of_joining) in [
         (&first, &carol, 10),
         (&first, &t.admin, 20),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use anyhow::Context;
-use chat_app::{ChatApp, DiscardEvents, PlatformToken};
+use chat_app::{ChatApp, DiscardEvents, NobodyOnline, PlatformToken};
 use chat_http::HttpOptions;
 use chat_store_pg::{PgStore, PoolOptions};
 
@@ -33,8 +33,14 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<(PgStore, ChatApp)> {
     if platform.is_none() {
         tracing::warn!("CHAT_PLATFORM_TOKEN is not set: platform routes will answer 401");
     }
-    // Live delivery (WebSockets) arrives with the realtime issue; until then events are dropped.
-    let app = ChatApp::new(Arc::new(store.clone()), Arc::new(DiscardEvents), platform);
+    // Live delivery (WebSockets) arrives with the realtime issue; until then events are
+    // dropped and nobody is online.
+    let app = ChatApp::new(
+        Arc::new(store.clone()),
+        Arc::new(NobodyOnline),
+        Arc::new(DiscardEvents),
+        platform,
+    );
     Ok((store, app))
 }
 

@@ -2,6 +2,7 @@
 //! bare JSON bodies, integer ids, unix times, `{"error": "..."}` failures and
 //! `422 {"message", "attributes"}` validation errors.
 
+pub mod members;
 pub mod platform;
 pub mod rooms;
 
@@ -10,7 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
-use chat_app::{Actor, AppError, Denied, Resource, Window};
+use chat_app::{Actor, AppError, Conflict, Denied, Resource, Window};
 use chat_domain::{AccountId, FieldError, Problem};
 use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
@@ -146,6 +147,21 @@ fn describe(failure: &Failure) -> (StatusCode, Body) {
                 StatusCode::UNAUTHORIZED,
                 "You are not authorized to access this account",
             ),
+            AppError::Conflict(conflict) => match conflict {
+                Conflict::AlreadyInRoom => error(
+                    StatusCode::CONFLICT,
+                    "User is already a member of this chat room",
+                ),
+                Conflict::NotInRoom => error(
+                    StatusCode::NOT_FOUND,
+                    "User is not a member of this chat room",
+                ),
+                Conflict::RoomInactive => error(StatusCode::CONFLICT, "Chat room is inactive"),
+                Conflict::RoomFull => error(
+                    StatusCode::CONFLICT,
+                    "Chat room has reached its maximum number of members",
+                ),
+            },
             AppError::Forbidden(denied) => match denied {
                 Denied::NotAdministrator => (
                     StatusCode::FORBIDDEN,

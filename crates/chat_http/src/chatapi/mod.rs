@@ -2,12 +2,13 @@
 //! `{data, status}` envelopes, UUID ids, RFC 3339 times, error codes.
 
 pub mod clients;
+pub mod participants;
 pub mod rooms;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpResponse, HttpResponseBuilder};
-use chat_app::{AppError, Denied, Resource};
+use chat_app::{AppError, Conflict, Denied, Resource};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -79,6 +80,32 @@ fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Valu
                 "You are not authorized to access this account".to_owned(),
                 None,
             ),
+            AppError::Conflict(conflict) => match conflict {
+                Conflict::AlreadyInRoom => (
+                    StatusCode::CONFLICT,
+                    "ALREADY_IN_ROOM",
+                    "User is already a participant in this room".to_owned(),
+                    None,
+                ),
+                Conflict::NotInRoom => (
+                    StatusCode::NOT_FOUND,
+                    "NOT_IN_ROOM",
+                    "User is not a participant in this room".to_owned(),
+                    None,
+                ),
+                Conflict::RoomInactive => (
+                    StatusCode::CONFLICT,
+                    "ROOM_INACTIVE",
+                    "Room is deactivated and cannot receive new messages".to_owned(),
+                    None,
+                ),
+                Conflict::RoomFull => (
+                    StatusCode::CONFLICT,
+                    "ROOM_FULL",
+                    "Room has reached its maximum number of participants".to_owned(),
+                    None,
+                ),
+            },
             AppError::Forbidden(denied) => match denied {
                 Denied::NotAdministrator | Denied::NotMember => (
                     StatusCode::FORBIDDEN,
