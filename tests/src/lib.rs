@@ -423,3 +423,157 @@ impl TestApp {
         }
     }
 }
+
+// ------------------------------------------------------------------ rooms (both dialects)
+
+/// The ChatAPI rooms collection.
+pub const ROOMS: &str = "/api/v1/rooms";
+
+/// The ChatAPI path of one room.
+pub fn room_path(uuid: &str) -> String {
+    format!("{ROOMS}/{uuid}")
+}
+
+/// The account dialect's rooms collection of account `account_id`.
+pub fn chat_rooms_path(account_id: impl std::fmt::Display) -> String {
+    format!("/api/v1/accounts/{account_id}/chat_rooms")
+}
+
+/// The account dialect's path of one room.
+pub fn chat_room_path(account_id: impl std::fmt::Display, id: impl std::fmt::Display) -> String {
+    format!("/api/v1/accounts/{account_id}/chat_rooms/{id}")
+}
+
+/// A `multipart/form-data` body of text `fields` and `files` (`(field, file name, bytes)`);
+/// answers its content type (with the boundary) and its bytes.
+pub fn multipart_body(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    const BOUNDARY: &str = "chat-tests-boundary-7d1f0c9a2b3e4f5a";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (name, file_name, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; \
+                 filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
+}
+
+/// The first bytes of a PNG file (its signature and an IHDR chunk of a 1×1 image).
+pub const PNG_BYTES: &[u8] = &[
+    0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, b'I', b'H', b'D', b'R',
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89,
+];
+
+/// Parses an RFC 3339 UTC timestamp to nanoseconds since the epoch (keeping the fraction).
+pub fn rfc3339_nanos(text: &str) -> i128 {
+    let seconds = parse_rfc3339_utc(text);
+    let fraction = text
+        .strip_suffix('Z')
+        .and_then(|body| body.get(19..))
+        .and_then(|f| f.strip_prefix('.'))
+        .unwrap_or("");
+    let mut digits: String = fraction.chars().take(9).collect();
+    while digits.len() < 9 {
+        digits.push('0');
+    }
+    let nanos: i128 = digits
+        .parse()
+        .unwrap_or_else(|_| panic!("bad fraction in {text:?}"));
+    i128::from(seconds) * 1_000_000_000 + nanos
+}
+
+impl TestApp {
+    /// Sends raw `body` with the given `content_type` (e.g. a multipart body).
+    pub async fn send_as(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        let mut response = request
+            .insert_header(("content-type", content_type))
+            .send_body(body)
+            .await
+            .expect("the request is answered");
+        let body = response
+            .body()
+            .limit(16 * 1024 * 1024)
+            .await
+            .expect("the body is read");
+        Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: body.to_vec(),
+        }
+    }
+
+    /// Creates a ChatAPI room with `credential` (`201` expected); answers its `data`.
+    pub async fn create_room(&self, credential: &str, body: Value) -> Value {
+        let reply = self
+            .json(Method::POST, ROOMS, &[api_key_header(credential)], &body)
+            .await;
+        assert_eq!(reply.status, 201, "creating room {body}: {}", reply.text());
+        reply.json()["data"].clone()
+    }
+
+    /// Creates an account-dialect room in `account_id` with `credential` (`200` expected);
+    /// answers it.
+    pub async fn create_chat_room(
+        &self,
+        account_id: i64,
+        credential: &str,
+        name: &str,
+        description: Option<&str>,
+    ) -> Value {
+        let body = serde_json::json!({ "chat_room": { "name": name, "description": description } });
+        let reply = self
+            .json(
+                Method::POST,
+                &chat_rooms_path(account_id),
+                &[("api_access_token", credential)],
+                &body,
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            200,
+            "creating chat room {body}: {}",
+            reply.text()
+        );
+        reply.json()
+    }
+
+    /// Turns the account's `chat_rooms` feature on or off with the platform API.
+    pub async fn set_chat_rooms_feature(&self, account_id: i64, enabled: bool) {
+        let reply = self
+            .json(
+                Method::PATCH,
+                &format!("/platform/api/v1/accounts/{account_id}"),
+                &[platform_auth()],
+                &serde_json::json!({ "features": { "chat_rooms": enabled } }),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+}

@@ -6,3 +6,6 @@ mod errors;
 mod operations;
 mod platform;
 mod resilience;
+mod rooms_account;
+mod rooms_chatapi;
+mod rooms_cross;

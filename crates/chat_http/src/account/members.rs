@@ -111,6 +111,7 @@ pub async fn add_members(
     path: Path<(String, String)>,
     body: Json<UserIdsRequest>,
 ) -> Result<HttpResponse, Error> {
+    caller.actor.require_manager()?; // 403 before any validation feedback
     let ids = user_ids(body).await?;
     let added = state
         .app
@@ -145,6 +146,7 @@ pub async fn replace_members(
     path: Path<(String, String)>,
     body: Json<UserIdsRequest>,
 ) -> Result<HttpResponse, Error> {
+    caller.actor.require_manager()?; // 403 before any validation feedback
     let ids = user_ids(body).await?;
     let members = state
         .app
@@ -178,6 +180,7 @@ pub async fn remove_members(
     path: Path<(String, String)>,
     body: Json<UserIdsRequest>,
 ) -> Result<HttpResponse, Error> {
+    caller.actor.require_manager()?; // 403 before any validation feedback
     let ids = user_ids(body).await?;
     state
         .app

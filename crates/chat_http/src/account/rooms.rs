@@ -211,6 +211,7 @@ pub async fn create_chat_room(
     caller: ChatRoomsCaller,
     body: RequestBody,
 ) -> Result<HttpResponse, Error> {
+    caller.actor.require_manager()?; // 403 before any validation feedback
     let fields = read_chat_room(body).await?;
     let new = NewRoom::parse(
         fields.name.flatten().as_deref(),
@@ -278,6 +279,7 @@ pub async fn update_chat_room(
     path: Path<(String, String)>,
     body: RequestBody,
 ) -> Result<HttpResponse, Error> {
+    caller.actor.require_manager()?; // 403 before any validation feedback
     let fields = read_chat_room(body).await?;
     let patch = RoomPatch::parse(
         fields.name.as_ref().map(Option::as_deref),

@@ -160,6 +160,7 @@ pub async fn create_room(
     auth: Authenticated,
     body: Json<CreateRoomRequest>,
 ) -> Result<HttpResponse, Error> {
+    auth.actor.require_manager()?; // 403 before any validation feedback
     let body = body.read().await?;
     let new = NewRoom::parse(body.name.as_deref(), body.description.as_deref(), body.meta)?;
     let view = state
@@ -277,6 +278,7 @@ pub async fn update_room(
     room_id: Path<String>,
     body: Json<UpdateRoomRequest>,
 ) -> Result<HttpResponse, Error> {
+    auth.actor.require_manager()?; // 403 before any validation feedback
     let body = body.read().await?;
     let patch = RoomPatch::parse(
         body.name.as_ref().map(Option::as_deref),
