@@ -152,37 +152,36 @@ impl Members {
             .find_by_chat_id(account, join.user_id.as_str().to_owned())
             .await
             .map_err(store_error(Resource::User))?;
-        let user = match (known, actor.limited_to()) {
+        if !room.is_active {
+            return Err(AppError::Conflict(Conflict::RoomInactive));
+        }
+        let limit = room.meta.max_participants();
+        let (user, change) = match (known, actor.limited_to()) {
             (Some(user), Some(agent)) if user.id != agent => {
                 return Err(AppError::Forbidden(Denied::NotAdministrator));
             }
             (None, Some(_)) => return Err(AppError::Forbidden(Denied::NotAdministrator)),
-            (Some(user), _) => user,
+            (Some(user), _) => {
+                let change = self
+                    .members
+                    .add_members(account, room.id, vec![user.id], join.meta, limit)
+                    .await
+                    .map_err(room_error)?;
+                (user, change)
+            }
             (None, None) => {
                 let name = match join.user_name {
                     Some(name) => name,
                     None => PersonName::parse(join.user_id.as_str())?,
                 };
-                self.users
-                    .ensure_external_user(account, join.user_id, name)
+                // Creating the user and joining are one transaction: a refused join
+                // leaves no user behind.
+                self.members
+                    .add_external_member(account, room.id, join.user_id, name, join.meta, limit)
                     .await
-                    .map_err(store_error(Resource::User))?
+                    .map_err(room_error)?
             }
         };
-        if !room.is_active {
-            return Err(AppError::Conflict(Conflict::RoomInactive));
-        }
-        let change = self
-            .members
-            .add_members(
-                account,
-                room.id,
-                vec![user.id],
-                join.meta,
-                room.meta.max_participants(),
-            )
-            .await
-            .map_err(room_error)?;
         if change.added.is_empty() {
             return Err(AppError::Conflict(Conflict::AlreadyInRoom));
         }
@@ -499,32 +498,32 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn joining_with_an_unknown_user_id_creates_the_user_and_publishes_a_join() {
+    async fn joining_with_an_unknown_user_id_creates_the_user_with_the_join_and_publishes_it() {
         let mut ports = Ports::new(room(true, Some(10)));
         ports
             .users
             .expect_find_by_chat_id()
             .returning(|_, _| Ok(None));
-        ports
-            .users
-            .expect_ensure_external_user()
-            .withf(|_, external, name| {
-                external.as_str() == "user_123" && name.as_str() == "John Doe"
-            })
-            .times(1)
-            .returning(|_, _, _| Ok(user(7, Some("user_123"))));
+        ports.users.expect_ensure_external_user().never();
+        ports.members.expect_add_members().never();
         ports
             .members
-            .expect_add_members()
-            .withf(|_, room, users, _, limit| {
-                *room == RoomId(5) && users == &vec![UserId(7)] && *limit == Some(10)
+            .expect_add_external_member()
+            .withf(|_, room, external, name, _, limit| {
+                *room == RoomId(5)
+                    && external.as_str() == "user_123"
+                    && name.as_str() == "John Doe"
+                    && *limit == Some(10)
             })
             .times(1)
-            .returning(|_, _, users, _, _| {
-                Ok(MemberChange {
-                    added: users,
-                    removed: vec![],
-                })
+            .returning(|_, _, _, _, _, _| {
+                Ok((
+                    user(7, Some("user_123")),
+                    MemberChange {
+                        added: vec![UserId(7)],
+                        removed: vec![],
+                    },
+                ))
             });
         ports
             .events
@@ -537,6 +536,21 @@ mod tests {
             .join(&Actor::ApiKey(access()), ROOM, join("user_123"))
             .await;
         assert!(matches!(joined, Ok(u) if u.id == UserId(7)));
+    }
+
+    #[tokio::test]
+    async fn an_inactive_room_refuses_an_unknown_user_without_creating_it() {
+        let mut ports = Ports::new(room(false, None));
+        ports
+            .users
+            .expect_find_by_chat_id()
+            .returning(|_, _| Ok(None));
+        ports.members.expect_add_external_member().never();
+        let result = ports.build().join(&admin(), ROOM, join("newcomer")).await;
+        assert!(matches!(
+            result,
+            Err(AppError::Conflict(Conflict::RoomInactive))
+        ));
     }
 
     #[tokio::test]

@@ -184,6 +184,21 @@ pub trait MemberStore: Send + Sync {
         limit: Option<u64>,
     ) -> Result<MemberChange, StoreError>;
 
+    /// Adds the user with `external_id` to the room with `meta`, creating that user (an
+    /// agent named `name`) when there is none, in ONE transaction: when the room refuses
+    /// (`LimitReached`), a user created here is not kept either. Answers the user and
+    /// the change (`added` empty when the user was already a member). `NotFound` when
+    /// the room is not the account's.
+    async fn add_external_member(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        external_id: ExternalId,
+        name: PersonName,
+        meta: MemberMeta,
+        limit: Option<u64>,
+    ) -> Result<(User, MemberChange), StoreError>;
+
     /// Removes those of `users` who are members, in one transaction.
     async fn remove_members(
         &self,

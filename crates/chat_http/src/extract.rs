@@ -410,9 +410,16 @@ fn classify(path: &str, error: &serde_json::Error) -> RequestError {
                 (None, "") => RequestError::MalformedBody(format!(
                     "the body must be a JSON object ({reason})"
                 )),
-                (None, parent) => RequestError::WrongField {
-                    field: parent.to_owned(),
-                    reason,
+                (None, parent) => match parent.split_once('[') {
+                    // `user_ids[0]`: the field is `user_ids`; the element goes in the reason.
+                    Some((field, element)) => RequestError::WrongField {
+                        field: field.to_owned(),
+                        reason: format!("element [{element}: {reason}"),
+                    },
+                    None => RequestError::WrongField {
+                        field: parent.to_owned(),
+                        reason,
+                    },
                 },
             }
         }
@@ -485,6 +492,7 @@ mod tests {
     struct Body {
         name: Option<String>,
         features: Option<Features>,
+        ids: Option<Vec<i64>>,
     }
 
     #[derive(Debug, Deserialize)]

@@ -10,14 +10,16 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use chat_app::{MemberChange, MemberStore, StoreError, Window};
-use chat_domain::{AccountId, MemberMeta, Membership, RoomId, User, UserId};
+use chat_domain::{
+    AccountId, ExternalId, MemberMeta, Membership, PersonName, RoomId, User, UserId,
+};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::schema::{room_members, rooms, users};
-use crate::users::UserRow;
+use crate::users::{UserRow, upsert_external_user};
 use crate::{PgStore, corrupt, translate};
 
 /// A new membership. `joined_at` comes from its `clock_timestamp()` default.
@@ -215,6 +217,43 @@ impl MemberStore for PgStore {
                 })
             })
             .map_err(Rollback::into_store)
+        })
+        .await
+    }
+
+    async fn add_external_member(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        external_id: ExternalId,
+        name: PersonName,
+        meta: MemberMeta,
+        limit: Option<u64>,
+    ) -> Result<(User, MemberChange), StoreError> {
+        let meta = Value::Object(meta.into_map());
+        self.with_conn(move |conn| {
+            let (row, change) = conn
+                .transaction(|conn| {
+                    let before = lock_room(conn, account, room)?;
+                    // Rolls back with the transaction when the room refuses.
+                    let row = upsert_external_user(conn, account, &external_id, &name)?;
+                    let user = [UserId(row.id)];
+                    let added = insert_members(conn, account, room, &user, &meta)?;
+                    if !added.is_empty() {
+                        let after = i64::from(before) + count_of(added.len())?;
+                        check_limit(limit, &added, after)?;
+                        set_member_count(conn, account, room, after)?;
+                    }
+                    Ok((
+                        row,
+                        MemberChange {
+                            added,
+                            removed: Vec::new(),
+                        },
+                    ))
+                })
+                .map_err(Rollback::into_store)?;
+            Ok((User::try_from(row)?, change))
         })
         .await
     }

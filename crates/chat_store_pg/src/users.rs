@@ -20,7 +20,7 @@ use crate::{PgStore, corrupt, translate};
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct UserRow {
-    id: i64,
+    pub(crate) id: i64,
     account_id: i64,
     external_id: Option<String>,
     name: String,
@@ -81,6 +81,24 @@ impl UserStore for PgStore {
         access_token: TokenHash,
     ) -> Result<User, StoreError> {
         self.with_conn(move |conn| {
+            // A ChatAPI user_id names a user without an external id by its integer id: an
+            // external id spelling such an id would make two users share one user_id.
+            if let Some(id) = new
+                .external_id
+                .as_ref()
+                .and_then(|e| canonical_id(e.as_str()))
+            {
+                let shadowed = users::table
+                    .filter(users::account_id.eq(account.0))
+                    .filter(users::id.eq(id))
+                    .filter(users::external_id.is_null())
+                    .count()
+                    .get_result::<i64>(conn)
+                    .map_err(translate)?;
+                if shadowed > 0 {
+                    return Err(StoreError::Duplicate("external_id"));
+                }
+            }
             let row = conn
                 .transaction(|conn| {
                     // A missing account fails the users_account_id_fkey check: NotFound.
@@ -189,36 +207,46 @@ impl UserDirectory for PgStore {
         name: PersonName,
     ) -> Result<User, StoreError> {
         self.with_conn(move |conn| {
-            // A concurrent insert of the same id makes this one wait for it to commit, then
-            // do nothing; the row it committed is read next. A missing account fails
-            // users_account_id_fkey: NotFound. Such users have no credential.
-            let inserted = diesel::insert_into(users::table)
-                .values(NewUserRow {
-                    account_id: account.0,
-                    external_id: Some(external_id.as_str()),
-                    name: name.as_str(),
-                    email: None,
-                    role: Role::Agent.as_str(),
-                })
-                .on_conflict((users::account_id, users::external_id))
-                .filter_target(users::external_id.is_not_null())
-                .do_nothing()
-                .returning(UserRow::as_returning())
-                .get_result(conn)
-                .optional()
-                .map_err(translate)?;
-            let row = match inserted {
-                Some(row) => row,
-                None => users::table
-                    .filter(users::account_id.eq(account.0))
-                    .filter(users::external_id.eq(external_id.as_str()))
-                    .select(UserRow::as_select())
-                    .first(conn)
-                    .map_err(translate)?,
-            };
+            let row =
+                upsert_external_user(conn, account, &external_id, &name).map_err(translate)?;
             User::try_from(row)
         })
         .await
+    }
+}
+
+/// The user with this external id, inserted as an agent named `name` when there is none.
+/// A concurrent insert of the same id makes this one wait for it to commit, then do
+/// nothing; the row it committed is read next. A missing account fails
+/// `users_account_id_fkey`: NotFound. Such users have no credential. Usable inside a
+/// caller's transaction (the insert then rolls back with it).
+pub(crate) fn upsert_external_user(
+    conn: &mut PgConnection,
+    account: AccountId,
+    external_id: &ExternalId,
+    name: &PersonName,
+) -> QueryResult<UserRow> {
+    let inserted = diesel::insert_into(users::table)
+        .values(NewUserRow {
+            account_id: account.0,
+            external_id: Some(external_id.as_str()),
+            name: name.as_str(),
+            email: None,
+            role: Role::Agent.as_str(),
+        })
+        .on_conflict((users::account_id, users::external_id))
+        .filter_target(users::external_id.is_not_null())
+        .do_nothing()
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .optional()?;
+    match inserted {
+        Some(row) => Ok(row),
+        None => users::table
+            .filter(users::account_id.eq(account.0))
+            .filter(users::external_id.eq(external_id.as_str()))
+            .select(UserRow::as_select())
+            .first(conn),
     }
 }
 

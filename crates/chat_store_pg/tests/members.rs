@@ -870,10 +870,27 @@ async fn a_chat_id_names_a_user_by_external_id_else_by_integer_id() {
         assert_eq!(by_chat_id(&store, acme, &other).await, None, "{other:?}");
     }
 
-    // An external id that spells another user's integer id names its own user.
-    let spelled = create_external_user(&store, acme, "Spelled", &t.ben.id.0.to_string()).await;
+    // An external id that spells the integer id of a user without one would make two
+    // users share a ChatAPI user_id: it is refused, and the id keeps naming that user.
+    let refused = store
+        .create_user(
+            acme,
+            new_user("Shadow", None, "agent", Some(&t.ben.id.0.to_string())),
+            TokenHash::of("ut_shadow"),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Duplicate("external_id"))),
+        "{refused:?}"
+    );
     assert_eq!(
         by_chat_id(&store, acme, &t.ben.id.0.to_string()).await,
+        Some(t.ben.id)
+    );
+    // Spelling the id of a user who HAS an external id is no clash: that id names nobody.
+    let spelled = create_external_user(&store, acme, "Spelled", &ext.id.0.to_string()).await;
+    assert_eq!(
+        by_chat_id(&store, acme, &ext.id.0.to_string()).await,
         Some(spelled.id)
     );
 
@@ -1024,4 +1041,82 @@ async fn concurrent_calls_for_one_external_id_make_one_user() {
     }
     assert_eq!(ids.len(), 1);
     assert_eq!(count(&db, "users"), 2);
+}
+
+#[tokio::test]
+async fn an_external_member_is_created_with_the_join_or_not_at_all() {
+    let Fixture { store, db: _db } = fixture();
+    let t = tenants(&store).await;
+    let acme = t.acme.id;
+    let room = t.room.id;
+    add(&store, acme, room, &[&t.ann], None)
+        .await
+        .expect("ann joins");
+
+    // The room is full: the join is refused and the user it would have made is not kept.
+    let refused = store
+        .add_external_member(
+            acme,
+            room,
+            external_id("newcomer"),
+            person("New"),
+            MemberMeta::default(),
+            Some(1),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::LimitReached)),
+        "{refused:?}"
+    );
+    assert_eq!(by_chat_id(&store, acme, "newcomer").await, None);
+
+    // With room to spare: made and joined in one go, counted once.
+    let (user, change) = store
+        .add_external_member(
+            acme,
+            room,
+            external_id("newcomer"),
+            person("New"),
+            MemberMeta::default(),
+            Some(2),
+        )
+        .await
+        .expect("joined");
+    assert_eq!(user.name.as_str(), "New");
+    assert_eq!(change.added, vec![user.id]);
+    assert_eq!(by_chat_id(&store, acme, "newcomer").await, Some(user.id));
+    // Again: the same user, already a member, nothing added.
+    let (again, change) = store
+        .add_external_member(
+            acme,
+            room,
+            external_id("newcomer"),
+            person("Other Name"),
+            MemberMeta::default(),
+            Some(2),
+        )
+        .await
+        .expect("answered");
+    assert_eq!(again.id, user.id);
+    assert!(change.added.is_empty());
+    let (members, total) = list(&store, acme, room, Window::new(0, 10, 100).expect("window")).await;
+    assert_eq!(total, 2);
+    assert_eq!(members.len(), 2);
+
+    // Another account's room: not found, and nobody made.
+    let elsewhere = store
+        .add_external_member(
+            acme,
+            t.elsewhere.id,
+            external_id("ghost"),
+            person("Ghost"),
+            MemberMeta::default(),
+            None,
+        )
+        .await;
+    assert!(
+        matches!(elsewhere, Err(StoreError::NotFound)),
+        "{elsewhere:?}"
+    );
+    assert_eq!(by_chat_id(&store, acme, "ghost").await, None);
 }

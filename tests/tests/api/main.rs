@@ -3,6 +3,9 @@
 
 mod clients;
 mod errors;
+mod members_account;
+mod members_chatapi;
+mod members_cross;
 mod operations;
 mod platform;
 mod resilience;
