@@ -8,6 +8,7 @@ pub enum Resource {
     Account,
     User,
     Room,
+    Message,
 }
 
 impl fmt::Display for Resource {
@@ -16,6 +17,7 @@ impl fmt::Display for Resource {
             Resource::Account => "account",
             Resource::User => "user",
             Resource::Room => "room",
+            Resource::Message => "message",
         })
     }
 }
@@ -50,8 +52,11 @@ pub enum Denied {
     /// Creating, changing or deleting rooms (or their members) needs an administrator
     /// or the account's API key.
     NotAdministrator,
-    /// An agent acting on a room it does not belong to.
+    /// An agent acting on a room it does not belong to (or anyone sending to a room
+    /// they are not in).
     NotMember,
+    /// Editing or deleting someone else's message.
+    NotAuthor,
     /// The account has this feature switched off.
     FeatureDisabled(&'static str),
 }
@@ -61,6 +66,7 @@ impl fmt::Display for Denied {
         match self {
             Denied::NotAdministrator => f.write_str("administrators only"),
             Denied::NotMember => f.write_str("members only"),
+            Denied::NotAuthor => f.write_str("the sender only"),
             Denied::FeatureDisabled(feature) => write!(f, "feature {feature} is disabled"),
         }
     }
@@ -85,6 +91,9 @@ pub enum AppError {
     /// The request clashes with the state of things.
     #[error("conflict: {0}")]
     Conflict(Conflict),
+    /// Message content over the maximum length.
+    #[error("content too long: {} > {}", .0.current_length, .0.max_length)]
+    ContentTooLong(chat_domain::ContentTooLong),
     /// The input broke one or more rules; every bad field is listed.
     #[error("invalid input: {0}")]
     Invalid(FieldErrors),
@@ -99,6 +108,15 @@ pub enum AppError {
 impl From<chat_domain::FieldError> for AppError {
     fn from(error: chat_domain::FieldError) -> Self {
         AppError::Invalid(error.into())
+    }
+}
+
+impl From<chat_domain::ContentError> for AppError {
+    fn from(error: chat_domain::ContentError) -> Self {
+        match error {
+            chat_domain::ContentError::TooLong(too_long) => AppError::ContentTooLong(too_long),
+            chat_domain::ContentError::Invalid(field) => field.into(),
+        }
     }
 }
 

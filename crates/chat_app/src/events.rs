@@ -1,7 +1,7 @@
 //! Domain events: what changed, published after the change is committed, for live
 //! delivery (WebSockets) and anything else that listens.
 
-use chat_domain::{AccountId, Room, RoomId, User};
+use chat_domain::{AccountId, Message, Room, RoomId, Seq, User, UserId};
 use uuid::Uuid;
 
 /// Something that happened to a room.
@@ -25,11 +25,27 @@ pub enum MemberEvent {
     Left { room: Room, user: User },
 }
 
+/// Something that happened to a message, or to how far someone has read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MessageEvent {
+    Created(Message),
+    Updated(Message),
+    Deleted(Message),
+    Restored(Message),
+    /// `user` has read `room` up to `seq`.
+    Read {
+        room: Room,
+        user: UserId,
+        seq: Seq,
+    },
+}
+
 /// Every event the use cases publish.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainEvent {
     Room(RoomEvent),
     Member(MemberEvent),
+    Message(MessageEvent),
 }
 
 /// Where use cases publish events. Publishing never blocks and never fails the use

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod error;
 pub mod events;
 pub mod members;
+pub mod messages;
 pub mod ports;
 pub mod rooms;
 pub mod users;
@@ -19,11 +20,18 @@ pub use accounts::{AccountPatch, Accounts, IssuedAccount, NewAccount};
 pub use actor::{AccountAccess, Actor};
 pub use auth::{Authenticator, PlatformToken};
 pub use error::{AppError, Conflict, Denied, Resource};
-pub use events::{DiscardEvents, DomainEvent, EventPublisher, MemberEvent, RoomEvent};
+pub use events::{
+    DiscardEvents, DomainEvent, EventPublisher, MemberEvent, MessageEvent, RoomEvent,
+};
 pub use members::{Join, Members, Online, UserIds};
+pub use messages::{
+    MessageDetail, MessageFilter, MessageOrder, MessageView, Messages, NewMessage, Outgoing,
+    RawOutgoing, Replied,
+};
 pub use ports::{
-    AccountStore, CredentialOwner, CredentialStore, MemberChange, MemberStore, NobodyOnline,
-    PoolState, Presence, RoomStore, StoreError, StoreHealth, UserDirectory, UserStore,
+    AccountStore, CredentialOwner, CredentialStore, MemberChange, MemberStore, MessageStore,
+    NobodyOnline, PoolState, Presence, RoomStore, StoreError, StoreHealth, UserDirectory,
+    UserStore,
 };
 pub use rooms::{
     Detail, NewRoom, Page, RoomFilter, RoomPatch, RoomQuery, RoomSort, RoomView, Rooms, Window,
@@ -40,6 +48,7 @@ pub struct ChatApp {
     pub users: Users,
     pub rooms: Rooms,
     pub members: Members,
+    pub messages: Messages,
     pub health: Arc<dyn StoreHealth>,
 }
 
@@ -51,7 +60,14 @@ impl std::fmt::Debug for ChatApp {
 
 /// The ports one storage adapter provides.
 pub trait Store:
-    AccountStore + UserStore + UserDirectory + CredentialStore + RoomStore + MemberStore + StoreHealth
+    AccountStore
+    + UserStore
+    + UserDirectory
+    + CredentialStore
+    + RoomStore
+    + MemberStore
+    + MessageStore
+    + StoreHealth
 {
 }
 impl<T> Store for T where
@@ -61,6 +77,7 @@ impl<T> Store for T where
         + CredentialStore
         + RoomStore
         + MemberStore
+        + MessageStore
         + StoreHealth
 {
 }
@@ -81,7 +98,8 @@ impl ChatApp {
                 presence,
                 events.clone(),
             ),
-            rooms: Rooms::new(store.clone(), events),
+            messages: Messages::new(store.clone(), store.clone(), store.clone(), events.clone()),
+            rooms: Rooms::new(store.clone(), store.clone(), events),
             auth: Authenticator::new(store.clone(), platform_token),
             accounts: Accounts::new(store.clone(), store.clone()),
             users: Users::new(store.clone()),

@@ -734,7 +734,7 @@ mod tests {
             let entry = match event {
                 DomainEvent::Member(MemberEvent::Joined { user, .. }) => ("joined", user.id),
                 DomainEvent::Member(MemberEvent::Left { user, .. }) => ("left", user.id),
-                DomainEvent::Room(_) => ("room", UserId(0)),
+                DomainEvent::Room(_) | DomainEvent::Message(_) => ("other", UserId(0)),
             };
             log.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
         });

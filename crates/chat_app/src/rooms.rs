@@ -21,7 +21,8 @@ use serde_json::{Map, Value};
 use crate::actor::Actor;
 use crate::error::{AppError, Denied, Resource};
 use crate::events::{DomainEvent, EventPublisher, RoomEvent};
-use crate::ports::RoomStore;
+use crate::messages::unread_counts;
+use crate::ports::{MessageStore, RoomStore};
 
 /// A valid request to create a room.
 #[derive(Debug, Clone, PartialEq)]
@@ -224,6 +225,9 @@ pub struct RoomView {
     pub room: Room,
     /// In join order; loaded with [`Detail::WithMembers`].
     pub members: Option<Vec<User>>,
+    /// Other people's messages after the caller's read position (with
+    /// [`Detail::WithMembers`]; always 0 for the API key and for non-members).
+    pub unread_count: i64,
 }
 
 impl RoomView {
@@ -249,6 +253,7 @@ pub struct Page<T> {
 #[derive(Clone)]
 pub struct Rooms {
     store: Arc<dyn RoomStore>,
+    messages: Arc<dyn MessageStore>,
     events: Arc<dyn EventPublisher>,
 }
 
@@ -284,8 +289,16 @@ pub(crate) async fn visible_room(
 }
 
 impl Rooms {
-    pub fn new(store: Arc<dyn RoomStore>, events: Arc<dyn EventPublisher>) -> Self {
-        Self { store, events }
+    pub fn new(
+        store: Arc<dyn RoomStore>,
+        messages: Arc<dyn MessageStore>,
+        events: Arc<dyn EventPublisher>,
+    ) -> Self {
+        Self {
+            store,
+            messages,
+            events,
+        }
     }
 
     /// Creates a room; a user who creates it becomes its first member.
@@ -304,7 +317,7 @@ impl Rooms {
             .map_err(room_error)?;
         self.events
             .publish(DomainEvent::Room(RoomEvent::Created(room.clone())));
-        self.view(account, room, detail).await
+        self.view(actor, account, room, detail).await
     }
 
     /// The rooms the actor may see that match `query`.
@@ -333,9 +346,10 @@ impl Rooms {
                 .map(|room| RoomView {
                     room,
                     members: None,
+                    unread_count: 0,
                 })
                 .collect(),
-            Detail::WithMembers => self.with_members(account, rooms).await?,
+            Detail::WithMembers => self.with_members(actor, account, rooms).await?,
         };
         Ok(Page { items, total })
     }
@@ -349,7 +363,7 @@ impl Rooms {
     ) -> Result<RoomView, AppError> {
         let account = actor.account_id()?;
         let room = visible_room(self.store.as_ref(), actor, account, room).await?;
-        self.view(account, room, detail).await
+        self.view(actor, account, room, detail).await
     }
 
     /// Changes the fields given in `patch`.
@@ -378,7 +392,7 @@ impl Rooms {
                 .publish(DomainEvent::Room(RoomEvent::Updated(updated.clone())));
             updated
         };
-        self.view(account, room, detail).await
+        self.view(actor, account, room, detail).await
     }
 
     /// Activates or deactivates a room. An inactive room keeps everything it has and
@@ -431,6 +445,7 @@ impl Rooms {
 
     async fn view(
         &self,
+        actor: &Actor,
         account: AccountId,
         room: Room,
         detail: Detail,
@@ -439,9 +454,10 @@ impl Rooms {
             Detail::Summary => Ok(RoomView {
                 room,
                 members: None,
+                unread_count: 0,
             }),
             Detail::WithMembers => {
-                let mut views = self.with_members(account, vec![room]).await?;
+                let mut views = self.with_members(actor, account, vec![room]).await?;
                 views.pop().ok_or_else(|| {
                     AppError::Unexpected(anyhow::anyhow!("a room view went missing"))
                 })
@@ -449,13 +465,16 @@ impl Rooms {
         }
     }
 
-    /// Attaches each room's members, with one query for all of them.
+    /// Attaches each room's members and the caller's unread count, with one query each
+    /// for all of them.
     async fn with_members(
         &self,
+        actor: &Actor,
         account: AccountId,
         rooms: Vec<Room>,
     ) -> Result<Vec<RoomView>, AppError> {
-        let ids = rooms.iter().map(|room| room.id).collect();
+        let ids: Vec<RoomId> = rooms.iter().map(|room| room.id).collect();
+        let unread = unread_counts(self.messages.as_ref(), actor, account, ids.clone()).await?;
         let mut members: HashMap<RoomId, Vec<User>> = HashMap::new();
         for (room, user) in self
             .store
@@ -470,6 +489,7 @@ impl Rooms {
             .map(|room| {
                 let list = members.remove(&room.id).unwrap_or_default();
                 RoomView {
+                    unread_count: unread.get(&room.id).copied().unwrap_or(0),
                     room,
                     members: Some(list),
                 }
@@ -483,7 +503,7 @@ mod tests {
     use super::*;
     use crate::actor::AccountAccess;
     use crate::events::MockEventPublisher;
-    use crate::ports::{MockRoomStore, StoreError};
+    use crate::ports::{MockMessageStore, MockRoomStore, StoreError};
     use chat_domain::{Availability, Features, PersonName, Role};
     use time::macros::datetime;
     use uuid::Uuid;
@@ -561,7 +581,11 @@ mod tests {
     }
 
     fn rooms(store: MockRoomStore, events: MockEventPublisher) -> Rooms {
-        Rooms::new(Arc::new(store), Arc::new(events))
+        let mut messages = MockMessageStore::new();
+        messages
+            .expect_unread_counts()
+            .returning(|_, _, rooms| Ok(rooms.into_iter().map(|room| (room, 0)).collect()));
+        Rooms::new(Arc::new(store), Arc::new(messages), Arc::new(events))
     }
 
     fn query() -> RoomQuery {
@@ -737,6 +761,7 @@ mod tests {
                 DomainEvent::Room(RoomEvent::Activated(_)) => "activated",
                 DomainEvent::Room(RoomEvent::Deleted { .. }) => "deleted",
                 DomainEvent::Member(_) => "member",
+                DomainEvent::Message(_) => "message",
             };
             log.lock().unwrap_or_else(|e| e.into_inner()).push(name);
         });

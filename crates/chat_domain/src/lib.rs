@@ -8,6 +8,7 @@
 pub mod account;
 pub mod credential;
 pub mod member;
+pub mod message;
 pub mod room;
 pub mod user;
 mod validation;
@@ -15,6 +16,10 @@ mod validation;
 pub use account::{Account, AccountId, AccountName, Description, Features};
 pub use credential::{CredentialKind, SecretToken, TokenHash};
 pub use member::{MemberMeta, Membership};
+pub use message::{
+    Content, ContentError, ContentTooLong, DeliveryStatus, EchoId, Message, MessageId, MessageKind,
+    MessageMeta, MessageRef, Position, Sender, Seq,
+};
 pub use room::{Room, RoomId, RoomMeta, RoomName, RoomRef};
 pub use user::{Availability, Email, ExternalId, PersonName, Role, User, UserId};
 pub use validation::{FieldError, FieldErrors, Problem};

@@ -64,6 +64,8 @@ pub struct ExternalId(String);
 
 impl ExternalId {
     pub const MAX_CHARS: usize = 255;
+    /// The ChatAPI `sender_id` of system messages: no user may have it.
+    pub const SYSTEM: &'static str = "system";
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         Self::parse_field("external_id", raw)
@@ -87,6 +89,12 @@ impl ExternalId {
             return Err(FieldError::new(
                 field,
                 Problem::Invalid("must not contain control characters".to_owned()),
+            ));
+        }
+        if raw == Self::SYSTEM {
+            return Err(FieldError::new(
+                field,
+                Problem::Invalid("`system` names the sender of system messages".to_owned()),
             ));
         }
         Ok(Self(raw.to_owned()))
@@ -285,5 +293,7 @@ mod tests {
         );
         assert!(ExternalId::parse(&"x".repeat(256)).is_err());
         assert!(ExternalId::parse("a\u{0}b").is_err());
+        assert!(ExternalId::parse("system").is_err());
+        assert!(ExternalId::parse("System").is_ok());
     }
 }

@@ -81,6 +81,7 @@ impl Default for HttpOptions {
         (name = "platform", description = "Accounts and users, with the operator's platform token (account dialect)"),
         (name = "clients", description = "ChatAPI clients: an account seen through its UUID"),
         (name = "rooms", description = "ChatAPI rooms (`X-API-Key`, UUIDs, RFC 3339)"),
+        (name = "messages", description = "ChatAPI messages"),
         (name = "chat_rooms", description = "Account-dialect chat rooms (`api_access_token`, integer ids, unix times)"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
@@ -137,7 +138,10 @@ where
                 .service(account::members::list_members)
                 .service(account::members::add_members)
                 .service(account::members::replace_members)
-                .service(account::members::remove_members),
+                .service(account::members::remove_members)
+                .service(account::messages::list_chat_messages)
+                .service(account::messages::send_chat_message)
+                .service(account::messages::mark_as_read),
         )
         .service(
             scope("/api/v1")
@@ -152,6 +156,12 @@ where
                 .service(chatapi::participants::leave_room)
                 .service(chatapi::participants::list_participants)
                 .service(chatapi::participants::online_users)
+                .service(chatapi::messages::send_message)
+                .service(chatapi::messages::list_messages)
+                .service(chatapi::messages::get_message)
+                .service(chatapi::messages::edit_message)
+                .service(chatapi::messages::delete_message)
+                .service(chatapi::messages::restore_message)
                 .service(chatapi::clients::create_client)
                 .service(chatapi::clients::current_client)
                 .service(chatapi::clients::regenerate_key),

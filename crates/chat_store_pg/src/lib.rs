@@ -11,6 +11,7 @@
 mod accounts;
 mod credentials;
 mod members;
+mod messages;
 mod rooms;
 mod schema;
 mod users;
@@ -162,6 +163,9 @@ const MISSING_PARENT_KEYS: &[&str] = &[
     "rooms_account_id_fkey",
     "room_members_account_id_room_id_fkey",
     "room_members_account_id_user_id_fkey",
+    "messages_account_id_room_id_fkey",
+    // Deferred: reported by the commit of the transaction that inserted the message.
+    "messages_account_id_sender_user_id_fkey",
 ];
 
 /// The one translation of diesel errors into the ports' [`StoreError`].
@@ -213,6 +217,22 @@ fn connection_lost(error: &DieselError) -> bool {
 /// The error for a stored value that the domain does not accept.
 pub(crate) fn corrupt(what: &str, id: impl fmt::Display, problem: impl fmt::Display) -> StoreError {
     StoreError::Unexpected(anyhow!("stored {what} {id} is not valid: {problem}"))
+}
+
+/// `search` as an `ILIKE` pattern matching it anywhere, its own `%`, `_` and `\` taken
+/// literally. Backslash is PostgreSQL's default `LIKE` escape character (independent of
+/// `standard_conforming_strings`, and the pattern is a bound parameter anyway).
+pub(crate) fn contains_pattern(search: &str) -> String {
+    let mut pattern = String::with_capacity(search.len() + 2);
+    pattern.push('%');
+    for c in search.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 #[async_trait]
@@ -276,6 +296,17 @@ mod tests {
             Box::new("duplicate key".to_owned()),
         );
         assert!(matches!(translate(unique), StoreError::Unexpected(_)));
+    }
+
+    #[test]
+    fn search_text_is_matched_literally_anywhere() {
+        assert_eq!(contains_pattern("sales"), "%sales%");
+        assert_eq!(contains_pattern("100%"), "%100\\%%");
+        assert_eq!(contains_pattern("a_b"), "%a\\_b%");
+        assert_eq!(contains_pattern("C:\\dir"), "%C:\\\\dir%");
+        assert_eq!(contains_pattern("%_\\"), "%\\%\\_\\\\%");
+        assert_eq!(contains_pattern("été"), "%été%");
+        assert_eq!(contains_pattern(""), "%%");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::members::NewMemberRow;
 use crate::schema::{room_members, rooms, users};
 use crate::users::UserRow;
-use crate::{PgStore, corrupt, translate};
+use crate::{PgStore, contains_pattern, corrupt, translate};
 
 /// One row of `rooms`.
 #[derive(Debug, Queryable, Selectable)]
@@ -106,22 +106,6 @@ impl From<RoomPatch> for RoomChanges {
             meta: patch.meta.map(|meta| Value::Object(meta.into_map())),
         }
     }
-}
-
-/// `search` as an `ILIKE` pattern matching it anywhere, its own `%`, `_` and `\` taken
-/// literally. Backslash is PostgreSQL's default `LIKE` escape character (independent of
-/// `standard_conforming_strings`, and the pattern is a bound parameter anyway).
-fn contains_pattern(search: &str) -> String {
-    let mut pattern = String::with_capacity(search.len() + 2);
-    pattern.push('%');
-    for c in search.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 /// `query` restricted to the account's rooms that pass `filter` (not sorted, not windowed).
@@ -315,7 +299,7 @@ impl RoomStore for PgStore {
     async fn delete_room(&self, account: AccountId, room: RoomId) -> Result<(), StoreError> {
         self.with_conn(move |conn| {
             conn.transaction(|conn| {
-                // Members (and, later, everything else of the room) go by ON DELETE CASCADE.
+                // Members and messages go by ON DELETE CASCADE.
                 let deleted = diesel::delete(
                     rooms::table
                         .filter(rooms::account_id.eq(account.0))
@@ -390,17 +374,6 @@ impl RoomStore for PgStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn search_text_is_matched_literally_anywhere() {
-        assert_eq!(contains_pattern("sales"), "%sales%");
-        assert_eq!(contains_pattern("100%"), "%100\\%%");
-        assert_eq!(contains_pattern("a_b"), "%a\\_b%");
-        assert_eq!(contains_pattern("C:\\dir"), "%C:\\\\dir%");
-        assert_eq!(contains_pattern("%_\\"), "%\\%\\_\\\\%");
-        assert_eq!(contains_pattern("été"), "%été%");
-        assert_eq!(contains_pattern(""), "%%");
-    }
 
     #[test]
     fn stored_rooms_the_domain_rejects_are_unexpected() {

@@ -53,6 +53,8 @@ diesel::table! {
         last_message_at -> Timestamptz,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        last_seq -> Int8,
+        deleted_message_count -> Int8,
     }
 }
 
@@ -63,6 +65,30 @@ diesel::table! {
         user_id -> Int8,
         joined_at -> Timestamptz,
         meta -> Jsonb,
+        last_read_seq -> Int8,
+        delivered_seq -> Int8,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Int8,
+        uuid -> Uuid,
+        account_id -> Int8,
+        room_id -> Int8,
+        seq -> Int8,
+        sender_user_id -> Nullable<Int8>,
+        sender_label -> Text,
+        sender_name -> Nullable<Text>,
+        content -> Text,
+        message_type -> Text,
+        meta -> Jsonb,
+        reply_to_id -> Nullable<Int8>,
+        echo_id -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        edited_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -71,5 +97,13 @@ diesel::joinable!(credentials -> accounts (account_id));
 diesel::joinable!(rooms -> accounts (account_id));
 diesel::joinable!(room_members -> rooms (room_id));
 diesel::joinable!(room_members -> users (user_id));
+diesel::joinable!(messages -> rooms (room_id));
 
-diesel::allow_tables_to_appear_in_same_query!(accounts, users, credentials, rooms, room_members);
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    users,
+    credentials,
+    rooms,
+    room_members,
+    messages
+);

@@ -42,7 +42,7 @@ impl TestDatabase {
         diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
             .execute(&mut conn)
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-        let url = with_database(&admin_url, &name);
+        let url = without_tls(&with_database(&admin_url, &name));
         Self {
             name,
             admin_url,
@@ -110,6 +110,27 @@ impl Drop for TestDatabase {
     }
 }
 
+/// `url` with `sslmode=disable` unless it chooses an `sslmode` itself.
+///
+/// Test servers talk to a PostgreSQL on loopback, where TLS buys nothing. It also costs a
+/// crash: libpq's OpenSSL registers an exit-time cleanup, and a test process that ends
+/// while the server's pool threads still hold TLS connections (its database is being
+/// dropped with `FORCE`) could race that cleanup and die of SIGSEGV.
+fn without_tls(url: &str) -> String {
+    if url.contains("sslmode=") {
+        return url.to_owned();
+    }
+    let is_uri = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    match (is_uri, url.find('#')) {
+        (false, _) => format!("{url} sslmode=disable"),
+        (true, fragment) => {
+            let (head, tail) = url.split_at(fragment.unwrap_or(url.len()));
+            let separator = if head.contains('?') { '&' } else { '?' };
+            format!("{head}{separator}sslmode=disable{tail}")
+        }
+    }
+}
+
 /// `url` with its database replaced by `database`.
 ///
 /// Handles URIs (`postgres://user:pw@host:port/db?params`, any part optional, the
@@ -153,7 +174,27 @@ fn with_database(url: &str, database: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::with_database;
+    use super::{with_database, without_tls};
+
+    #[test]
+    fn tls_is_turned_off_unless_the_url_chooses() {
+        assert_eq!(
+            without_tls("postgres://h/t"),
+            "postgres://h/t?sslmode=disable"
+        );
+        assert_eq!(
+            without_tls("postgres:///t?host=/run/pg"),
+            "postgres:///t?host=/run/pg&sslmode=disable"
+        );
+        assert_eq!(
+            without_tls("host=h dbname=t"),
+            "host=h dbname=t sslmode=disable"
+        );
+        assert_eq!(
+            without_tls("postgres://h/t?sslmode=require"),
+            "postgres://h/t?sslmode=require"
+        );
+    }
 
     #[test]
     fn the_database_of_a_uri_is_replaced() {

@@ -3,6 +3,7 @@
 //! `422 {"message", "attributes"}` validation errors.
 
 pub mod members;
+pub mod messages;
 pub mod platform;
 pub mod rooms;
 
@@ -167,6 +168,10 @@ fn describe(failure: &Failure) -> (StatusCode, Body) {
                     StatusCode::FORBIDDEN,
                     Body::Error("Only administrators can do this action".to_owned()),
                 ),
+                Denied::NotAuthor => (
+                    StatusCode::FORBIDDEN,
+                    Body::Error("You can only edit or delete your own messages".to_owned()),
+                ),
                 Denied::NotMember => (
                     StatusCode::FORBIDDEN,
                     Body::Error("You are not a member of this chat room".to_owned()),
@@ -177,6 +182,16 @@ fn describe(failure: &Failure) -> (StatusCode, Body) {
                 ),
             },
             AppError::NotFound(_) => error(StatusCode::NOT_FOUND, "Resource could not be found"),
+            AppError::ContentTooLong(too_long) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Body::Validation(ValidationBody {
+                    message: format!(
+                        "Content is too long (maximum is {} characters, given {})",
+                        too_long.max_length, too_long.current_length
+                    ),
+                    attributes: vec!["content".to_owned()],
+                }),
+            ),
             AppError::Invalid(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Body::Validation(ValidationBody {

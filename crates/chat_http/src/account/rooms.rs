@@ -127,8 +127,7 @@ impl ChatRoomJson {
             is_member: view.is_member(viewer),
             member_count: room.member_count,
             last_message_at: room.last_message_at.unix_timestamp(),
-            // Messages arrive with the messages issue; until then nothing is unread.
-            unread_count: 0,
+            unread_count: view.unread_count,
             members: view
                 .members
                 .iter()

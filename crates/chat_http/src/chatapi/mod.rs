@@ -2,6 +2,7 @@
 //! `{data, status}` envelopes, UUID ids, RFC 3339 times, error codes.
 
 pub mod clients;
+pub mod messages;
 pub mod participants;
 pub mod rooms;
 
@@ -107,6 +108,12 @@ fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Valu
                 ),
             },
             AppError::Forbidden(denied) => match denied {
+                Denied::NotAuthor => (
+                    StatusCode::FORBIDDEN,
+                    "UNAUTHORIZED_EDIT",
+                    "You can only edit or delete your own messages".to_owned(),
+                    None,
+                ),
                 Denied::NotAdministrator | Denied::NotMember => (
                     StatusCode::FORBIDDEN,
                     "ROOM_ACCESS_DENIED",
@@ -125,9 +132,22 @@ fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Valu
                     Resource::Account => ("CLIENT_NOT_FOUND", "Client not found"),
                     Resource::User => ("USER_NOT_FOUND", "User not found"),
                     Resource::Room => ("ROOM_NOT_FOUND", "Room not found"),
+                    Resource::Message => ("MESSAGE_NOT_FOUND", "Message not found"),
                 };
                 (StatusCode::NOT_FOUND, code, message.to_owned(), None)
             }
+            AppError::ContentTooLong(too_long) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "CONTENT_TOO_LONG",
+                format!(
+                    "Message content exceeds the maximum length of {} characters",
+                    too_long.max_length
+                ),
+                Some(json!({
+                    "max_length": too_long.max_length,
+                    "current_length": too_long.current_length,
+                })),
+            ),
             AppError::Invalid(errors) => {
                 let details: Map<String, Value> = errors
                     .iter()
@@ -217,5 +237,15 @@ pub(crate) mod rfc3339 {
 
     pub fn serialize<S: Serializer>(at: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
         time::serde::rfc3339::serialize(&at.to_offset(UtcOffset::UTC), s)
+    }
+
+    pub fn serialize_option<S: Serializer>(
+        at: &Option<OffsetDateTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match at {
+            Some(at) => serialize(at, s),
+            None => s.serialize_none(),
+        }
     }
 }

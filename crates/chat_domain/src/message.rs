@@ -1,0 +1,414 @@
+//! Messages: what is said in a room, in order.
+//!
+//! Every message of a room has a `seq`: 1, 2, 3, … with no gaps. Read and delivery
+//! positions are kept as `seq`s, so "what is unread" and "who has received what" never
+//! need to look through a room's history.
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::account::AccountId;
+use crate::room::RoomId;
+use crate::user::UserId;
+use crate::validation::{FieldError, Problem};
+
+/// The integer id of a message (the account dialect's `id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MessageId(pub i64);
+
+/// How a caller names a message: each dialect by its own kind of id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageRef {
+    Id(MessageId),
+    Uuid(Uuid),
+}
+
+/// A message's place in its room: 1 for the first, then 2, 3, … with no gaps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Seq(pub i64);
+
+/// The text of a message: at most 10,000 characters; at least one unless files come with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content(String);
+
+/// Content longer than the maximum: reported with its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContentTooLong {
+    pub max_length: usize,
+    pub current_length: usize,
+}
+
+impl Content {
+    pub const MAX_CHARS: usize = 10_000;
+
+    /// Non-blank text of at most 10,000 characters.
+    pub fn parse(raw: &str) -> Result<Self, ContentError> {
+        Self::parse_allowing_empty(raw, false)
+    }
+
+    /// As [`Content::parse`], but empty text is allowed when `has_files`.
+    pub fn parse_allowing_empty(raw: &str, has_files: bool) -> Result<Self, ContentError> {
+        let length = raw.chars().count();
+        if length > Self::MAX_CHARS {
+            return Err(ContentError::TooLong(ContentTooLong {
+                max_length: Self::MAX_CHARS,
+                current_length: length,
+            }));
+        }
+        if raw.trim().is_empty() && !has_files {
+            return Err(ContentError::Invalid(FieldError::new(
+                "content",
+                Problem::Blank,
+            )));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why content was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContentError {
+    TooLong(ContentTooLong),
+    Invalid(FieldError),
+}
+
+/// What kind of message it is (the ChatAPI dialect's `message_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    Text,
+    /// Said by the system, not by a person: sent with the API key, sender `system`.
+    System,
+    Image,
+    File,
+    Audio,
+    Video,
+}
+
+impl MessageKind {
+    pub const ALL: &'static [&'static str] = &["text", "system", "image", "file", "audio", "video"];
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        match raw {
+            "text" => Ok(MessageKind::Text),
+            "system" => Ok(MessageKind::System),
+            "image" => Ok(MessageKind::Image),
+            "file" => Ok(MessageKind::File),
+            "audio" => Ok(MessageKind::Audio),
+            "video" => Ok(MessageKind::Video),
+            _ => Err(FieldError::new(
+                "message_type",
+                Problem::NotIncluded { allowed: Self::ALL },
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Text => "text",
+            MessageKind::System => "system",
+            MessageKind::Image => "image",
+            MessageKind::File => "file",
+            MessageKind::Audio => "audio",
+            MessageKind::Video => "video",
+        }
+    }
+}
+
+/// The client's own id for a message it sends, so that a retry is recognised:
+/// 1 to 255 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EchoId(String);
+
+impl EchoId {
+    pub const MAX_CHARS: usize = 255;
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        if raw.is_empty() {
+            return Err(FieldError::new("echo_id", Problem::Blank));
+        }
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err(FieldError::new(
+                "echo_id",
+                Problem::TooLong {
+                    max: Self::MAX_CHARS,
+                },
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Application data attached to a message: a JSON object of at most 16 KiB.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MessageMeta(Map<String, Value>);
+
+impl MessageMeta {
+    pub const MAX_BYTES: usize = 16 * 1024;
+
+    pub fn parse(object: Map<String, Value>) -> Result<Self, FieldError> {
+        if Value::Object(object.clone()).to_string().len() > Self::MAX_BYTES {
+            return Err(FieldError::new(
+                "meta",
+                Problem::TooLarge {
+                    max_bytes: Self::MAX_BYTES,
+                },
+            ));
+        }
+        Ok(Self(object))
+    }
+
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
+    pub fn into_map(self) -> Map<String, Value> {
+        self.0
+    }
+}
+
+/// Who said it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sender {
+    /// A user of the account; `label` is its ChatAPI `user_id` when it spoke.
+    User { id: UserId, label: String },
+    /// The system (the API key speaking for nobody).
+    System,
+}
+
+impl Sender {
+    /// The ChatAPI dialect's `sender_id`.
+    pub fn label(&self) -> &str {
+        match self {
+            Sender::User { label, .. } => label,
+            Sender::System => "system",
+        }
+    }
+
+    pub fn user_id(&self) -> Option<UserId> {
+        match self {
+            Sender::User { id, .. } => Some(*id),
+            Sender::System => None,
+        }
+    }
+}
+
+/// A message, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub id: MessageId,
+    pub uuid: Uuid,
+    pub account_id: AccountId,
+    pub room_id: RoomId,
+    pub room_uuid: Uuid,
+    pub seq: Seq,
+    pub sender: Sender,
+    pub sender_name: Option<String>,
+    pub content: Content,
+    pub kind: MessageKind,
+    pub meta: MessageMeta,
+    pub reply_to: Option<MessageId>,
+    pub echo_id: Option<EchoId>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub edited_at: Option<OffsetDateTime>,
+    pub deleted_at: Option<OffsetDateTime>,
+}
+
+impl Message {
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+}
+
+/// How far one member of a room has got: messages up to `delivered` have reached one of
+/// their devices, messages up to `read` they have read. `read` never exceeds `delivered`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub user: UserId,
+    pub delivered: Seq,
+    pub read: Seq,
+}
+
+/// A message's delivery state, as its sender sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DeliveryStatus {
+    Sent,
+    Delivered,
+    Read,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Read => "read",
+        }
+    }
+
+    /// The status of message `seq` sent by `sender`, over `members` (the room's current
+    /// members and their positions): `read` when every member but the sender has read
+    /// up to it, `delivered` when every one of them has received it, else `sent`. A
+    /// message with nobody else in the room is `sent`.
+    ///
+    /// Positions only move forward and a member joins with positions at the room's
+    /// newest message, so a message's status never goes backwards.
+    pub fn of(seq: Seq, sender: Option<UserId>, members: &[Position]) -> Self {
+        let mut others = members.iter().filter(|p| Some(p.user) != sender).peekable();
+        if others.peek().is_none() {
+            return DeliveryStatus::Sent;
+        }
+        let (mut all_read, mut all_delivered) = (true, true);
+        for position in others {
+            all_read &= position.read >= seq;
+            all_delivered &= position.delivered.max(position.read) >= seq;
+        }
+        if all_read {
+            DeliveryStatus::Read
+        } else if all_delivered {
+            DeliveryStatus::Delivered
+        } else {
+            DeliveryStatus::Sent
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(user: i64, delivered: i64, read: i64) -> Position {
+        Position {
+            user: UserId(user),
+            delivered: Seq(delivered),
+            read: Seq(read),
+        }
+    }
+
+    const ALICE: Option<UserId> = Some(UserId(1));
+
+    #[test]
+    fn a_sender_alone_in_the_room_sees_sent() {
+        assert_eq!(
+            DeliveryStatus::of(Seq(3), ALICE, &[at(1, 3, 3)]),
+            DeliveryStatus::Sent
+        );
+        assert_eq!(DeliveryStatus::of(Seq(3), ALICE, &[]), DeliveryStatus::Sent);
+    }
+
+    #[test]
+    fn sent_until_everyone_else_has_received_it() {
+        let members = [at(1, 5, 5), at(2, 5, 5), at(3, 4, 4)];
+        assert_eq!(
+            DeliveryStatus::of(Seq(5), ALICE, &members),
+            DeliveryStatus::Sent
+        );
+    }
+
+    #[test]
+    fn delivered_when_everyone_else_received_it_and_someone_has_not_read_it() {
+        let members = [at(1, 5, 5), at(2, 5, 5), at(3, 6, 4)];
+        assert_eq!(
+            DeliveryStatus::of(Seq(5), ALICE, &members),
+            DeliveryStatus::Delivered
+        );
+    }
+
+    #[test]
+    fn read_when_everyone_else_read_it() {
+        let members = [at(1, 0, 0), at(2, 5, 5), at(3, 9, 7)];
+        assert_eq!(
+            DeliveryStatus::of(Seq(5), ALICE, &members),
+            DeliveryStatus::Read
+        );
+    }
+
+    #[test]
+    fn the_senders_own_position_does_not_count() {
+        let members = [at(1, 0, 0), at(2, 5, 5)];
+        assert_eq!(
+            DeliveryStatus::of(Seq(5), ALICE, &members),
+            DeliveryStatus::Read
+        );
+    }
+
+    #[test]
+    fn reading_implies_receiving() {
+        // A read position past a stale delivered position still counts as received.
+        let members = [at(1, 5, 5), at(2, 0, 6), at(3, 5, 4)];
+        assert_eq!(
+            DeliveryStatus::of(Seq(5), ALICE, &members),
+            DeliveryStatus::Delivered
+        );
+    }
+
+    #[test]
+    fn system_messages_are_measured_over_every_member() {
+        let members = [at(1, 5, 5), at(2, 5, 4)];
+        assert_eq!(
+            DeliveryStatus::of(Seq(5), None, &members),
+            DeliveryStatus::Delivered
+        );
+        assert_eq!(
+            DeliveryStatus::of(Seq(4), None, &members),
+            DeliveryStatus::Read
+        );
+    }
+
+    #[test]
+    fn statuses_never_go_backwards_as_positions_advance() {
+        let mut members = vec![at(1, 1, 1), at(2, 0, 0), at(3, 0, 0)];
+        let mut last = DeliveryStatus::Sent;
+        for (user, delivered, read) in [(2, 1, 0), (3, 1, 0), (2, 1, 1), (3, 2, 1)] {
+            if let Some(position) = members.iter_mut().find(|p| p.user == UserId(user)) {
+                position.delivered = Seq(delivered);
+                position.read = Seq(read);
+            }
+            let now = DeliveryStatus::of(Seq(1), ALICE, &members);
+            assert!(now >= last, "{last:?} -> {now:?}");
+            last = now;
+        }
+        assert_eq!(last, DeliveryStatus::Read);
+    }
+
+    #[test]
+    fn content_is_bounded_and_reports_its_length() {
+        assert!(Content::parse("hi").is_ok());
+        assert!(Content::parse(&"x".repeat(10_000)).is_ok());
+        assert_eq!(
+            Content::parse(&"é".repeat(10_001)),
+            Err(ContentError::TooLong(ContentTooLong {
+                max_length: 10_000,
+                current_length: 10_001
+            }))
+        );
+        assert_eq!(
+            Content::parse("  "),
+            Err(ContentError::Invalid(FieldError::new(
+                "content",
+                Problem::Blank
+            )))
+        );
+        assert!(Content::parse_allowing_empty("", true).is_ok());
+    }
+
+    #[test]
+    fn kinds_and_echo_ids_parse_exactly() {
+        for raw in MessageKind::ALL {
+            assert_eq!(MessageKind::parse(raw).map(MessageKind::as_str), Ok(*raw));
+        }
+        assert!(MessageKind::parse("outgoing").is_err());
+        assert!(EchoId::parse("temp-msg-12345").is_ok());
+        assert!(EchoId::parse("").is_err());
+        assert!(EchoId::parse(&"e".repeat(256)).is_err());
+    }
+}

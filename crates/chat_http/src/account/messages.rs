@@ -1,0 +1,246 @@
+//! Account-dialect messages (`…/chat_rooms/{chat_room_id}/messages`, `mark_as_read`): seed 002.
+
+use actix_web::web::{Data, Path};
+use actix_web::{HttpResponse, get, post};
+use chat_app::{
+    Actor, AppError, Denied, MessageDetail, MessageFilter, MessageView, Outgoing, RawOutgoing,
+};
+use chat_domain::{MessageId, MessageRef, User};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+use super::rooms::{MemberSummaryJson, room_ref};
+use super::{
+    ChatRoomsCaller, Error, ErrorBody, Json, Query, ValidationBody, page_headers, page_window,
+};
+use crate::AppState;
+
+/// `{"chat_room_message": {content, message_type?, echo_id?, content_attributes?: {in_reply_to?}}}`
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SendChatMessageRequest {
+    pub chat_room_message: Option<ChatMessageFields>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ChatMessageFields {
+    #[schema(example = "This is a test message")]
+    pub content: Option<String>,
+    /// Accepted for compatibility (`outgoing`); the type is per viewer in answers.
+    pub message_type: Option<String>,
+    /// The client's id for this send: a retry with the same one returns the first message.
+    #[schema(example = "temp-msg-12345")]
+    pub echo_id: Option<String>,
+    pub content_attributes: Option<ContentAttributes>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ContentAttributes {
+    /// The id of a message of the same room this one answers.
+    pub in_reply_to: Option<i64>,
+}
+
+/// The sender of a replied-to message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplySenderJson {
+    pub id: i64,
+    pub name: String,
+}
+
+/// The message a reply answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InReplyToJson {
+    pub id: i64,
+    pub content: String,
+    pub sender: Option<ReplySenderJson>,
+}
+
+/// A message as one viewer sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatMessageJson {
+    pub id: i64,
+    pub content: String,
+    /// `outgoing` when the viewer sent it, else `incoming`.
+    pub message_type: &'static str,
+    pub content_type: &'static str,
+    /// `{}` or `{"in_reply_to": id}`.
+    #[schema(value_type = Object)]
+    pub content_attributes: Map<String, Value>,
+    pub created_at: i64,
+    /// The room's id.
+    pub conversation_id: i64,
+    pub room_name: String,
+    /// `null` for system messages.
+    pub sender: Option<MemberSummaryJson>,
+    #[schema(value_type = Vec<Object>)]
+    pub attachments: Vec<Value>,
+    /// `sent`, `delivered` or `read`, over every member but the sender.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<InReplyToJson>,
+    /// The client's id for the send, when it gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub echo_id: Option<String>,
+}
+
+impl ChatMessageJson {
+    fn new(view: MessageView, viewer: &Actor) -> Self {
+        let message = view.message;
+        let outgoing = viewer.user_id().is_some() && message.sender.user_id() == viewer.user_id();
+        let mut content_attributes = Map::new();
+        if let Some(replied) = message.reply_to {
+            content_attributes.insert("in_reply_to".to_owned(), json!(replied.0));
+        }
+        Self {
+            id: message.id.0,
+            content: message.content.as_str().to_owned(),
+            message_type: if outgoing { "outgoing" } else { "incoming" },
+            content_type: "text",
+            content_attributes,
+            created_at: message.created_at.unix_timestamp(),
+            conversation_id: message.room_id.0,
+            room_name: view.room_name,
+            sender: view.sender.as_ref().map(MemberSummaryJson::from),
+            attachments: Vec::new(),
+            status: view.status.map_or("sent", |s| s.as_str()),
+            in_reply_to: view.in_reply_to.map(|replied| InReplyToJson {
+                id: replied.message.id.0,
+                content: replied.message.content.as_str().to_owned(),
+                sender: replied.sender.as_ref().map(|user: &User| ReplySenderJson {
+                    id: user.id.0,
+                    name: user.name.as_str().to_owned(),
+                }),
+            }),
+            echo_id: message.echo_id.map(|e| e.as_str().to_owned()),
+        }
+    }
+}
+
+const DEFAULT_PER_PAGE: i64 = 20;
+const MAX_PER_PAGE: i64 = 50;
+
+/// List a chat room's messages, newest first.
+#[utoipa::path(
+    tag = "chat_rooms",
+    params(
+        ("account_id" = i64, Path, description = "Account id"),
+        ("chat_room_id" = i64, Path, description = "Room id"),
+        ("page" = Option<i64>, Query, description = "Page, from 1 (default 1)"),
+        ("per_page" = Option<i64>, Query, description = "Messages per page: default 20, at most 50 (larger values are clamped)"),
+    ),
+    responses(
+        (status = 200, description = "Messages; pages in X-Total-Count, X-Current-Page, X-Per-Page, X-Total-Pages", body = Vec<ChatMessageJson>),
+        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
+        (status = 403, description = "Not a member, or the feature is off", body = ErrorBody),
+        (status = 404, description = "No such account or room", body = ErrorBody),
+        (status = 422, description = "page or per_page out of range", body = ValidationBody),
+    ),
+    security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
+)]
+#[get("/chat_rooms/{chat_room_id}/messages")]
+pub async fn list_chat_messages(
+    state: Data<AppState>,
+    caller: ChatRoomsCaller,
+    path: Path<(String, String)>,
+    query: Query,
+) -> Result<HttpResponse, Error> {
+    let (page, per_page, window) = page_window(&query, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
+    let messages = state
+        .app
+        .messages
+        .list(
+            &caller.actor,
+            room_ref(&path.1)?,
+            MessageFilter::newest(window),
+            MessageDetail::Rich,
+        )
+        .await?;
+    let body: Vec<ChatMessageJson> = messages
+        .items
+        .into_iter()
+        .map(|view| ChatMessageJson::new(view, &caller.actor))
+        .collect();
+    let mut response = HttpResponse::Ok();
+    page_headers(&mut response, messages.total, page, per_page);
+    Ok(response.json(body))
+}
+
+/// Send a message to a chat room, as the calling user (a member).
+#[utoipa::path(
+    tag = "chat_rooms",
+    params(
+        ("account_id" = i64, Path, description = "Account id"),
+        ("chat_room_id" = i64, Path, description = "Room id"),
+    ),
+    request_body = SendChatMessageRequest,
+    responses(
+        (status = 200, description = "The message (the first one, for a retried echo_id)", body = ChatMessageJson),
+        (status = 400, description = "Body is not JSON", body = ErrorBody),
+        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
+        (status = 403, description = "Not a member, or the feature is off", body = ErrorBody),
+        (status = 404, description = "No such account or room", body = ErrorBody),
+        (status = 409, description = "The room is inactive", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or a reply to a message of another room", body = ValidationBody),
+    ),
+    security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
+)]
+#[post("/chat_rooms/{chat_room_id}/messages")]
+pub async fn send_chat_message(
+    state: Data<AppState>,
+    caller: ChatRoomsCaller,
+    path: Path<(String, String)>,
+    body: Json<SendChatMessageRequest>,
+) -> Result<HttpResponse, Error> {
+    // The account dialect speaks as a user: the API key, which is nobody, is not a member.
+    if caller.actor.user_id().is_none() {
+        return Err(AppError::Forbidden(Denied::NotMember).into());
+    }
+    let fields = body.read().await?.chat_room_message.ok_or_else(|| {
+        chat_domain::FieldError::new("chat_room_message", chat_domain::Problem::Blank)
+    })?;
+    let reply_to = fields
+        .content_attributes
+        .and_then(|attributes| attributes.in_reply_to)
+        .map(|id| MessageRef::Id(MessageId(id)));
+    let out = Outgoing::parse(RawOutgoing {
+        content: fields.content.as_deref(),
+        reply_to,
+        echo_id: fields.echo_id.as_deref(),
+        ..RawOutgoing::default()
+    })?;
+    let (view, _created) = state
+        .app
+        .messages
+        .send(&caller.actor, room_ref(&path.1)?, out, MessageDetail::Rich)
+        .await?;
+    Ok(HttpResponse::Ok().json(ChatMessageJson::new(view, &caller.actor)))
+}
+
+/// Mark every message of the chat room read for the calling user. Answers an empty body.
+#[utoipa::path(
+    tag = "chat_rooms",
+    params(
+        ("account_id" = i64, Path, description = "Account id"),
+        ("id" = i64, Path, description = "Room id"),
+    ),
+    responses(
+        (status = 200, description = "Marked (empty body)"),
+        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
+        (status = 403, description = "Not a member, or the feature is off", body = ErrorBody),
+        (status = 404, description = "No such account or room", body = ErrorBody),
+    ),
+    security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
+)]
+#[post("/chat_rooms/{id}/mark_as_read")]
+pub async fn mark_as_read(
+    state: Data<AppState>,
+    caller: ChatRoomsCaller,
+    path: Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    state
+        .app
+        .messages
+        .mark_read(&caller.actor, room_ref(&path.1)?, None)
+        .await?;
+    Ok(HttpResponse::Ok().finish())
+}
