@@ -14,6 +14,7 @@ pub mod account;
 pub mod chatapi;
 pub mod error;
 pub mod extract;
+mod fields;
 pub mod observe;
 pub mod ops;
 

@@ -5,7 +5,7 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, patch, post};
 use chat_app::{AccountPatch, AppError, IssuedAccount, IssuedUser, NewAccount, NewUser, Resource};
 use chat_domain::{Account, AccountId, User};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -24,16 +24,16 @@ pub struct CreateAccountRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccountRequest {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(value_type = Option<String>)]
     pub name: Option<Option<String>>,
     /// `null` clears the description.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "not_null")]
+    #[serde(default, deserialize_with = "crate::fields::not_null")]
     pub is_active: Option<bool>,
-    #[serde(default, deserialize_with = "not_null")]
+    #[serde(default, deserialize_with = "crate::fields::not_null")]
     pub features: Option<FeaturesRequest>,
 }
 
@@ -41,23 +41,8 @@ pub struct UpdateAccountRequest {
 #[serde(deny_unknown_fields)]
 pub struct FeaturesRequest {
     /// `false` turns the account dialect's chat rooms off for the account.
-    #[serde(default, deserialize_with = "not_null")]
+    #[serde(default, deserialize_with = "crate::fields::not_null")]
     pub chat_rooms: Option<bool>,
-}
-
-/// Tells "absent" (`None`) from "null" (`Some(None)`).
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
-}
-
-/// Absent is `None`; `null` is refused as the wrong type (it would otherwise be taken
-/// for "absent" and silently change nothing).
-fn not_null<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<T>, D::Error> {
-    T::deserialize(deserializer).map(Some)
 }
 
 /// `{name, email?, role?, external_id?}`; `role` defaults to `agent`.

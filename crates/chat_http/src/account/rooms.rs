@@ -6,7 +6,7 @@ use chat_app::{
     Actor, AppError, Detail, NewRoom, Resource, RoomPatch, RoomQuery, RoomSort, RoomView, Window,
 };
 use chat_domain::{FieldError, Problem, RoomId, RoomRef, User};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
@@ -24,19 +24,13 @@ pub struct ChatRoomRequest {
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ChatRoomFields {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(value_type = Option<String>, example = "Marketing Team")]
     pub name: Option<Option<String>>,
     /// `null` clears the description (on update).
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-}
-
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Reads the `chat_room` fields from a JSON or a multipart body.

@@ -7,7 +7,7 @@ use chat_app::{
     Resource, Window,
 };
 use chat_domain::{Content, FieldError, MessageKind, MessageMeta, MessageRef, Problem, Seq};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -43,17 +43,11 @@ pub struct SendMessageRequest {
 /// `{content?, meta?}`
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EditMessageRequest {
-    #[serde(default, deserialize_with = "not_null")]
+    #[serde(default, deserialize_with = "crate::fields::not_null")]
     pub content: Option<String>,
-    #[serde(default, deserialize_with = "not_null")]
+    #[serde(default, deserialize_with = "crate::fields::not_null")]
     #[schema(value_type = Option<Object>)]
     pub meta: Option<Map<String, Value>>,
-}
-
-fn not_null<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<T>, D::Error> {
-    T::deserialize(deserializer).map(Some)
 }
 
 /// A message in the ChatAPI dialect.
@@ -259,12 +253,7 @@ pub async fn list_messages(
     room_id: Path<String>,
     query: Query,
 ) -> Result<HttpResponse, Error> {
-    let skip = query.integer("skip")?.unwrap_or(0);
-    let limit = query
-        .integer("limit")?
-        .unwrap_or(DEFAULT_LIMIT)
-        .min(Window::MAX_LIMIT);
-    let window = Window::new(skip, limit, Window::MAX_LIMIT)?;
+    let window = Pagination::window(&query, DEFAULT_LIMIT, Window::MAX_LIMIT)?;
     let order = match query.get("sort")?.as_deref() {
         None | Some("-created_at") => MessageOrder::NewestFirst,
         Some("created_at") => MessageOrder::OldestFirst,
@@ -306,19 +295,13 @@ pub async fn list_messages(
         )
         .await?;
     let client = client_id(&auth);
-    let returned = i64::try_from(page.items.len()).unwrap_or(i64::MAX);
     Ok(HttpResponse::Ok().json(MessageList {
+        pagination: Pagination::of(window, page.items.len(), page.total),
         data: page
             .items
             .into_iter()
             .map(|view| MessageJson::new(view, client))
             .collect(),
-        pagination: Pagination {
-            skip,
-            limit,
-            total: page.total,
-            has_more: skip.saturating_add(returned) < page.total,
-        },
         status: "success",
     }))
 }

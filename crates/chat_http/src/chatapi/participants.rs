@@ -182,15 +182,9 @@ pub async fn list_participants(
         .members
         .participants(&auth.actor, room_ref(&room_id)?, window)
         .await?;
-    let returned = i64::try_from(page.items.len()).unwrap_or(i64::MAX);
     Ok(HttpResponse::Ok().json(ParticipantList {
+        pagination: Pagination::of(window, page.items.len(), page.total),
         data: page.items.into_iter().map(ParticipantJson::from).collect(),
-        pagination: Pagination {
-            skip,
-            limit,
-            total: page.total,
-            has_more: skip.saturating_add(returned) < page.total,
-        },
         status: "success",
     }))
 }

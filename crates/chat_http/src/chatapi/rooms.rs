@@ -4,7 +4,7 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, delete, get, post, put};
 use chat_app::{AppError, Detail, NewRoom, Resource, RoomPatch, RoomQuery, RoomSort, Window};
 use chat_domain::{Room, RoomRef};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -27,29 +27,17 @@ pub struct CreateRoomRequest {
 /// Any of `{name, description, meta}`; the fields given replace, the others are kept.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateRoomRequest {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(value_type = Option<String>)]
     pub name: Option<Option<String>>,
     /// `null` clears the description.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
     /// Replaces the whole meta object.
-    #[serde(default, deserialize_with = "not_null")]
+    #[serde(default, deserialize_with = "crate::fields::not_null")]
     #[schema(value_type = Option<Object>)]
     pub meta: Option<Map<String, Value>>,
-}
-
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
-}
-
-fn not_null<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<T>, D::Error> {
-    T::deserialize(deserializer).map(Some)
 }
 
 /// A room in the ChatAPI dialect.
@@ -109,6 +97,27 @@ pub struct Pagination {
     pub limit: i64,
     pub total: i64,
     pub has_more: bool,
+}
+
+impl Pagination {
+    /// `skip` (≥ 0, default 0) and `limit` (1 to `max`, default `default`; a larger
+    /// limit is clamped to `max`) of a ChatAPI list.
+    pub(crate) fn window(query: &Query, default: i64, max: i64) -> Result<Window, Error> {
+        let skip = query.integer("skip")?.unwrap_or(0);
+        let limit = query.integer("limit")?.unwrap_or(default).min(max);
+        Ok(Window::new(skip, limit, max)?)
+    }
+
+    /// The pagination of a page of `returned` items out of `total`.
+    pub(crate) fn of(window: Window, returned: usize, total: i64) -> Self {
+        let returned = i64::try_from(returned).unwrap_or(i64::MAX);
+        Self {
+            skip: window.offset,
+            limit: window.limit,
+            total,
+            has_more: window.offset.saturating_add(returned) < total,
+        }
+    }
 }
 
 /// A list of rooms with its pagination.
@@ -195,16 +204,11 @@ pub async fn list_rooms(
     auth: Authenticated,
     query: Query,
 ) -> Result<HttpResponse, Error> {
-    let skip = query.integer("skip")?.unwrap_or(0);
-    let limit = query
-        .integer("limit")?
-        .unwrap_or(DEFAULT_LIMIT)
-        .min(Window::MAX_LIMIT);
+    let window = Pagination::window(&query, DEFAULT_LIMIT, Window::MAX_LIMIT)?;
     let sort = match query.get("sort")? {
         Some(raw) => RoomSort::parse(&raw)?,
         None => RoomSort::CreatedDesc,
     };
-    let window = Window::new(skip, limit, Window::MAX_LIMIT)?;
     let search = query.get("search")?;
     let room_query = RoomQuery::new(search.as_deref(), query.boolean("is_active")?, sort, window)?;
     let page = state
@@ -213,19 +217,13 @@ pub async fn list_rooms(
         .list(&auth.actor, room_query, Detail::Summary)
         .await?;
     let client = client_id(&auth);
-    let returned = i64::try_from(page.items.len()).unwrap_or(i64::MAX);
     Ok(HttpResponse::Ok().json(RoomList {
+        pagination: Pagination::of(window, page.items.len(), page.total),
         data: page
             .items
             .into_iter()
             .map(|view| RoomJson::new(view.room, client))
             .collect(),
-        pagination: Pagination {
-            skip,
-            limit,
-            total: page.total,
-            has_more: skip.saturating_add(returned) < page.total,
-        },
         status: "success",
     }))
 }
