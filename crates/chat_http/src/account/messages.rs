@@ -5,14 +5,15 @@ use actix_web::{HttpResponse, get, post};
 use chat_app::{
     Actor, AppError, Denied, MessageDetail, MessageFilter, MessageView, Outgoing, RawOutgoing,
 };
-use chat_domain::{MessageId, MessageRef, User};
+use chat_domain::{FieldError, FieldErrors, MessageId, MessageRef, Problem, User};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
 use super::rooms::{MemberSummaryJson, room_ref};
 use super::{
-    ChatRoomsCaller, Error, ErrorBody, Json, Query, ValidationBody, page_headers, page_window,
+    ChatRoomsCaller, Error, ErrorBody, Query, RequestBody, ValidationBody, page_headers,
+    page_window,
 };
 use crate::AppState;
 
@@ -38,6 +39,72 @@ pub struct ChatMessageFields {
 pub struct ContentAttributes {
     /// The id of a message of the same room this one answers.
     pub in_reply_to: Option<i64>,
+}
+
+/// Reads `chat_room_message` from a JSON body, or from the multipart fields
+/// `chat_room_message[content]`, `[message_type]`, `[echo_id]` and
+/// `[content_attributes][in_reply_to]`.
+async fn read_chat_message(body: RequestBody) -> Result<ChatMessageFields, Error> {
+    let missing = || FieldError::new("chat_room_message", Problem::Blank);
+    if !body.is_multipart() {
+        let request: SendChatMessageRequest = body.json().await?;
+        return request.chat_room_message.ok_or_else(|| missing().into());
+    }
+    let form = body.form().await?;
+    if !form.files.is_empty() {
+        return Err(FieldError::new(
+            "attachments",
+            Problem::Invalid("file attachments are not supported yet".to_owned()),
+        )
+        .into());
+    }
+    if !form
+        .fields
+        .iter()
+        .any(|(key, _)| key.starts_with("chat_room_message["))
+    {
+        return Err(missing().into());
+    }
+    let field = |name: &str| {
+        form.get(&format!("chat_room_message[{name}]"))
+            .map(str::to_owned)
+    };
+    let in_reply_to = form
+        .get("chat_room_message[content_attributes][in_reply_to]")
+        .map(|raw| {
+            raw.trim().parse::<i64>().map_err(|_| {
+                FieldError::new(
+                    "in_reply_to",
+                    Problem::Invalid(format!("must be a message id, got {raw:?}")),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(ChatMessageFields {
+        content: field("content"),
+        message_type: field("message_type"),
+        echo_id: field("echo_id"),
+        content_attributes: Some(ContentAttributes { in_reply_to }),
+    })
+}
+
+/// The account dialect names the replied-to message `in_reply_to`.
+fn in_account_words(error: AppError) -> AppError {
+    match error {
+        AppError::Invalid(errors) => {
+            let mut renamed = FieldErrors::new();
+            for error in errors.iter() {
+                let field = if error.field == "reply_to" {
+                    "in_reply_to"
+                } else {
+                    error.field
+                };
+                renamed.push(FieldError::new(field, error.problem.clone()));
+            }
+            AppError::Invalid(renamed)
+        }
+        other => other,
+    }
 }
 
 /// The sender of a replied-to message.
@@ -172,7 +239,7 @@ pub async fn list_chat_messages(
         ("account_id" = i64, Path, description = "Account id"),
         ("chat_room_id" = i64, Path, description = "Room id"),
     ),
-    request_body = SendChatMessageRequest,
+    request_body(content = SendChatMessageRequest, description = "JSON, or multipart with chat_room_message[content], [message_type], [echo_id], [content_attributes][in_reply_to]"),
     responses(
         (status = 200, description = "The message (the first one, for a retried echo_id)", body = ChatMessageJson),
         (status = 400, description = "Body is not JSON", body = ErrorBody),
@@ -189,15 +256,13 @@ pub async fn send_chat_message(
     state: Data<AppState>,
     caller: ChatRoomsCaller,
     path: Path<(String, String)>,
-    body: Json<SendChatMessageRequest>,
+    body: RequestBody,
 ) -> Result<HttpResponse, Error> {
     // The account dialect speaks as a user: the API key, which is nobody, is not a member.
     if caller.actor.user_id().is_none() {
         return Err(AppError::Forbidden(Denied::NotMember).into());
     }
-    let fields = body.read().await?.chat_room_message.ok_or_else(|| {
-        chat_domain::FieldError::new("chat_room_message", chat_domain::Problem::Blank)
-    })?;
+    let fields = read_chat_message(body).await?;
     let reply_to = fields
         .content_attributes
         .and_then(|attributes| attributes.in_reply_to)
@@ -207,12 +272,14 @@ pub async fn send_chat_message(
         reply_to,
         echo_id: fields.echo_id.as_deref(),
         ..RawOutgoing::default()
-    })?;
+    })
+    .map_err(in_account_words)?;
     let (view, _created) = state
         .app
         .messages
         .send(&caller.actor, room_ref(&path.1)?, out, MessageDetail::Rich)
-        .await?;
+        .await
+        .map_err(in_account_words)?;
     Ok(HttpResponse::Ok().json(ChatMessageJson::new(view, &caller.actor)))
 }
 
