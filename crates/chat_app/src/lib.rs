@@ -29,9 +29,9 @@ pub use messages::{
     RawOutgoing, Replied,
 };
 pub use ports::{
-    AccountStore, CredentialOwner, CredentialStore, MemberChange, MemberStore, MessageStore,
-    NobodyOnline, PoolState, Presence, RoomStore, StoreError, StoreHealth, UserDirectory,
-    UserStore,
+    AccountStore, CredentialOwner, CredentialStore, FileChunks, FileStore, FileWriter,
+    MemberChange, MemberStore, MessageStore, NobodyOnline, PoolState, Presence, RoomStore,
+    StoreError, StoreHealth, StoredFile, UserDirectory, UserStore,
 };
 pub use rooms::{
     Detail, NewRoom, Page, RoomFilter, RoomPatch, RoomQuery, RoomSort, RoomView, Rooms, Window,

@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod credential;
+pub mod file;
 pub mod member;
 pub mod message;
 pub mod room;
@@ -15,6 +16,7 @@ mod validation;
 
 pub use account::{Account, AccountId, AccountName, Description, Features};
 pub use credential::{CredentialKind, SecretToken, TokenHash};
+pub use file::{FileType, InvalidStorageKey, SNIFF_LEN, Sniffed, StorageKey, image_size, sniff};
 pub use member::{MemberMeta, Membership};
 pub use message::{
     Content, ContentError, ContentTooLong, DeliveryStatus, EchoId, Message, MessageId, MessageKind,

@@ -17,6 +17,7 @@ pub mod extract;
 mod fields;
 pub mod observe;
 pub mod ops;
+pub mod signing;
 
 use std::net::TcpListener;
 use std::time::Duration;
