@@ -12,6 +12,9 @@ use chat_test_db::TestDatabase;
 use chatd::{Application, LogFormat, Secret, Settings};
 use serde_json::Value;
 
+/// The secret every test server signs file URLs with.
+pub const URL_SECRET: &str = "test-url-secret-0123456789abcdef0123456789abcdef";
+
 /// The platform token every test server is configured with.
 pub const PLATFORM_TOKEN: &str = "test-platform-token-0123456789abcdef0123456789";
 
@@ -20,6 +23,7 @@ pub struct TestApp {
     pub address: String,
     pub client: awc::Client,
     handle: ServerHandle,
+    storage: PathBuf,
     _db: TestDatabase,
 }
 
@@ -60,6 +64,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         db_pool_size: 4,
         db_timeout_secs: 3,
         json_limit: 1024 * 1024,
+        url_secret: Some(Secret::new(URL_SECRET)),
         storage_dir: PathBuf::from("target/test-storage"),
         workers: 1,
         log_format: LogFormat::Text,
@@ -76,7 +81,9 @@ impl TestApp {
     pub async fn spawn_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
         let db = TestDatabase::new();
         let mut settings = test_settings(db.url());
+        settings.storage_dir = std::env::temp_dir().join("chat-tests").join(db.name());
         customise(&mut settings);
+        let storage = settings.storage_dir.clone();
         let application = Application::build(settings)
             .await
             .expect("the application builds");
@@ -90,8 +97,14 @@ impl TestApp {
             address,
             client,
             handle,
+            storage,
             _db: db,
         }
+    }
+
+    /// Where the server stores files.
+    pub fn storage_dir(&self) -> &std::path::Path {
+        &self.storage
     }
 
     /// The server's own database (e.g. to take it away with `drop_now`).
@@ -197,6 +210,11 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         // Stop accepting at once; the database is dropped after (it forces connections closed).
         drop(self.handle.stop(false));
+        if let Err(error) = std::fs::remove_dir_all(&self.storage)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            eprintln!("could not remove {}: {error}", self.storage.display());
+        }
     }
 }
 

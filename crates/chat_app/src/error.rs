@@ -9,6 +9,7 @@ pub enum Resource {
     User,
     Room,
     Message,
+    File,
 }
 
 impl fmt::Display for Resource {
@@ -18,6 +19,7 @@ impl fmt::Display for Resource {
             Resource::User => "user",
             Resource::Room => "room",
             Resource::Message => "message",
+            Resource::File => "file",
         })
     }
 }

@@ -10,6 +10,7 @@ pub mod actor;
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod members;
 pub mod messages;
 pub mod ports;
@@ -23,6 +24,7 @@ pub use error::{AppError, Conflict, Denied, Resource};
 pub use events::{
     DiscardEvents, DomainEvent, EventPublisher, MemberEvent, MessageEvent, RoomEvent,
 };
+pub use files::Files;
 pub use members::{Join, Members, Online, UserIds};
 pub use messages::{
     MessageDetail, MessageFilter, MessageOrder, MessageView, Messages, NewMessage, Outgoing,
@@ -49,6 +51,7 @@ pub struct ChatApp {
     pub rooms: Rooms,
     pub members: Members,
     pub messages: Messages,
+    pub files: Files,
     pub health: Arc<dyn StoreHealth>,
 }
 
@@ -86,11 +89,13 @@ impl ChatApp {
     /// Wires every use case over `store`, publishing events to `events`.
     pub fn new<S: Store + 'static>(
         store: Arc<S>,
+        files: Arc<dyn FileStore>,
         presence: Arc<dyn Presence>,
         events: Arc<dyn EventPublisher>,
         platform_token: Option<PlatformToken>,
     ) -> Self {
         Self {
+            files: Files::new(files),
             members: Members::new(
                 store.clone(),
                 store.clone(),

@@ -81,6 +81,36 @@ impl Sniffed {
     pub const TEXT: Self = Self::new("text/plain", "txt", FileType::File);
     pub const BINARY: Self = Self::new("application/octet-stream", "bin", FileType::File);
 
+    /// Every recognised kind.
+    pub const ALL: [Self; 17] = [
+        Self::JPEG,
+        Self::PNG,
+        Self::GIF,
+        Self::WEBP,
+        Self::PDF,
+        Self::MP4,
+        Self::M4A,
+        Self::MOV,
+        Self::WEBM,
+        Self::MKV,
+        Self::MP3,
+        Self::OGG,
+        Self::WAV,
+        Self::FLAC,
+        Self::ZIP,
+        Self::TEXT,
+        Self::BINARY,
+    ];
+
+    /// The kind a stored file's extension (given by [`sniff`] at upload) stands for;
+    /// anything else is [`Sniffed::BINARY`].
+    pub fn for_extension(extension: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.extension == extension)
+            .unwrap_or(Self::BINARY)
+    }
+
     /// Whether a room avatar may be this: JPEG, PNG, GIF or WebP only.
     pub fn is_avatar_image(&self) -> bool {
         [Self::JPEG, Self::PNG, Self::GIF, Self::WEBP].contains(self)
@@ -389,6 +419,19 @@ fn is_safe_word(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+#[cfg(test)]
+mod extension_tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_found_again_by_its_extension() {
+        for kind in Sniffed::ALL {
+            assert_eq!(Sniffed::for_extension(kind.extension), kind);
+        }
+        assert_eq!(Sniffed::for_extension("exe"), Sniffed::BINARY);
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod chatapi;
 pub mod error;
 pub mod extract;
 mod fields;
+pub mod files;
 pub mod observe;
 pub mod ops;
 pub mod signing;
@@ -44,6 +45,8 @@ pub const DEFAULT_JSON_LIMIT: usize = 1024 * 1024;
 #[derive(Debug)]
 pub struct AppState {
     pub app: ChatApp,
+    /// Signs and checks the URLs of stored files.
+    pub signer: signing::UrlSigner,
     /// Largest accepted JSON body, in bytes.
     pub json_limit: usize,
     pub metrics: Metrics,
@@ -53,16 +56,20 @@ pub struct AppState {
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
     pub json_limit: usize,
+    /// Signs the URLs of stored files; every node must use the same secret.
+    pub signer: signing::UrlSigner,
     /// Worker threads; 0 means one per CPU core.
     pub workers: usize,
     /// How long in-flight requests may finish after SIGTERM/SIGINT.
     pub shutdown_timeout: Duration,
 }
 
-impl Default for HttpOptions {
-    fn default() -> Self {
+impl HttpOptions {
+    /// Defaults, with URLs signed by `signer`.
+    pub fn new(signer: signing::UrlSigner) -> Self {
         Self {
             json_limit: DEFAULT_JSON_LIMIT,
+            signer,
             workers: 0,
             shutdown_timeout: Duration::from_secs(10),
         }
@@ -123,6 +130,7 @@ where
         .service(ops::docs)
         .service(ops::docs_script)
         .service(ops::docs_style)
+        .service(files::serve_file)
         .service(
             scope("/platform/api/v1")
                 .service(account::platform::create_account)
@@ -219,6 +227,7 @@ async fn no_route(req: HttpRequest) -> HttpResponse {
 pub fn serve(listener: TcpListener, app: ChatApp, options: HttpOptions) -> anyhow::Result<Server> {
     let state = Data::new(AppState {
         app,
+        signer: options.signer.clone(),
         json_limit: options.json_limit,
         metrics: Metrics::new()?,
     });

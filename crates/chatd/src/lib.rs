@@ -9,7 +9,9 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use anyhow::Context;
 use chat_app::{ChatApp, DiscardEvents, NobodyOnline, PlatformToken};
+use chat_files_local::LocalFileStore;
 use chat_http::HttpOptions;
+use chat_http::signing::UrlSigner;
 use chat_store_pg::{PgStore, PoolOptions};
 
 pub use settings::{LogFormat, Secret, Settings};
@@ -35,8 +37,15 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<(PgStore, ChatApp)> {
     }
     // Live delivery (WebSockets) arrives with the realtime issue; until then events are
     // dropped and nobody is online.
+    let files = LocalFileStore::new(settings.storage_dir.clone()).with_context(|| {
+        format!(
+            "cannot use {} to store files (CHAT_STORAGE_DIR)",
+            settings.storage_dir.display()
+        )
+    })?;
     let app = ChatApp::new(
         Arc::new(store.clone()),
+        Arc::new(files),
         Arc::new(NobodyOnline),
         Arc::new(DiscardEvents),
         platform,
@@ -54,6 +63,26 @@ pub async fn migrate(store: &PgStore) -> anyhow::Result<Vec<String>> {
         tracing::info!(version = %version, "migration applied");
     }
     Ok(applied)
+}
+
+/// The signer of stored files' URLs: from `CHAT_URL_SECRET`, else a random secret (links
+/// then die with the process and differ between nodes, which is said in the log).
+pub fn url_signer(settings: &Settings) -> anyhow::Result<UrlSigner> {
+    match &settings.url_secret {
+        Some(secret) if secret.expose().chars().count() >= 32 => {
+            Ok(UrlSigner::new(secret.expose().as_bytes()))
+        }
+        Some(_) => anyhow::bail!("CHAT_URL_SECRET must be at least 32 characters of random text"),
+        None => {
+            tracing::warn!(
+                "CHAT_URL_SECRET is not set: file links are signed with a random secret and \
+                 stop working when this process stops"
+            );
+            let mut secret = [0u8; 32];
+            getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+            Ok(UrlSigner::new(&secret))
+        }
+    }
 }
 
 /// A built server, bound to its port, not yet running.
@@ -84,7 +113,7 @@ impl Application {
             HttpOptions {
                 json_limit: settings.json_limit,
                 workers: settings.workers,
-                ..HttpOptions::default()
+                ..HttpOptions::new(url_signer(&settings)?)
             },
         )?;
         Ok(Self { port, server })

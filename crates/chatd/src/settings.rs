@@ -80,6 +80,11 @@ pub struct Settings {
     #[arg(long, env = "CHAT_JSON_LIMIT", default_value_t = chat_http::DEFAULT_JSON_LIMIT, global = true)]
     pub json_limit: usize,
 
+    /// Secret that signs the URLs of stored files (at least 32 characters; the same on every
+    /// node). Without it, a random one is made at start and links die with the process.
+    #[arg(long, env = "CHAT_URL_SECRET", hide_env_values = true, global = true)]
+    pub url_secret: Option<Secret>,
+
     /// Directory for stored files (attachments, avatars).
     #[arg(
         long,

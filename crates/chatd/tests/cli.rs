@@ -111,6 +111,7 @@ async fn operator_commands_print_accounts_and_users_whose_secrets_work() {
         database_url: Some(chatd::Secret::new(db.url())),
         bind: "127.0.0.1:0".parse().unwrap(),
         platform_token: None,
+        url_secret: None,
         db_pool_size: 2,
         db_timeout_secs: 3,
         json_limit: 1024,

@@ -3,6 +3,7 @@
 
 mod clients;
 mod errors;
+mod files;
 mod members_account;
 mod members_chatapi;
 mod members_cross;

@@ -133,6 +133,7 @@ fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Valu
                     Resource::User => ("USER_NOT_FOUND", "User not found"),
                     Resource::Room => ("ROOM_NOT_FOUND", "Room not found"),
                     Resource::Message => ("MESSAGE_NOT_FOUND", "Message not found"),
+                    Resource::File => ("FILE_NOT_FOUND", "File not found"),
                 };
                 (StatusCode::NOT_FOUND, code, message.to_owned(), None)
             }
