@@ -10,7 +10,7 @@ use chat_domain::{
 
 use crate::actor::Actor;
 use crate::error::{AppError, Denied, Resource};
-use crate::ports::{AccountStore, StoreError, UserStore};
+use crate::ports::{AccountStore, StoreError};
 
 /// A valid request to create an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,8 +82,6 @@ pub struct IssuedAccount {
 #[derive(Clone)]
 pub struct Accounts {
     accounts: Arc<dyn AccountStore>,
-    // Kept for use cases that read users of an account (next issues).
-    _users: Arc<dyn UserStore>,
 }
 
 impl fmt::Debug for Accounts {
@@ -93,11 +91,8 @@ impl fmt::Debug for Accounts {
 }
 
 impl Accounts {
-    pub fn new(accounts: Arc<dyn AccountStore>, users: Arc<dyn UserStore>) -> Self {
-        Self {
-            accounts,
-            _users: users,
-        }
+    pub fn new(accounts: Arc<dyn AccountStore>) -> Self {
+        Self { accounts }
     }
 
     /// Creates an account with its first API key. Platform only.
@@ -174,7 +169,7 @@ impl Accounts {
 mod tests {
     use super::*;
     use crate::actor::AccountAccess;
-    use crate::ports::{MockAccountStore, MockUserStore, StoreError};
+    use crate::ports::{MockAccountStore, StoreError};
     use chat_domain::{Features, Problem, Role, UserId};
     use time::macros::datetime;
     use uuid::Uuid;
@@ -201,7 +196,7 @@ mod tests {
     }
 
     fn use_cases(store: MockAccountStore) -> Accounts {
-        Accounts::new(Arc::new(store), Arc::new(MockUserStore::new()))
+        Accounts::new(Arc::new(store))
     }
 
     fn non_platform_actors() -> [Actor; 2] {

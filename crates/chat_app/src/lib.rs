@@ -106,7 +106,7 @@ impl ChatApp {
             messages: Messages::new(store.clone(), store.clone(), store.clone(), events.clone()),
             rooms: Rooms::new(store.clone(), store.clone(), events),
             auth: Authenticator::new(store.clone(), platform_token),
-            accounts: Accounts::new(store.clone(), store.clone()),
+            accounts: Accounts::new(store.clone()),
             users: Users::new(store.clone()),
             health: store,
         }

@@ -123,9 +123,22 @@ async fn a_signed_url_of_a_missing_file_or_a_path_outside_storage_is_404() {
     let secret = app.storage_dir().join("secret.txt");
     std::fs::create_dir_all(app.storage_dir()).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(&secret, b"not for you").unwrap_or_else(|e| panic!("{e}"));
+    // A signed link to a file that is not there: 404.
+    let missing = app
+        .get(
+            &signed("/files/accounts/1/attachments/missing.png", now() + 60),
+            &[],
+        )
+        .await;
+    assert_eq!(missing.status, 404, "{}", missing.text());
+    assert_eq!(
+        missing.json(),
+        serde_json::json!({ "error": "File not found" })
+    );
+    // Paths that leave the storage tree or name its partial files are no keys: never served.
     for path in [
-        "/files/accounts/1/attachments/missing.png",
         "/files/accounts/1/attachments/%2e%2e/%2e%2e/%2e%2e/secret.txt",
+        "/files/../secret.txt",
         "/files/.partial/anything",
     ] {
         let reply = app.get(&signed(path, now() + 60), &[]).await;
