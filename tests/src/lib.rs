@@ -66,6 +66,12 @@ pub fn test_settings(database_url: &str) -> Settings {
         json_limit: 1024 * 1024,
         url_secret: Some(Secret::new(URL_SECRET)),
         storage_dir: PathBuf::from("target/test-storage"),
+        max_files_per_message: 15,
+        max_file_bytes: 40 * 1024 * 1024,
+        max_avatar_bytes: 15 * 1024 * 1024,
+        max_upload_bytes: chat_http::DEFAULT_UPLOAD_LIMIT,
+        file_url_ttl_secs: 3600,
+        public_url: None,
         workers: 1,
         log_format: LogFormat::Text,
     }

@@ -24,16 +24,16 @@ pub use error::{AppError, Conflict, Denied, Resource};
 pub use events::{
     DiscardEvents, DomainEvent, EventPublisher, MemberEvent, MessageEvent, RoomEvent,
 };
-pub use files::Files;
+pub use files::{Files, SweepReport, Upload, UploadLimits, UploadPurpose};
 pub use members::{Join, Members, Online, UserIds};
 pub use messages::{
     MessageDetail, MessageFilter, MessageOrder, MessageView, Messages, NewMessage, Outgoing,
     RawOutgoing, Replied,
 };
 pub use ports::{
-    AccountStore, CredentialOwner, CredentialStore, FileChunks, FileStore, FileWriter,
-    MemberChange, MemberStore, MessageStore, NobodyOnline, PoolState, Presence, RoomStore,
-    StoreError, StoreHealth, StoredFile, UserDirectory, UserStore,
+    AccountStore, CredentialOwner, CredentialStore, FileChunks, FileIndex, FileStore, FileWriter,
+    ListedFile, MemberChange, MemberStore, MessageStore, NobodyOnline, PoolState, Presence,
+    RoomStore, StoreError, StoreHealth, StoredFile, UserDirectory, UserStore,
 };
 pub use rooms::{
     Detail, NewRoom, Page, RoomFilter, RoomPatch, RoomQuery, RoomSort, RoomView, Rooms, Window,
@@ -70,6 +70,7 @@ pub trait Store:
     + RoomStore
     + MemberStore
     + MessageStore
+    + FileIndex
     + StoreHealth
 {
 }
@@ -81,6 +82,7 @@ impl<T> Store for T where
         + RoomStore
         + MemberStore
         + MessageStore
+        + FileIndex
         + StoreHealth
 {
 }
@@ -90,12 +92,13 @@ impl ChatApp {
     pub fn new<S: Store + 'static>(
         store: Arc<S>,
         files: Arc<dyn FileStore>,
+        limits: UploadLimits,
         presence: Arc<dyn Presence>,
         events: Arc<dyn EventPublisher>,
         platform_token: Option<PlatformToken>,
     ) -> Self {
         Self {
-            files: Files::new(files),
+            files: Files::new(files.clone(), limits),
             members: Members::new(
                 store.clone(),
                 store.clone(),
@@ -103,8 +106,14 @@ impl ChatApp {
                 presence,
                 events.clone(),
             ),
-            messages: Messages::new(store.clone(), store.clone(), store.clone(), events.clone()),
-            rooms: Rooms::new(store.clone(), store.clone(), events),
+            messages: Messages::new(
+                store.clone(),
+                store.clone(),
+                store.clone(),
+                files.clone(),
+                events.clone(),
+            ),
+            rooms: Rooms::new(store.clone(), store.clone(), files, events),
             auth: Authenticator::new(store.clone(), platform_token),
             accounts: Accounts::new(store.clone()),
             users: Users::new(store.clone()),

@@ -434,6 +434,7 @@ mod tests {
             description: None,
             meta,
             is_active: active,
+            avatar: None,
             member_count: 0,
             message_count: 0,
             last_message_at: datetime!(2024-01-01 0:00 UTC),

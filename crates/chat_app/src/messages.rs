@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chat_domain::{
     AccountId, Content, DeliveryStatus, EchoId, ExternalId, FieldError, FieldErrors, Message,
     MessageId, MessageKind, MessageMeta, MessageRef, PersonName, Position, Problem, Role, Room,
-    RoomId, RoomRef, Sender, Seq, User, UserId,
+    RoomId, RoomRef, Sender, Seq, StorageKey, StoredUpload, User, UserId,
 };
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -22,7 +22,8 @@ use time::OffsetDateTime;
 use crate::actor::Actor;
 use crate::error::{AppError, Conflict, Denied, Resource};
 use crate::events::{DomainEvent, EventPublisher, MessageEvent};
-use crate::ports::{MessageStore, RoomStore, StoreError, UserDirectory};
+use crate::files::discard;
+use crate::ports::{FileStore, MessageStore, RoomStore, StoreError, UserDirectory};
 use crate::rooms::{Page, Window, room_error, visible_room};
 
 /// What the store is asked to keep: a message whose sender is settled.
@@ -35,6 +36,9 @@ pub struct NewMessage {
     pub meta: MessageMeta,
     pub reply_to: Option<MessageId>,
     pub echo_id: Option<EchoId>,
+    /// Files received for it, stored already; the store attaches them in the same
+    /// transaction as the message.
+    pub attachments: Vec<StoredUpload>,
 }
 
 /// A valid request to send a message. Who speaks is settled by the use case: a user
@@ -203,6 +207,7 @@ pub struct Messages {
     rooms: Arc<dyn RoomStore>,
     messages: Arc<dyn MessageStore>,
     users: Arc<dyn UserDirectory>,
+    files: Arc<dyn FileStore>,
     events: Arc<dyn EventPublisher>,
 }
 
@@ -234,23 +239,46 @@ impl Messages {
         rooms: Arc<dyn RoomStore>,
         messages: Arc<dyn MessageStore>,
         users: Arc<dyn UserDirectory>,
+        files: Arc<dyn FileStore>,
         events: Arc<dyn EventPublisher>,
     ) -> Self {
         Self {
             rooms,
             messages,
             users,
+            files,
             events,
         }
     }
 
-    /// Sends a message. A retry with the same `echo_id` from the same sender in the same
-    /// room answers the first message and stores nothing (`false`).
+    /// Sends a message with the files received for it (stored already, see
+    /// [`crate::Files::receive`]). A retry with the same `echo_id` from the same sender
+    /// in the same room answers the first message and stores nothing (`false`). Files
+    /// that end up attached to nothing — the send was refused, or was a retry — are
+    /// removed.
     pub async fn send(
         &self,
         actor: &Actor,
         room: RoomRef,
         out: Outgoing,
+        attachments: Vec<StoredUpload>,
+        detail: MessageDetail,
+    ) -> Result<(MessageView, bool), AppError> {
+        let keys: Vec<StorageKey> = attachments.iter().map(|file| file.key.clone()).collect();
+        let sent = self.send_with(actor, room, out, attachments, detail).await;
+        match &sent {
+            Ok((_, true)) => {}
+            Ok((_, false)) | Err(_) => discard(self.files.as_ref(), keys).await,
+        }
+        sent
+    }
+
+    async fn send_with(
+        &self,
+        actor: &Actor,
+        room: RoomRef,
+        out: Outgoing,
+        attachments: Vec<StoredUpload>,
         detail: MessageDetail,
     ) -> Result<(MessageView, bool), AppError> {
         let account = actor.account_id()?;
@@ -285,6 +313,7 @@ impl Messages {
             meta: out.meta,
             reply_to,
             echo_id: out.echo_id,
+            attachments,
         };
         let (message, created) = self
             .messages
@@ -437,7 +466,8 @@ impl Messages {
 
     /// Soft-deletes (`deleted`) or restores a message; only its sender, an administrator
     /// or the API key may. Deleting a deleted message (or restoring a live one) changes
-    /// nothing and publishes nothing.
+    /// nothing and publishes nothing. A delete removes the message's files for good
+    /// (after the database commits); a restore brings back its text only.
     pub async fn set_deleted(
         &self,
         actor: &Actor,
@@ -449,11 +479,12 @@ impl Messages {
         if message.is_deleted() == deleted {
             return Ok(message);
         }
-        let changed = self
+        let (changed, removed) = self
             .messages
             .set_message_deleted(room.account_id, message.id, deleted)
             .await
             .map_err(message_error)?;
+        discard(self.files.as_ref(), removed).await;
         let event = if deleted {
             MessageEvent::Deleted(changed.clone())
         } else {
@@ -657,7 +688,7 @@ mod tests {
     use super::*;
     use crate::actor::AccountAccess;
     use crate::events::MockEventPublisher;
-    use crate::ports::{MockMessageStore, MockRoomStore, MockUserDirectory};
+    use crate::ports::{MockFileStore, MockMessageStore, MockRoomStore, MockUserDirectory};
     use chat_domain::{Availability, Features, RoomMeta, RoomName};
     use time::macros::datetime;
     use uuid::Uuid;
@@ -690,6 +721,7 @@ mod tests {
             description: None,
             meta: RoomMeta::default(),
             is_active: active,
+            avatar: None,
             member_count: 2,
             message_count: 0,
             last_message_at: datetime!(2024-01-01 0:00 UTC),
@@ -732,6 +764,7 @@ mod tests {
             updated_at: datetime!(2024-01-01 0:00 UTC),
             edited_at: None,
             deleted_at: None,
+            attachments: Vec::new(),
         }
     }
 
@@ -744,6 +777,7 @@ mod tests {
             meta: MessageMeta::default(),
             reply_to: None,
             echo_id: None,
+            attachments: Vec::new(),
         };
         stored(&new, id, room)
     }
@@ -764,6 +798,7 @@ mod tests {
         rooms: MockRoomStore,
         messages: MockMessageStore,
         users: MockUserDirectory,
+        files: MockFileStore,
         events: MockEventPublisher,
     }
 
@@ -792,6 +827,7 @@ mod tests {
                 rooms,
                 messages: MockMessageStore::new(),
                 users,
+                files: MockFileStore::new(),
                 events: MockEventPublisher::new(),
             }
         }
@@ -808,6 +844,7 @@ mod tests {
                 Arc::new(self.rooms),
                 Arc::new(self.messages),
                 Arc::new(self.users),
+                Arc::new(self.files),
                 Arc::new(self.events),
             )
         }
@@ -823,6 +860,7 @@ mod tests {
                 &Actor::ApiKey(access()),
                 ROOM,
                 text(Some("ann")),
+                Vec::new(),
                 MessageDetail::Summary,
             )
             .await
@@ -851,6 +889,7 @@ mod tests {
                     &Actor::ApiKey(access()),
                     ROOM,
                     text(sender_id),
+                    Vec::new(),
                     MessageDetail::Summary,
                 )
                 .await;
@@ -876,6 +915,7 @@ mod tests {
                 &Actor::ApiKey(access()),
                 ROOM,
                 system,
+                Vec::new(),
                 MessageDetail::Summary,
             )
             .await
@@ -893,6 +933,7 @@ mod tests {
                 &user_actor(20, Role::Agent),
                 ROOM,
                 text(Some("ann")),
+                Vec::new(),
                 MessageDetail::Summary,
             )
             .await
@@ -904,6 +945,7 @@ mod tests {
                     &user_actor(30, role),
                     ROOM,
                     text(None),
+                    Vec::new(),
                     MessageDetail::Summary,
                 )
                 .await;
@@ -924,6 +966,7 @@ mod tests {
                 &user_actor(10, Role::Agent),
                 ROOM,
                 text(None),
+                Vec::new(),
                 MessageDetail::Summary,
             )
             .await;
@@ -956,6 +999,7 @@ mod tests {
                     &user_actor(10, Role::Agent),
                     ROOM,
                     reply,
+                    Vec::new(),
                     MessageDetail::Summary,
                 )
                 .await;
@@ -986,6 +1030,7 @@ mod tests {
                 &user_actor(10, Role::Agent),
                 ROOM,
                 out,
+                Vec::new(),
                 MessageDetail::Summary,
             )
             .await
@@ -1020,7 +1065,7 @@ mod tests {
                 .messages
                 .expect_set_message_deleted()
                 .times(usize::from(allowed))
-                .returning(move |_, _, _| Ok(by_ann()));
+                .returning(move |_, _, _| Ok((by_ann(), Vec::new())));
             ports.events.expect_publish().return_const(());
             let result = ports
                 .build()

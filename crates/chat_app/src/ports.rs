@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::pin::Pin;
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use chat_domain::{
@@ -125,14 +126,16 @@ pub trait RoomStore: Send + Sync {
         filter: RoomFilter,
     ) -> Result<(Vec<Room>, i64), StoreError>;
 
-    /// Applies the fields present in `patch` and bumps `updated_at`. `NotFound` when the
-    /// account has no such room.
+    /// Applies the fields present in `patch` and bumps `updated_at`. Answers the room
+    /// after, and the key of an avatar the patch replaced or removed (its file is the
+    /// caller's to delete, after this commits). `NotFound` when the account has no such
+    /// room.
     async fn update_room(
         &self,
         account: AccountId,
         room: RoomId,
         patch: RoomPatch,
-    ) -> Result<Room, StoreError>;
+    ) -> Result<(Room, Option<StorageKey>), StoreError>;
 
     /// Sets `is_active` and bumps `updated_at`. `NotFound` when the account has no such room.
     async fn set_room_active(
@@ -142,9 +145,15 @@ pub trait RoomStore: Send + Sync {
         active: bool,
     ) -> Result<Room, StoreError>;
 
-    /// Deletes the room and everything that belongs to it (members, messages, …) in one
-    /// transaction. `NotFound` when the account has no such room.
-    async fn delete_room(&self, account: AccountId, room: RoomId) -> Result<(), StoreError>;
+    /// Deletes the room and everything that belongs to it (members, messages, their
+    /// attachments) in one transaction. Answers the keys of the files that belonged to it
+    /// (its avatar, its messages' attachments), the caller's to delete after this
+    /// commits. `NotFound` when the account has no such room.
+    async fn delete_room(
+        &self,
+        account: AccountId,
+        room: RoomId,
+    ) -> Result<Vec<StorageKey>, StoreError>;
 
     /// Whether `user` is a member of `room`.
     async fn is_member(
@@ -313,13 +322,16 @@ pub trait MessageStore: Send + Sync {
         meta: Option<MessageMeta>,
     ) -> Result<Message, StoreError>;
 
-    /// Soft-deletes (`deleted = true`) or restores a message; bumps `updated_at`.
+    /// Soft-deletes (`deleted = true`) or restores a message; bumps `updated_at`. A
+    /// delete also removes the message's attachments, in the same transaction, and
+    /// answers their keys (the caller's to delete after this commits); a restore brings
+    /// the text back, not the files.
     async fn set_message_deleted(
         &self,
         account: AccountId,
         message: MessageId,
         deleted: bool,
-    ) -> Result<Message, StoreError>;
+    ) -> Result<(Message, Vec<StorageKey>), StoreError>;
 
     /// The positions of every member of the room.
     async fn positions(
@@ -468,9 +480,27 @@ pub trait FileStore: Send + Sync {
     /// Deletes the file `key`. A key with no file is `Ok` too, so a retry is harmless.
     async fn delete(&self, key: StorageKey) -> Result<(), StoreError>;
 
-    /// Every committed file's key, in no particular order; files being written are not
+    /// Every committed file, in no particular order; files being written are not
     /// listed. For a sweep of files no attachment or avatar refers to.
-    async fn keys(&self) -> Result<Vec<StorageKey>, StoreError>;
+    async fn keys(&self) -> Result<Vec<ListedFile>, StoreError>;
+}
+
+/// A committed file, as [`FileStore::keys`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedFile {
+    pub key: StorageKey,
+    /// When it was last written (committed).
+    pub modified: SystemTime,
+}
+
+/// Which stored files rows refer to, for the sweep of orphans.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait FileIndex: Send + Sync {
+    /// Those of `keys` that no attachment and no room avatar refers to. Each key is
+    /// looked up within the account it names (`accounts/{id}/…`); a key of no account
+    /// is unreferenced.
+    async fn unreferenced(&self, keys: Vec<StorageKey>) -> Result<Vec<StorageKey>, StoreError>;
 }
 
 /// One file being written to a [`FileStore`]. Either `commit` or `abort` ends it; a

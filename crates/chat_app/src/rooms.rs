@@ -14,15 +14,16 @@ use std::sync::Arc;
 
 use chat_domain::{
     AccountId, Description, FieldError, FieldErrors, Problem, Room, RoomId, RoomMeta, RoomName,
-    RoomRef, User, UserId,
+    RoomRef, StorageKey, StoredUpload, User, UserId,
 };
 use serde_json::{Map, Value};
 
 use crate::actor::Actor;
 use crate::error::{AppError, Denied, Resource};
 use crate::events::{DomainEvent, EventPublisher, RoomEvent};
+use crate::files::discard;
 use crate::messages::unread_counts;
-use crate::ports::{MessageStore, RoomStore};
+use crate::ports::{FileStore, MessageStore, RoomStore};
 
 /// A valid request to create a room.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +31,8 @@ pub struct NewRoom {
     pub name: RoomName,
     pub description: Option<Description>,
     pub meta: RoomMeta,
+    /// An avatar image received with the request, stored already.
+    pub avatar: Option<StoredUpload>,
 }
 
 impl NewRoom {
@@ -51,6 +54,7 @@ impl NewRoom {
                 name,
                 description,
                 meta,
+                avatar: None,
             }),
             _ => Err(errors),
         }
@@ -65,6 +69,8 @@ pub struct RoomPatch {
     pub description: Option<Option<Description>>,
     /// Replaces the whole meta object.
     pub meta: Option<RoomMeta>,
+    /// `Some(Some(file))` sets a new avatar (stored already), `Some(None)` removes it.
+    pub avatar: Option<Option<StoredUpload>>,
 }
 
 impl RoomPatch {
@@ -88,6 +94,7 @@ impl RoomPatch {
             name,
             description,
             meta,
+            avatar: None,
         })
     }
 
@@ -254,6 +261,7 @@ pub struct Page<T> {
 pub struct Rooms {
     store: Arc<dyn RoomStore>,
     messages: Arc<dyn MessageStore>,
+    files: Arc<dyn FileStore>,
     events: Arc<dyn EventPublisher>,
 }
 
@@ -292,22 +300,39 @@ impl Rooms {
     pub fn new(
         store: Arc<dyn RoomStore>,
         messages: Arc<dyn MessageStore>,
+        files: Arc<dyn FileStore>,
         events: Arc<dyn EventPublisher>,
     ) -> Self {
         Self {
             store,
             messages,
+            files,
             events,
         }
     }
 
-    /// Creates a room; a user who creates it becomes its first member.
+    /// Creates a room; a user who creates it becomes its first member. An avatar that
+    /// came with a refused request is removed.
     pub async fn create(
         &self,
         actor: &Actor,
         new: NewRoom,
         detail: Detail,
     ) -> Result<RoomView, AppError> {
+        let avatar = new.avatar.as_ref().map(|file| file.key.clone());
+        let created = self.create_room(actor, new).await;
+        if created.is_err() {
+            discard(self.files.as_ref(), avatar.into_iter().collect()).await;
+        }
+        let (account, room) = created?;
+        self.view(actor, account, room, detail).await
+    }
+
+    async fn create_room(
+        &self,
+        actor: &Actor,
+        new: NewRoom,
+    ) -> Result<(AccountId, Room), AppError> {
         let account = actor.require_manager()?;
         let creator = actor.user_id();
         let room = self
@@ -317,7 +342,7 @@ impl Rooms {
             .map_err(room_error)?;
         self.events
             .publish(DomainEvent::Room(RoomEvent::Created(room.clone())));
-        self.view(actor, account, room, detail).await
+        Ok((account, room))
     }
 
     /// The rooms the actor may see that match `query`.
@@ -366,12 +391,64 @@ impl Rooms {
         self.view(actor, account, room, detail).await
     }
 
-    /// Changes the fields given in `patch`.
+    /// Changes the fields given in `patch`. The avatar it replaces or removes is
+    /// deleted once the change commits; a new avatar that came with a refused request
+    /// is removed.
     pub async fn update(
         &self,
         actor: &Actor,
         room: RoomRef,
         patch: RoomPatch,
+        detail: Detail,
+    ) -> Result<RoomView, AppError> {
+        let new_avatar = match &patch.avatar {
+            Some(Some(file)) => Some(file.key.clone()),
+            _ => None,
+        };
+        let updated = self.update_room(actor, room, patch).await;
+        match updated {
+            Ok((account, room, replaced)) => {
+                discard(self.files.as_ref(), replaced.into_iter().collect()).await;
+                self.view(actor, account, room, detail).await
+            }
+            Err(error) => {
+                discard(self.files.as_ref(), new_avatar.into_iter().collect()).await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn update_room(
+        &self,
+        actor: &Actor,
+        room: RoomRef,
+        patch: RoomPatch,
+    ) -> Result<(AccountId, Room, Option<StorageKey>), AppError> {
+        let account = actor.require_manager()?;
+        let found = self
+            .store
+            .find_room(account, room)
+            .await
+            .map_err(room_error)?;
+        if patch.is_empty() {
+            return Ok((account, found, None));
+        }
+        let (updated, replaced) = self
+            .store
+            .update_room(account, found.id, patch)
+            .await
+            .map_err(room_error)?;
+        self.events
+            .publish(DomainEvent::Room(RoomEvent::Updated(updated.clone())));
+        Ok((account, updated, replaced))
+    }
+
+    /// Removes a room's avatar (and its file, once the change commits). A room without
+    /// one is left as it is.
+    pub async fn remove_avatar(
+        &self,
+        actor: &Actor,
+        room: RoomRef,
         detail: Detail,
     ) -> Result<RoomView, AppError> {
         let account = actor.require_manager()?;
@@ -380,19 +457,15 @@ impl Rooms {
             .find_room(account, room)
             .await
             .map_err(room_error)?;
-        let room = if patch.is_empty() {
-            found
-        } else {
-            let updated = self
-                .store
-                .update_room(account, found.id, patch)
-                .await
-                .map_err(room_error)?;
-            self.events
-                .publish(DomainEvent::Room(RoomEvent::Updated(updated.clone())));
-            updated
+        if found.avatar.is_none() {
+            return self.view(actor, account, found, detail).await;
+        }
+        let patch = RoomPatch {
+            avatar: Some(None),
+            ..RoomPatch::default()
         };
-        self.view(actor, account, room, detail).await
+        self.update(actor, RoomRef::Id(found.id), patch, detail)
+            .await
     }
 
     /// Activates or deactivates a room. An inactive room keeps everything it has and
@@ -423,7 +496,8 @@ impl Rooms {
         Ok(room)
     }
 
-    /// Deletes a room and everything in it.
+    /// Deletes a room and everything in it; its files (avatar, attachments) are removed
+    /// once the database commits.
     pub async fn delete(&self, actor: &Actor, room: RoomRef) -> Result<(), AppError> {
         let account = actor.require_manager()?;
         let found = self
@@ -431,10 +505,12 @@ impl Rooms {
             .find_room(account, room)
             .await
             .map_err(room_error)?;
-        self.store
+        let files = self
+            .store
             .delete_room(account, found.id)
             .await
             .map_err(room_error)?;
+        discard(self.files.as_ref(), files).await;
         self.events.publish(DomainEvent::Room(RoomEvent::Deleted {
             account,
             id: found.id,
@@ -503,7 +579,7 @@ mod tests {
     use super::*;
     use crate::actor::AccountAccess;
     use crate::events::MockEventPublisher;
-    use crate::ports::{MockMessageStore, MockRoomStore, StoreError};
+    use crate::ports::{MockFileStore, MockMessageStore, MockRoomStore, StoreError};
     use chat_domain::{Availability, Features, PersonName, Role};
     use time::macros::datetime;
     use uuid::Uuid;
@@ -547,6 +623,7 @@ mod tests {
             description: None,
             meta: RoomMeta::default(),
             is_active: true,
+            avatar: None,
             member_count: 0,
             message_count: 0,
             last_message_at: datetime!(2024-01-01 0:00 UTC),
@@ -585,7 +662,12 @@ mod tests {
         messages
             .expect_unread_counts()
             .returning(|_, _, rooms| Ok(rooms.into_iter().map(|room| (room, 0)).collect()));
-        Rooms::new(Arc::new(store), Arc::new(messages), Arc::new(events))
+        Rooms::new(
+            Arc::new(store),
+            Arc::new(messages),
+            Arc::new(MockFileStore::new()),
+            Arc::new(events),
+        )
     }
 
     fn query() -> RoomQuery {
@@ -742,14 +824,16 @@ mod tests {
     async fn each_change_publishes_its_event_after_the_store_succeeds() {
         let mut store = MockRoomStore::new();
         store.expect_find_room().returning(|_, _| Ok(room(1)));
-        store.expect_update_room().returning(|_, _, _| Ok(room(1)));
+        store
+            .expect_update_room()
+            .returning(|_, _, _| Ok((room(1), None)));
         store.expect_set_room_active().returning(|_, _, active| {
             Ok(Room {
                 is_active: active,
                 ..room(1)
             })
         });
-        store.expect_delete_room().returning(|_, _| Ok(()));
+        store.expect_delete_room().returning(|_, _| Ok(Vec::new()));
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = seen.clone();
         let mut events = MockEventPublisher::new();

@@ -11,7 +11,7 @@ use std::fmt;
 use uuid::Uuid;
 
 use crate::account::AccountId;
-use crate::room::RoomId;
+use crate::message::MessageId;
 
 /// How many leading bytes [`sniff`] and [`image_size`] want to see. Fewer work too (a
 /// short file), with less chance of finding a JPEG's size behind large metadata.
@@ -328,6 +328,38 @@ fn jpeg_size(b: &[u8]) -> Option<(u32, u32)> {
     }
 }
 
+/// An attachment's id (the account dialect's integer id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AttachmentId(pub i64);
+
+/// A file that has been received and stored under `key`, not yet attached to anything:
+/// what an upload produces, and what a message or a room is then given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredUpload {
+    /// The public id it will have (also part of its key).
+    pub uuid: Uuid,
+    pub key: StorageKey,
+    /// What its bytes say it is.
+    pub kind: Sniffed,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Width and height in pixels, for images whose size could be read.
+    pub dimensions: Option<(u32, u32)>,
+}
+
+/// A file attached to a message, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub id: AttachmentId,
+    pub uuid: Uuid,
+    pub account_id: AccountId,
+    pub message_id: MessageId,
+    pub key: StorageKey,
+    pub kind: Sniffed,
+    pub size: u64,
+    pub dimensions: Option<(u32, u32)>,
+}
+
 /// Where a stored file lives: `/`-separated segments of `[A-Za-z0-9_-]`, the last of
 /// which may carry one extension (`name.ext`, both parts non-empty). No empty segment,
 /// no `.` or `..`, no leading or trailing `/`, at most 255 characters. A key is safe to
@@ -384,19 +416,27 @@ impl StorageKey {
         ))
     }
 
-    /// `accounts/{account}/rooms/{room}/avatars/{uuid}.{extension}`.
+    /// `accounts/{account}/avatars/{uuid}.{extension}`. Not under the room: an avatar
+    /// that comes with a new room is stored before the room (and its id) exists.
     pub fn for_avatar(
         account: AccountId,
-        room: RoomId,
         uuid: Uuid,
         extension: &str,
     ) -> Result<Self, InvalidStorageKey> {
         Self::parse(&format!(
-            "accounts/{}/rooms/{}/avatars/{}.{extension}",
+            "accounts/{}/avatars/{}.{extension}",
             account.0,
-            room.0,
             uuid.as_hyphenated()
         ))
+    }
+
+    /// The account whose file this is, when the key is one of the shapes above.
+    pub fn account(&self) -> Option<AccountId> {
+        let mut segments = self.segments();
+        match (segments.next(), segments.next()) {
+            (Some("accounts"), Some(id)) => id.parse().ok().map(AccountId),
+            _ => None,
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -792,12 +832,25 @@ mod tests {
             key.as_ref().map(StorageKey::as_str),
             Ok("accounts/7/attachments/01234567-89ab-cdef-0123-456789abcdef.png")
         );
-        let avatar = StorageKey::for_avatar(AccountId(7), RoomId(42), uuid, "webp");
+        let avatar = StorageKey::for_avatar(AccountId(7), uuid, "webp");
         assert_eq!(
             avatar.as_ref().map(StorageKey::as_str),
-            Ok("accounts/7/rooms/42/avatars/01234567-89ab-cdef-0123-456789abcdef.webp")
+            Ok("accounts/7/avatars/01234567-89ab-cdef-0123-456789abcdef.webp")
         );
-        assert_eq!(avatar.map(|k| k.segments().count()), Ok(6));
+        assert_eq!(avatar.as_ref().map(|k| k.segments().count()), Ok(4));
+        assert_eq!(avatar.ok().and_then(|k| k.account()), Some(AccountId(7)));
+        assert_eq!(
+            StorageKey::parse("elsewhere/7/x.png")
+                .ok()
+                .and_then(|k| k.account()),
+            None
+        );
+        assert_eq!(
+            StorageKey::parse("accounts/x/a.png")
+                .ok()
+                .and_then(|k| k.account()),
+            None
+        );
     }
 
     #[test]

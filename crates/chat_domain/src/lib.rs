@@ -16,7 +16,10 @@ mod validation;
 
 pub use account::{Account, AccountId, AccountName, Description, Features};
 pub use credential::{CredentialKind, SecretToken, TokenHash};
-pub use file::{FileType, InvalidStorageKey, SNIFF_LEN, Sniffed, StorageKey, image_size, sniff};
+pub use file::{
+    Attachment, AttachmentId, FileType, InvalidStorageKey, SNIFF_LEN, Sniffed, StorageKey,
+    StoredUpload, image_size, sniff,
+};
 pub use member::{MemberMeta, Membership};
 pub use message::{
     Content, ContentError, ContentTooLong, DeliveryStatus, EchoId, Message, MessageId, MessageKind,

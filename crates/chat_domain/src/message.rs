@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::account::AccountId;
+use crate::file::Attachment;
 use crate::room::RoomId;
 use crate::user::UserId;
 use crate::validation::{FieldError, Problem};
@@ -221,6 +222,8 @@ pub struct Message {
     pub updated_at: OffsetDateTime,
     pub edited_at: Option<OffsetDateTime>,
     pub deleted_at: Option<OffsetDateTime>,
+    /// The files sent with it, in the order they came. A deleted message has none.
+    pub attachments: Vec<Attachment>,
 }
 
 impl Message {

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::account::{AccountId, Description};
+use crate::file::StorageKey;
 use crate::validation::{FieldError, Problem, required_text};
 
 /// The integer id of a room (the account dialect's `id`).
@@ -95,6 +96,8 @@ pub struct Room {
     pub meta: RoomMeta,
     /// An inactive room refuses new messages and keeps everything it has.
     pub is_active: bool,
+    /// Where its avatar image is stored, if it has one.
+    pub avatar: Option<StorageKey>,
     pub member_count: i64,
     pub message_count: i64,
     /// The room's `created_at` until its first message.

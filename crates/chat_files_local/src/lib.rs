@@ -16,7 +16,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use async_trait::async_trait;
-use chat_app::{FileStore, FileWriter, StoreError, StoredFile};
+use chat_app::{FileStore, FileWriter, ListedFile, StoreError, StoredFile};
 use chat_domain::StorageKey;
 use futures_core::Stream;
 use tokio::fs::{self, File};
@@ -116,7 +116,7 @@ impl FileStore for LocalFileStore {
         }
     }
 
-    async fn keys(&self) -> Result<Vec<StorageKey>, StoreError> {
+    async fn keys(&self) -> Result<Vec<ListedFile>, StoreError> {
         let mut keys = Vec::new();
         let mut pending = vec![(self.root.clone(), String::new())];
         while let Some((dir, prefix)) = pending.pop() {
@@ -148,7 +148,12 @@ impl FileStore for LocalFileStore {
                 } else if kind.is_file() {
                     // Files no key could name (put there by hand) are not ours to list.
                     if let Ok(key) = StorageKey::parse(&relative) {
-                        keys.push(key);
+                        let modified = entry
+                            .metadata()
+                            .await
+                            .and_then(|meta| meta.modified())
+                            .map_err(|e| unexpected(e, "inspecting", &entry.path()))?;
+                        keys.push(ListedFile { key, modified });
                     }
                 }
             }

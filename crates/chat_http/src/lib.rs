@@ -16,6 +16,7 @@ pub mod error;
 pub mod extract;
 mod fields;
 pub mod files;
+pub mod links;
 pub mod observe;
 pub mod ops;
 pub mod signing;
@@ -41,6 +42,12 @@ pub use crate::observe::Metrics;
 /// Default limit of a JSON request body: 1 MiB.
 pub const DEFAULT_JSON_LIMIT: usize = 1024 * 1024;
 
+/// Default limit of a body with files: 15 files of 40 MiB, and 1 MiB for the rest.
+pub const DEFAULT_UPLOAD_LIMIT: u64 = 15 * 40 * 1024 * 1024 + 1024 * 1024;
+
+/// Default lifetime of a handed-out file URL: one hour.
+pub const DEFAULT_FILE_URL_TTL_SECS: i64 = 3600;
+
 /// What every handler can reach.
 #[derive(Debug)]
 pub struct AppState {
@@ -49,6 +56,13 @@ pub struct AppState {
     pub signer: signing::UrlSigner,
     /// Largest accepted JSON body, in bytes.
     pub json_limit: usize,
+    /// Largest accepted body with files (multipart), in bytes.
+    pub upload_limit: u64,
+    /// The base of file URLs handed out (`https://chat.example.com`); `None` for the
+    /// scheme and host each request came to.
+    pub public_url: Option<String>,
+    /// How long handed-out file URLs work, in seconds.
+    pub file_url_ttl_secs: i64,
     pub metrics: Metrics,
 }
 
@@ -56,6 +70,12 @@ pub struct AppState {
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
     pub json_limit: usize,
+    /// Largest accepted body with files (multipart), in bytes.
+    pub upload_limit: u64,
+    /// The base of file URLs handed out; `None` for the host each request came to.
+    pub public_url: Option<String>,
+    /// How long handed-out file URLs work, in seconds.
+    pub file_url_ttl_secs: i64,
     /// Signs the URLs of stored files; every node must use the same secret.
     pub signer: signing::UrlSigner,
     /// Worker threads; 0 means one per CPU core.
@@ -69,6 +89,9 @@ impl HttpOptions {
     pub fn new(signer: signing::UrlSigner) -> Self {
         Self {
             json_limit: DEFAULT_JSON_LIMIT,
+            upload_limit: DEFAULT_UPLOAD_LIMIT,
+            public_url: None,
+            file_url_ttl_secs: DEFAULT_FILE_URL_TTL_SECS,
             signer,
             workers: 0,
             shutdown_timeout: Duration::from_secs(10),
@@ -144,7 +167,9 @@ where
                 .service(account::rooms::create_chat_room)
                 .service(account::rooms::get_chat_room)
                 .service(account::rooms::update_chat_room)
+                .service(account::rooms::patch_chat_room)
                 .service(account::rooms::delete_chat_room)
+                .service(account::rooms::delete_chat_room_avatar)
                 .service(account::members::list_members)
                 .service(account::members::add_members)
                 .service(account::members::replace_members)
@@ -229,6 +254,9 @@ pub fn serve(listener: TcpListener, app: ChatApp, options: HttpOptions) -> anyho
         app,
         signer: options.signer.clone(),
         json_limit: options.json_limit,
+        upload_limit: options.upload_limit,
+        public_url: options.public_url.clone(),
+        file_url_ttl_secs: options.file_url_ttl_secs,
         metrics: Metrics::new()?,
     });
     let mut server = HttpServer::new(move || build_app(state.clone()))

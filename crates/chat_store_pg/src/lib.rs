@@ -9,6 +9,7 @@
 //! `Unexpected`, never a panic.
 
 mod accounts;
+mod attachments;
 mod credentials;
 mod members;
 mod messages;

@@ -11,8 +11,8 @@
 use async_trait::async_trait;
 use chat_app::{MessageFilter, MessageOrder, MessageStore, NewMessage, StoreError};
 use chat_domain::{
-    AccountId, Content, EchoId, Message, MessageId, MessageKind, MessageMeta, MessageRef, Position,
-    RoomId, Sender, Seq, UserId,
+    AccountId, Attachment, Content, EchoId, Message, MessageId, MessageKind, MessageMeta,
+    MessageRef, Position, RoomId, Sender, Seq, StorageKey, UserId,
 };
 use diesel::dsl::now;
 use diesel::expression::functions::declare_sql_function;
@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::schema::{messages, room_members, rooms};
-use crate::{PgStore, contains_pattern, corrupt, translate};
+use crate::{PgStore, attachments, contains_pattern, corrupt, translate};
 
 #[declare_sql_function]
 extern "SQL" {
@@ -66,26 +66,27 @@ struct MessageRow {
     updated_at: OffsetDateTime,
     edited_at: Option<OffsetDateTime>,
     deleted_at: Option<OffsetDateTime>,
+    attachment_count: i32,
 }
 
-/// A message row and the UUID of its room (read by a join, or already known).
+/// A message row, the UUID of its room (read by a join, or already known) and its
+/// attachments.
 #[derive(Debug)]
 struct StoredMessage {
     row: MessageRow,
     room_uuid: Uuid,
-}
-
-impl From<(MessageRow, Uuid)> for StoredMessage {
-    fn from((row, room_uuid): (MessageRow, Uuid)) -> Self {
-        Self { row, room_uuid }
-    }
+    attachments: Vec<Attachment>,
 }
 
 impl TryFrom<StoredMessage> for Message {
     type Error = StoreError;
 
     fn try_from(stored: StoredMessage) -> Result<Self, StoreError> {
-        let StoredMessage { row, room_uuid } = stored;
+        let StoredMessage {
+            row,
+            room_uuid,
+            attachments,
+        } = stored;
         let invalid = |e: String| corrupt("message", row.id, e);
         let sender = match (row.sender_user_id, row.sender_label.as_str()) {
             (None, SYSTEM_LABEL) => Sender::System,
@@ -133,14 +134,32 @@ impl TryFrom<StoredMessage> for Message {
             updated_at: row.updated_at,
             edited_at: row.edited_at,
             deleted_at: row.deleted_at,
+            attachments,
         })
     }
 }
 
-/// The messages of `rows`, each with its room's UUID.
-fn to_messages(rows: Vec<(MessageRow, Uuid)>) -> Result<Vec<Message>, StoreError> {
+/// The messages of `rows`, each with its room's UUID and its attachments (read in one
+/// more query, only when one of them has some).
+fn to_messages(
+    conn: &mut PgConnection,
+    account: AccountId,
+    rows: Vec<(MessageRow, Uuid)>,
+) -> Result<Vec<Message>, StoreError> {
+    let with_files: Vec<i64> = rows
+        .iter()
+        .filter(|(row, _)| row.attachment_count > 0)
+        .map(|(row, _)| row.id)
+        .collect();
+    let mut files = attachments::of_messages(conn, account, &with_files)?;
     rows.into_iter()
-        .map(|row| Message::try_from(StoredMessage::from(row)))
+        .map(|(row, room_uuid)| {
+            Message::try_from(StoredMessage {
+                attachments: files.remove(&row.id).unwrap_or_default(),
+                row,
+                room_uuid,
+            })
+        })
         .collect()
 }
 
@@ -161,6 +180,7 @@ struct NewMessageRow<'a> {
     echo_id: Option<&'a str>,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
+    attachment_count: i32,
 }
 
 /// The columns an edit may change; `None` leaves a column alone.
@@ -218,8 +238,12 @@ fn load(
 }
 
 /// The one message of `rows`; `NotFound` when there is none.
-fn first_message(rows: Vec<(MessageRow, Uuid)>) -> Result<Message, StoreError> {
-    to_messages(rows)?
+fn first_message(
+    conn: &mut PgConnection,
+    account: AccountId,
+    rows: Vec<(MessageRow, Uuid)>,
+) -> Result<Message, StoreError> {
+    to_messages(conn, account, rows)?
         .into_iter()
         .next()
         .ok_or(StoreError::NotFound)
@@ -257,7 +281,7 @@ fn find_echo(
         },
     )
     .map_err(translate)?;
-    Ok(to_messages(rows)?.into_iter().next())
+    Ok(to_messages(conn, account, rows)?.into_iter().next())
 }
 
 /// Whether `error` is an insert that lost the race for an echo id to a concurrent send.
@@ -406,6 +430,7 @@ impl MessageStore for PgStore {
             meta,
             reply_to,
             echo_id,
+            attachments: files,
         } = new;
         let meta = Value::Object(meta.into_map());
         self.with_conn(move |conn| {
@@ -448,9 +473,13 @@ impl MessageStore for PgStore {
                         echo_id: echo_id.as_ref().map(EchoId::as_str),
                         created_at: at,
                         updated_at: at,
+                        attachment_count: i32::try_from(files.len()).map_err(|_| {
+                            DieselError::SerializationError("too many attachments".into())
+                        })?,
                     })
                     .returning(MessageRow::as_returning())
                     .get_result(conn)?;
+                let attached = attachments::insert(conn, account, room, MessageId(row.id), &files)?;
                 if let Some(user) = sender.user_id() {
                     // The sender has read what it sent (and everything before it). Not a
                     // member (any more): nothing to move.
@@ -466,10 +495,21 @@ impl MessageStore for PgStore {
                     ))
                     .execute(conn)?;
                 }
-                Ok::<_, DieselError>(StoredMessage { row, room_uuid })
+                Ok::<_, DieselError>((row, room_uuid, attached))
             });
             match (stored, &echo_id) {
-                (Ok(stored), _) => Ok((Message::try_from(stored)?, true)),
+                (Ok((row, room_uuid, attached)), _) => {
+                    let attachments = attached
+                        .into_iter()
+                        .map(Attachment::try_from)
+                        .collect::<Result<_, _>>()?;
+                    let stored = StoredMessage {
+                        row,
+                        room_uuid,
+                        attachments,
+                    };
+                    Ok((Message::try_from(stored)?, true))
+                }
                 // A concurrent send of the same echo id committed first (this process or
                 // another); this one rolled back, its seq unused. Answer that first one.
                 (Err(error), Some(echo_id)) if is_echo_conflict(&error) => {
@@ -491,7 +531,7 @@ impl MessageStore for PgStore {
     ) -> Result<Message, StoreError> {
         self.with_conn(move |conn| {
             let rows = load(conn, account, Wanted::One(message)).map_err(translate)?;
-            first_message(rows)
+            first_message(conn, account, rows)
         })
         .await
     }
@@ -507,7 +547,7 @@ impl MessageStore for PgStore {
         let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
         self.with_conn(move |conn| {
             let rows = load(conn, account, Wanted::Ids(&ids)).map_err(translate)?;
-            to_messages(rows)
+            to_messages(conn, account, rows)
         })
         .await
     }
@@ -543,7 +583,8 @@ impl MessageStore for PgStore {
                     Ok::<_, DieselError>((room_uuid, rows, total))
                 })
                 .map_err(translate)?;
-            let messages = to_messages(rows.into_iter().map(|row| (row, room_uuid)).collect())?;
+            let rows = rows.into_iter().map(|row| (row, room_uuid)).collect();
+            let messages = to_messages(conn, account, rows)?;
             Ok((messages, total))
         })
         .await
@@ -578,7 +619,7 @@ impl MessageStore for PgStore {
                     reread(conn, account, message, changed)
                 })
                 .map_err(translate)?;
-            first_message(rows)
+            first_message(conn, account, rows)
         })
         .await
     }
@@ -588,11 +629,12 @@ impl MessageStore for PgStore {
         account: AccountId,
         message: MessageId,
         deleted: bool,
-    ) -> Result<Message, StoreError> {
+    ) -> Result<(Message, Vec<StorageKey>), StoreError> {
         self.with_conn(move |conn| {
-            // The change, the room's count of deleted messages and the message as it is
-            // after, in one transaction. Only a change of state moves the count.
-            let rows = conn
+            // The change, the room's count of deleted messages, the attachments and the
+            // message as it is after, in one transaction. Only a change of state moves
+            // the count.
+            let (rows, removed) = conn
                 .transaction(|conn| {
                     let target = messages::table
                         .filter(messages::account_id.eq(account.0))
@@ -626,11 +668,32 @@ impl MessageStore for PgStore {
                         .set(rooms::deleted_message_count.eq(rooms::deleted_message_count + delta))
                         .execute(conn)?;
                     }
+                    // A deleted message's files go for good.
+                    let removed = if deleted && !changed_in.is_empty() {
+                        let keys = attachments::delete_of_message(conn, account, message)?;
+                        if !keys.is_empty() {
+                            diesel::update(
+                                messages::table
+                                    .filter(messages::account_id.eq(account.0))
+                                    .filter(messages::id.eq(message.0)),
+                            )
+                            .set(messages::attachment_count.eq(0))
+                            .execute(conn)?;
+                        }
+                        keys
+                    } else {
+                        Vec::new()
+                    };
                     // NotFound when the account has no such message (in either state).
-                    load(conn, account, Wanted::One(MessageRef::Id(message)))
+                    let rows = load(conn, account, Wanted::One(MessageRef::Id(message)))?;
+                    Ok::<_, DieselError>((rows, removed))
                 })
                 .map_err(translate)?;
-            first_message(rows)
+            let removed = removed
+                .iter()
+                .map(|key| StorageKey::parse(key).map_err(|e| corrupt("attachment", key, e)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((first_message(conn, account, rows)?, removed))
         })
         .await
     }
@@ -798,6 +861,7 @@ mod tests {
             updated_at: at,
             edited_at: None,
             deleted_at: None,
+            attachment_count: 0,
         }
     }
 
@@ -805,6 +869,7 @@ mod tests {
         Message::try_from(StoredMessage {
             row,
             room_uuid: Uuid::nil(),
+            attachments: Vec::new(),
         })
     }
 

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use chat_app::{NewRoom, RoomFilter, RoomPatch, RoomSort, RoomStore, StoreError};
 use chat_domain::{
-    AccountId, Description, Room, RoomId, RoomMeta, RoomName, RoomRef, User, UserId,
+    AccountId, Description, Room, RoomId, RoomMeta, RoomName, RoomRef, StorageKey, User, UserId,
 };
 use diesel::dsl::{exists, now};
 use diesel::pg::Pg;
@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::members::NewMemberRow;
-use crate::schema::{room_members, rooms, users};
+use crate::schema::{attachments, room_members, rooms, users};
 use crate::users::UserRow;
 use crate::{PgStore, contains_pattern, corrupt, translate};
 
@@ -35,6 +35,7 @@ struct RoomRow {
     last_message_at: OffsetDateTime,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
+    avatar_key: Option<String>,
 }
 
 impl TryFrom<RoomRow> for Room {
@@ -65,6 +66,12 @@ impl TryFrom<RoomRow> for Room {
                 .map_err(invalid)?,
             meta,
             is_active: row.is_active,
+            avatar: row
+                .avatar_key
+                .as_deref()
+                .map(StorageKey::parse)
+                .transpose()
+                .map_err(|e| corrupt("room", row.id, e))?,
             member_count: i64::from(row.member_count),
             message_count: row.message_count,
             last_message_at: row.last_message_at,
@@ -84,6 +91,7 @@ struct NewRoomRow<'a> {
     description: Option<&'a str>,
     meta: Value,
     member_count: i32,
+    avatar_key: Option<&'a str>,
 }
 
 /// The columns a [`RoomPatch`] may change; `None` leaves a column alone.
@@ -94,6 +102,8 @@ struct RoomChanges {
     /// `Some(None)` sets NULL.
     description: Option<Option<String>>,
     meta: Option<Value>,
+    /// `Some(None)` sets NULL.
+    avatar_key: Option<Option<String>>,
 }
 
 impl From<RoomPatch> for RoomChanges {
@@ -104,6 +114,9 @@ impl From<RoomPatch> for RoomChanges {
                 .description
                 .map(|description| description.map(|d| d.as_str().to_owned())),
             meta: patch.meta.map(|meta| Value::Object(meta.into_map())),
+            avatar_key: patch
+                .avatar
+                .map(|avatar| avatar.map(|file| file.key.as_str().to_owned())),
         }
     }
 }
@@ -183,6 +196,7 @@ impl RoomStore for PgStore {
                             meta: Value::Object(new.meta.into_map()),
                             // The creator's membership, inserted next.
                             member_count: i32::from(creator.is_some()),
+                            avatar_key: new.avatar.as_ref().map(|file| file.key.as_str()),
                         })
                         .returning(RoomRow::as_returning())
                         .get_result(conn)?;
@@ -258,19 +272,37 @@ impl RoomStore for PgStore {
         account: AccountId,
         room: RoomId,
         patch: RoomPatch,
-    ) -> Result<Room, StoreError> {
+    ) -> Result<(Room, Option<StorageKey>), StoreError> {
+        let changes_avatar = patch.avatar.is_some();
         let changes = RoomChanges::from(patch);
         self.with_conn(move |conn| {
-            let row = diesel::update(
-                rooms::table
-                    .filter(rooms::account_id.eq(account.0))
-                    .filter(rooms::id.eq(room.0)),
-            )
-            .set((changes, rooms::updated_at.eq(now)))
-            .returning(RoomRow::as_returning())
-            .get_result(conn)
-            .map_err(translate)?;
-            Room::try_from(row)
+            let (row, previous) = conn
+                .transaction(|conn| {
+                    let target = rooms::table
+                        .filter(rooms::account_id.eq(account.0))
+                        .filter(rooms::id.eq(room.0));
+                    // The avatar being replaced, read under the row lock the update
+                    // then keeps, so two replacements cannot both miss the one between.
+                    let previous: Option<String> = if changes_avatar {
+                        target
+                            .select(rooms::avatar_key)
+                            .for_no_key_update()
+                            .first(conn)?
+                    } else {
+                        None
+                    };
+                    let row: RoomRow = diesel::update(target)
+                        .set((changes, rooms::updated_at.eq(now)))
+                        .returning(RoomRow::as_returning())
+                        .get_result(conn)?;
+                    Ok::<_, diesel::result::Error>((row, previous))
+                })
+                .map_err(translate)?;
+            let replaced = previous
+                .filter(|previous| row.avatar_key.as_ref() != Some(previous))
+                .map(|key| StorageKey::parse(&key).map_err(|e| corrupt("room", row.id, e)))
+                .transpose()?;
+            Ok((Room::try_from(row)?, replaced))
         })
         .await
     }
@@ -296,22 +328,35 @@ impl RoomStore for PgStore {
         .await
     }
 
-    async fn delete_room(&self, account: AccountId, room: RoomId) -> Result<(), StoreError> {
+    async fn delete_room(
+        &self,
+        account: AccountId,
+        room: RoomId,
+    ) -> Result<Vec<StorageKey>, StoreError> {
         self.with_conn(move |conn| {
-            conn.transaction(|conn| {
-                // Members and messages go by ON DELETE CASCADE.
-                let deleted = diesel::delete(
-                    rooms::table
+            let keys = conn
+                .transaction(|conn| {
+                    // Members, messages and attachments go by ON DELETE CASCADE. The
+                    // room row is locked first (as sending a message locks it), so no
+                    // attachment can be added between reading the keys and the delete.
+                    let target = rooms::table
                         .filter(rooms::account_id.eq(account.0))
-                        .filter(rooms::id.eq(room.0)),
-                )
-                .execute(conn)?;
-                match deleted {
-                    0 => Err(diesel::result::Error::NotFound),
-                    _ => Ok(()),
-                }
-            })
-            .map_err(translate)
+                        .filter(rooms::id.eq(room.0));
+                    let avatar: Option<String> =
+                        target.select(rooms::avatar_key).for_update().first(conn)?;
+                    let mut keys: Vec<String> = attachments::table
+                        .filter(attachments::account_id.eq(account.0))
+                        .filter(attachments::room_id.eq(room.0))
+                        .select(attachments::storage_key)
+                        .load(conn)?;
+                    diesel::delete(target).execute(conn)?;
+                    keys.extend(avatar);
+                    Ok(keys)
+                })
+                .map_err(translate)?;
+            keys.iter()
+                .map(|key| StorageKey::parse(key).map_err(|e| corrupt("room", room.0, e)))
+                .collect()
         })
         .await
     }
@@ -385,6 +430,7 @@ mod tests {
             name: name.to_owned(),
             description: None,
             meta,
+            avatar_key: None,
             is_active: true,
             member_count: 0,
             message_count: 0,

@@ -55,6 +55,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         last_seq -> Int8,
         deleted_message_count -> Int8,
+        avatar_key -> Nullable<Text>,
     }
 }
 
@@ -89,6 +90,24 @@ diesel::table! {
         updated_at -> Timestamptz,
         edited_at -> Nullable<Timestamptz>,
         deleted_at -> Nullable<Timestamptz>,
+        attachment_count -> Int4,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Int8,
+        uuid -> Uuid,
+        account_id -> Int8,
+        room_id -> Int8,
+        message_id -> Int8,
+        position -> Int4,
+        storage_key -> Text,
+        extension -> Text,
+        file_size -> Int8,
+        width -> Nullable<Int4>,
+        height -> Nullable<Int4>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -98,6 +117,7 @@ diesel::joinable!(rooms -> accounts (account_id));
 diesel::joinable!(room_members -> rooms (room_id));
 diesel::joinable!(room_members -> users (user_id));
 diesel::joinable!(messages -> rooms (room_id));
+diesel::joinable!(attachments -> messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -105,5 +125,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     credentials,
     rooms,
     room_members,
-    messages
+    messages,
+    attachments
 );

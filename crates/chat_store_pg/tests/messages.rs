@@ -55,6 +55,7 @@ fn text(user: &User, content: &str) -> NewMessage {
         meta: MessageMeta::default(),
         reply_to: None,
         echo_id: None,
+        attachments: Vec::new(),
     }
 }
 
@@ -68,6 +69,7 @@ fn system(content: &str) -> NewMessage {
         meta: MessageMeta::default(),
         reply_to: None,
         echo_id: None,
+        attachments: Vec::new(),
     }
 }
 
@@ -1479,6 +1481,8 @@ async fn a_message_is_soft_deleted_and_restored() {
         .set_message_deleted(s.acme.id, message.id, true)
         .await
         .expect("deleted");
+    assert_eq!(deleted.1, Vec::new(), "a message without files frees none");
+    let deleted = deleted.0;
     let deleted_at = deleted.deleted_at.expect("deleted_at set");
     assert!(deleted.is_deleted());
     assert_eq!(deleted.updated_at, deleted_at);
@@ -1498,7 +1502,8 @@ async fn a_message_is_soft_deleted_and_restored() {
     let restored = store
         .set_message_deleted(s.acme.id, message.id, false)
         .await
-        .expect("restored");
+        .expect("restored")
+        .0;
     assert_eq!(restored.deleted_at, None);
     assert!(restored.updated_at >= deleted_at);
     assert_eq!(

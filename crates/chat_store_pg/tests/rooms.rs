@@ -581,7 +581,8 @@ async fn an_update_changes_only_the_patched_fields_and_bumps_updated_at() {
             },
         )
         .await
-        .expect("room updated");
+        .expect("room updated")
+        .0;
     assert_eq!(renamed.name.as_str(), "Renamed");
     assert!(renamed.updated_at > created.updated_at);
     assert_eq!(
@@ -604,7 +605,8 @@ async fn an_update_changes_only_the_patched_fields_and_bumps_updated_at() {
             },
         )
         .await
-        .expect("room updated");
+        .expect("room updated")
+        .0;
     assert_eq!(cleared.description, None);
     assert_eq!(cleared.name.as_str(), "Renamed");
     assert_eq!(cleared.meta, created.meta);
@@ -624,7 +626,8 @@ async fn an_update_changes_only_the_patched_fields_and_bumps_updated_at() {
             },
         )
         .await
-        .expect("room updated");
+        .expect("room updated")
+        .0;
     // The whole object is replaced: "category" is gone.
     assert_eq!(replaced.meta, new_meta);
     assert_eq!(
@@ -701,10 +704,11 @@ async fn deleting_a_room_takes_its_members_along() {
     let doomed = create_room(&store, account, "Doomed", Some(&t.agent)).await;
     let kept = create_room(&store, account, "Kept", Some(&t.agent)).await;
 
-    store
+    let files = store
         .delete_room(account, doomed.id)
         .await
         .expect("room deleted");
+    assert_eq!(files, Vec::new(), "a room without files frees none");
     assert_not_found(store.find_room(account, RoomRef::Id(doomed.id)).await);
     assert_not_found(store.find_room(account, RoomRef::Uuid(doomed.uuid)).await);
     assert!(

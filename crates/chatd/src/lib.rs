@@ -5,9 +5,11 @@ pub mod settings;
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use actix_web::dev::Server;
 use anyhow::Context;
+pub use chat_app::SweepReport;
 use chat_app::{ChatApp, DiscardEvents, NobodyOnline, PlatformToken};
 use chat_files_local::LocalFileStore;
 use chat_http::HttpOptions;
@@ -46,11 +48,29 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<(PgStore, ChatApp)> {
     let app = ChatApp::new(
         Arc::new(store.clone()),
         Arc::new(files),
+        settings.upload_limits(),
         Arc::new(NobodyOnline),
         Arc::new(DiscardEvents),
         platform,
     );
     Ok((store, app))
+}
+
+/// Deletes stored files that no attachment or avatar refers to and that are older than
+/// `grace` (files whose row is being written right now are younger).
+pub async fn sweep_files(settings: &Settings, grace: Duration) -> anyhow::Result<SweepReport> {
+    let (store, app) = wire(settings).await?;
+    let report = app
+        .files
+        .sweep(&store, grace, SystemTime::now())
+        .await
+        .map_err(|e| anyhow::anyhow!("the sweep stopped: {e}"))?;
+    tracing::info!(
+        examined = report.examined,
+        deleted = report.deleted,
+        "orphan files swept"
+    );
+    Ok(report)
 }
 
 /// Applies pending migrations (off the async threads).
@@ -112,6 +132,9 @@ impl Application {
             app,
             HttpOptions {
                 json_limit: settings.json_limit,
+                upload_limit: settings.max_upload_bytes,
+                public_url: settings.public_url.clone(),
+                file_url_ttl_secs: settings.file_url_ttl_secs.max(1),
                 workers: settings.workers,
                 ..HttpOptions::new(url_signer(&settings)?)
             },

@@ -37,6 +37,22 @@ enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Manage stored files.
+    Files {
+        #[command(subcommand)]
+        action: FilesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum FilesCommand {
+    /// Delete stored files no attachment or avatar refers to (left by a crash between
+    /// storing a file and its row, or between a delete and the file's removal).
+    Sweep {
+        /// Spare files younger than this many seconds: their row may be being written.
+        #[arg(long, default_value_t = 3600)]
+        grace_secs: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,6 +153,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&UserJson::from(&issued))?
+            );
+        }
+        Command::Files {
+            action: FilesCommand::Sweep { grace_secs },
+        } => {
+            let grace = std::time::Duration::from_secs(grace_secs);
+            let report = chatd::sweep_files(&settings, grace).await?;
+            println!(
+                "examined {} stored files, deleted {} orphans",
+                report.examined, report.deleted
             );
         }
     }

@@ -94,6 +94,36 @@ pub struct Settings {
     )]
     pub storage_dir: PathBuf,
 
+    /// Files one message may carry.
+    #[arg(
+        long,
+        env = "CHAT_MAX_FILES_PER_MESSAGE",
+        default_value_t = 15,
+        global = true
+    )]
+    pub max_files_per_message: usize,
+
+    /// Largest attached file, in bytes (40 MiB).
+    #[arg(long, env = "CHAT_MAX_FILE_BYTES", default_value_t = 40 * 1024 * 1024, global = true)]
+    pub max_file_bytes: u64,
+
+    /// Largest room avatar, in bytes (15 MiB).
+    #[arg(long, env = "CHAT_MAX_AVATAR_BYTES", default_value_t = 15 * 1024 * 1024, global = true)]
+    pub max_avatar_bytes: u64,
+
+    /// Largest request body carrying files, in bytes (15 × 40 MiB + 1 MiB).
+    #[arg(long, env = "CHAT_MAX_UPLOAD_BYTES", default_value_t = chat_http::DEFAULT_UPLOAD_LIMIT, global = true)]
+    pub max_upload_bytes: u64,
+
+    /// How long the file URLs handed out (data_url, avatar_url) work, in seconds.
+    #[arg(long, env = "CHAT_FILE_URL_TTL_SECS", default_value_t = chat_http::DEFAULT_FILE_URL_TTL_SECS, global = true)]
+    pub file_url_ttl_secs: i64,
+
+    /// The public base URL file links start with (e.g. https://chat.example.com). Without
+    /// it, links use the scheme and host each request came to.
+    #[arg(long, env = "CHAT_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
     /// HTTP worker threads (0: one per CPU core).
     #[arg(long, env = "CHAT_WORKERS", default_value_t = 0, global = true)]
     pub workers: usize,
@@ -109,6 +139,15 @@ impl Settings {
             .as_ref()
             .map(Secret::expose)
             .ok_or_else(|| anyhow::anyhow!("DATABASE_URL is not set (or pass --database-url)"))
+    }
+
+    /// The upload limits the use cases apply.
+    pub fn upload_limits(&self) -> chat_app::UploadLimits {
+        chat_app::UploadLimits {
+            files_per_message: self.max_files_per_message,
+            file_bytes: self.max_file_bytes,
+            avatar_bytes: self.max_avatar_bytes,
+        }
     }
 
     pub fn db_timeout(&self) -> Duration {

@@ -116,6 +116,12 @@ async fn operator_commands_print_accounts_and_users_whose_secrets_work() {
         db_timeout_secs: 3,
         json_limit: 1024,
         storage_dir: "target/cli-test-storage".into(),
+        max_files_per_message: 15,
+        max_file_bytes: 1024 * 1024,
+        max_avatar_bytes: 1024 * 1024,
+        max_upload_bytes: 16 * 1024 * 1024,
+        file_url_ttl_secs: 60,
+        public_url: None,
         workers: 1,
         log_format: chatd::LogFormat::Text,
     };

@@ -624,12 +624,12 @@ async fn a_message_may_be_sent_as_a_multipart_form() {
     );
     assert_eq!(reply.json()["in_reply_to"]["content"], "Attaching nothing");
 
-    // Files come with the attachments issue: until then a file is refused and nothing is stored.
+    // A file part is an attachment (see attachments.rs for the details).
     let (content_type, body) = multipart_body(
         &[("chat_room_message[content]", "With a file")],
         &[("chat_room_message[attachments][]", "a.txt", b"hello")],
     );
-    let refused = app
+    let with_file = app
         .send_as(
             Method::POST,
             &chat_messages_path(acme.id, id),
@@ -638,10 +638,12 @@ async fn a_message_may_be_sent_as_a_multipart_form() {
             body,
         )
         .await;
-    assert_eq!(refused.status, 422, "{}", refused.text());
-    assert_eq!(refused.json()["attributes"], json!(["attachments"]));
+    assert_eq!(with_file.status, 200, "{}", with_file.text());
+    let attachments = &with_file.json()["attachments"];
+    assert_eq!(attachments[0]["extension"], "txt", "{attachments}");
+    assert_eq!(attachments[0]["file_size"], 5, "{attachments}");
     let listed = app.chat_messages(acme.id, id, &acme.agent_token, "").await;
-    assert_eq!(listed.len(), 2);
+    assert_eq!(listed.len(), 3);
 }
 
 // ---------------------------------------------------------------- listing

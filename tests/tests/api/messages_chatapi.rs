@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 const UNKNOWN_UUID: &str = "00000000-0000-4000-8000-000000000000";
 
 /// The keys of a message sent without an `echo_id`.
-const MESSAGE_KEYS: [&str; 14] = [
+const MESSAGE_KEYS: [&str; 15] = [
+    "attachments",
     "client_id",
     "content",
     "created_at",
@@ -164,6 +165,7 @@ async fn sending_with_the_api_key_answers_201_with_the_message_and_seq_counts_up
                     "is_deleted": false,
                     "seq": seq,
                     "reply_to": null,
+                    "attachments": [],
                 },
                 "status": "success",
             }),

@@ -195,6 +195,7 @@ async fn an_account_dialect_message_and_its_reply_read_in_the_chatapi() {
             "seq": 1,
             "reply_to": null,
             "echo_id": "a-1",
+            "attachments": [],
         })
     );
     let second = &list["data"][1];
@@ -216,6 +217,7 @@ async fn an_account_dialect_message_and_its_reply_read_in_the_chatapi() {
             "is_deleted": false,
             "seq": 2,
             "reply_to": first["id"],
+            "attachments": [],
         })
     );
     let one = app

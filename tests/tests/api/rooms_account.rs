@@ -279,7 +279,7 @@ async fn a_chat_room_is_created_from_a_multipart_form() {
 }
 
 #[actix_web::test]
-async fn a_multipart_avatar_is_refused_and_nothing_is_created() {
+async fn an_avatar_that_is_not_an_image_is_refused_and_nothing_is_created() {
     let app = TestApp::spawn().await;
     let acme = app.tenant("Acme").await;
     let reply = post_multipart(
@@ -288,7 +288,11 @@ async fn a_multipart_avatar_is_refused_and_nothing_is_created() {
         &chat_rooms_path(acme.id),
         &acme.admin_token,
         &[("chat_room[name]", "With avatar")],
-        &[("chat_room[avatar]", "avatar.png", PNG_BYTES)],
+        &[(
+            "chat_room[avatar]",
+            "avatar.png",
+            b"plain text, named like a PNG",
+        )],
     )
     .await;
     assert_eq!(reply.status, 422, "{}", reply.text());

@@ -441,7 +441,7 @@ async fn openapi_lists_every_room_route_with_its_method() {
     let paths = doc["paths"]
         .as_object()
         .unwrap_or_else(|| panic!("no paths in {doc}"));
-    let expected: [(&str, &[&str]); 6] = [
+    let expected: [(&str, &[&str]); 7] = [
         ("/api/v1/rooms", &["get", "post"]),
         ("/api/v1/rooms/{room_id}", &["delete", "get", "put"]),
         ("/api/v1/rooms/{room_id}/deactivate", &["post"]),
@@ -449,7 +449,11 @@ async fn openapi_lists_every_room_route_with_its_method() {
         ("/api/v1/accounts/{account_id}/chat_rooms", &["get", "post"]),
         (
             "/api/v1/accounts/{account_id}/chat_rooms/{id}",
-            &["delete", "get", "put"],
+            &["delete", "get", "patch", "put"],
+        ),
+        (
+            "/api/v1/accounts/{account_id}/chat_rooms/{id}/avatar",
+            &["delete"],
         ),
     ];
     for (path, methods) in expected {

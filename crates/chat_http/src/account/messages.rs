@@ -2,10 +2,14 @@
 
 use actix_web::web::{Data, Path};
 use actix_web::{HttpResponse, get, post};
+use chat_app::UploadPurpose;
 use chat_app::{
     Actor, AppError, Denied, MessageDetail, MessageFilter, MessageView, Outgoing, RawOutgoing,
 };
-use chat_domain::{FieldError, FieldErrors, MessageId, MessageRef, Problem, User};
+use chat_domain::{
+    Attachment, FieldError, FieldErrors, FileType, MessageId, MessageRef, Problem, RoomRef,
+    StoredUpload, User,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -16,6 +20,8 @@ use super::{
     page_window,
 };
 use crate::AppState;
+use crate::extract::{FileField, UploadForm};
+use crate::links::Links;
 
 /// `{"chat_room_message": {content, message_type?, echo_id?, content_attributes?: {in_reply_to?}}}`
 #[derive(Debug, Deserialize, ToSchema)]
@@ -41,29 +47,50 @@ pub struct ContentAttributes {
     pub in_reply_to: Option<i64>,
 }
 
+/// The multipart field of a message's files.
+pub(crate) const ATTACHMENTS_FIELD: &str = "chat_room_message[attachments][]";
+
 /// Reads `chat_room_message` from a JSON body, or from the multipart fields
-/// `chat_room_message[content]`, `[message_type]`, `[echo_id]` and
-/// `[content_attributes][in_reply_to]`.
-async fn read_chat_message(body: RequestBody) -> Result<ChatMessageFields, Error> {
-    let missing = || FieldError::new("chat_room_message", Problem::Blank);
+/// `chat_room_message[content]`, `[message_type]`, `[echo_id]`,
+/// `[content_attributes][in_reply_to]` and the files of `[attachments][]`, which stream
+/// into storage (removed again if anything in the body is refused).
+///
+/// The files are stored already when the fields are checked: the caller must hand them
+/// to the use case, or discard them.
+async fn read_chat_message(
+    body: RequestBody,
+    state: &AppState,
+    actor: &Actor,
+) -> Result<(Result<ChatMessageFields, Error>, Vec<StoredUpload>), Error> {
     if !body.is_multipart() {
         let request: SendChatMessageRequest = body.json().await?;
-        return request.chat_room_message.ok_or_else(|| missing().into());
+        let fields = request
+            .chat_room_message
+            .ok_or_else(|| FieldError::new("chat_room_message", Problem::Blank).into());
+        return Ok((fields, Vec::new()));
     }
-    let form = body.form().await?;
-    if !form.files.is_empty() {
-        return Err(FieldError::new(
-            "attachments",
-            Problem::Invalid("file attachments are not supported yet".to_owned()),
-        )
-        .into());
-    }
-    if !form
-        .fields
-        .iter()
-        .any(|(key, _)| key.starts_with("chat_room_message["))
+    let files = &state.app.files;
+    let accepts = [FileField {
+        name: ATTACHMENTS_FIELD,
+        purpose: UploadPurpose::Attachment,
+        max: files.limits().files_per_message,
+    }];
+    let mut form = body
+        .upload_form(files, actor.account_id()?, &accepts, state.upload_limit)
+        .await?;
+    let uploads = form.take_files(ATTACHMENTS_FIELD);
+    Ok((message_fields(&form, !uploads.is_empty()), uploads))
+}
+
+/// The message fields of a multipart form; files alone make a message too.
+fn message_fields(form: &UploadForm, has_files: bool) -> Result<ChatMessageFields, Error> {
+    if !has_files
+        && !form
+            .fields
+            .iter()
+            .any(|(key, _)| key.starts_with("chat_room_message["))
     {
-        return Err(missing().into());
+        return Err(FieldError::new("chat_room_message", Problem::Blank).into());
     }
     let field = |name: &str| {
         form.get(&format!("chat_room_message[{name}]"))
@@ -139,8 +166,8 @@ pub struct ChatMessageJson {
     pub room_name: String,
     /// `null` for system messages.
     pub sender: Option<MemberSummaryJson>,
-    #[schema(value_type = Vec<Object>)]
-    pub attachments: Vec<Value>,
+    /// The files sent with it, in the order they came.
+    pub attachments: Vec<AttachmentJson>,
     /// `sent`, `delivered` or `read`, over every member but the sender.
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -150,8 +177,53 @@ pub struct ChatMessageJson {
     pub echo_id: Option<String>,
 }
 
+/// A file sent with a message. Its URLs are signed and expire (see `file_url_ttl`);
+/// they work without a credential.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentJson {
+    pub id: i64,
+    pub message_id: i64,
+    /// `image`, `video`, `audio` or `file`, from the file's bytes.
+    pub file_type: &'static str,
+    pub account_id: i64,
+    /// From the file's bytes (not its name), without the dot: `png`, `pdf`, `txt`, `bin`, …
+    pub extension: &'static str,
+    pub data_url: String,
+    /// The same URL as `data_url` for images (no resized copies are made), `""` otherwise.
+    pub thumb_url: String,
+    /// In bytes.
+    pub file_size: u64,
+    /// Pixels, for images whose size could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+}
+
+impl AttachmentJson {
+    pub(crate) fn new(attachment: &Attachment, links: &Links) -> Self {
+        let data_url = links.file_url(&attachment.key);
+        let thumb_url = match attachment.kind.file_type {
+            FileType::Image => data_url.clone(),
+            _ => String::new(),
+        };
+        Self {
+            id: attachment.id.0,
+            message_id: attachment.message_id.0,
+            file_type: attachment.kind.file_type.as_str(),
+            account_id: attachment.account_id.0,
+            extension: attachment.kind.extension,
+            data_url,
+            thumb_url,
+            file_size: attachment.size,
+            width: attachment.dimensions.map(|(w, _)| w),
+            height: attachment.dimensions.map(|(_, h)| h),
+        }
+    }
+}
+
 impl ChatMessageJson {
-    fn new(view: MessageView, viewer: &Actor) -> Self {
+    pub(crate) fn new(view: MessageView, viewer: &Actor, links: &Links) -> Self {
         let message = view.message;
         let outgoing = viewer.user_id().is_some() && message.sender.user_id() == viewer.user_id();
         let mut content_attributes = Map::new();
@@ -168,7 +240,11 @@ impl ChatMessageJson {
             conversation_id: message.room_id.0,
             room_name: view.room_name,
             sender: view.sender.as_ref().map(MemberSummaryJson::from),
-            attachments: Vec::new(),
+            attachments: message
+                .attachments
+                .iter()
+                .map(|attachment| AttachmentJson::new(attachment, links))
+                .collect(),
             status: view.status.map_or("sent", |s| s.as_str()),
             in_reply_to: view.in_reply_to.map(|replied| InReplyToJson {
                 id: replied.message.id.0,
@@ -210,6 +286,7 @@ pub async fn list_chat_messages(
     caller: ChatRoomsCaller,
     path: Path<(String, String)>,
     query: Query,
+    links: Links,
 ) -> Result<HttpResponse, Error> {
     let (page, per_page, window) = page_window(&query, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
     let messages = state
@@ -225,7 +302,7 @@ pub async fn list_chat_messages(
     let body: Vec<ChatMessageJson> = messages
         .items
         .into_iter()
-        .map(|view| ChatMessageJson::new(view, &caller.actor))
+        .map(|view| ChatMessageJson::new(view, &caller.actor, &links))
         .collect();
     let mut response = HttpResponse::Ok();
     page_headers(&mut response, messages.total, page, per_page);
@@ -239,7 +316,7 @@ pub async fn list_chat_messages(
         ("account_id" = i64, Path, description = "Account id"),
         ("chat_room_id" = i64, Path, description = "Room id"),
     ),
-    request_body(content = SendChatMessageRequest, description = "JSON, or multipart with chat_room_message[content], [message_type], [echo_id], [content_attributes][in_reply_to]"),
+    request_body(content = SendChatMessageRequest, description = "JSON, or multipart with chat_room_message[content], [message_type], [echo_id], [content_attributes][in_reply_to] and files in chat_room_message[attachments][] (up to 15 of 40 MiB each by default; content may then be empty)"),
     responses(
         (status = 200, description = "The message (the first one, for a retried echo_id)", body = ChatMessageJson),
         (status = 400, description = "Body is not JSON", body = ErrorBody),
@@ -247,7 +324,8 @@ pub async fn list_chat_messages(
         (status = 403, description = "Not a member, or the feature is off", body = ErrorBody),
         (status = 404, description = "No such account or room", body = ErrorBody),
         (status = 409, description = "The room is inactive", body = ErrorBody),
-        (status = 422, description = "Invalid fields, or a reply to a message of another room", body = ValidationBody),
+        (status = 413, description = "The body is larger than the upload limit", body = ErrorBody),
+        (status = 422, description = "Invalid fields, a reply to a message of another room, too many files or a file too large", body = ValidationBody),
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]
@@ -257,12 +335,39 @@ pub async fn send_chat_message(
     caller: ChatRoomsCaller,
     path: Path<(String, String)>,
     body: RequestBody,
+    links: Links,
 ) -> Result<HttpResponse, Error> {
     // The account dialect speaks as a user: the API key, which is nobody, is not a member.
     if caller.actor.user_id().is_none() {
         return Err(AppError::Forbidden(Denied::NotMember).into());
     }
-    let fields = read_chat_message(body).await?;
+    let (fields, uploads) = read_chat_message(body, &state, &caller.actor).await?;
+    let prepared = fields.and_then(|fields| outgoing(&path.1, fields, !uploads.is_empty()));
+    let (room, out) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            let keys = uploads.into_iter().map(|file| file.key).collect();
+            state.app.files.discard(keys).await;
+            return Err(error);
+        }
+    };
+    // From here the use case owns the files: it attaches them, or removes them.
+    let (view, _created) = state
+        .app
+        .messages
+        .send(&caller.actor, room, out, uploads, MessageDetail::Rich)
+        .await
+        .map_err(in_account_words)?;
+    Ok(HttpResponse::Ok().json(ChatMessageJson::new(view, &caller.actor, &links)))
+}
+
+/// The room and the checked message to send.
+fn outgoing(
+    room: &str,
+    fields: ChatMessageFields,
+    has_files: bool,
+) -> Result<(RoomRef, Outgoing), Error> {
+    let room = room_ref(room)?;
     let reply_to = fields
         .content_attributes
         .and_then(|attributes| attributes.in_reply_to)
@@ -271,16 +376,11 @@ pub async fn send_chat_message(
         content: fields.content.as_deref(),
         reply_to,
         echo_id: fields.echo_id.as_deref(),
+        has_files,
         ..RawOutgoing::default()
     })
     .map_err(in_account_words)?;
-    let (view, _created) = state
-        .app
-        .messages
-        .send(&caller.actor, room_ref(&path.1)?, out, MessageDetail::Rich)
-        .await
-        .map_err(in_account_words)?;
-    Ok(HttpResponse::Ok().json(ChatMessageJson::new(view, &caller.actor)))
+    Ok((room, out))
 }
 
 /// Mark every message of the chat room read for the calling user. Answers an empty body.

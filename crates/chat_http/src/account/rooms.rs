@@ -1,11 +1,12 @@
 //! Account-dialect chat rooms (`/api/v1/accounts/{account_id}/chat_rooms`): seed 002.
 
 use actix_web::web::{Data, Path};
-use actix_web::{HttpResponse, delete, get, post, put};
+use actix_web::{HttpResponse, delete, get, patch, post, put};
+use chat_app::UploadPurpose;
 use chat_app::{
     Actor, AppError, Detail, NewRoom, Resource, RoomPatch, RoomQuery, RoomSort, RoomView, Window,
 };
-use chat_domain::{FieldError, Problem, RoomId, RoomRef, User};
+use chat_domain::{FieldError, Problem, RoomId, RoomRef, StoredUpload, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -14,6 +15,8 @@ use super::{
     page_window,
 };
 use crate::AppState;
+use crate::extract::FileField;
+use crate::links::Links;
 
 /// `{"chat_room": {name, description}}`, as JSON or as multipart fields
 /// `chat_room[name]`, `chat_room[description]`.
@@ -33,25 +36,42 @@ pub struct ChatRoomFields {
     pub description: Option<Option<String>>,
 }
 
-/// Reads the `chat_room` fields from a JSON or a multipart body.
-async fn read_chat_room(body: RequestBody) -> Result<ChatRoomFields, Error> {
-    let missing = || FieldError::new("chat_room", Problem::Blank);
-    if body.is_multipart() {
-        let form = body.form().await?;
-        if !form.files.is_empty() {
-            return Err(FieldError::new(
-                "avatar",
-                Problem::Invalid("avatar uploads are not supported yet".to_owned()),
-            )
-            .into());
-        }
-        if !form
-            .fields
-            .iter()
-            .any(|(key, _)| key.starts_with("chat_room["))
-        {
-            return Err(missing().into());
-        }
+/// The multipart field of a room's avatar.
+const AVATAR_FIELD: &str = "chat_room[avatar]";
+
+/// Reads the `chat_room` fields from a JSON or a multipart body; a multipart body may
+/// carry an avatar image in `chat_room[avatar]`, which streams into storage. The avatar
+/// is stored already when the fields are checked: the caller must hand it to the use
+/// case, or discard it.
+async fn read_chat_room(
+    body: RequestBody,
+    state: &AppState,
+    actor: &Actor,
+) -> Result<(Result<ChatRoomFields, Error>, Option<StoredUpload>), Error> {
+    let missing = || FieldError::new("chat_room", Problem::Blank).into();
+    if !body.is_multipart() {
+        let request: ChatRoomRequest = body.json().await?;
+        return Ok((request.chat_room.ok_or_else(missing), None));
+    }
+    let accepts = [FileField {
+        name: AVATAR_FIELD,
+        purpose: UploadPurpose::Avatar,
+        max: 1,
+    }];
+    let mut form = body
+        .upload_form(
+            &state.app.files,
+            actor.account_id()?,
+            &accepts,
+            state.upload_limit,
+        )
+        .await?;
+    let avatar = form.take_files(AVATAR_FIELD).into_iter().next();
+    let named = form
+        .fields
+        .iter()
+        .any(|(key, _)| key.starts_with("chat_room["));
+    let fields = if named || avatar.is_some() {
         Ok(ChatRoomFields {
             name: form.get("chat_room[name]").map(|v| Some(v.to_owned())),
             description: form
@@ -59,9 +79,9 @@ async fn read_chat_room(body: RequestBody) -> Result<ChatRoomFields, Error> {
                 .map(|v| Some(v.to_owned())),
         })
     } else {
-        let request: ChatRoomRequest = body.json().await?;
-        request.chat_room.ok_or_else(|| missing().into())
-    }
+        Err(missing())
+    };
+    Ok((fields, avatar))
 }
 
 /// A member as the room shows it.
@@ -110,14 +130,14 @@ pub struct ChatRoomJson {
 }
 
 impl ChatRoomJson {
-    fn new(view: &RoomView, viewer: &Actor) -> Self {
+    fn new(view: &RoomView, viewer: &Actor, links: &Links) -> Self {
         let room = &view.room;
         Self {
             id: room.id.0,
             name: room.name.as_str().to_owned(),
             description: room.description.as_ref().map(|d| d.as_str().to_owned()),
             account_id: room.account_id.0,
-            avatar_url: None,
+            avatar_url: room.avatar.as_ref().map(|key| links.file_url(key)),
             is_member: view.is_member(viewer),
             member_count: room.member_count,
             last_message_at: room.last_message_at.unix_timestamp(),
@@ -165,6 +185,7 @@ pub async fn list_chat_rooms(
     state: Data<AppState>,
     caller: ChatRoomsCaller,
     query: Query,
+    links: Links,
 ) -> Result<HttpResponse, Error> {
     let (page, per_page, window) = page_window(&query, DEFAULT_PER_PAGE, Window::MAX_LIMIT)?;
     let room_query = RoomQuery::new(None, None, RoomSort::RecentActivity, window)?;
@@ -176,7 +197,7 @@ pub async fn list_chat_rooms(
     let body: Vec<ChatRoomJson> = rooms
         .items
         .iter()
-        .map(|view| ChatRoomJson::new(view, &caller.actor))
+        .map(|view| ChatRoomJson::new(view, &caller.actor, &links))
         .collect();
     let mut response = HttpResponse::Ok();
     page_headers(&mut response, rooms.total, page, per_page);
@@ -187,7 +208,7 @@ pub async fn list_chat_rooms(
 #[utoipa::path(
     tag = "chat_rooms",
     params(("account_id" = i64, Path, description = "Account id")),
-    request_body(content = ChatRoomRequest, description = "JSON, or multipart with chat_room[name], chat_room[description]"),
+    request_body(content = ChatRoomRequest, description = "JSON, or multipart with chat_room[name], chat_room[description] and an image in chat_room[avatar]"),
     responses(
         (status = 200, description = "The room", body = ChatRoomJson),
         (status = 400, description = "Body is not JSON", body = ErrorBody),
@@ -203,20 +224,29 @@ pub async fn create_chat_room(
     state: Data<AppState>,
     caller: ChatRoomsCaller,
     body: RequestBody,
+    links: Links,
 ) -> Result<HttpResponse, Error> {
     caller.actor.require_manager()?; // 403 before any validation feedback
-    let fields = read_chat_room(body).await?;
-    let new = NewRoom::parse(
-        fields.name.flatten().as_deref(),
-        fields.description.flatten().as_deref(),
-        None,
-    )?;
+    let (fields, avatar) = read_chat_room(body, &state, &caller.actor).await?;
+    let parsed = fields.and_then(|fields| {
+        NewRoom::parse(
+            fields.name.flatten().as_deref(),
+            fields.description.flatten().as_deref(),
+            None,
+        )
+        .map_err(Error::from)
+    });
+    let new = match parsed {
+        Ok(new) => NewRoom { avatar, ..new },
+        Err(error) => return Err(discarding(&state, avatar, error).await),
+    };
+    // From here the use case owns the avatar: it keeps it, or removes it.
     let view = state
         .app
         .rooms
         .create(&caller.actor, new, Detail::WithMembers)
         .await?;
-    Ok(HttpResponse::Ok().json(ChatRoomJson::new(&view, &caller.actor)))
+    Ok(HttpResponse::Ok().json(ChatRoomJson::new(&view, &caller.actor, &links)))
 }
 
 /// One chat room.
@@ -239,13 +269,14 @@ pub async fn get_chat_room(
     state: Data<AppState>,
     caller: ChatRoomsCaller,
     path: Path<(String, String)>,
+    links: Links,
 ) -> Result<HttpResponse, Error> {
     let view = state
         .app
         .rooms
         .get(&caller.actor, room_ref(&path.1)?, Detail::WithMembers)
         .await?;
-    Ok(HttpResponse::Ok().json(ChatRoomJson::new(&view, &caller.actor)))
+    Ok(HttpResponse::Ok().json(ChatRoomJson::new(&view, &caller.actor, &links)))
 }
 
 /// Change a chat room's name or description. Administrators only.
@@ -255,7 +286,7 @@ pub async fn get_chat_room(
         ("account_id" = i64, Path, description = "Account id"),
         ("id" = i64, Path, description = "Room id"),
     ),
-    request_body(content = ChatRoomRequest, description = "JSON, or multipart with chat_room[name], chat_room[description]"),
+    request_body(content = ChatRoomRequest, description = "JSON, or multipart with chat_room[name], chat_room[description] and an image in chat_room[avatar]"),
     responses(
         (status = 200, description = "The room", body = ChatRoomJson),
         (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
@@ -271,25 +302,112 @@ pub async fn update_chat_room(
     caller: ChatRoomsCaller,
     path: Path<(String, String)>,
     body: RequestBody,
+    links: Links,
+) -> Result<HttpResponse, Error> {
+    update(state, caller, path, body, links).await
+}
+
+/// Change a chat room (as PUT).
+#[utoipa::path(
+    tag = "chat_rooms",
+    params(
+        ("account_id" = i64, Path, description = "Account id"),
+        ("id" = i64, Path, description = "Room id"),
+    ),
+    request_body(content = ChatRoomRequest, description = "JSON, or multipart with chat_room[name], chat_room[description] and an image in chat_room[avatar]"),
+    responses(
+        (status = 200, description = "The room", body = ChatRoomJson),
+        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
+        (status = 403, description = "Not an administrator, or the feature is off", body = ErrorBody),
+        (status = 404, description = "No such account or room", body = ErrorBody),
+        (status = 413, description = "The body is larger than the upload limit", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or an avatar that is not a JPEG, PNG, GIF or WebP image of at most 15 MiB", body = ValidationBody),
+    ),
+    security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
+)]
+#[patch("/chat_rooms/{id}")]
+pub async fn patch_chat_room(
+    state: Data<AppState>,
+    caller: ChatRoomsCaller,
+    path: Path<(String, String)>,
+    body: RequestBody,
+    links: Links,
+) -> Result<HttpResponse, Error> {
+    update(state, caller, path, body, links).await
+}
+
+async fn update(
+    state: Data<AppState>,
+    caller: ChatRoomsCaller,
+    path: Path<(String, String)>,
+    body: RequestBody,
+    links: Links,
 ) -> Result<HttpResponse, Error> {
     caller.actor.require_manager()?; // 403 before any validation feedback
-    let fields = read_chat_room(body).await?;
-    let patch = RoomPatch::parse(
-        fields.name.as_ref().map(Option::as_deref),
-        fields.description.as_ref().map(Option::as_deref),
-        None,
-    )?;
+    let (fields, avatar) = read_chat_room(body, &state, &caller.actor).await?;
+    let parsed = fields.and_then(|fields| {
+        let patch = RoomPatch::parse(
+            fields.name.as_ref().map(Option::as_deref),
+            fields.description.as_ref().map(Option::as_deref),
+            None,
+        )?;
+        Ok((room_ref(&path.1)?, patch))
+    });
+    let (room, patch) = match parsed {
+        Ok((room, patch)) => (
+            room,
+            RoomPatch {
+                avatar: avatar.map(Some),
+                ..patch
+            },
+        ),
+        Err(error) => return Err(discarding(&state, avatar, error).await),
+    };
+    // From here the use case owns the avatar: it keeps it, or removes it.
     let view = state
         .app
         .rooms
-        .update(
-            &caller.actor,
-            room_ref(&path.1)?,
-            patch,
-            Detail::WithMembers,
-        )
+        .update(&caller.actor, room, patch, Detail::WithMembers)
         .await?;
-    Ok(HttpResponse::Ok().json(ChatRoomJson::new(&view, &caller.actor)))
+    Ok(HttpResponse::Ok().json(ChatRoomJson::new(&view, &caller.actor, &links)))
+}
+
+/// Removes an upload that will not be used, and answers `error`.
+async fn discarding(state: &AppState, upload: Option<StoredUpload>, error: Error) -> Error {
+    let keys = upload.into_iter().map(|file| file.key).collect();
+    state.app.files.discard(keys).await;
+    error
+}
+
+/// Remove a chat room's avatar (its file too). Administrators only. A room without an
+/// avatar is answered as it is.
+#[utoipa::path(
+    tag = "chat_rooms",
+    params(
+        ("account_id" = i64, Path, description = "Account id"),
+        ("id" = i64, Path, description = "Room id"),
+    ),
+    responses(
+        (status = 200, description = "The room, without an avatar", body = ChatRoomJson),
+        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
+        (status = 403, description = "Not an administrator, or the feature is off", body = ErrorBody),
+        (status = 404, description = "No such account or room", body = ErrorBody),
+    ),
+    security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
+)]
+#[delete("/chat_rooms/{id}/avatar")]
+pub async fn delete_chat_room_avatar(
+    state: Data<AppState>,
+    caller: ChatRoomsCaller,
+    path: Path<(String, String)>,
+    links: Links,
+) -> Result<HttpResponse, Error> {
+    let view = state
+        .app
+        .rooms
+        .remove_avatar(&caller.actor, room_ref(&path.1)?, Detail::WithMembers)
+        .await?;
+    Ok(HttpResponse::Ok().json(ChatRoomJson::new(&view, &caller.actor, &links)))
 }
 
 /// Delete a chat room and everything in it. Administrators only. Answers an empty body.

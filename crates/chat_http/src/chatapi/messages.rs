@@ -6,7 +6,9 @@ use chat_app::{
     AppError, MessageDetail, MessageFilter, MessageOrder, MessageView, Outgoing, RawOutgoing,
     Resource, Window,
 };
-use chat_domain::{Content, FieldError, MessageKind, MessageMeta, MessageRef, Problem, Seq};
+use chat_domain::{
+    Attachment, Content, FieldError, FileType, MessageKind, MessageMeta, MessageRef, Problem, Seq,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -18,6 +20,7 @@ use super::rooms::{Pagination, room_ref};
 use super::{Authenticated, Envelope, Error, ErrorBody, Json, Query, rfc3339};
 use crate::AppState;
 use crate::error::RequestError;
+use crate::links::Links;
 
 /// `{sender_id, sender_name?, content, message_type?, meta?, reply_to?, echo_id?}`
 #[derive(Debug, Deserialize, ToSchema)]
@@ -80,12 +83,66 @@ pub struct MessageJson {
     /// The client's id for the send, when it gave one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub echo_id: Option<String>,
+    /// The files sent with it (through the account dialect), in the order they came;
+    /// `[]` for none. A deleted message has none.
+    pub attachments: Vec<AttachmentJson>,
+}
+
+/// A file sent with a message, in the ChatAPI dialect's terms (UUIDs, the media type).
+/// Its URLs are signed and expire; they work without a credential.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentJson {
+    pub id: Uuid,
+    /// The message's UUID.
+    pub message_id: Uuid,
+    /// `image`, `video`, `audio` or `file`, from the file's bytes.
+    pub file_type: &'static str,
+    /// The media type, from the file's bytes, e.g. `image/png`.
+    pub content_type: &'static str,
+    /// Without the dot: `png`, `pdf`, `txt`, `bin`, …
+    pub extension: &'static str,
+    pub data_url: String,
+    /// The same URL as `data_url` for images, `""` otherwise.
+    pub thumb_url: String,
+    /// In bytes.
+    pub file_size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+}
+
+impl AttachmentJson {
+    fn new(attachment: &Attachment, message: Uuid, links: &Links) -> Self {
+        let data_url = links.file_url(&attachment.key);
+        let thumb_url = match attachment.kind.file_type {
+            FileType::Image => data_url.clone(),
+            _ => String::new(),
+        };
+        Self {
+            id: attachment.uuid,
+            message_id: message,
+            file_type: attachment.kind.file_type.as_str(),
+            content_type: attachment.kind.mime,
+            extension: attachment.kind.extension,
+            data_url,
+            thumb_url,
+            file_size: attachment.size,
+            width: attachment.dimensions.map(|(w, _)| w),
+            height: attachment.dimensions.map(|(_, h)| h),
+        }
+    }
 }
 
 impl MessageJson {
-    pub(crate) fn new(view: MessageView, client_id: Uuid) -> Self {
+    pub(crate) fn new(view: MessageView, client_id: Uuid, links: &Links) -> Self {
         let message = view.message;
         Self {
+            attachments: message
+                .attachments
+                .iter()
+                .map(|attachment| AttachmentJson::new(attachment, message.uuid, links))
+                .collect(),
             id: message.uuid,
             room_id: message.room_uuid,
             client_id,
@@ -160,6 +217,7 @@ pub async fn send_message(
     auth: Authenticated,
     room_id: Path<String>,
     body: Json<SendMessageRequest>,
+    links: Links,
 ) -> Result<HttpResponse, Error> {
     let body = body.read().await?;
     let out = Outgoing::parse(RawOutgoing {
@@ -179,10 +237,11 @@ pub async fn send_message(
             &auth.actor,
             room_ref(&room_id)?,
             out,
+            Vec::new(),
             MessageDetail::Summary,
         )
         .await?;
-    let json = Envelope::ok(MessageJson::new(view, client_id(&auth)));
+    let json = Envelope::ok(MessageJson::new(view, client_id(&auth), &links));
     Ok(if created {
         HttpResponse::Created().json(json)
     } else {
@@ -252,6 +311,7 @@ pub async fn list_messages(
     auth: Authenticated,
     room_id: Path<String>,
     query: Query,
+    links: Links,
 ) -> Result<HttpResponse, Error> {
     let window = Pagination::window(&query, DEFAULT_LIMIT, Window::MAX_LIMIT)?;
     let order = match query.get("sort")?.as_deref() {
@@ -300,7 +360,7 @@ pub async fn list_messages(
         data: page
             .items
             .into_iter()
-            .map(|view| MessageJson::new(view, client))
+            .map(|view| MessageJson::new(view, client, &links))
             .collect(),
         status: "success",
     }))
@@ -323,6 +383,7 @@ pub async fn get_message(
     state: Data<AppState>,
     auth: Authenticated,
     message_id: Path<String>,
+    links: Links,
 ) -> Result<HttpResponse, Error> {
     let view = state
         .app
@@ -333,7 +394,11 @@ pub async fn get_message(
             MessageDetail::Summary,
         )
         .await?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(MessageJson::new(view, client_id(&auth)))))
+    Ok(HttpResponse::Ok().json(Envelope::ok(MessageJson::new(
+        view,
+        client_id(&auth),
+        &links,
+    ))))
 }
 
 /// Edit a message's content or meta (sets `edited_at`). Its sender, an administrator or the API key.
@@ -357,6 +422,7 @@ pub async fn edit_message(
     auth: Authenticated,
     message_id: Path<String>,
     body: Json<EditMessageRequest>,
+    links: Links,
 ) -> Result<HttpResponse, Error> {
     let body = body.read().await?;
     let content = body
@@ -371,7 +437,11 @@ pub async fn edit_message(
         .messages
         .edit(&auth.actor, message_ref(&message_id)?, content, meta)
         .await?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(MessageJson::new(view, client_id(&auth)))))
+    Ok(HttpResponse::Ok().json(Envelope::ok(MessageJson::new(
+        view,
+        client_id(&auth),
+        &links,
+    ))))
 }
 
 /// Delete a message (softly: `restore` brings it back). Its sender, an administrator or the API key.

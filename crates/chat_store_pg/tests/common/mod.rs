@@ -13,7 +13,12 @@ use chat_test_db::TestDatabase;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
 /// Every migration's version, as diesel names them, in order.
-pub const MIGRATIONS: &[&str] = &["20261121000001", "20261121000002", "20261121000003"];
+pub const MIGRATIONS: &[&str] = &[
+    "20261121000001",
+    "20261121000002",
+    "20261121000003",
+    "20261121000004",
+];
 
 /// A migrated store over a fresh database. The store is declared first, so it (and its
 /// connections) go before the database is dropped. Bind `db` to a name (`db: _db`, not
