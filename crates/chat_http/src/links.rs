@@ -4,7 +4,7 @@
 use actix_web::dev::Payload;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest};
-use chat_domain::StorageKey;
+use chat_domain::{Attachment, FileType, StorageKey};
 
 use crate::AppState;
 use crate::signing::UrlSigner;
@@ -38,6 +38,17 @@ impl Links {
             self.base,
             self.signer.signed_path(&path, self.now, self.ttl_secs)
         )
+    }
+
+    /// An attachment's `data_url`, and its `thumb_url`: the same URL for images (no
+    /// resized copies are made), `""` for anything else.
+    pub fn attachment_urls(&self, attachment: &Attachment) -> (String, String) {
+        let data_url = self.file_url(&attachment.key);
+        let thumb_url = match attachment.kind.file_type {
+            FileType::Image => data_url.clone(),
+            _ => String::new(),
+        };
+        (data_url, thumb_url)
     }
 
     /// Links for `req`, from the application's settings.

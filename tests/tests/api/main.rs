@@ -1,6 +1,7 @@
 //! Black-box API tests: each test starts the real server on port 0 over its own fresh
 //! database and speaks HTTP to it. Test names read as the specification.
 
+mod attachments;
 mod clients;
 mod errors;
 mod files;

@@ -7,8 +7,8 @@ use chat_app::{
     Actor, AppError, Denied, MessageDetail, MessageFilter, MessageView, Outgoing, RawOutgoing,
 };
 use chat_domain::{
-    Attachment, FieldError, FieldErrors, FileType, MessageId, MessageRef, Problem, RoomRef,
-    StoredUpload, User,
+    Attachment, FieldError, FieldErrors, MessageId, MessageRef, Problem, RoomRef, StoredUpload,
+    User,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -202,11 +202,7 @@ pub struct AttachmentJson {
 
 impl AttachmentJson {
     pub(crate) fn new(attachment: &Attachment, links: &Links) -> Self {
-        let data_url = links.file_url(&attachment.key);
-        let thumb_url = match attachment.kind.file_type {
-            FileType::Image => data_url.clone(),
-            _ => String::new(),
-        };
+        let (data_url, thumb_url) = links.attachment_urls(attachment);
         Self {
             id: attachment.id.0,
             message_id: attachment.message_id.0,

@@ -7,7 +7,7 @@ use chat_app::{
     Resource, Window,
 };
 use chat_domain::{
-    Attachment, Content, FieldError, FileType, MessageKind, MessageMeta, MessageRef, Problem, Seq,
+    Attachment, Content, FieldError, MessageKind, MessageMeta, MessageRef, Problem, Seq,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -114,11 +114,7 @@ pub struct AttachmentJson {
 
 impl AttachmentJson {
     fn new(attachment: &Attachment, message: Uuid, links: &Links) -> Self {
-        let data_url = links.file_url(&attachment.key);
-        let thumb_url = match attachment.kind.file_type {
-            FileType::Image => data_url.clone(),
-            _ => String::new(),
-        };
+        let (data_url, thumb_url) = links.attachment_urls(attachment);
         Self {
             id: attachment.uuid,
             message_id: message,
