@@ -265,22 +265,34 @@ impl Messages {
         detail: MessageDetail,
     ) -> Result<(MessageView, bool), AppError> {
         let keys: Vec<StorageKey> = attachments.iter().map(|file| file.key.clone()).collect();
-        let sent = self.send_with(actor, room, out, attachments, detail).await;
-        match &sent {
-            Ok((_, true)) => {}
-            Ok((_, false)) | Err(_) => discard(self.files.as_ref(), keys).await,
+        // Until the message is stored the files belong to nothing; once it is, they
+        // belong to it, whatever happens next.
+        let (room, message, created) = match self.store(actor, room, out, attachments).await {
+            Ok(stored) => stored,
+            Err(error) => {
+                discard(self.files.as_ref(), keys).await;
+                return Err(error);
+            }
+        };
+        if created {
+            self.events
+                .publish(DomainEvent::Message(MessageEvent::Created(message.clone())));
+        } else {
+            discard(self.files.as_ref(), keys).await;
         }
-        sent
+        let view = self.one_view(&room, message, detail).await?;
+        Ok((view, created))
     }
 
-    async fn send_with(
+    /// Checks the send and stores the message: the room, the message, and whether it
+    /// is new (`false` for a retried `echo_id`).
+    async fn store(
         &self,
         actor: &Actor,
         room: RoomRef,
         out: Outgoing,
         attachments: Vec<StoredUpload>,
-        detail: MessageDetail,
-    ) -> Result<(MessageView, bool), AppError> {
+    ) -> Result<(Room, Message, bool), AppError> {
         let account = actor.account_id()?;
         let room = self
             .rooms
@@ -320,16 +332,7 @@ impl Messages {
             .append(account, room.id, new)
             .await
             .map_err(room_error)?;
-        if created {
-            self.events
-                .publish(DomainEvent::Message(MessageEvent::Created(message.clone())));
-        }
-        let view = self.views(account, &room, vec![message], detail).await?;
-        let view = view
-            .into_iter()
-            .next()
-            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("a message view went missing")))?;
-        Ok((view, created))
+        Ok((room, message, created))
     }
 
     /// Who speaks, and under which name.
@@ -1192,5 +1195,349 @@ mod tests {
             _ => Vec::new(),
         };
         assert_eq!(fields, ["message_type", "content"]);
+    }
+
+    // --- attachments ---------------------------------------------------------------
+
+    fn upload(n: u128) -> StoredUpload {
+        let uuid = Uuid::from_u128(0xA000 + n);
+        StoredUpload {
+            uuid,
+            key: StorageKey::for_attachment(ACCOUNT, uuid, "png").unwrap_or_else(|e| panic!("{e}")),
+            kind: chat_domain::Sniffed::PNG,
+            size: 100 + n as u64,
+            dimensions: Some((8, 6)),
+        }
+    }
+
+    fn uploads() -> Vec<StoredUpload> {
+        vec![upload(1), upload(2), upload(3)]
+    }
+
+    fn keys_of(files: &[StoredUpload]) -> Vec<StorageKey> {
+        files.iter().map(|file| file.key.clone()).collect()
+    }
+
+    /// The store expects each of `keys` deleted exactly once, and nothing else.
+    fn expect_deleted(files: &mut MockFileStore, keys: Vec<StorageKey>) {
+        for key in keys {
+            files
+                .expect_delete()
+                .withf(move |k| *k == key)
+                .times(1)
+                .returning(|_| Ok(()));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_send_deletes_every_file_it_came_with_and_appends_nothing() {
+        // (why, actor, active room, sender_id)
+        let cases: [(&str, Actor, bool, Option<&'static str>); 4] = [
+            ("inactive room", user_actor(10, Role::Agent), false, None),
+            ("non-member user", user_actor(30, Role::Agent), true, None),
+            (
+                "non-member participant",
+                Actor::ApiKey(access()),
+                true,
+                Some("zed"),
+            ),
+            ("platform token", Actor::Platform, true, None),
+        ];
+        for (why, actor, active, sender_id) in cases {
+            let mut ports = Ports::new(active);
+            ports.messages.expect_append().never();
+            ports.events.expect_publish().never();
+            expect_deleted(&mut ports.files, keys_of(&uploads()));
+            let result = ports
+                .build()
+                .send(
+                    &actor,
+                    ROOM,
+                    text(sender_id),
+                    uploads(),
+                    MessageDetail::Summary,
+                )
+                .await;
+            assert!(result.is_err(), "{why}: {result:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_send_the_store_refuses_deletes_its_files() {
+        let mut ports = Ports::new(true);
+        ports
+            .messages
+            .expect_append()
+            .times(1)
+            .returning(|_, _, _| Err(StoreError::NotFound));
+        ports.events.expect_publish().never();
+        expect_deleted(&mut ports.files, keys_of(&uploads()));
+        let result = ports
+            .build()
+            .send(
+                &user_actor(10, Role::Agent),
+                ROOM,
+                text(None),
+                uploads(),
+                MessageDetail::Summary,
+            )
+            .await;
+        assert!(
+            matches!(result, Err(AppError::NotFound(Resource::Room))),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_file_that_cannot_be_deleted_does_not_stop_the_others_or_change_the_answer() {
+        let mut ports = Ports::new(false);
+        ports.messages.expect_append().never();
+        let files = uploads();
+        let failing = files[0].key.clone();
+        ports
+            .files
+            .expect_delete()
+            .withf(move |k| *k == failing)
+            .times(1)
+            .returning(|_| Err(StoreError::Unavailable(anyhow::anyhow!("disk gone"))));
+        expect_deleted(&mut ports.files, keys_of(&files[1..]));
+        let result = ports
+            .build()
+            .send(
+                &user_actor(10, Role::Agent),
+                ROOM,
+                text(None),
+                files,
+                MessageDetail::Summary,
+            )
+            .await;
+        assert!(
+            matches!(result, Err(AppError::Conflict(Conflict::RoomInactive))),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_echo_retry_deletes_the_files_it_came_with_and_answers_the_first_message() {
+        let mut ports = Ports::new(true);
+        let first_file = chat_domain::Attachment {
+            id: chat_domain::AttachmentId(77),
+            uuid: Uuid::from_u128(0xF1),
+            account_id: ACCOUNT,
+            message_id: MessageId(1),
+            key: StorageKey::for_attachment(ACCOUNT, Uuid::from_u128(0xF1), "png")
+                .unwrap_or_else(|e| panic!("{e}")),
+            kind: chat_domain::Sniffed::PNG,
+            size: 1,
+            dimensions: None,
+        };
+        let original = first_file.clone();
+        ports
+            .messages
+            .expect_append()
+            .times(1)
+            .returning(move |_, room, new| {
+                let mut first = stored(&new, 1, room);
+                first.attachments = vec![original.clone()];
+                Ok((first, false))
+            });
+        ports.events.expect_publish().never();
+        // Only the retry's own files go; the first message's file is not touched.
+        expect_deleted(&mut ports.files, keys_of(&uploads()));
+        let out = outgoing(RawOutgoing {
+            content: Some("Hello"),
+            echo_id: Some("temp-1"),
+            ..RawOutgoing::default()
+        });
+        let (view, created) = ports
+            .build()
+            .send(
+                &user_actor(10, Role::Agent),
+                ROOM,
+                out,
+                uploads(),
+                MessageDetail::Summary,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!created);
+        assert_eq!(view.message.attachments, [first_file]);
+    }
+
+    #[tokio::test]
+    async fn a_created_message_keeps_its_files_and_hands_them_to_the_store() {
+        let mut ports = Ports::new(true);
+        let expected = uploads();
+        ports
+            .messages
+            .expect_append()
+            .withf(move |account, room, new| {
+                *account == ACCOUNT && *room == RoomId(5) && new.attachments == expected
+            })
+            .times(1)
+            .returning(|_, room, new| Ok((stored(&new, 1, room), true)));
+        ports.files.expect_delete().never();
+        ports.events.expect_publish().times(1).return_const(());
+        let (_, created) = ports
+            .build()
+            .send(
+                &user_actor(10, Role::Agent),
+                ROOM,
+                text(None),
+                uploads(),
+                MessageDetail::Summary,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(created);
+    }
+
+    #[test]
+    fn a_message_with_only_files_may_have_empty_text() {
+        let out = outgoing(RawOutgoing {
+            content: Some(""),
+            has_files: true,
+            ..RawOutgoing::default()
+        });
+        assert_eq!(out.content.as_str(), "");
+        let empty = Outgoing::parse(RawOutgoing {
+            content: Some(""),
+            ..RawOutgoing::default()
+        });
+        assert!(matches!(empty, Err(AppError::Invalid(_))), "{empty:?}");
+    }
+
+    #[tokio::test]
+    async fn deleting_a_message_deletes_its_files_after_the_store_commits() {
+        let by_ann = || {
+            message_from(
+                Sender::User {
+                    id: UserId(10),
+                    label: "ann".into(),
+                },
+                3,
+                RoomId(5),
+            )
+        };
+        let mut order = mockall::Sequence::new();
+        let mut ports = Ports::new(true);
+        ports
+            .messages
+            .expect_find_message()
+            .returning(move |_, _| Ok(by_ann()));
+        let removed = keys_of(&uploads());
+        ports
+            .messages
+            .expect_set_message_deleted()
+            .withf(|account, id, deleted| *account == ACCOUNT && *id == MessageId(3) && *deleted)
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(move |_, _, _| {
+                let deleted = Message {
+                    deleted_at: Some(datetime!(2024-01-02 0:00 UTC)),
+                    ..by_ann()
+                };
+                Ok((deleted, removed.clone()))
+            });
+        for key in keys_of(&uploads()) {
+            ports
+                .files
+                .expect_delete()
+                .withf(move |k| *k == key)
+                .times(1)
+                .in_sequence(&mut order)
+                .returning(|_| Ok(()));
+        }
+        ports.events.expect_publish().times(1).return_const(());
+        let deleted = ports
+            .build()
+            .set_deleted(&Actor::ApiKey(access()), MessageRef::Id(MessageId(3)), true)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(deleted.is_deleted());
+    }
+
+    #[tokio::test]
+    async fn a_delete_the_store_refuses_or_a_restore_deletes_no_file() {
+        let live = || message_from(Sender::System, 3, RoomId(5));
+        let gone = move || Message {
+            deleted_at: Some(datetime!(2024-01-02 0:00 UTC)),
+            ..live()
+        };
+        // The store fails the delete.
+        let mut ports = Ports::new(true);
+        ports
+            .messages
+            .expect_find_message()
+            .returning(move |_, _| Ok(live()));
+        ports
+            .messages
+            .expect_set_message_deleted()
+            .times(1)
+            .returning(|_, _, _| Err(StoreError::Unavailable(anyhow::anyhow!("down"))));
+        ports.files.expect_delete().never();
+        ports.events.expect_publish().never();
+        let failed = ports
+            .build()
+            .set_deleted(&Actor::ApiKey(access()), MessageRef::Id(MessageId(3)), true)
+            .await;
+        assert!(
+            matches!(failed, Err(AppError::Unavailable(_))),
+            "{failed:?}"
+        );
+        // A restore answers no keys and deletes nothing.
+        let mut ports = Ports::new(true);
+        ports
+            .messages
+            .expect_find_message()
+            .returning(move |_, _| Ok(gone()));
+        ports
+            .messages
+            .expect_set_message_deleted()
+            .withf(|_, _, deleted| !*deleted)
+            .times(1)
+            .returning(move |_, _, _| Ok((live(), Vec::new())));
+        ports.files.expect_delete().never();
+        ports.events.expect_publish().times(1).return_const(());
+        let restored = ports
+            .build()
+            .set_deleted(
+                &Actor::ApiKey(access()),
+                MessageRef::Id(MessageId(3)),
+                false,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!restored.is_deleted());
+    }
+
+    /// Once `append` has committed the message with its files, they are its files: a
+    /// failure while building the answer (here the positions of a `Rich` view) must
+    /// not remove them.
+    #[tokio::test]
+    async fn a_committed_message_keeps_its_files_even_when_its_view_fails() {
+        let mut ports = Ports::new(true);
+        ports
+            .messages
+            .expect_append()
+            .times(1)
+            .returning(|_, room, new| Ok((stored(&new, 1, room), true)));
+        ports
+            .messages
+            .expect_positions()
+            .returning(|_, _| Err(StoreError::Unavailable(anyhow::anyhow!("down"))));
+        ports.events.expect_publish().return_const(());
+        ports.files.expect_delete().never();
+        let result = ports
+            .build()
+            .send(
+                &user_actor(10, Role::Agent),
+                ROOM,
+                text(None),
+                uploads(),
+                MessageDetail::Rich,
+            )
+            .await;
+        assert!(result.is_err(), "{result:?}");
     }
 }

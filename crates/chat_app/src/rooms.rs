@@ -918,4 +918,327 @@ mod tests {
         assert_eq!(blank.map(|q| q.search), Ok(None));
         assert!(RoomQuery::new(Some(&"s".repeat(256)), None, RoomSort::NameAsc, window).is_err());
     }
+
+    // --- avatars and files -----------------------------------------------------------
+
+    fn avatar_key(n: u128) -> StorageKey {
+        StorageKey::for_avatar(ACCOUNT, Uuid::from_u128(n), "png").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn attachment_key(n: u128) -> StorageKey {
+        StorageKey::for_attachment(ACCOUNT, Uuid::from_u128(n), "png")
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn avatar_upload(n: u128) -> StoredUpload {
+        StoredUpload {
+            uuid: Uuid::from_u128(n),
+            key: avatar_key(n),
+            kind: chat_domain::Sniffed::PNG,
+            size: 321,
+            dimensions: Some((64, 64)),
+        }
+    }
+
+    fn room_with_avatar(id: i64, avatar: Option<StorageKey>) -> Room {
+        Room { avatar, ..room(id) }
+    }
+
+    fn any_events() -> MockEventPublisher {
+        let mut events = MockEventPublisher::new();
+        events.expect_publish().return_const(());
+        events
+    }
+
+    /// The file store expects each of `keys` deleted exactly once, and nothing else.
+    fn deleting(keys: Vec<StorageKey>) -> MockFileStore {
+        let mut files = MockFileStore::new();
+        for key in keys {
+            files
+                .expect_delete()
+                .withf(move |k| *k == key)
+                .times(1)
+                .returning(|_| Ok(()));
+        }
+        files
+    }
+
+    fn rooms_with_files(
+        store: MockRoomStore,
+        files: MockFileStore,
+        events: MockEventPublisher,
+    ) -> Rooms {
+        Rooms::new(
+            Arc::new(store),
+            Arc::new(MockMessageStore::new()),
+            Arc::new(files),
+            Arc::new(events),
+        )
+    }
+
+    fn with_avatar(avatar: Option<StoredUpload>) -> RoomPatch {
+        RoomPatch {
+            avatar: Some(avatar),
+            ..RoomPatch::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn deleting_a_room_deletes_every_file_the_store_answers_after_it_commits() {
+        let keys = vec![attachment_key(1), attachment_key(2), avatar_key(3)];
+        let mut order = mockall::Sequence::new();
+        let mut store = MockRoomStore::new();
+        store
+            .expect_find_room()
+            .returning(|_, _| Ok(room_with_avatar(1, Some(avatar_key(3)))));
+        let answered = keys.clone();
+        store
+            .expect_delete_room()
+            .withf(|account, room| *account == ACCOUNT && *room == RoomId(1))
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(move |_, _| Ok(answered.clone()));
+        let mut files = MockFileStore::new();
+        for key in keys {
+            files
+                .expect_delete()
+                .withf(move |k| *k == key)
+                .times(1)
+                .in_sequence(&mut order)
+                .returning(|_| Ok(()));
+        }
+        let rooms = rooms_with_files(store, files, any_events());
+        let deleted = rooms.delete(&admin(), RoomRef::Id(RoomId(1))).await;
+        assert!(deleted.is_ok(), "{deleted:?}");
+    }
+
+    #[tokio::test]
+    async fn a_room_the_store_fails_to_delete_keeps_its_files() {
+        let mut store = MockRoomStore::new();
+        store.expect_find_room().returning(|_, _| Ok(room(1)));
+        store
+            .expect_delete_room()
+            .times(1)
+            .returning(|_, _| Err(StoreError::Unavailable(anyhow::anyhow!("down"))));
+        let mut files = MockFileStore::new();
+        files.expect_delete().never();
+        let deleted = rooms_with_files(store, files, quiet_events())
+            .delete(&admin(), RoomRef::Id(RoomId(1)))
+            .await;
+        assert!(
+            matches!(deleted, Err(AppError::Unavailable(_))),
+            "{deleted:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_new_avatar_is_kept_and_the_one_it_replaces_is_deleted() {
+        let mut store = MockRoomStore::new();
+        store
+            .expect_find_room()
+            .returning(|_, _| Ok(room_with_avatar(1, Some(avatar_key(1)))));
+        store
+            .expect_update_room()
+            .withf(|account, room, patch| {
+                *account == ACCOUNT
+                    && *room == RoomId(1)
+                    && patch.avatar == Some(Some(avatar_upload(2)))
+            })
+            .times(1)
+            .returning(|_, _, _| {
+                Ok((
+                    room_with_avatar(1, Some(avatar_key(2))),
+                    Some(avatar_key(1)),
+                ))
+            });
+        // Only the replaced file goes (the new one would panic: no expectation).
+        let files = deleting(vec![avatar_key(1)]);
+        let view = rooms_with_files(store, files, any_events())
+            .update(
+                &api_key(),
+                RoomRef::Id(RoomId(1)),
+                with_avatar(Some(avatar_upload(2))),
+                Detail::Summary,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(view.room.avatar, Some(avatar_key(2)));
+    }
+
+    #[tokio::test]
+    async fn a_first_avatar_replaces_nothing_and_deletes_nothing() {
+        let mut store = MockRoomStore::new();
+        store.expect_find_room().returning(|_, _| Ok(room(1)));
+        store
+            .expect_update_room()
+            .times(1)
+            .returning(|_, _, _| Ok((room_with_avatar(1, Some(avatar_key(2))), None)));
+        let mut files = MockFileStore::new();
+        files.expect_delete().never();
+        let view = rooms_with_files(store, files, any_events())
+            .update(
+                &admin(),
+                RoomRef::Id(RoomId(1)),
+                with_avatar(Some(avatar_upload(2))),
+                Detail::Summary,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(view.room.avatar, Some(avatar_key(2)));
+    }
+
+    #[tokio::test]
+    async fn a_refused_update_deletes_the_new_avatar() {
+        // (why, actor, find_room answers, update_room answers)
+        type Answer = fn() -> Result<Room, StoreError>;
+        let found: Answer = || Ok(room_with_avatar(1, Some(avatar_key(1))));
+        let missing: Answer = || Err(StoreError::NotFound);
+        let cases: [(&str, Actor, Answer, Option<Answer>); 4] = [
+            ("room not found", admin(), missing, None),
+            ("agent", agent(), found, None),
+            ("platform token", Actor::Platform, found, None),
+            ("store refuses", api_key(), found, Some(missing)),
+        ];
+        for (why, actor, find, update) in cases {
+            let mut store = MockRoomStore::new();
+            store.expect_find_room().returning(move |_, _| find());
+            match update {
+                Some(update) => {
+                    store
+                        .expect_update_room()
+                        .times(1)
+                        .returning(move |_, _, _| update().map(|room| (room, None)));
+                }
+                None => {
+                    store.expect_update_room().never();
+                }
+            }
+            // The new avatar goes; the current one stays.
+            let files = deleting(vec![avatar_key(2)]);
+            let result = rooms_with_files(store, files, quiet_events())
+                .update(
+                    &actor,
+                    RoomRef::Id(RoomId(1)),
+                    with_avatar(Some(avatar_upload(2))),
+                    Detail::Summary,
+                )
+                .await;
+            assert!(result.is_err(), "{why}: {result:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_update_without_a_new_avatar_deletes_nothing() {
+        let mut store = MockRoomStore::new();
+        store
+            .expect_find_room()
+            .returning(|_, _| Err(StoreError::NotFound));
+        let mut files = MockFileStore::new();
+        files.expect_delete().never();
+        let rename =
+            RoomPatch::parse(Some(Some("New")), None, None).unwrap_or_else(|e| panic!("{e}"));
+        for patch in [rename, with_avatar(None)] {
+            let result =
+                rooms_with_files(MockRoomStore::new(), MockFileStore::new(), quiet_events())
+                    .update(
+                        &agent(),
+                        RoomRef::Id(RoomId(1)),
+                        patch.clone(),
+                        Detail::Summary,
+                    )
+                    .await;
+            assert!(
+                matches!(result, Err(AppError::Forbidden(Denied::NotAdministrator))),
+                "{result:?}"
+            );
+        }
+        let result = rooms_with_files(store, files, quiet_events())
+            .update(
+                &admin(),
+                RoomRef::Id(RoomId(1)),
+                with_avatar(None),
+                Detail::Summary,
+            )
+            .await;
+        assert!(
+            matches!(result, Err(AppError::NotFound(Resource::Room))),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn removing_the_avatar_of_a_room_without_one_changes_nothing() {
+        let mut store = MockRoomStore::new();
+        store.expect_find_room().returning(|_, _| Ok(room(1)));
+        store.expect_update_room().never();
+        let mut files = MockFileStore::new();
+        files.expect_delete().never();
+        let view = rooms_with_files(store, files, quiet_events())
+            .remove_avatar(&admin(), RoomRef::Id(RoomId(1)), Detail::Summary)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(view.room.avatar, None);
+    }
+
+    #[tokio::test]
+    async fn removing_an_avatar_clears_it_and_deletes_its_file() {
+        let mut store = MockRoomStore::new();
+        store
+            .expect_find_room()
+            .returning(|_, _| Ok(room_with_avatar(1, Some(avatar_key(1)))));
+        store
+            .expect_update_room()
+            .withf(|_, room, patch| *room == RoomId(1) && *patch == with_avatar(None))
+            .times(1)
+            .returning(|_, _, _| Ok((room(1), Some(avatar_key(1)))));
+        let files = deleting(vec![avatar_key(1)]);
+        let view = rooms_with_files(store, files, any_events())
+            .remove_avatar(&admin(), RoomRef::Uuid(Uuid::from_u128(1)), Detail::Summary)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(view.room.avatar, None);
+        // Agents may not.
+        let mut store = MockRoomStore::new();
+        store.expect_find_room().never();
+        let mut files = MockFileStore::new();
+        files.expect_delete().never();
+        let denied = rooms_with_files(store, files, quiet_events())
+            .remove_avatar(&agent(), RoomRef::Id(RoomId(1)), Detail::Summary)
+            .await;
+        assert!(
+            matches!(denied, Err(AppError::Forbidden(Denied::NotAdministrator))),
+            "{denied:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_room_creation_deletes_its_avatar_and_a_created_room_keeps_it() {
+        let with_avatar = || NewRoom {
+            avatar: Some(avatar_upload(5)),
+            ..new_room()
+        };
+        let mut store = MockRoomStore::new();
+        store.expect_create_room().never();
+        let refused = rooms_with_files(store, deleting(vec![avatar_key(5)]), quiet_events())
+            .create(&agent(), with_avatar(), Detail::Summary)
+            .await;
+        assert!(
+            matches!(refused, Err(AppError::Forbidden(Denied::NotAdministrator))),
+            "{refused:?}"
+        );
+
+        let mut store = MockRoomStore::new();
+        store
+            .expect_create_room()
+            .withf(|_, new, _| new.avatar == Some(avatar_upload(5)))
+            .times(1)
+            .returning(|_, _, _| Ok(room_with_avatar(1, Some(avatar_key(5)))));
+        let mut files = MockFileStore::new();
+        files.expect_delete().never();
+        let created = rooms_with_files(store, files, any_events())
+            .create(&api_key(), with_avatar(), Detail::Summary)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(created.room.avatar, Some(avatar_key(5)));
+    }
 }

@@ -28,6 +28,9 @@ pub const CHUNK_SIZE: usize = 64 * 1024;
 
 const PARTIAL_DIR: &str = ".partial";
 
+/// Partial files older than this were abandoned by a process that died.
+pub const PARTIAL_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
 /// Files under one directory on the local filesystem.
 #[derive(Debug, Clone)]
 pub struct LocalFileStore {
@@ -36,11 +39,27 @@ pub struct LocalFileStore {
 }
 
 impl LocalFileStore {
-    /// A store rooted at `root`, creating it and `root/.partial` when missing. Called
-    /// once at start-up, so it may block.
+    /// A store rooted at `root`, creating it and `root/.partial` when missing. Partial
+    /// files older than [`PARTIAL_MAX_AGE`] are left-overs of a process that died while
+    /// writing them, and are removed (younger ones may belong to another process sharing
+    /// the directory). Called once at start-up, so it may block.
     pub fn new(root: PathBuf) -> io::Result<Self> {
         let partial = root.join(PARTIAL_DIR);
         std::fs::create_dir_all(&partial)?;
+        let now = std::time::SystemTime::now();
+        for entry in std::fs::read_dir(&partial)? {
+            let entry = entry?;
+            let stale = entry
+                .metadata()
+                .and_then(|meta| meta.modified())
+                .is_ok_and(|modified| {
+                    now.duration_since(modified)
+                        .is_ok_and(|age| age > PARTIAL_MAX_AGE)
+                });
+            if stale && let Err(error) = std::fs::remove_file(entry.path()) {
+                tracing::warn!(path = %entry.path().display(), %error, "a stale partial file could not be removed");
+            }
+        }
         Ok(Self { root, partial })
     }
 

@@ -295,3 +295,27 @@ async fn listed_keys(store: &LocalFileStore) -> Result<Vec<StorageKey>, StoreErr
         .map(|file| file.key)
         .collect())
 }
+
+#[tokio::test]
+async fn a_restart_removes_partial_files_abandoned_long_ago_only() -> TestResult {
+    let root = TempRoot::new();
+    let dir = root.0.join("files");
+    let partial = LocalFileStore::new(dir.clone())?.root().join(".partial");
+    let old = partial.join("left-by-a-crash");
+    let young = partial.join("being-written-by-another-process");
+    std::fs::write(&old, b"half")?;
+    std::fs::write(&young, b"half")?;
+    let long_ago = std::time::SystemTime::now()
+        - chat_files_local::PARTIAL_MAX_AGE
+        - std::time::Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)?
+        .set_modified(long_ago)?;
+
+    let store = LocalFileStore::new(dir)?;
+    assert!(!old.exists(), "the abandoned partial file is removed");
+    assert!(young.exists(), "a recent partial file is left alone");
+    assert_eq!(partial_files(&store)?, 1);
+    Ok(())
+}

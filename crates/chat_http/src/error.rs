@@ -17,6 +17,8 @@ use chat_app::AppError;
 pub enum RequestError {
     /// The body is not JSON, or not a JSON object.
     MalformedBody(String),
+    /// A `multipart/form-data` body that cannot be parsed.
+    MalformedMultipart(String),
     /// A field of the body has the wrong type or is unknown.
     WrongField { field: String, reason: String },
     /// The query string cannot be decoded.

@@ -244,7 +244,7 @@ struct Limits {
 }
 
 fn malformed(error: actix_multipart::MultipartError) -> RequestError {
-    RequestError::MalformedBody(format!("invalid multipart body: {error}"))
+    RequestError::MalformedMultipart(error.to_string())
 }
 
 async fn read_upload_form<D: Dialect>(

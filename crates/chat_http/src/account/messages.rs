@@ -177,8 +177,8 @@ pub struct ChatMessageJson {
     pub echo_id: Option<String>,
 }
 
-/// A file sent with a message. Its URLs are signed and expire (see `file_url_ttl`);
-/// they work without a credential.
+/// A file sent with a message. Its URLs are signed and expire (after
+/// `CHAT_FILE_URL_TTL_SECS`); they work without a credential.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AttachmentJson {
     pub id: i64,

@@ -212,6 +212,12 @@ fn describe(failure: &Failure) -> (StatusCode, Body) {
                 StatusCode::BAD_REQUEST,
                 Body::Error(format!("Request body is not valid JSON: {reason}")),
             ),
+            RequestError::MalformedMultipart(reason) => (
+                StatusCode::BAD_REQUEST,
+                Body::Error(format!(
+                    "Request body is not a valid multipart form: {reason}"
+                )),
+            ),
             RequestError::MalformedQuery(reason) => (
                 StatusCode::BAD_REQUEST,
                 Body::Error(format!("The query string cannot be decoded: {reason}")),

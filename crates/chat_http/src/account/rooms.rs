@@ -215,7 +215,8 @@ pub async fn list_chat_rooms(
         (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
         (status = 403, description = "Not an administrator, or the feature is off", body = ErrorBody),
         (status = 404, description = "No such account", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ValidationBody),
+        (status = 413, description = "The body is larger than the upload limit", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or an avatar that is not a JPEG, PNG, GIF or WebP image within the avatar limit (15 MiB by default)", body = ValidationBody),
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]
@@ -292,7 +293,8 @@ pub async fn get_chat_room(
         (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
         (status = 403, description = "Not an administrator, or the feature is off", body = ErrorBody),
         (status = 404, description = "No such account or room", body = ErrorBody),
-        (status = 422, description = "Invalid fields", body = ValidationBody),
+        (status = 413, description = "The body is larger than the upload limit", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or an avatar that is not a JPEG, PNG, GIF or WebP image within the avatar limit (15 MiB by default)", body = ValidationBody),
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]
@@ -321,7 +323,7 @@ pub async fn update_chat_room(
         (status = 403, description = "Not an administrator, or the feature is off", body = ErrorBody),
         (status = 404, description = "No such account or room", body = ErrorBody),
         (status = 413, description = "The body is larger than the upload limit", body = ErrorBody),
-        (status = 422, description = "Invalid fields, or an avatar that is not a JPEG, PNG, GIF or WebP image of at most 15 MiB", body = ValidationBody),
+        (status = 422, description = "Invalid fields, or an avatar that is not a JPEG, PNG, GIF or WebP image within the avatar limit (15 MiB by default)", body = ValidationBody),
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]

@@ -181,6 +181,12 @@ fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Valu
                 format!("Request body is not valid JSON: {reason}"),
                 None,
             ),
+            RequestError::MalformedMultipart(reason) => (
+                StatusCode::BAD_REQUEST,
+                "INVALID_REQUEST",
+                format!("Request body is not a valid multipart form: {reason}"),
+                None,
+            ),
             RequestError::MalformedQuery(reason) => (
                 StatusCode::BAD_REQUEST,
                 "INVALID_REQUEST",
