@@ -11,10 +11,12 @@ pub mod auth;
 pub mod error;
 pub mod events;
 pub mod files;
+pub mod live;
 pub mod members;
 pub mod messages;
 pub mod ports;
 pub mod rooms;
+pub mod sockets;
 pub mod users;
 
 pub use accounts::{AccountPatch, Accounts, IssuedAccount, NewAccount};
@@ -25,6 +27,10 @@ pub use events::{
     DiscardEvents, DomainEvent, EventPublisher, MemberEvent, MessageEvent, RoomEvent,
 };
 pub use files::{Files, SweepReport, Upload, UploadLimits, UploadPurpose};
+pub use live::{
+    EventRelay, LiveEvent, MessageChange, NobodyOnline, Notice, PresenceChange, PresenceSession,
+    PresenceStore, RelayInbox, RoomChange, Typing,
+};
 pub use members::{Join, Members, Online, UserIds};
 pub use messages::{
     MessageDetail, MessageFilter, MessageOrder, MessageView, Messages, NewMessage, Outgoing,
@@ -32,12 +38,13 @@ pub use messages::{
 };
 pub use ports::{
     AccountStore, CredentialOwner, CredentialStore, FileChunks, FileIndex, FileStore, FileWriter,
-    ListedFile, MemberChange, MemberStore, MessageStore, NobodyOnline, PoolState, Presence,
-    RoomStore, StoreError, StoreHealth, StoredFile, UserDirectory, UserStore,
+    ListedFile, MemberChange, MemberStore, MessageStore, PoolState, RoomStore, StoreError,
+    StoreHealth, StoredFile, UserDirectory, UserStore,
 };
 pub use rooms::{
     Detail, NewRoom, Page, RoomFilter, RoomPatch, RoomQuery, RoomSort, RoomView, Rooms, Window,
 };
+pub use sockets::{RoomSocket, Sockets, UserStream};
 pub use users::{IssuedUser, NewUser, Users};
 
 use std::sync::Arc;
@@ -52,6 +59,7 @@ pub struct ChatApp {
     pub members: Members,
     pub messages: Messages,
     pub files: Files,
+    pub sockets: Sockets,
     pub health: Arc<dyn StoreHealth>,
 }
 
@@ -93,12 +101,13 @@ impl ChatApp {
         store: Arc<S>,
         files: Arc<dyn FileStore>,
         limits: UploadLimits,
-        presence: Arc<dyn Presence>,
+        presence: Arc<dyn PresenceStore>,
         events: Arc<dyn EventPublisher>,
         platform_token: Option<PlatformToken>,
     ) -> Self {
         Self {
             files: Files::new(files.clone(), limits),
+            sockets: Sockets::new(store.clone(), store.clone()),
             members: Members::new(
                 store.clone(),
                 store.clone(),

@@ -24,7 +24,8 @@ use serde_json::{Map, Value};
 use crate::actor::Actor;
 use crate::error::{AppError, Conflict, Denied, Resource};
 use crate::events::{DomainEvent, EventPublisher, MemberEvent};
-use crate::ports::{MemberChange, MemberStore, Presence, RoomStore, UserDirectory};
+use crate::live::PresenceStore;
+use crate::ports::{MemberChange, MemberStore, RoomStore, UserDirectory};
 use crate::rooms::{Page, Window, room_error, visible_room};
 
 /// A valid ChatAPI join: who (`user_id`, the integrator's id), their name for a user
@@ -111,7 +112,7 @@ pub struct Members {
     rooms: Arc<dyn RoomStore>,
     members: Arc<dyn MemberStore>,
     users: Arc<dyn UserDirectory>,
-    presence: Arc<dyn Presence>,
+    presence: Arc<dyn PresenceStore>,
     events: Arc<dyn EventPublisher>,
 }
 
@@ -130,7 +131,7 @@ impl Members {
         rooms: Arc<dyn RoomStore>,
         members: Arc<dyn MemberStore>,
         users: Arc<dyn UserDirectory>,
-        presence: Arc<dyn Presence>,
+        presence: Arc<dyn PresenceStore>,
         events: Arc<dyn EventPublisher>,
     ) -> Self {
         Self {
@@ -242,9 +243,12 @@ impl Members {
     pub async fn online(&self, actor: &Actor, room: RoomRef) -> Result<Online, AppError> {
         let account = actor.account_id()?;
         let room = visible_room(self.rooms.as_ref(), actor, account, room).await?;
-        Ok(Online {
-            user_ids: self.presence.online_in_room(account, room.id),
-        })
+        let user_ids = self
+            .presence
+            .online_in_room(account, room.id)
+            .await
+            .map_err(room_error)?;
+        Ok(Online { user_ids })
     }
 
     /// Every member of a room, in join order.
@@ -383,9 +387,8 @@ mod tests {
     use super::*;
     use crate::actor::AccountAccess;
     use crate::events::MockEventPublisher;
-    use crate::ports::{
-        MockMemberStore, MockPresence, MockRoomStore, MockUserDirectory, StoreError,
-    };
+    use crate::live::MockPresenceStore;
+    use crate::ports::{MockMemberStore, MockRoomStore, MockUserDirectory, StoreError};
     use chat_domain::{Availability, Features, Role, RoomId, RoomMeta, RoomName};
     use serde_json::json;
     use time::macros::datetime;
@@ -484,10 +487,10 @@ mod tests {
         }
 
         fn build(self) -> Members {
-            let mut presence = MockPresence::new();
+            let mut presence = MockPresenceStore::new();
             presence
                 .expect_online_in_room()
-                .returning(|_, _| vec!["user_123".to_owned()]);
+                .returning(|_, _| Ok(vec!["user_123".to_owned()]));
             Members::new(
                 Arc::new(self.rooms),
                 Arc::new(self.members),

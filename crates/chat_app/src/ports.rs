@@ -371,23 +371,6 @@ pub trait MessageStore: Send + Sync {
     ) -> Result<Vec<(RoomId, i64)>, StoreError>;
 }
 
-/// Who is connected right now (filled by the realtime layer).
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-pub trait Presence: Send + Sync {
-    /// The ChatAPI `user_id`s with an open socket to the room, across every node.
-    fn online_in_room(&self, account: AccountId, room: RoomId) -> Vec<String>;
-}
-
-/// Until live connections exist, nobody is online.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NobodyOnline;
-
-impl Presence for NobodyOnline {
-    fn online_in_room(&self, _account: AccountId, _room: RoomId) -> Vec<String> {
-        Vec::new()
-    }
-}
-
 /// Who owns a stored credential, and the state of their account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CredentialOwner {

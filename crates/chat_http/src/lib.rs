@@ -20,6 +20,7 @@ pub mod links;
 pub mod observe;
 pub mod ops;
 pub mod signing;
+pub mod ws;
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// How long handed-out file URLs work, in seconds.
     pub file_url_ttl_secs: i64,
+    /// Live connections; `None` serves no WebSocket (they close with 1011).
+    pub live: Option<ws::Live>,
     pub metrics: Metrics,
 }
 
@@ -78,6 +81,8 @@ pub struct HttpOptions {
     pub file_url_ttl_secs: i64,
     /// Signs the URLs of stored files; every node must use the same secret.
     pub signer: signing::UrlSigner,
+    /// Live connections (WebSockets).
+    pub live: Option<ws::Live>,
     /// Worker threads; 0 means one per CPU core.
     pub workers: usize,
     /// How long in-flight requests may finish after SIGTERM/SIGINT.
@@ -92,6 +97,7 @@ impl HttpOptions {
             upload_limit: DEFAULT_UPLOAD_LIMIT,
             public_url: None,
             file_url_ttl_secs: DEFAULT_FILE_URL_TTL_SECS,
+            live: None,
             signer,
             workers: 0,
             shutdown_timeout: Duration::from_secs(10),
@@ -115,6 +121,7 @@ impl HttpOptions {
         (name = "rooms", description = "ChatAPI rooms (`X-API-Key`, UUIDs, RFC 3339)"),
         (name = "messages", description = "ChatAPI messages"),
         (name = "chat_rooms", description = "Account-dialect chat rooms (`api_access_token`, integer ids, unix times)"),
+        (name = "live", description = "WebSockets: live events of a room (ChatAPI dialect) or of all a user's rooms (account dialect); the frames are described in docs/asyncapi.yaml"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -154,6 +161,7 @@ where
         .service(ops::docs_script)
         .service(ops::docs_style)
         .service(files::serve_file)
+        .service(ws::room_socket)
         .service(
             scope("/platform/api/v1")
                 .service(account::platform::create_account)
@@ -176,7 +184,8 @@ where
                 .service(account::members::remove_members)
                 .service(account::messages::list_chat_messages)
                 .service(account::messages::send_chat_message)
-                .service(account::messages::mark_as_read),
+                .service(account::messages::mark_as_read)
+                .service(ws::user_stream),
         )
         .service(
             scope("/api/v1")
@@ -257,6 +266,7 @@ pub fn serve(listener: TcpListener, app: ChatApp, options: HttpOptions) -> anyho
         upload_limit: options.upload_limit,
         public_url: options.public_url.clone(),
         file_url_ttl_secs: options.file_url_ttl_secs,
+        live: options.live.clone(),
         metrics: Metrics::new()?,
     });
     let mut server = HttpServer::new(move || build_app(state.clone()))

@@ -30,6 +30,14 @@ impl Links {
         }
     }
 
+    /// The same links, expiring from now (for a long-lived connection).
+    pub fn refreshed(&self) -> Self {
+        Self {
+            now: time::OffsetDateTime::now_utc().unix_timestamp(),
+            ..self.clone()
+        }
+    }
+
     /// The signed URL of the stored file `key`.
     pub fn file_url(&self, key: &StorageKey) -> String {
         let path = format!("/files/{key}");

@@ -11,6 +11,7 @@
 mod accounts;
 mod attachments;
 mod credentials;
+mod live;
 mod members;
 mod messages;
 mod rooms;
@@ -29,6 +30,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::BigInt;
 use diesel::{QueryResult, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use live::{PgRelay, decode_notice, encode_notice};
 
 type Pool = r2d2::Pool<ConnectionManager<PgConnection>>;
 
@@ -167,6 +170,9 @@ const MISSING_PARENT_KEYS: &[&str] = &[
     "messages_account_id_room_id_fkey",
     // Deferred: reported by the commit of the transaction that inserted the message.
     "messages_account_id_sender_user_id_fkey",
+    "presence_sessions_account_id_fkey",
+    "presence_sessions_account_id_room_id_fkey",
+    "presence_sessions_account_id_user_id_fkey",
 ];
 
 /// The one translation of diesel errors into the ports' [`StoreError`].

@@ -111,6 +111,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// UNLOGGED (see the migration): live sockets, across every node.
+    presence_sessions (id) {
+        id -> Uuid,
+        node_id -> Uuid,
+        account_id -> Int8,
+        room_id -> Nullable<Int8>,
+        user_key -> Text,
+        user_id -> Nullable<Int8>,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(credentials -> accounts (account_id));
 diesel::joinable!(rooms -> accounts (account_id));
@@ -126,5 +140,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     rooms,
     room_members,
     messages,
-    attachments
+    attachments,
+    presence_sessions
 );

@@ -1,5 +1,8 @@
 //! Users and their access tokens ([`UserStore`]), and finding users the ways the dialects
 //! name them ([`UserDirectory`]). Every query is scoped by `account_id`.
+//!
+//! A user is read with the availability they are shown with ([`ShownAvailability`]):
+//! `online` while they have a live presence session, else the stored one.
 
 use std::collections::HashMap;
 
@@ -9,14 +12,71 @@ use chat_domain::{
     AccountId, Availability, CredentialKind, Email, ExternalId, PersonName, Role, TokenHash, User,
     UserId,
 };
+use diesel::expression::{AppearsOnTable, ValidGrouping};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::Text;
 use time::OffsetDateTime;
 
 use crate::credentials::insert_credential;
 use crate::schema::users;
 use crate::{PgStore, corrupt, translate};
 
-/// One row of `users`.
+/// A user's availability as shown: `online` while they have a live session in
+/// `presence_sessions` (a socket to any room, or their stream of all rooms, on any node),
+/// else `users.availability`. Read in the same query as the user, through the
+/// `(account_id, user_id)` index of presence (one index probe per user read):
+///
+/// ```sql
+/// CASE WHEN EXISTS (SELECT 1 FROM presence_sessions presence
+///                    WHERE presence.account_id = users.account_id
+///                      AND presence.user_id = users.id AND presence.expires_at > now())
+///      THEN 'online' ELSE users.availability END
+/// ```
+///
+/// Diesel cannot write a subquery that refers to the outer query, hence this expression
+/// of our own rather than `dsl::sql` (which would also keep the statement out of the
+/// prepared-statement cache). It may be selected wherever `users.availability` may.
+#[derive(Debug, Clone, Copy, QueryId)]
+pub(crate) struct ShownAvailability;
+
+impl Expression for ShownAvailability {
+    type SqlType = Text;
+}
+
+impl QueryFragment<Pg> for ShownAvailability {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "CASE WHEN EXISTS (SELECT 1 FROM presence_sessions presence \
+             WHERE presence.account_id = ",
+        );
+        users::account_id.walk_ast(out.reborrow())?;
+        out.push_sql(" AND presence.user_id = ");
+        users::id.walk_ast(out.reborrow())?;
+        out.push_sql(" AND presence.expires_at > now()) THEN 'online' ELSE ");
+        users::availability.walk_ast(out.reborrow())?;
+        out.push_sql(" END");
+        Ok(())
+    }
+}
+
+impl<QS> AppearsOnTable<QS> for ShownAvailability where users::availability: AppearsOnTable<QS> {}
+
+impl<QS> SelectableExpression<QS> for ShownAvailability where
+    users::availability: SelectableExpression<QS>
+{
+}
+
+impl<GB> ValidGrouping<GB> for ShownAvailability
+where
+    users::availability: ValidGrouping<GB>,
+{
+    type IsAggregate = <users::availability as ValidGrouping<GB>>::IsAggregate;
+}
+
+/// One row of `users`, with the availability shown ([`ShownAvailability`]) rather than
+/// the stored one, wherever it is selected.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct UserRow {
@@ -26,6 +86,7 @@ pub(crate) struct UserRow {
     name: String,
     email: Option<String>,
     role: String,
+    #[diesel(select_expression = ShownAvailability, select_expression_type = ShownAvailability)]
     availability: String,
     confirmed: bool,
     created_at: OffsetDateTime,

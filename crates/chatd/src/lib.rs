@@ -10,16 +10,84 @@ use std::time::{Duration, SystemTime};
 use actix_web::dev::Server;
 use anyhow::Context;
 pub use chat_app::SweepReport;
-use chat_app::{ChatApp, DiscardEvents, NobodyOnline, PlatformToken};
+use chat_app::{
+    ChatApp, DiscardEvents, EventPublisher, NobodyOnline, PlatformToken, PresenceStore,
+};
 use chat_files_local::LocalFileStore;
 use chat_http::HttpOptions;
 use chat_http::signing::UrlSigner;
+use chat_http::ws::Live;
+use chat_realtime::{Hub, HubStores};
+use chat_store_pg::PgRelay;
 use chat_store_pg::{PgStore, PoolOptions};
+use uuid::Uuid;
 
 pub use settings::{LogFormat, Secret, Settings};
 
-/// The storage adapter and the use cases over it, migrated and ready.
+/// The storage adapter and the use cases over it, migrated and ready, without live
+/// delivery (for operator commands): events are dropped and nobody is online.
 pub async fn wire(settings: &Settings) -> anyhow::Result<(PgStore, ChatApp)> {
+    let store = connect(settings).await?;
+    let app = use_cases(
+        settings,
+        &store,
+        Arc::new(NobodyOnline),
+        Arc::new(DiscardEvents),
+    )?;
+    Ok((store, app))
+}
+
+/// Everything a serving node needs: the store, the use cases publishing to a live hub,
+/// and the relay that keeps this node in step with the others.
+pub struct Wired {
+    pub store: PgStore,
+    pub app: ChatApp,
+    pub live: Live,
+    /// Kept for as long as the node serves; dropping it stops its threads.
+    relay: Arc<PgRelay>,
+}
+
+impl std::fmt::Debug for Wired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wired")
+            .field("relay", &self.relay)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Wires a serving node: presence in PostgreSQL, a hub for this node's sockets, and
+/// `LISTEN/NOTIFY` between nodes. Must run on the async runtime (the hub's tasks).
+pub async fn wire_live(settings: &Settings) -> anyhow::Result<Wired> {
+    let store = connect(settings).await?;
+    let node = Uuid::new_v4();
+    let relay = Arc::new(PgRelay::new(settings.database_url()?, node)?);
+    let stores = HubStores {
+        rooms: Arc::new(store.clone()),
+        messages: Arc::new(store.clone()),
+        users: Arc::new(store.clone()),
+        presence: Arc::new(store.clone()),
+    };
+    let hub = Hub::start(stores, relay.clone(), node, settings.hub_config());
+    relay.listen(Arc::new(hub.clone()), Duration::from_millis(5))?;
+    let app = use_cases(
+        settings,
+        &store,
+        Arc::new(store.clone()),
+        Arc::new(hub.clone()),
+    )?;
+    tracing::info!(%node, "live delivery started");
+    Ok(Wired {
+        store,
+        app,
+        live: Live {
+            hub,
+            settings: settings.live_settings(),
+        },
+        relay,
+    })
+}
+
+async fn connect(settings: &Settings) -> anyhow::Result<PgStore> {
     let store = PgStore::connect(
         settings.database_url()?,
         PoolOptions {
@@ -28,6 +96,15 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<(PgStore, ChatApp)> {
         },
     )?;
     migrate(&store).await?;
+    Ok(store)
+}
+
+fn use_cases(
+    settings: &Settings,
+    store: &PgStore,
+    presence: Arc<dyn PresenceStore>,
+    events: Arc<dyn EventPublisher>,
+) -> anyhow::Result<ChatApp> {
     let platform = settings
         .platform_token
         .as_ref()
@@ -37,23 +114,20 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<(PgStore, ChatApp)> {
     if platform.is_none() {
         tracing::warn!("CHAT_PLATFORM_TOKEN is not set: platform routes will answer 401");
     }
-    // Live delivery (WebSockets) arrives with the realtime issue; until then events are
-    // dropped and nobody is online.
     let files = LocalFileStore::new(settings.storage_dir.clone()).with_context(|| {
         format!(
             "cannot use {} to store files (CHAT_STORAGE_DIR)",
             settings.storage_dir.display()
         )
     })?;
-    let app = ChatApp::new(
+    Ok(ChatApp::new(
         Arc::new(store.clone()),
         Arc::new(files),
         settings.upload_limits(),
-        Arc::new(NobodyOnline),
-        Arc::new(DiscardEvents),
+        presence,
+        events,
         platform,
-    );
-    Ok((store, app))
+    ))
 }
 
 /// Deletes stored files that no attachment or avatar refers to and that are older than
@@ -109,6 +183,8 @@ pub fn url_signer(settings: &Settings) -> anyhow::Result<UrlSigner> {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The node's hub and relay live as long as it serves.
+    _wired: Wired,
 }
 
 impl std::fmt::Debug for Application {
@@ -123,14 +199,15 @@ impl Application {
     /// Connects and migrates the database, binds `settings.bind` (port 0 picks a free one)
     /// and builds the HTTP server.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let (_store, app) = wire(&settings).await?;
+        let wired = wire_live(&settings).await?;
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let server = chat_http::serve(
             listener,
-            app,
+            wired.app.clone(),
             HttpOptions {
+                live: Some(wired.live.clone()),
                 json_limit: settings.json_limit,
                 upload_limit: settings.max_upload_bytes,
                 public_url: settings.public_url.clone(),
@@ -139,7 +216,11 @@ impl Application {
                 ..HttpOptions::new(url_signer(&settings)?)
             },
         )?;
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            _wired: wired,
+        })
     }
 
     pub fn port(&self) -> u16 {

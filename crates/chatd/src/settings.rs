@@ -124,6 +124,43 @@ pub struct Settings {
     #[arg(long, env = "CHAT_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// Seconds between the server's pings on a WebSocket.
+    #[arg(
+        long,
+        env = "CHAT_WS_HEARTBEAT_SECS",
+        default_value_t = 15,
+        global = true
+    )]
+    pub ws_heartbeat_secs: u64,
+
+    /// Seconds of silence (no frame, no pong) after which a WebSocket is closed.
+    #[arg(long, env = "CHAT_WS_IDLE_SECS", default_value_t = 45, global = true)]
+    pub ws_idle_secs: u64,
+
+    /// Events a WebSocket may have waiting; a client that falls further behind is closed
+    /// (1013) and may reconnect with since_seq.
+    #[arg(long, env = "CHAT_WS_QUEUE", default_value_t = 256, global = true)]
+    pub ws_queue: usize,
+
+    /// Seconds a presence session lives without its node's heartbeat (a node that dies
+    /// takes its users offline within this).
+    #[arg(
+        long,
+        env = "CHAT_PRESENCE_TTL_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub presence_ttl_secs: u64,
+
+    /// Seconds between a node's presence heartbeats.
+    #[arg(
+        long,
+        env = "CHAT_PRESENCE_HEARTBEAT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub presence_heartbeat_secs: u64,
+
     /// HTTP worker threads (0: one per CPU core).
     #[arg(long, env = "CHAT_WORKERS", default_value_t = 0, global = true)]
     pub workers: usize,
@@ -147,6 +184,25 @@ impl Settings {
             files_per_message: self.max_files_per_message,
             file_bytes: self.max_file_bytes,
             avatar_bytes: self.max_avatar_bytes,
+        }
+    }
+
+    /// How the live hub behaves.
+    pub fn hub_config(&self) -> chat_realtime::HubConfig {
+        chat_realtime::HubConfig {
+            queue_capacity: self.ws_queue.max(1),
+            presence_ttl: Duration::from_secs(self.presence_ttl_secs.max(1)),
+            presence_heartbeat: Duration::from_secs(self.presence_heartbeat_secs.max(1)),
+            ..chat_realtime::HubConfig::default()
+        }
+    }
+
+    /// How WebSockets behave.
+    pub fn live_settings(&self) -> chat_http::ws::LiveSettings {
+        chat_http::ws::LiveSettings {
+            heartbeat: Duration::from_secs(self.ws_heartbeat_secs.max(1)),
+            idle_timeout: Duration::from_secs(self.ws_idle_secs.max(1)),
+            ..chat_http::ws::LiveSettings::default()
         }
     }
 

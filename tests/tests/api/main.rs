@@ -5,6 +5,7 @@ mod attachments;
 mod clients;
 mod errors;
 mod files;
+mod live;
 mod members_account;
 mod members_chatapi;
 mod members_cross;

@@ -130,7 +130,7 @@ pub struct ChatRoomJson {
 }
 
 impl ChatRoomJson {
-    fn new(view: &RoomView, viewer: &Actor, links: &Links) -> Self {
+    pub(crate) fn new(view: &RoomView, viewer: &Actor, links: &Links) -> Self {
         let room = &view.room;
         Self {
             id: room.id.0,

@@ -62,7 +62,7 @@ pub struct RoomJson {
 }
 
 impl RoomJson {
-    fn new(room: Room, client_id: Uuid) -> Self {
+    pub(crate) fn new(room: Room, client_id: Uuid) -> Self {
         Self {
             id: room.uuid,
             name: room.name.as_str().to_owned(),
