@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::actor::Actor;
 use crate::error::{AppError, Denied, Resource};
-use crate::events::{DomainEvent, EventPublisher, RoomEvent};
+use crate::events::{DomainEvent, EventPublisher, MemberEvent, RoomEvent};
 use crate::files::discard;
 use crate::messages::unread_counts;
 use crate::ports::{FileStore, MessageStore, RoomStore};
@@ -342,6 +342,23 @@ impl Rooms {
             .map_err(room_error)?;
         self.events
             .publish(DomainEvent::Room(RoomEvent::Created(room.clone())));
+        if creator.is_some() {
+            // The creator is the first member: their live stream follows them in.
+            match self.store.members_of(account, vec![room.id]).await {
+                Ok(members) => {
+                    for (_, user) in members {
+                        self.events
+                            .publish(DomainEvent::Member(MemberEvent::Joined {
+                                room: room.clone(),
+                                user,
+                            }));
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "the creator's joining could not be announced");
+                }
+            }
+        }
         Ok((account, room))
     }
 
@@ -684,6 +701,10 @@ mod tests {
                 .withf(move |account, _, who| *account == ACCOUNT && *who == creator)
                 .times(1)
                 .returning(|_, _, _| Ok(room(1)));
+            store
+                .expect_members_of()
+                .times(usize::from(creator.is_some()))
+                .returning(|_, rooms| Ok(rooms.into_iter().map(|r| (r, user(10))).collect()));
             let mut events = MockEventPublisher::new();
             events
                 .expect_publish()
@@ -691,6 +712,15 @@ mod tests {
                     |e| matches!(e, DomainEvent::Room(RoomEvent::Created(r)) if r.id == RoomId(1)),
                 )
                 .times(1)
+                .return_const(());
+            // The creator's stream learns of the room as a join.
+            events
+                .expect_publish()
+                .withf(|e| {
+                    matches!(e, DomainEvent::Member(MemberEvent::Joined { room, user })
+                        if room.id == RoomId(1) && user.id == UserId(10))
+                })
+                .times(usize::from(creator.is_some()))
                 .return_const(());
             let view = rooms(store, events)
                 .create(&actor, new_room(), Detail::Summary)

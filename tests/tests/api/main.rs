@@ -6,6 +6,7 @@ mod clients;
 mod errors;
 mod files;
 mod live;
+mod live_nodes;
 mod members_account;
 mod members_chatapi;
 mod members_cross;
