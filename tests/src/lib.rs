@@ -77,6 +77,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         ws_queue: 256,
         presence_ttl_secs: 30,
         presence_heartbeat_secs: 10,
+        credential_cache_secs: 5,
         workers: 1,
         log_format: LogFormat::Text,
     }

@@ -3,12 +3,14 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chat_domain::{
     Account, AccountId, AccountName, CredentialKind, Description, FieldErrors, SecretToken,
 };
 
 use crate::actor::Actor;
+use crate::auth::CredentialCache;
 use crate::error::{AppError, Denied, Resource};
 use crate::ports::{AccountStore, StoreError};
 
@@ -82,6 +84,7 @@ pub struct IssuedAccount {
 #[derive(Clone)]
 pub struct Accounts {
     accounts: Arc<dyn AccountStore>,
+    credentials: Arc<CredentialCache>,
 }
 
 impl fmt::Debug for Accounts {
@@ -92,7 +95,15 @@ impl fmt::Debug for Accounts {
 
 impl Accounts {
     pub fn new(accounts: Arc<dyn AccountStore>) -> Self {
-        Self { accounts }
+        Self::with_cache(accounts, Arc::new(CredentialCache::new(Duration::ZERO)))
+    }
+
+    /// Accounts whose changes empty `credentials` (the authenticator's cache).
+    pub fn with_cache(accounts: Arc<dyn AccountStore>, credentials: Arc<CredentialCache>) -> Self {
+        Self {
+            accounts,
+            credentials,
+        }
     }
 
     /// Creates an account with its first API key. Platform only.
@@ -118,7 +129,10 @@ impl Accounts {
         let result = if patch == AccountPatch::default() {
             self.accounts.get_account(id).await
         } else {
-            self.accounts.update_account(id, patch).await
+            let updated = self.accounts.update_account(id, patch).await;
+            // Activity and features travel with credentials.
+            self.credentials.clear();
+            updated
         };
         result.map_err(|e| e.into_app(Resource::Account))
     }
@@ -161,6 +175,7 @@ impl Accounts {
             .replace_api_key(access.id, api_key.hash())
             .await
             .map_err(|e| e.into_app(Resource::Account))?;
+        self.credentials.clear();
         Ok(IssuedAccount { account, api_key })
     }
 }

@@ -1,7 +1,9 @@
 //! Turning a presented secret into an [`Actor`].
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chat_domain::{CredentialKind, FieldError, Problem, TokenHash};
 
@@ -43,6 +45,63 @@ impl fmt::Debug for PlatformToken {
 pub struct Authenticator {
     credentials: Arc<dyn CredentialStore>,
     platform: Option<PlatformToken>,
+    cache: Arc<CredentialCache>,
+}
+
+/// Credentials found recently, so that a busy client's requests do not each look
+/// theirs up. An entry lives `ttl`; every change to accounts or keys made on this node
+/// empties the cache at once ([`CredentialCache::clear`]), so only another node's
+/// change can take up to `ttl` to be seen here. Unknown secrets are never cached.
+pub struct CredentialCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<TokenHash, (CredentialOwner, Instant)>>,
+}
+
+impl fmt::Debug for CredentialCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialCache")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Entries beyond this many empty the cache (a crude bound; a cache this full is being
+/// walked by many distinct secrets).
+const CACHE_CAPACITY: usize = 100_000;
+
+impl CredentialCache {
+    /// A cache whose entries live `ttl` (zero: nothing is cached).
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, hash: &TokenHash) -> Option<CredentialOwner> {
+        let entries = self.entries.lock().ok()?;
+        let (owner, at) = entries.get(hash)?;
+        (at.elapsed() < self.ttl).then(|| owner.clone())
+    }
+
+    fn put(&self, hash: TokenHash, owner: CredentialOwner) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= CACHE_CAPACITY {
+                entries.clear();
+            }
+            entries.insert(hash, (owner, Instant::now()));
+        }
+    }
+
+    /// Forgets every credential: call after any change to accounts or their keys.
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
 }
 
 impl fmt::Debug for Authenticator {
@@ -58,9 +117,23 @@ const MAX_PRESENTED_LEN: usize = 512;
 
 impl Authenticator {
     pub fn new(credentials: Arc<dyn CredentialStore>, platform: Option<PlatformToken>) -> Self {
+        Self::with_cache(
+            credentials,
+            platform,
+            Arc::new(CredentialCache::new(Duration::ZERO)),
+        )
+    }
+
+    /// An authenticator that remembers credentials in `cache`.
+    pub fn with_cache(
+        credentials: Arc<dyn CredentialStore>,
+        platform: Option<PlatformToken>,
+        cache: Arc<CredentialCache>,
+    ) -> Self {
         Self {
             credentials,
             platform,
+            cache,
         }
     }
 
@@ -77,12 +150,16 @@ impl Authenticator {
         {
             return Ok(Actor::Platform);
         }
+        if let Some(owner) = self.cache.get(&hash) {
+            return actor_of(owner);
+        }
         let owner = self
             .credentials
             .find_credential(hash)
             .await
             .map_err(|e| e.into_app(Resource::Account))?
             .ok_or(AppError::Unauthenticated)?;
+        self.cache.put(hash, owner.clone());
         actor_of(owner)
     }
 }
@@ -257,5 +334,61 @@ mod tests {
     fn a_short_platform_token_is_refused() {
         assert!(PlatformToken::parse("short").is_err());
         assert!(PlatformToken::parse(&"x".repeat(32)).is_ok());
+    }
+
+    fn api_key_owner() -> CredentialOwner {
+        CredentialOwner {
+            kind: CredentialKind::ApiKey,
+            account: access(),
+            account_active: true,
+            user: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cached_credential_is_looked_up_once_until_the_cache_is_cleared() {
+        let mut store = MockCredentialStore::new();
+        store
+            .expect_find_credential()
+            .times(2)
+            .returning(|_| Ok(Some(api_key_owner())));
+        let cache = Arc::new(CredentialCache::new(Duration::from_secs(60)));
+        let auth = Authenticator::with_cache(Arc::new(store), None, cache.clone());
+        for _ in 0..3 {
+            let actor = auth.authenticate(Some("ck_cached")).await;
+            assert!(matches!(actor, Ok(Actor::ApiKey(_))), "{actor:?}");
+        }
+        // A change on this node (a key replaced, an account changed) empties it.
+        cache.clear();
+        let actor = auth.authenticate(Some("ck_cached")).await;
+        assert!(matches!(actor, Ok(Actor::ApiKey(_))), "{actor:?}");
+    }
+
+    #[tokio::test]
+    async fn unknown_secrets_are_never_cached_and_a_zero_ttl_caches_nothing() {
+        let mut store = MockCredentialStore::new();
+        store
+            .expect_find_credential()
+            .with(eq(TokenHash::of("unknown")))
+            .times(2)
+            .returning(|_| Ok(None));
+        let cached = Authenticator::with_cache(
+            Arc::new(store),
+            None,
+            Arc::new(CredentialCache::new(Duration::from_secs(60))),
+        );
+        for _ in 0..2 {
+            let actor = cached.authenticate(Some("unknown")).await;
+            assert!(matches!(actor, Err(AppError::Unauthenticated)), "{actor:?}");
+        }
+        let mut store = MockCredentialStore::new();
+        store
+            .expect_find_credential()
+            .times(2)
+            .returning(|_| Ok(Some(api_key_owner())));
+        let uncached = Authenticator::new(Arc::new(store), None);
+        for _ in 0..2 {
+            assert!(uncached.authenticate(Some("ck_known")).await.is_ok());
+        }
     }
 }

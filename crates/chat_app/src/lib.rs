@@ -21,7 +21,7 @@ pub mod users;
 
 pub use accounts::{AccountPatch, Accounts, IssuedAccount, NewAccount};
 pub use actor::{AccountAccess, Actor};
-pub use auth::{Authenticator, PlatformToken};
+pub use auth::{Authenticator, CredentialCache, PlatformToken};
 pub use error::{AppError, Conflict, Denied, Resource};
 pub use events::{
     DiscardEvents, DomainEvent, EventPublisher, MemberEvent, MessageEvent, RoomEvent,
@@ -48,6 +48,7 @@ pub use sockets::{RoomSocket, Sockets, UserStream};
 pub use users::{IssuedUser, NewUser, Users};
 
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Every use case, wired over one set of ports. Cheap to clone.
 #[derive(Clone)]
@@ -105,6 +106,28 @@ impl ChatApp {
         events: Arc<dyn EventPublisher>,
         platform_token: Option<PlatformToken>,
     ) -> Self {
+        Self::with_credential_cache(
+            store,
+            files,
+            limits,
+            presence,
+            events,
+            platform_token,
+            Duration::ZERO,
+        )
+    }
+
+    /// As [`ChatApp::new`], remembering credentials for `credential_ttl` (zero: never).
+    pub fn with_credential_cache<S: Store + 'static>(
+        store: Arc<S>,
+        files: Arc<dyn FileStore>,
+        limits: UploadLimits,
+        presence: Arc<dyn PresenceStore>,
+        events: Arc<dyn EventPublisher>,
+        platform_token: Option<PlatformToken>,
+        credential_ttl: Duration,
+    ) -> Self {
+        let credentials = Arc::new(CredentialCache::new(credential_ttl));
         Self {
             files: Files::new(files.clone(), limits),
             sockets: Sockets::new(store.clone(), store.clone()),
@@ -123,8 +146,8 @@ impl ChatApp {
                 events.clone(),
             ),
             rooms: Rooms::new(store.clone(), store.clone(), files, events),
-            auth: Authenticator::new(store.clone(), platform_token),
-            accounts: Accounts::new(store.clone()),
+            auth: Authenticator::with_cache(store.clone(), platform_token, credentials.clone()),
+            accounts: Accounts::with_cache(store.clone(), credentials),
             users: Users::new(store.clone()),
             health: store,
         }

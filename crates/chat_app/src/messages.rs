@@ -409,12 +409,24 @@ impl Messages {
         detail: MessageDetail,
     ) -> Result<Page<MessageView>, AppError> {
         let account = actor.account_id()?;
-        let room = visible_room(self.rooms.as_ref(), actor, account, room).await?;
-        let (messages, total) = self
-            .messages
-            .list_messages(account, room.id, filter)
-            .await
-            .map_err(room_error)?;
+        let (room, messages, total) = match actor.limited_to() {
+            // Agents read their rooms only: the membership is checked first.
+            Some(_) => {
+                let room = visible_room(self.rooms.as_ref(), actor, account, room).await?;
+                let (messages, total) = self
+                    .messages
+                    .list_messages(account, room.id, filter)
+                    .await
+                    .map_err(room_error)?;
+                (room, messages, total)
+            }
+            // Everyone else may read every room of the account: room and page at once.
+            None => self
+                .messages
+                .room_page(account, room, filter)
+                .await
+                .map_err(room_error)?,
+        };
         if let (Some(viewer), Some(newest)) =
             (actor.user_id(), messages.iter().map(|m| m.seq).max())
         {

@@ -313,6 +313,17 @@ pub trait MessageStore: Send + Sync {
         filter: MessageFilter,
     ) -> Result<(Vec<Message>, i64), StoreError>;
 
+    /// The room `room` names and one page of its messages that pass `filter`, with how
+    /// many pass in all — [`MessageStore::list_messages`] for a caller that has not read
+    /// the room yet; unfiltered pages cost one round trip. `NotFound` when the account
+    /// has no such room.
+    async fn room_page(
+        &self,
+        account: AccountId,
+        room: RoomRef,
+        filter: MessageFilter,
+    ) -> Result<(Room, Vec<Message>, i64), StoreError>;
+
     /// Replaces the content and/or meta, sets `edited_at` and `updated_at`.
     async fn edit_message(
         &self,

@@ -9,10 +9,10 @@
 //! account is not found.
 
 use async_trait::async_trait;
-use chat_app::{MessageFilter, MessageOrder, MessageStore, NewMessage, StoreError};
+use chat_app::{MessageFilter, MessageOrder, MessageStore, NewMessage, RoomStore, StoreError};
 use chat_domain::{
     AccountId, Attachment, Content, EchoId, Message, MessageId, MessageKind, MessageMeta,
-    MessageRef, Position, RoomId, Sender, Seq, StorageKey, UserId,
+    MessageRef, Position, Room, RoomId, RoomRef, Sender, Seq, StorageKey, UserId,
 };
 use diesel::dsl::now;
 use diesel::expression::functions::declare_sql_function;
@@ -24,6 +24,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::rooms::RoomRow;
 use crate::schema::{messages, room_members, rooms};
 use crate::{PgStore, attachments, contains_pattern, corrupt, translate};
 
@@ -46,7 +47,7 @@ const ECHO_KEY: &str = "messages_echo_key";
 const SYSTEM_LABEL: &str = "system";
 
 /// One row of `messages`.
-#[derive(Debug, Queryable, Selectable)]
+#[derive(Debug, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = messages, check_for_backend(diesel::pg::Pg))]
 struct MessageRow {
     id: i64,
@@ -414,6 +415,87 @@ fn counted_total(filter: &MessageFilter, last_seq: i64, deleted_count: i64) -> O
     }
 }
 
+/// A new message and its room's UUID, as [`APPEND`] answers them.
+struct AppendedRow {
+    row: MessageRow,
+    room_uuid: Uuid,
+}
+
+impl diesel::QueryableByName<Pg> for AppendedRow {
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, Pg>) -> diesel::deserialize::Result<Self> {
+        Ok(Self {
+            row: <MessageRow as diesel::QueryableByName<Pg>>::build(row)?,
+            room_uuid: diesel::row::NamedRow::get::<diesel::sql_types::Uuid, Uuid>(
+                row,
+                "room_uuid",
+            )?,
+        })
+    }
+}
+
+/// A message without files, stored in ONE statement (one round trip, its own
+/// transaction): the room's next seq (the UPDATE's row lock makes the senders of one
+/// room take turns until the statement commits; a failed statement gives the number
+/// back), the message at the time the lock was taken (never before the room's previous
+/// message), and the sender's positions. The same steps as the transaction used when
+/// files come along; no room (of the account) inserts nothing and answers no row.
+const APPEND: &str = "
+WITH r AS (
+    UPDATE rooms
+       SET last_seq = last_seq + 1,
+           message_count = message_count + 1,
+           last_message_at = GREATEST(last_message_at, clock_timestamp())
+     WHERE account_id = $1 AND id = $2
+ RETURNING id, account_id, uuid, last_seq, last_message_at
+), m AS (
+    INSERT INTO messages (account_id, room_id, seq, sender_user_id, sender_label, sender_name,
+                          content, message_type, meta, reply_to_id, echo_id, created_at,
+                          updated_at, attachment_count)
+    SELECT r.account_id, r.id, r.last_seq, $3, $4, $5, $6, $7, $8, $9, $10,
+           r.last_message_at, r.last_message_at, 0
+      FROM r
+ RETURNING *
+), u AS (
+    UPDATE room_members AS rm
+       SET last_read_seq = GREATEST(rm.last_read_seq, m.seq),
+           delivered_seq = GREATEST(rm.delivered_seq, m.seq)
+      FROM m
+     WHERE rm.account_id = m.account_id AND rm.room_id = m.room_id
+       AND rm.user_id = m.sender_user_id
+)
+SELECT m.*, r.uuid AS room_uuid FROM m, r";
+
+/// Runs [`APPEND`]: the message row and its room's UUID; `NotFound` when the account has
+/// no such room.
+#[allow(clippy::too_many_arguments)]
+fn append_one(
+    conn: &mut PgConnection,
+    account: AccountId,
+    room: RoomId,
+    sender: &Sender,
+    sender_name: Option<&str>,
+    content: &Content,
+    kind: MessageKind,
+    meta: Value,
+    reply_to: Option<MessageId>,
+    echo_id: Option<&EchoId>,
+) -> QueryResult<(MessageRow, Uuid, Vec<attachments::AttachmentRow>)> {
+    use diesel::sql_types::{BigInt, Jsonb, Nullable, Text};
+    let row: AppendedRow = diesel::sql_query(APPEND)
+        .bind::<BigInt, _>(account.0)
+        .bind::<BigInt, _>(room.0)
+        .bind::<Nullable<BigInt>, _>(sender.user_id().map(|user| user.0))
+        .bind::<Text, _>(sender.label())
+        .bind::<Nullable<Text>, _>(sender_name)
+        .bind::<Text, _>(content.as_str())
+        .bind::<Text, _>(kind.as_str())
+        .bind::<Jsonb, _>(meta)
+        .bind::<Nullable<BigInt>, _>(reply_to.map(|reply| reply.0))
+        .bind::<Nullable<Text>, _>(echo_id.map(EchoId::as_str))
+        .get_result(conn)?;
+    Ok((row.row, row.room_uuid, Vec::new()))
+}
+
 #[async_trait]
 impl MessageStore for PgStore {
     async fn append(
@@ -441,62 +523,81 @@ impl MessageStore for PgStore {
             {
                 return Ok((first, false));
             }
-            let stored = conn.transaction(|conn| {
-                // The room's next seq. The row lock is held until commit, so the senders
-                // of one room take turns; a rollback gives the number back. The time is
-                // read once the lock is held (and never before the room's previous
-                // message), so created_at follows seq within a room.
-                let (seq, room_uuid, at): (i64, Uuid, OffsetDateTime) = diesel::update(
-                    rooms::table
-                        .filter(rooms::account_id.eq(account.0))
-                        .filter(rooms::id.eq(room.0)),
+            let stored = if files.is_empty() {
+                append_one(
+                    conn,
+                    account,
+                    room,
+                    &sender,
+                    sender_name.as_deref(),
+                    &content,
+                    kind,
+                    meta,
+                    reply_to,
+                    echo_id.as_ref(),
                 )
-                .set((
-                    rooms::last_seq.eq(rooms::last_seq + 1),
-                    rooms::message_count.eq(rooms::message_count + 1),
-                    rooms::last_message_at.eq(greatest(rooms::last_message_at, clock_timestamp())),
-                ))
-                .returning((rooms::last_seq, rooms::uuid, rooms::last_message_at))
-                .get_result(conn)?;
-                let row = diesel::insert_into(messages::table)
-                    .values(NewMessageRow {
-                        account_id: account.0,
-                        room_id: room.0,
-                        seq,
-                        sender_user_id: sender.user_id().map(|user| user.0),
-                        sender_label: label,
-                        sender_name: sender_name.as_deref(),
-                        content: content.as_str(),
-                        message_type: kind.as_str(),
-                        meta,
-                        reply_to_id: reply_to.map(|reply| reply.0),
-                        echo_id: echo_id.as_ref().map(EchoId::as_str),
-                        created_at: at,
-                        updated_at: at,
-                        attachment_count: i32::try_from(files.len()).map_err(|_| {
-                            DieselError::SerializationError("too many attachments".into())
-                        })?,
-                    })
-                    .returning(MessageRow::as_returning())
-                    .get_result(conn)?;
-                let attached = attachments::insert(conn, account, room, MessageId(row.id), &files)?;
-                if let Some(user) = sender.user_id() {
-                    // The sender has read what it sent (and everything before it). Not a
-                    // member (any more): nothing to move.
-                    diesel::update(
-                        room_members::table
-                            .filter(room_members::account_id.eq(account.0))
-                            .filter(room_members::room_id.eq(room.0))
-                            .filter(room_members::user_id.eq(user.0)),
+            } else {
+                conn.transaction(|conn| {
+                    // The room's next seq. The row lock is held until commit, so the senders
+                    // of one room take turns; a rollback gives the number back. The time is
+                    // read once the lock is held (and never before the room's previous
+                    // message), so created_at follows seq within a room.
+                    let (seq, room_uuid, at): (i64, Uuid, OffsetDateTime) = diesel::update(
+                        rooms::table
+                            .filter(rooms::account_id.eq(account.0))
+                            .filter(rooms::id.eq(room.0)),
                     )
                     .set((
-                        room_members::last_read_seq.eq(greatest(room_members::last_read_seq, seq)),
-                        room_members::delivered_seq.eq(greatest(room_members::delivered_seq, seq)),
+                        rooms::last_seq.eq(rooms::last_seq + 1),
+                        rooms::message_count.eq(rooms::message_count + 1),
+                        rooms::last_message_at
+                            .eq(greatest(rooms::last_message_at, clock_timestamp())),
                     ))
-                    .execute(conn)?;
-                }
-                Ok::<_, DieselError>((row, room_uuid, attached))
-            });
+                    .returning((rooms::last_seq, rooms::uuid, rooms::last_message_at))
+                    .get_result(conn)?;
+                    let row = diesel::insert_into(messages::table)
+                        .values(NewMessageRow {
+                            account_id: account.0,
+                            room_id: room.0,
+                            seq,
+                            sender_user_id: sender.user_id().map(|user| user.0),
+                            sender_label: label,
+                            sender_name: sender_name.as_deref(),
+                            content: content.as_str(),
+                            message_type: kind.as_str(),
+                            meta,
+                            reply_to_id: reply_to.map(|reply| reply.0),
+                            echo_id: echo_id.as_ref().map(EchoId::as_str),
+                            created_at: at,
+                            updated_at: at,
+                            attachment_count: i32::try_from(files.len()).map_err(|_| {
+                                DieselError::SerializationError("too many attachments".into())
+                            })?,
+                        })
+                        .returning(MessageRow::as_returning())
+                        .get_result(conn)?;
+                    let attached =
+                        attachments::insert(conn, account, room, MessageId(row.id), &files)?;
+                    if let Some(user) = sender.user_id() {
+                        // The sender has read what it sent (and everything before it). Not a
+                        // member (any more): nothing to move.
+                        diesel::update(
+                            room_members::table
+                                .filter(room_members::account_id.eq(account.0))
+                                .filter(room_members::room_id.eq(room.0))
+                                .filter(room_members::user_id.eq(user.0)),
+                        )
+                        .set((
+                            room_members::last_read_seq
+                                .eq(greatest(room_members::last_read_seq, seq)),
+                            room_members::delivered_seq
+                                .eq(greatest(room_members::delivered_seq, seq)),
+                        ))
+                        .execute(conn)?;
+                    }
+                    Ok::<_, DieselError>((row, room_uuid, attached))
+                })
+            };
             match (stored, &echo_id) {
                 (Ok((row, room_uuid, attached)), _) => {
                     let attachments = attached
@@ -586,6 +687,93 @@ impl MessageStore for PgStore {
             let rows = rows.into_iter().map(|row| (row, room_uuid)).collect();
             let messages = to_messages(conn, account, rows)?;
             Ok((messages, total))
+        })
+        .await
+    }
+
+    async fn room_page(
+        &self,
+        account: AccountId,
+        room: RoomRef,
+        filter: MessageFilter,
+    ) -> Result<(Room, Vec<Message>, i64), StoreError> {
+        let unfiltered = counted_total(&filter, 0, 0).is_some();
+        if !unfiltered {
+            // Filters count rows: read the room, then the page and its total.
+            let found = self.find_room(account, room).await?;
+            let (messages, total) = self.list_messages(account, found.id, filter).await?;
+            return Ok((found, messages, total));
+        }
+        self.with_conn(move |conn| {
+            // One statement: the page joined to its room (whose counters give the total),
+            // so both come from one snapshot in one round trip.
+            let query = messages::table
+                .inner_join(
+                    rooms::table.on(rooms::id
+                        .eq(messages::room_id)
+                        .and(rooms::account_id.eq(messages::account_id))),
+                )
+                .filter(rooms::account_id.eq(account.0))
+                .into_boxed();
+            let query = match room {
+                RoomRef::Id(id) => query.filter(rooms::id.eq(id.0)),
+                RoomRef::Uuid(uuid) => query.filter(rooms::uuid.eq(uuid)),
+            };
+            let query = if filter.include_deleted {
+                query
+            } else {
+                query.filter(messages::deleted_at.is_null())
+            };
+            let query = match filter.order {
+                MessageOrder::NewestFirst => query.order_by(messages::seq.desc()),
+                MessageOrder::OldestFirst => query.order_by(messages::seq.asc()),
+            };
+            let rows: Vec<(MessageRow, RoomRow, i64, i64)> = query
+                .select((
+                    MessageRow::as_select(),
+                    RoomRow::as_select(),
+                    rooms::last_seq,
+                    rooms::deleted_message_count,
+                ))
+                .offset(filter.window.offset)
+                .limit(filter.window.limit)
+                .load(conn)
+                .map_err(translate)?;
+            // Every row carries the same room: keep the first one's.
+            let mut page = Vec::with_capacity(rows.len());
+            let mut head = None;
+            for (message, room_row, last_seq, deleted) in rows {
+                if head.is_none() {
+                    head = Some((room_row, last_seq, deleted));
+                }
+                page.push(message);
+            }
+            let (room_row, last_seq, deleted) = match head {
+                Some(head) => head,
+                // An empty page (no messages, or past the end): the room alone.
+                None => {
+                    let query = rooms::table
+                        .filter(rooms::account_id.eq(account.0))
+                        .into_boxed();
+                    let query = match room {
+                        RoomRef::Id(id) => query.filter(rooms::id.eq(id.0)),
+                        RoomRef::Uuid(uuid) => query.filter(rooms::uuid.eq(uuid)),
+                    };
+                    query
+                        .select((
+                            RoomRow::as_select(),
+                            rooms::last_seq,
+                            rooms::deleted_message_count,
+                        ))
+                        .first::<(RoomRow, i64, i64)>(conn)
+                        .map_err(translate)?
+                }
+            };
+            let found = Room::try_from(room_row)?;
+            let total = counted_total(&filter, last_seq, deleted).unwrap_or(0);
+            let paged = page.into_iter().map(|row| (row, found.uuid)).collect();
+            let messages = to_messages(conn, account, paged)?;
+            Ok((found, messages, total))
         })
         .await
     }

@@ -22,7 +22,7 @@ use crate::{PgStore, contains_pattern, corrupt, translate};
 /// One row of `rooms`.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = rooms, check_for_backend(diesel::pg::Pg))]
-struct RoomRow {
+pub(crate) struct RoomRow {
     id: i64,
     uuid: Uuid,
     account_id: i64,

@@ -1735,3 +1735,71 @@ async fn unfiltered_totals_come_from_counters_kept_by_delete_and_restore() {
             .await,
     );
 }
+
+#[tokio::test]
+async fn a_room_page_reads_the_room_and_its_newest_messages_at_once() {
+    let Fixture { store, db: _db } = fixture();
+    let s = scene(&store).await;
+    let (acme, general) = (s.acme.id, s.general.id);
+
+    // An empty room: the room, no messages, a total of 0.
+    let (room, messages, total) = store
+        .room_page(
+            acme,
+            RoomRef::Uuid(s.general.uuid),
+            MessageFilter::newest(window(0, 50)),
+        )
+        .await
+        .expect("an empty room's page");
+    assert_eq!((room.id, messages.len(), total), (general, 0, 0));
+
+    let mut sent = Vec::new();
+    for i in 0..5 {
+        sent.push(send(&store, acme, general, text(&s.ann, &format!("m{i}"))).await);
+    }
+    send(&store, acme, s.random.id, text(&s.ann, "elsewhere")).await;
+    store
+        .set_message_deleted(acme, sent[1].id, true)
+        .await
+        .expect("deleted");
+
+    for reference in [RoomRef::Id(general), RoomRef::Uuid(s.general.uuid)] {
+        let (room, messages, total) = store
+            .room_page(acme, reference, MessageFilter::newest(window(0, 3)))
+            .await
+            .expect("a page");
+        assert_eq!(room.id, general);
+        assert_eq!(room.message_count, 5);
+        let seqs: Vec<i64> = messages.iter().map(|m| m.seq.0).collect();
+        assert_eq!(seqs, [5, 4, 3], "newest first, the deleted one left out");
+        assert!(messages.iter().all(|m| m.room_uuid == s.general.uuid));
+        assert_eq!(total, 4, "the total counts live messages of this room only");
+    }
+    // Past the end: the room and its total, no messages.
+    let (room, messages, total) = store
+        .room_page(
+            acme,
+            RoomRef::Id(general),
+            MessageFilter::newest(window(10, 3)),
+        )
+        .await
+        .expect("past the end");
+    assert_eq!((room.id, messages.len(), total), (general, 0, 4));
+    // A filtered page counts its rows.
+    let filter = MessageFilter {
+        search: Some("m3".to_owned()),
+        ..MessageFilter::newest(window(0, 50))
+    };
+    let (_, messages, total) = store
+        .room_page(acme, RoomRef::Id(general), filter)
+        .await
+        .expect("a filtered page");
+    assert_eq!((messages.len(), total), (1, 1));
+    // Another account's room is not found, by id or by uuid.
+    for reference in [RoomRef::Id(general), RoomRef::Uuid(s.general.uuid)] {
+        let result = store
+            .room_page(s.other.id, reference, MessageFilter::newest(window(0, 3)))
+            .await;
+        assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+    }
+}

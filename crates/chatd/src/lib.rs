@@ -120,13 +120,14 @@ fn use_cases(
             settings.storage_dir.display()
         )
     })?;
-    Ok(ChatApp::new(
+    Ok(ChatApp::with_credential_cache(
         Arc::new(store.clone()),
         Arc::new(files),
         settings.upload_limits(),
         presence,
         events,
         platform,
+        Duration::from_secs(settings.credential_cache_secs),
     ))
 }
 

@@ -161,6 +161,16 @@ pub struct Settings {
     )]
     pub presence_heartbeat_secs: u64,
 
+    /// Seconds a credential found in the database is remembered (0: look up every
+    /// request). Changes made on this node apply at once; another node's within this.
+    #[arg(
+        long,
+        env = "CHAT_CREDENTIAL_CACHE_SECS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub credential_cache_secs: u64,
+
     /// HTTP worker threads (0: one per CPU core).
     #[arg(long, env = "CHAT_WORKERS", default_value_t = 0, global = true)]
     pub workers: usize,

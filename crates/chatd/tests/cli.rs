@@ -127,6 +127,7 @@ async fn operator_commands_print_accounts_and_users_whose_secrets_work() {
         ws_queue: 256,
         presence_ttl_secs: 30,
         presence_heartbeat_secs: 10,
+        credential_cache_secs: 5,
         workers: 1,
         log_format: chatd::LogFormat::Text,
     };

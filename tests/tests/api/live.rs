@@ -1633,7 +1633,15 @@ async fn a_client_that_never_reads_is_closed_while_a_fast_one_gets_every_message
     );
     let prefix: Vec<i64> = (1..=i64::try_from(got.len()).unwrap_or(0)).collect();
     assert!(got == prefix, "the slow client's messages are not a prefix");
-    assert_eq!(drained.close, Some(1013), "{} messages", got.len());
+    // The close frame (1013) waits behind the frames the client never read: when the
+    // client takes too long to read them, the server gives up on the close frame and just
+    // ends the connection. Either way it is closed.
+    assert!(
+        matches!(drained.close, Some(1013) | None),
+        "{} messages, then close {:?}",
+        got.len(),
+        drained.close
+    );
     assert!(
         drained.ended,
         "the server kept the slow client's connection"
