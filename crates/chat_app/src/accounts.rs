@@ -157,13 +157,20 @@ impl Accounts {
         Ok(())
     }
 
-    /// The calling integration's own account. API key only.
+    /// The calling integration's own account. API key only. Remembered like credentials
+    /// (and forgotten with them on any change made here).
     pub async fn current(&self, actor: &Actor) -> Result<Account, AppError> {
         let access = actor.require_api_key()?;
-        self.accounts
+        if let Some(account) = self.credentials.account(access.id) {
+            return Ok(account);
+        }
+        let account = self
+            .accounts
             .get_account(access.id)
             .await
-            .map_err(|e| e.into_app(Resource::Account))
+            .map_err(|e| e.into_app(Resource::Account))?;
+        self.credentials.put_account(account.clone());
+        Ok(account)
     }
 
     /// Replaces the calling integration's API key; the old one stops working at once.

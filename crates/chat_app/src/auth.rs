@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chat_domain::{CredentialKind, FieldError, Problem, TokenHash};
+use chat_domain::{Account, AccountId, CredentialKind, FieldError, Problem, TokenHash};
 
 use crate::actor::{AccountAccess, Actor};
 use crate::error::{AppError, Resource};
@@ -55,6 +55,8 @@ pub struct Authenticator {
 pub struct CredentialCache {
     ttl: Duration,
     entries: Mutex<HashMap<TokenHash, (CredentialOwner, Instant)>>,
+    /// Accounts as their API key's holder reads them (`GET /api/v1/clients/me`).
+    accounts: Mutex<HashMap<AccountId, (Account, Instant)>>,
 }
 
 impl fmt::Debug for CredentialCache {
@@ -75,6 +77,25 @@ impl CredentialCache {
         Self {
             ttl,
             entries: Mutex::new(HashMap::new()),
+            accounts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn account(&self, id: AccountId) -> Option<Account> {
+        let accounts = self.accounts.lock().ok()?;
+        let (account, at) = accounts.get(&id)?;
+        (at.elapsed() < self.ttl).then(|| account.clone())
+    }
+
+    pub(crate) fn put_account(&self, account: Account) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut accounts) = self.accounts.lock() {
+            if accounts.len() >= CACHE_CAPACITY {
+                accounts.clear();
+            }
+            accounts.insert(account.id, (account, Instant::now()));
         }
     }
 
@@ -100,6 +121,9 @@ impl CredentialCache {
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.clear();
+        }
+        if let Ok(mut accounts) = self.accounts.lock() {
+            accounts.clear();
         }
     }
 }

@@ -30,6 +30,11 @@ impl Links {
         }
     }
 
+    /// What URLs start with.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// The same links, expiring from now (for a long-lived connection).
     pub fn refreshed(&self) -> Self {
         Self {

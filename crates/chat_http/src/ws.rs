@@ -10,6 +10,7 @@
 //! out of it unsubscribes and closes its presence session.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::web::{Data, Path, Payload};
@@ -116,8 +117,11 @@ where
 {
     let (response, session, stream) = actix_ws::handle(req, body)?;
     actix_web::rt::spawn(async move {
-        match admitted.await {
-            Ok(open) => open.run(session, stream).await,
+        // Boxed, here and below: a connection's task lives as long as the socket, and
+        // its state machine would otherwise hold room for the largest future it ever
+        // awaits (a use case's) for all that time — per idle socket.
+        match Box::pin(admitted).await {
+            Ok(open) => Box::pin(open.run(session, stream)).await,
             Err((code, reason)) => close(session, code, reason).await,
         }
     });
@@ -416,14 +420,14 @@ impl Open {
                 None => return close(session, UNAUTHORIZED, "unauthorized").await,
             },
         };
-        let presence = match self.open_presence().await {
+        let presence = match Box::pin(self.open_presence()).await {
             Ok(presence) => presence,
             Err(error) => {
                 tracing::warn!(%error, "a presence session could not be opened");
                 None
             }
         };
-        let connection = match self.hub().subscribe(scope, self.user_key()).await {
+        let connection = match Box::pin(self.hub().subscribe(scope, self.user_key())).await {
             Ok(connection) => connection,
             Err(error) => {
                 tracing::warn!(%error, "a socket could not subscribe");
@@ -438,7 +442,7 @@ impl Open {
                     },
                     presence,
                 };
-                running.finish(Exit::Close(1011, "server error")).await;
+                Box::pin(running.finish(Exit::Close(1011, "server error"))).await;
                 return;
             }
         };
@@ -449,7 +453,7 @@ impl Open {
             presence,
         };
         let exit = running.serve(&mut stream).await;
-        running.finish(exit).await;
+        Box::pin(running.finish(exit)).await;
     }
 
     /// Records the socket in presence; announces the person online in a room where it
@@ -513,8 +517,8 @@ impl Running {
         &mut self,
         stream: &mut actix_ws::AggregatedMessageStream,
     ) -> Result<std::convert::Infallible, Exit> {
-        self.greet().await?;
-        self.replay().await?;
+        Box::pin(self.greet()).await?;
+        Box::pin(self.replay()).await?;
         let settings = self.open.live.settings;
         let mut heartbeat = tokio::time::interval(settings.heartbeat);
         heartbeat.tick().await;
@@ -534,7 +538,7 @@ impl Running {
                                 self.error("rate_limited", "Too many frames; slow down").await?;
                                 continue;
                             }
-                            self.client_frame(&text).await?;
+                            Box::pin(self.client_frame(&text)).await?;
                         }
                         Some(Ok(AggregatedMessage::Binary(_))) => {
                             self.error("invalid_frame", "Frames are JSON text").await?;
@@ -615,12 +619,7 @@ impl Running {
     }
 
     async fn frame(&mut self, kind: &str, data: Value, room: Value) -> Result<(), Exit> {
-        let timestamp = OffsetDateTime::now_utc()
-            .format(&Rfc3339)
-            .unwrap_or_default();
-        let text = json!({ "type": kind, "data": data, "timestamp": timestamp, "room_id": room })
-            .to_string();
-        self.send_text(text).await
+        self.send_text(envelope(kind, data, room)).await
     }
 
     async fn error(&mut self, code: &str, message: &str) -> Result<(), Exit> {
@@ -802,6 +801,40 @@ impl Running {
 
     /// Renders a delivery for this connection and sends it.
     async fn deliver(&mut self, delivery: &Delivery) -> Result<(), Exit> {
+        if let LiveEvent::Domain(DomainEvent::Message(MessageEvent::Created(m))) = &delivery.event {
+            if self
+                .connection
+                .start
+                .get(&m.room_id)
+                .is_some_and(|start| m.seq <= *start)
+            {
+                return Ok(()); // sent by the replay already
+            }
+            if let Some(user) = self.open.participant.as_ref() {
+                self.open
+                    .hub()
+                    .delivered(m.account_id, m.room_id, user.id, m.seq);
+            }
+        }
+        let text = match &self.open.kind {
+            // Every room socket of the account renders an event alike: the first one
+            // renders it for all (its links' base is the key; it is the same for all).
+            Kind::Room { .. } => {
+                let key = self.open.links.base().to_owned();
+                delivery
+                    .rendered
+                    .get_or_render(&key, || self.render(delivery).unwrap_or_default())
+            }
+            Kind::Stream { .. } => Arc::from(self.render(delivery).unwrap_or_default()),
+        };
+        if text.is_empty() {
+            return Ok(());
+        }
+        self.send_text(text.to_string()).await
+    }
+
+    /// The frame of a delivery for this connection, if it shows one.
+    fn render(&self, delivery: &Delivery) -> Option<String> {
         let context = &delivery.context;
         let view = |message: &Message| MessageView {
             message: message.clone(),
@@ -816,15 +849,6 @@ impl Running {
                 | MessageEvent::Updated(m)
                 | MessageEvent::Deleted(m)
                 | MessageEvent::Restored(m) => {
-                    if let MessageEvent::Created(m) = event
-                        && self
-                            .connection
-                            .start
-                            .get(&m.room_id)
-                            .is_some_and(|start| m.seq <= *start)
-                    {
-                        return Ok(()); // sent by the replay already
-                    }
                     let kind = match event {
                         MessageEvent::Created(_) => "message",
                         MessageEvent::Updated(_) => "message_updated",
@@ -833,13 +857,6 @@ impl Running {
                     };
                     let room = self.room_value(m.room_id, m.room_uuid);
                     let data = self.message_data(view(m));
-                    if let (MessageEvent::Created(m), Some(user)) =
-                        (event, self.open.participant.as_ref())
-                    {
-                        self.open
-                            .hub()
-                            .delivered(m.account_id, m.room_id, user.id, m.seq);
-                    }
                     (kind, data, room)
                 }
                 MessageEvent::Read { room, user, seq } => {
@@ -871,7 +888,7 @@ impl Running {
                 (kind, data, self.room_value(room.id, room.uuid))
             }
             LiveEvent::Domain(DomainEvent::Room(event)) => match event {
-                RoomEvent::Created(_) => return Ok(()),
+                RoomEvent::Created(_) => return None,
                 RoomEvent::Updated(room)
                 | RoomEvent::Activated(room)
                 | RoomEvent::Deactivated(room) => {
@@ -918,7 +935,7 @@ impl Running {
                 )
             }
         };
-        self.frame(kind, data, room).await
+        Some(envelope(kind, data, room))
     }
 
     /// The room a client frame is about: the socket's room, or on a user's stream the
@@ -1148,6 +1165,14 @@ impl Running {
             value,
         )))
     }
+}
+
+/// A server frame: `{type, data, timestamp, room_id}`.
+fn envelope(kind: &str, data: Value, room: Value) -> String {
+    let timestamp = OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default();
+    json!({ "type": kind, "data": data, "timestamp": timestamp, "room_id": room }).to_string()
 }
 
 /// A frame to answer a client frame with: type, data, room_id.

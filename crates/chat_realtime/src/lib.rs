@@ -18,7 +18,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use chat_app::{
@@ -76,6 +76,52 @@ pub struct Context {
 pub struct Delivery {
     pub event: LiveEvent,
     pub context: Context,
+    /// A rendering every socket of the same kind can share (made by the first).
+    pub rendered: RenderCache,
+}
+
+impl Delivery {
+    pub fn new(event: LiveEvent, context: Context) -> Self {
+        Self {
+            event,
+            context,
+            rendered: RenderCache::default(),
+        }
+    }
+}
+
+/// One shared rendering of a delivery, under a key saying what it depends on: sockets
+/// that would render the event identically render it once between them.
+#[derive(Debug, Clone, Default)]
+pub struct RenderCache(OnceLock<(String, Arc<str>)>);
+
+impl PartialEq for RenderCache {
+    /// A cache is not part of what a delivery says.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl RenderCache {
+    /// The rendering for `key`: the shared one when it was made for the same key, else
+    /// `render`'s (shared when it is the first).
+    pub fn get_or_render(&self, key: &str, render: impl FnOnce() -> String) -> Arc<str> {
+        if let Some((cached, text)) = self.0.get() {
+            if cached == key {
+                return text.clone();
+            }
+            return Arc::from(render());
+        }
+        let text: Arc<str> = Arc::from(render());
+        match self.0.set((key.to_owned(), text.clone())) {
+            Ok(()) => text,
+            // Another socket got there first: theirs is as good, if for the same key.
+            Err(_) => match self.0.get() {
+                Some((cached, shared)) if cached == key => shared.clone(),
+                _ => text,
+            },
+        }
+    }
 }
 
 /// What a connection listens to.
@@ -703,7 +749,14 @@ impl Dispatcher {
             Some(ids) => ids.iter().copied().collect(),
             None => return,
         };
-        let context = match self.context(&event).await {
+        // Room sockets render what the event carries; only users' streams (the account
+        // dialect) show room names and senders, which cost reads.
+        let full = targets.iter().any(|id| {
+            self.connections
+                .get(id)
+                .is_some_and(|s| matches!(s.scope, Scope::User { .. }))
+        });
+        let context = match self.context(&event, full).await {
             Ok(context) => context,
             Err(error) => {
                 tracing::warn!(%error, "an event's context could not be read; delivered without it");
@@ -714,7 +767,7 @@ impl Dispatcher {
             LiveEvent::Typing(typing) => Some(typing.user_key.clone()),
             _ => None,
         };
-        let delivery = Arc::new(Delivery { event, context });
+        let delivery = Arc::new(Delivery::new(event, context));
         let mut dropped = Vec::new();
         for id in targets {
             let Some(subscriber) = self.connections.get(&id) else {
@@ -797,7 +850,7 @@ impl Dispatcher {
     }
 
     /// What renderings of `event` need, read once.
-    async fn context(&self, event: &LiveEvent) -> Result<Context, StoreError> {
+    async fn context(&self, event: &LiveEvent, full: bool) -> Result<Context, StoreError> {
         let mut context = Context::default();
         match event {
             LiveEvent::Domain(DomainEvent::Message(
@@ -807,18 +860,20 @@ impl Dispatcher {
                 | MessageEvent::Restored(message),
             )) => {
                 let account = message.account_id;
-                context.room_name = Some(
-                    self.room(account, message.room_id)
-                        .await?
-                        .name
-                        .as_str()
-                        .to_owned(),
-                );
-                if let Some(sender) = message.sender.user_id() {
-                    context.sender = self.user(account, sender).await?;
+                if full {
+                    context.room_name = Some(
+                        self.room(account, message.room_id)
+                            .await?
+                            .name
+                            .as_str()
+                            .to_owned(),
+                    );
+                    if let Some(sender) = message.sender.user_id() {
+                        context.sender = self.user(account, sender).await?;
+                    }
                 }
                 if let Some(replied) = message.reply_to {
-                    context.replied = self.replied(account, replied).await?;
+                    context.replied = self.replied(account, replied, full).await?;
                 }
             }
             LiveEvent::Domain(DomainEvent::Message(MessageEvent::Read { room, seq, user })) => {
@@ -842,6 +897,7 @@ impl Dispatcher {
         &self,
         account: AccountId,
         id: MessageId,
+        with_sender: bool,
     ) -> Result<Option<Replied>, StoreError> {
         let Some(message) = self
             .stores
@@ -854,8 +910,8 @@ impl Dispatcher {
             return Ok(None);
         };
         let sender = match message.sender.user_id() {
-            Some(user) => self.user(account, user).await?,
-            None => None,
+            Some(user) if with_sender => self.user(account, user).await?,
+            _ => None,
         };
         Ok(Some(Replied { message, sender }))
     }

@@ -117,11 +117,18 @@ fn created(message: &Message) -> DomainEvent {
     DomainEvent::Message(MessageEvent::Created(message.clone()))
 }
 
-/// What every socket of the room receives for a new message.
+/// What the sockets of a room receive for a new message when only room sockets listen:
+/// the message itself (room sockets render the ChatAPI dialect, which needs no more).
 fn created_delivery(message: &Message) -> Delivery {
-    Delivery {
-        event: LiveEvent::Domain(created(message)),
-        context: Context {
+    Delivery::new(LiveEvent::Domain(created(message)), Context::default())
+}
+
+/// What they receive when a user's stream listens too: also the room's name and the
+/// sender, which the account dialect shows.
+fn created_delivery_full(message: &Message) -> Delivery {
+    Delivery::new(
+        LiveEvent::Domain(created(message)),
+        Context {
             room_name: Some(room_name(message.room_id)),
             sender: message
                 .sender
@@ -129,14 +136,11 @@ fn created_delivery(message: &Message) -> Delivery {
                 .map(|id| user(message.account_id, id.0)),
             ..Context::default()
         },
-    }
+    )
 }
 
 fn bare(event: LiveEvent) -> Delivery {
-    Delivery {
-        event,
-        context: Context::default(),
-    }
+    Delivery::new(event, Context::default())
 }
 
 fn typing(room: RoomId, user_key: &str, user_id: i64) -> Typing {
@@ -461,7 +465,7 @@ async fn a_new_message_reaches_every_socket_of_its_room_and_no_other() {
     let m4 = h.tables.commit(message(ACCOUNT, ROOM, 4, 10));
     h.hub.publish(created(&m4));
 
-    let expected = created_delivery(&m4);
+    let expected = created_delivery_full(&m4);
     assert_eq!(
         expected.context.sender.as_ref().map(|u| u.id),
         Some(UserId(10))
@@ -615,8 +619,8 @@ async fn resync_reads_every_listened_room_after_its_last_delivered_seq() {
     // One delivered normally, so the last delivered seq is not the start.
     let m4 = h.tables.commit(message(ACCOUNT, ROOM, 4, 10));
     h.hub.publish(created(&m4));
-    assert_eq!(next(&mut socket).await, created_delivery(&m4));
-    assert_eq!(next(&mut stream).await, created_delivery(&m4));
+    assert_eq!(next(&mut socket).await, created_delivery_full(&m4));
+    assert_eq!(next(&mut stream).await, created_delivery_full(&m4));
 
     // Notices lost while the relay reconnected.
     let m5 = h.tables.commit(message(ACCOUNT, ROOM, 5, 20));
@@ -625,8 +629,8 @@ async fn resync_reads_every_listened_room_after_its_last_delivered_seq() {
     let reads = h.tables.list_count();
     h.hub.resync();
 
-    assert_eq!(next(&mut socket).await, created_delivery(&m5));
-    assert_eq!(next(&mut socket).await, created_delivery(&m6));
+    assert_eq!(next(&mut socket).await, created_delivery_full(&m5));
+    assert_eq!(next(&mut socket).await, created_delivery_full(&m6));
     let mut got = vec![
         next(&mut stream).await,
         next(&mut stream).await,
@@ -640,9 +644,9 @@ async fn resync_reads_every_listened_room_after_its_last_delivered_seq() {
     assert_eq!(
         got,
         vec![
-            created_delivery(&m5),
-            created_delivery(&m6),
-            created_delivery(&b2)
+            created_delivery_full(&m5),
+            created_delivery_full(&m6),
+            created_delivery_full(&b2)
         ]
     );
     quiet(&mut socket).await;
@@ -787,8 +791,8 @@ async fn a_deleted_room_closes_its_sockets_and_leaves_user_streams_in_their_othe
     // The stream stays in its other room, and hears nothing more of the deleted one.
     let b2 = h.tables.commit(message(ACCOUNT, ROOM_B, 2, 10));
     h.hub.publish(created(&b2));
-    assert_eq!(next(&mut stream).await, created_delivery(&b2));
-    assert_eq!(next(&mut other).await, created_delivery(&b2));
+    assert_eq!(next(&mut stream).await, created_delivery_full(&b2));
+    assert_eq!(next(&mut other).await, created_delivery_full(&b2));
     h.hub
         .publish(DomainEvent::Room(RoomEvent::Updated(room(ACCOUNT, ROOM))));
     quiet(&mut stream).await;
@@ -832,7 +836,7 @@ async fn a_user_stream_follows_its_user_into_a_joined_room_and_out_of_a_left_one
 
     let b3 = h.tables.commit(message(ACCOUNT, ROOM_B, 3, 10));
     h.hub.publish(created(&b3));
-    assert_eq!(next(&mut stream).await, created_delivery(&b3));
+    assert_eq!(next(&mut stream).await, created_delivery_full(&b3));
 
     // The user leaves ROOM_B: the stream hears it, then nothing more of that room.
     let left = DomainEvent::Member(MemberEvent::Left {
@@ -848,7 +852,7 @@ async fn a_user_stream_follows_its_user_into_a_joined_room_and_out_of_a_left_one
     // Its first room still reaches it.
     let m4 = h.tables.commit(message(ACCOUNT, ROOM, 4, 10));
     h.hub.publish(created(&m4));
-    assert_eq!(next(&mut stream).await, created_delivery(&m4));
+    assert_eq!(next(&mut stream).await, created_delivery_full(&m4));
 }
 
 // ---------------------------------------------------------------- 10. delivered
