@@ -706,18 +706,29 @@ impl MessageStore for PgStore {
         }
         self.with_conn(move |conn| {
             // One statement: the page joined to its room (whose counters give the total),
-            // so both come from one snapshot in one round trip.
+            // so both come from one snapshot in one round trip. The room's id is a
+            // constant or a scalar subquery (an InitPlan) on `messages.room_id`, never a
+            // join key, so the planner reads messages_room_seq_key in seq order and stops
+            // after the page — a join key would make it read the room's whole history
+            // and sort it.
+            let by_uuid = diesel::alias!(rooms as by_uuid);
             let query = messages::table
                 .inner_join(
                     rooms::table.on(rooms::id
                         .eq(messages::room_id)
                         .and(rooms::account_id.eq(messages::account_id))),
                 )
-                .filter(rooms::account_id.eq(account.0))
+                .filter(messages::account_id.eq(account.0))
                 .into_boxed();
             let query = match room {
-                RoomRef::Id(id) => query.filter(rooms::id.eq(id.0)),
-                RoomRef::Uuid(uuid) => query.filter(rooms::uuid.eq(uuid)),
+                RoomRef::Id(id) => query.filter(messages::room_id.eq(id.0)),
+                RoomRef::Uuid(uuid) => query.filter(
+                    messages::room_id.nullable().eq(by_uuid
+                        .filter(by_uuid.field(rooms::account_id).eq(account.0))
+                        .filter(by_uuid.field(rooms::uuid).eq(uuid))
+                        .select(by_uuid.field(rooms::id))
+                        .single_value()),
+                ),
             };
             let query = if filter.include_deleted {
                 query
