@@ -94,6 +94,8 @@ db-url: ## Print the DATABASE_URL that run and test would use (starting a local 
 db-stop: ## Stop the project-local PostgreSQL cluster, if it runs
 	@scripts/stop-local-postgres.sh
 
-bench: ## Benchmarks (not yet)
-	@echo "benchmarks arrive with issue 8" >&2
-	exit 1
+bench: deps ## Benchmark against the machine's limits into docs/benchmarks/ (BENCH_QUICK=1: short)
+	@# A fresh `chat_bench` database on the server that run and test would use.
+	BENCH_ADMIN_URL="$$(scripts/database-url.sh)"
+	export BENCH_ADMIN_URL
+	scripts/bench.sh

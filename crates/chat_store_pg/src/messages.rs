@@ -705,84 +705,35 @@ impl MessageStore for PgStore {
             return Ok((found, messages, total));
         }
         self.with_conn(move |conn| {
-            // One statement: the page joined to its room (whose counters give the total),
-            // so both come from one snapshot in one round trip. The room's id is a
-            // constant or a scalar subquery (an InitPlan) on `messages.room_id`, never a
-            // join key, so the planner reads messages_room_seq_key in seq order and stops
-            // after the page — a join key would make it read the room's whole history
-            // and sort it.
-            let by_uuid = diesel::alias!(rooms as by_uuid);
-            let query = messages::table
-                .inner_join(
-                    rooms::table.on(rooms::id
-                        .eq(messages::room_id)
-                        .and(rooms::account_id.eq(messages::account_id))),
-                )
-                .filter(messages::account_id.eq(account.0))
+            // The room with its counters, then the page by the room's id: two statements
+            // on one connection. Joining the page to its room in one statement looked
+            // cheaper, but the planner, unable to estimate a room's size there, read the
+            // room's whole history and sorted it (docs/benchmarks/findings.md); by a
+            // known room id it reads messages_room_seq_key backwards and stops after the
+            // page. The total comes from the counters read first (not one snapshot: a
+            // message sent in between may show in the page before it counts).
+            let query = rooms::table
+                .filter(rooms::account_id.eq(account.0))
                 .into_boxed();
             let query = match room {
-                RoomRef::Id(id) => query.filter(messages::room_id.eq(id.0)),
-                RoomRef::Uuid(uuid) => query.filter(
-                    messages::room_id.nullable().eq(by_uuid
-                        .filter(by_uuid.field(rooms::account_id).eq(account.0))
-                        .filter(by_uuid.field(rooms::uuid).eq(uuid))
-                        .select(by_uuid.field(rooms::id))
-                        .single_value()),
-                ),
+                RoomRef::Id(id) => query.filter(rooms::id.eq(id.0)),
+                RoomRef::Uuid(uuid) => query.filter(rooms::uuid.eq(uuid)),
             };
-            let query = if filter.include_deleted {
-                query
-            } else {
-                query.filter(messages::deleted_at.is_null())
-            };
-            let query = match filter.order {
-                MessageOrder::NewestFirst => query.order_by(messages::seq.desc()),
-                MessageOrder::OldestFirst => query.order_by(messages::seq.asc()),
-            };
-            let rows: Vec<(MessageRow, RoomRow, i64, i64)> = query
+            let (room_row, last_seq, deleted) = query
                 .select((
-                    MessageRow::as_select(),
                     RoomRow::as_select(),
                     rooms::last_seq,
                     rooms::deleted_message_count,
                 ))
-                .offset(filter.window.offset)
-                .limit(filter.window.limit)
+                .first::<(RoomRow, i64, i64)>(conn)
+                .map_err(translate)?;
+            let found = Room::try_from(room_row)?;
+            let rows: Vec<MessageRow> = page_query(account, found.id, &filter)
+                .select(MessageRow::as_select())
                 .load(conn)
                 .map_err(translate)?;
-            // Every row carries the same room: keep the first one's.
-            let mut page = Vec::with_capacity(rows.len());
-            let mut head = None;
-            for (message, room_row, last_seq, deleted) in rows {
-                if head.is_none() {
-                    head = Some((room_row, last_seq, deleted));
-                }
-                page.push(message);
-            }
-            let (room_row, last_seq, deleted) = match head {
-                Some(head) => head,
-                // An empty page (no messages, or past the end): the room alone.
-                None => {
-                    let query = rooms::table
-                        .filter(rooms::account_id.eq(account.0))
-                        .into_boxed();
-                    let query = match room {
-                        RoomRef::Id(id) => query.filter(rooms::id.eq(id.0)),
-                        RoomRef::Uuid(uuid) => query.filter(rooms::uuid.eq(uuid)),
-                    };
-                    query
-                        .select((
-                            RoomRow::as_select(),
-                            rooms::last_seq,
-                            rooms::deleted_message_count,
-                        ))
-                        .first::<(RoomRow, i64, i64)>(conn)
-                        .map_err(translate)?
-                }
-            };
-            let found = Room::try_from(room_row)?;
             let total = counted_total(&filter, last_seq, deleted).unwrap_or(0);
-            let paged = page.into_iter().map(|row| (row, found.uuid)).collect();
+            let paged = rows.into_iter().map(|row| (row, found.uuid)).collect();
             let messages = to_messages(conn, account, paged)?;
             Ok((found, messages, total))
         })

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[&str] = &[
     "20261121000003",
     "20261121000004",
     "20261121000005",
+    "20261121000006",
 ];
 
 /// A migrated store over a fresh database. The store is declared first, so it (and its

@@ -1,0 +1,218 @@
+//! Whether the machine was quiet: how busy its CPUs were, and who used them (from /proc).
+//! The benchmarks share two cores with PostgreSQL; anything else running at the same time
+//! (a build, a test suite) lowers every figure, ours and the limits alike.
+
+use std::time::{Duration, Instant};
+
+/// Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux).
+const TICKS_PER_SEC: f64 = 100.0;
+
+/// The whole machine's CPU time so far, in ticks: (busy, total).
+fn machine_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?;
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    if fields.len() < 5 {
+        return None;
+    }
+    let total: u64 = fields.iter().sum();
+    // idle + iowait
+    let idle = fields[3] + fields[4];
+    Some((total - idle, total))
+}
+
+/// CPU time used by process `pid` so far (all its threads), in seconds.
+pub fn process_secs(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / TICKS_PER_SEC)
+}
+
+/// The 1-minute load average.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// How busy the machine's CPUs are over `window`, in percent of all of them.
+pub fn busy_percent(window: Duration) -> Option<f64> {
+    let (busy0, total0) = machine_ticks()?;
+    std::thread::sleep(window);
+    let (busy1, total1) = machine_ticks()?;
+    let total = total1.checked_sub(total0)?;
+    (total > 0).then(|| (busy1 - busy0) as f64 * 100.0 / total as f64)
+}
+
+/// CPU use from a starting point: the machine's and some processes'.
+#[derive(Debug, Clone)]
+pub struct Meter {
+    at: Instant,
+    machine_busy: u64,
+    processes: Vec<(String, String, f64)>,
+}
+
+impl Meter {
+    /// Starts measuring; `processes` are (label, pid) pairs ("self" for this one).
+    pub fn start(processes: &[(&str, String)]) -> Self {
+        Self {
+            at: Instant::now(),
+            machine_busy: machine_ticks().map_or(0, |(busy, _)| busy),
+            processes: processes
+                .iter()
+                .map(|(label, pid)| {
+                    (
+                        (*label).to_owned(),
+                        pid.clone(),
+                        process_secs(pid).unwrap_or(0.0),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// A sentence: CPU-seconds used since the start, by the processes and by the rest.
+    pub fn summary(&self, cores: usize) -> String {
+        let elapsed = self.at.elapsed().as_secs_f64();
+        let busy = machine_ticks().map_or(0.0, |(b, _)| {
+            b.saturating_sub(self.machine_busy) as f64 / TICKS_PER_SEC
+        });
+        let mut ours = 0.0;
+        let mut parts = Vec::new();
+        for (label, pid, before) in &self.processes {
+            if let Some(now) = process_secs(pid) {
+                let used = now - before;
+                ours += used;
+                parts.push(format!("{label} {used:.0} s"));
+            }
+        }
+        let rest = (busy - ours).max(0.0);
+        format!(
+            "CPU over the measured run ({elapsed:.0} s × {cores} cores = {:.0} core-seconds): \
+             {busy:.0} s busy ({:.0} %): {}, PostgreSQL and everything else {rest:.0} s.",
+            elapsed * cores as f64,
+            busy * 100.0 / (elapsed * cores as f64).max(1e-9),
+            parts.join(", ")
+        )
+    }
+}
+
+/// CPU seconds used so far by every `postgres` process, including the backends that have
+/// ended (the postmaster reaps them: their time is in its children's time).
+fn postgres_secs() -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    let mut ticks = 0u64;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str() else { continue };
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        if &stat[open + 1..close] != "postgres" {
+            continue;
+        }
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        // utime, stime, cutime, cstime: fields 14 to 17 of the line.
+        for i in 11..15 {
+            ticks += fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    ticks as f64 / TICKS_PER_SEC
+}
+
+/// A reading of who has used the CPUs so far.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    at: Instant,
+    busy: f64,
+    /// Each of our processes' CPU seconds, in the order of the pids given.
+    ours: Vec<f64>,
+    postgres: f64,
+}
+
+/// CPU seconds used between two readings.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CpuUse {
+    /// Wall-clock seconds between the readings.
+    pub secs: f64,
+    /// The machine's capacity over them: secs × cores.
+    pub capacity: f64,
+    /// Each of our processes, as labelled.
+    pub ours: Vec<(String, f64)>,
+    /// Every `postgres` process (all databases).
+    pub postgres: f64,
+    /// Everything else: builds, test suites, other servers.
+    pub foreign: f64,
+}
+
+impl CpuUse {
+    /// Percent of the machine's CPU used by other processes than ours and PostgreSQL.
+    pub fn foreign_percent(&self) -> Option<f64> {
+        (self.capacity > 0.0).then(|| (self.foreign * 100.0 / self.capacity).min(100.0))
+    }
+
+    /// CPU seconds of our process `label`.
+    pub fn of(&self, label: &str) -> Option<f64> {
+        self.ours.iter().find(|(l, _)| l == label).map(|(_, s)| *s)
+    }
+}
+
+/// Reads the machine's busy time, ours (`pids`) and PostgreSQL's.
+pub fn reading(pids: &[(String, String)]) -> Reading {
+    Reading {
+        at: Instant::now(),
+        busy: machine_ticks().map_or(0.0, |(busy, _)| busy as f64 / TICKS_PER_SEC),
+        ours: pids
+            .iter()
+            .map(|(_, pid)| process_secs(pid).unwrap_or(0.0))
+            .collect(),
+        postgres: postgres_secs(),
+    }
+}
+
+impl Reading {
+    /// What was used since this reading; `pids` as given to [`reading`].
+    pub fn since(&self, pids: &[(String, String)], cores: usize) -> CpuUse {
+        let now = reading(pids);
+        let secs = now.at.duration_since(self.at).as_secs_f64();
+        let ours: Vec<(String, f64)> = pids
+            .iter()
+            .zip(now.ours.iter().zip(&self.ours))
+            .map(|((label, _), (after, before))| (label.clone(), (after - before).max(0.0)))
+            .collect();
+        let ours_total: f64 = ours.iter().map(|(_, s)| s).sum();
+        let postgres = (now.postgres - self.postgres).max(0.0);
+        let busy = (now.busy - self.busy).max(0.0);
+        CpuUse {
+            secs,
+            capacity: secs * cores as f64,
+            ours,
+            postgres,
+            foreign: (busy - ours_total - postgres).max(0.0),
+        }
+    }
+}

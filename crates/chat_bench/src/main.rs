@@ -1,0 +1,1380 @@
+//! `chat-bench`: the load generator of `make bench` (scripts/bench.sh starts the servers and
+//! calls it). It seeds a running `chatd`, measures it, measures the limits of the same
+//! machine in the same run (raw PostgreSQL over direct connections, a bare actix-web
+//! handler), and writes `latest.md`, `latest.json` and `latest.svg`.
+//!
+//! ```text
+//! chat-bench run --server http://127.0.0.1:P --bare http://127.0.0.1:Q \
+//!     --database-url postgres://…/chat_bench --server-pid PID [--quick] [--out docs/benchmarks]
+//! chat-bench reset-db --admin-url postgres://…/postgres --name chat_bench   # prints its URL
+//! chat-bench free-port                                                     # prints a free port
+//! ```
+//!
+//! See docs/benchmarks/README.md for what is measured and how to read the report.
+
+mod cpu;
+mod growth;
+mod live;
+mod load;
+mod report;
+mod setup;
+mod sql;
+mod stats;
+mod ui;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use actix_web::web::Bytes;
+use anyhow::Context;
+use awc::http::Method;
+use clap::{Args, Parser, Subcommand};
+use diesel::{Connection, PgConnection};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::load::{MakeReq, PgOp, Req, Timing};
+use crate::report::{Machine, Phase, Report, Row};
+use crate::setup::{Api, Sizes, World};
+use crate::stats::Summary;
+use crate::ui::Ui;
+
+#[derive(Debug, Parser)]
+#[command(name = "chat-bench", about = "The load generator of `make bench`")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Seed a running server, measure it and its limits, write the report.
+    Run(Box<RunArgs>),
+    /// Drop and create a database; print its URL.
+    ResetDb {
+        /// A URL of the PostgreSQL server (any database the user may connect to).
+        #[arg(long)]
+        admin_url: String,
+        #[arg(long, default_value = "chat_bench")]
+        name: String,
+    },
+    /// Print a TCP port free on 127.0.0.1.
+    FreePort,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Base URL of the chatd under test.
+    #[arg(long)]
+    server: String,
+    /// Base URL of chat-bench-bare.
+    #[arg(long)]
+    bare: String,
+    /// The server's database (for the raw limits, ids and the history).
+    #[arg(long, env = "BENCH_DATABASE_URL", hide_env_values = true)]
+    database_url: String,
+    /// The server's pid (its resident memory is read from /proc).
+    #[arg(long)]
+    server_pid: u32,
+    /// The server's platform token.
+    #[arg(long, env = "CHAT_PLATFORM_TOKEN", hide_env_values = true)]
+    platform_token: String,
+    /// Where the report goes.
+    #[arg(long, default_value = "docs/benchmarks")]
+    out: PathBuf,
+    /// Shorter phases, fewer levels, smaller history and fewer idle sockets.
+    #[arg(long)]
+    quick: bool,
+    /// Load-generator threads for HTTP and WebSocket clients.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Seconds the release build took (for the report's phases).
+    #[arg(long)]
+    build_secs: Option<f64>,
+    /// Seconds the script spent before this run (database, servers), for the phases.
+    #[arg(long)]
+    prepare_secs: Option<f64>,
+    /// Unix time at which the script started (the report's total).
+    #[arg(long)]
+    started_at: Option<f64>,
+    /// Concurrency levels (default 1,8,32,64; quick 1,32).
+    #[arg(long, value_delimiter = ',')]
+    levels: Option<Vec<usize>>,
+    /// Measured seconds per point (default 3; quick 1).
+    #[arg(long)]
+    window_secs: Option<f64>,
+    /// Warm-up seconds per point (default 0.5; quick 0.3).
+    #[arg(long)]
+    warmup_secs: Option<f64>,
+    /// Sockets in the fan-out room.
+    #[arg(long)]
+    fanout_sockets: Option<usize>,
+    /// Measured fan-out rounds (default 100; quick 30).
+    #[arg(long)]
+    fanout_rounds: Option<usize>,
+    /// Idle sockets (default 10000; quick 2000).
+    #[arg(long)]
+    idle_sockets: Option<usize>,
+    /// Stored-message counts of the growth points (default 0,1000000,5000000; quick
+    /// 0,100000,500000).
+    #[arg(long, value_delimiter = ',')]
+    growth: Option<Vec<i64>>,
+    /// The server's log: its warnings and errors are summed up in the report.
+    #[arg(long)]
+    server_log: Option<PathBuf>,
+    /// The bare handler's pid (its CPU use is reported).
+    #[arg(long)]
+    bare_pid: Option<u32>,
+    /// The server's CHAT_WORKERS, as configured (for the report).
+    #[arg(long, default_value = "default (cores)")]
+    server_workers: String,
+    /// The server's CHAT_DB_POOL_SIZE, as configured (for the report).
+    #[arg(long, default_value = "16")]
+    db_pool_size: String,
+    /// The server's source revision (for the report).
+    #[arg(long, default_value = "unknown")]
+    revision: String,
+    /// Phases to leave out: send, hot, list, me, rooms, fanout, idle, growth.
+    #[arg(long, value_delimiter = ',')]
+    skip: Vec<String>,
+}
+
+/// What one run measures, and how long.
+#[derive(Debug, Clone)]
+struct Profile {
+    quick: bool,
+    levels: Vec<usize>,
+    timing: Timing,
+    growth_concurrency: usize,
+    growth: Vec<i64>,
+    fanout_sockets: usize,
+    fanout_warmup: usize,
+    fanout_rounds: usize,
+    idle_sockets: usize,
+    send_rooms: usize,
+    agent_rooms: usize,
+}
+
+/// The figures the issue sets targets for, and at what.
+const IDLE_TARGET_SOCKETS: usize = 10_000;
+const SEND_SHARE: f64 = 0.60;
+const SEND_TARGET_LEVEL: usize = 32;
+const LIST_SHARE: f64 = 0.70;
+const AUTH_SHARE: f64 = 0.40;
+const FANOUT_P99_MS: f64 = 20.0;
+const IDLE_BUDGET_MIB: f64 = 200.0;
+const GROWTH_FACTOR: f64 = 1.3;
+
+impl Profile {
+    fn new(args: &RunArgs) -> Self {
+        let quick = args.quick;
+        let levels = args.levels.clone().unwrap_or_else(|| {
+            if quick {
+                vec![1, 32]
+            } else {
+                vec![1, 8, 32, 64]
+            }
+        });
+        let window = args.window_secs.unwrap_or(if quick { 1.0 } else { 3.0 });
+        let warmup = args.warmup_secs.unwrap_or(if quick { 0.3 } else { 0.5 });
+        Self {
+            quick,
+            timing: Timing {
+                warmup: Duration::from_secs_f64(warmup.max(0.0)),
+                window: Duration::from_secs_f64(window.max(0.1)),
+            },
+            growth_concurrency: 1,
+            growth: args.growth.clone().unwrap_or_else(|| {
+                if quick {
+                    vec![0, 100_000, 500_000]
+                } else {
+                    vec![0, 1_000_000, 5_000_000]
+                }
+            }),
+            fanout_sockets: args.fanout_sockets.unwrap_or(1000),
+            fanout_warmup: 5,
+            fanout_rounds: args.fanout_rounds.unwrap_or(if quick { 30 } else { 100 }),
+            idle_sockets: args.idle_sockets.unwrap_or(if quick {
+                2000
+            } else {
+                IDLE_TARGET_SOCKETS
+            }),
+            send_rooms: 100,
+            agent_rooms: 200,
+            levels,
+        }
+    }
+
+    fn sizes(&self) -> Sizes {
+        Sizes {
+            send_rooms: self.send_rooms,
+            hot_senders: self.levels.iter().copied().max().unwrap_or(1).max(1),
+            fanout_people: self.fanout_sockets,
+            agent_rooms: self.agent_rooms,
+        }
+    }
+
+    fn mode(&self) -> &'static str {
+        if self.quick { "quick" } else { "full" }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Run(args) => run(*args),
+        Command::ResetDb { admin_url, name } => {
+            println!("{}", sql::reset_database(&admin_url, &name)?);
+            Ok(())
+        }
+        Command::FreePort => {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+            println!("{}", listener.local_addr()?.port());
+            Ok(())
+        }
+    }
+}
+
+/// A run in progress: what it has measured so far.
+struct Run<'a> {
+    ui: Ui,
+    args: &'a RunArgs,
+    profile: Profile,
+    conn: PgConnection,
+    results: Vec<Row>,
+    limits: Vec<Row>,
+    phases: Vec<Phase>,
+    notes: Vec<String>,
+    /// Whether leftover presence sessions were reported already.
+    presence_noted: bool,
+    /// Our processes (label, pid: chatd, the bare handler, this one), for the CPU
+    /// accounting.
+    ours: Vec<(String, String)>,
+    cores: usize,
+}
+
+/// Send, list and their growth with the history.
+struct GrowthPoint {
+    target: i64,
+    stored: i64,
+    table_bytes: i64,
+    send: Summary,
+    list: Summary,
+}
+
+fn run(args: RunArgs) -> anyhow::Result<()> {
+    let profile = Profile::new(&args);
+    let ui = Ui::new();
+    let conn = PgConnection::establish(&args.database_url)
+        .with_context(|| format!("connecting to {}", sql::redact(&args.database_url)))?;
+    let mut run = Run {
+        ui,
+        args: &args,
+        profile,
+        conn,
+        results: Vec::new(),
+        limits: Vec::new(),
+        phases: Vec::new(),
+        notes: Vec::new(),
+        presence_noted: false,
+        ours: [
+            Some(("chatd", args.server_pid.to_string())),
+            args.bare_pid
+                .map(|pid| ("chat-bench-bare", pid.to_string())),
+            Some(("chat-bench", "self".to_owned())),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|(label, pid)| (label.to_owned(), pid))
+        .collect(),
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    if let Some(secs) = args.build_secs {
+        run.phases.push(Phase {
+            name: "release build (`cargo build --release -p chatd -p chat_bench`)".into(),
+            secs,
+        });
+    }
+    if let Some(secs) = args.prepare_secs {
+        run.phases.push(Phase {
+            name: "fresh database, servers started".into(),
+            secs,
+        });
+    }
+    let mut machine = machine(&mut run.conn, args.server_pid);
+    let mut metered = vec![
+        ("chatd", args.server_pid.to_string()),
+        ("chat-bench", "self".to_owned()),
+    ];
+    if let Some(pid) = args.bare_pid {
+        metered.push(("chat-bench-bare", pid.to_string()));
+    }
+    let meter = cpu::Meter::start(&metered);
+    if let Some(busy) = machine.busy_before_pct
+        && busy > 25.0
+    {
+        let note = format!(
+            "**The machine was not quiet**: {busy:.0} % of its CPU time was busy in the second \
+             before the run (load average {}). Every figure, ours and the limits alike, is lower \
+             than on a quiet machine, and noisier.",
+            machine
+                .load_average_start
+                .map_or("?".into(), |l| format!("{l:.2}"))
+        );
+        run.ui.say(&note);
+        run.notes.push(note);
+    }
+    run.ui.say(format!(
+        "{} mode: {} cores, {}, PostgreSQL {}",
+        run.profile.mode(),
+        machine.cores,
+        report::bytes(machine.memory_bytes as f64),
+        machine.postgres_version
+    ));
+
+    let world = {
+        let began = Instant::now();
+        run.ui
+            .say("setup: account, rooms, participants through the API");
+        let world = run.setup()?;
+        run.phases.push(Phase {
+            name: "setup: account, rooms, joins and messages through the API; prefill".into(),
+            secs: began.elapsed().as_secs_f64(),
+        });
+        world
+    };
+
+    let mut growth_points: Vec<GrowthPoint> = Vec::new();
+    let targets = run.profile.growth.clone();
+    let growth = !run.skipped("growth") && !targets.is_empty();
+    // The first growth point now, while the history is (about) empty; the others at the end.
+    let growth = growth && run.growth_step(&world, targets[0], &mut growth_points);
+    if !run.skipped("send") {
+        run.phase("send over 100 rooms, and the raw insert limit", |r| {
+            r.send_phase(&world, false)
+        });
+    }
+    if !run.skipped("hot") {
+        run.phase("send to one hot room, and the raw insert limit", |r| {
+            r.send_phase(&world, true)
+        });
+    }
+    if !run.skipped("list") {
+        run.phase("list newest 50, and the raw select limit", |r| {
+            r.list_phase(&world)
+        });
+    }
+    if !run.skipped("me") {
+        run.phase("clients/me, and the bare handler limit", |r| {
+            r.me_phase(&world)
+        });
+    }
+    if !run.skipped("rooms") {
+        run.phase("the agent's rooms (account dialect)", |r| {
+            r.rooms_phase(&world)
+        });
+    }
+    if !run.skipped("fanout") {
+        run.phase("WebSocket fan-out", |r| r.fanout_phase(&world));
+    }
+    if !run.skipped("idle") {
+        run.phase("idle WebSockets", |r| r.idle_phase(&world));
+    }
+    if growth {
+        for &target in &targets[1..] {
+            if !run.growth_step(&world, target, &mut growth_points) {
+                break;
+            }
+        }
+    }
+    run.growth_rows(&growth_points);
+
+    run.notes.push(meter.summary(machine.cores));
+    if let Some(log) = &args.server_log {
+        run.notes.push(log_summary(log));
+    }
+    machine.load_average_end = cpu::load_average();
+    if !std::path::Path::new(&format!("/proc/{}", args.server_pid)).exists() {
+        run.notes
+            .push("**The server was no longer running at the end of the run.**".into());
+    }
+    if let Some(started) = args.started_at {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        run.phases.push(Phase {
+            name: "total (from `make bench` to the report)".into(),
+            secs: now - started,
+        });
+    }
+    let date = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|d| d.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "?".into());
+    let mut report = Report {
+        date,
+        mode: run.profile.mode().into(),
+        machine,
+        setup: report::Setup {
+            server_workers: args.server_workers.clone(),
+            db_pool_size: args.db_pool_size.clone(),
+            revision: args.revision.clone(),
+            load_threads: args.threads,
+            warmup_secs: run.profile.timing.warmup.as_secs_f64(),
+            window_secs: run.profile.timing.window.as_secs_f64(),
+            levels: run.profile.levels.clone(),
+        },
+        results: run.results,
+        limits: run.limits,
+        phases: run.phases,
+        notes: run.notes,
+        targets_met: 0,
+        targets_missed: 0,
+    };
+    report.count_targets();
+    report.write(&args.out)?;
+    run.ui.say(format!(
+        "report written to {}/latest.{{md,json,svg}}: {} targets met, {} missed",
+        args.out.display(),
+        report.targets_met,
+        report.targets_missed
+    ));
+    Ok(())
+}
+
+/// Index of the room client `task` uses on its `iteration`-th turn: clients walk the rooms
+/// in step, so that every room is used at every concurrency.
+fn spread(task: usize, iteration: u64, concurrency: usize, rooms: usize) -> usize {
+    let rooms = rooms.max(1) as u64;
+    ((task as u64 + iteration * concurrency as u64) % rooms) as usize
+}
+
+/// Percent-encodes a query value.
+fn query_escape(value: &str) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn ws_base(http: &str) -> String {
+    let http = http.trim_end_matches('/');
+    if let Some(rest) = http.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = http.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        http.to_owned()
+    }
+}
+
+fn describe(s: &Summary) -> String {
+    let ms = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.2} ms"));
+    let errors = if s.errors > 0 {
+        format!(
+            ", {} ERRORS (e.g. {})",
+            s.errors,
+            s.error_sample.as_deref().unwrap_or("?")
+        )
+    } else {
+        String::new()
+    };
+    let noise = match s.foreign_cpu_pct {
+        Some(p) if p > report::NOISY_PCT => {
+            format!(" (noisy: other processes used {p:.0} % of the CPU)")
+        }
+        _ => String::new(),
+    };
+    format!(
+        "{} /s, p50 {}, p99 {}{errors}{noise}",
+        report::rate(s.throughput),
+        ms(s.p50_ms),
+        ms(s.p99_ms)
+    )
+}
+
+impl Run<'_> {
+    fn skipped(&self, what: &str) -> bool {
+        self.args.skip.iter().any(|s| s == what)
+    }
+
+    /// Runs one phase, timing it; a failure is noted in the report and the run goes on.
+    fn phase<T>(
+        &mut self,
+        name: &str,
+        body: impl FnOnce(&mut Self) -> anyhow::Result<T>,
+    ) -> Option<T> {
+        let began = Instant::now();
+        self.ui.say(name);
+        let outcome = body(self);
+        self.phases.push(Phase {
+            name: name.to_owned(),
+            secs: began.elapsed().as_secs_f64(),
+        });
+        match outcome {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.ui.say(format!("FAILED: {name}: {error:#}"));
+                self.notes.push(format!("**{name} failed**: {error:#}"));
+                None
+            }
+        }
+    }
+
+    fn setup(&mut self) -> anyhow::Result<World> {
+        let sizes = self.profile.sizes();
+        let ui = self.ui.clone();
+        let server = self.args.server.clone();
+        let token = self.args.platform_token.clone();
+        let conn = &mut self.conn;
+        let (world, sanity) = actix_rt::System::new().block_on(async move {
+            let api = Api::new(&server);
+            let world = setup::seed(&ui, &api, &token, sizes, conn).await?;
+            let sanity = setup::sanity(&api, &world).await?;
+            Ok::<_, anyhow::Error>((world, sanity))
+        })?;
+        // The bare handler answers too.
+        let bare = self.args.bare.clone();
+        actix_rt::System::new().block_on(async move {
+            Api::new(&bare)
+                .wait_ready(Duration::from_secs(30))
+                .await
+                .context("the bare handler")
+        })?;
+        self.notes.push(sanity);
+        Ok(world)
+    }
+
+    fn http(
+        &self,
+        label: &str,
+        concurrency: usize,
+        timing: Timing,
+        make: MakeReq,
+    ) -> anyhow::Result<Summary> {
+        let before = cpu::reading(&self.ours);
+        let outcome = load::http_phase(
+            &self.ui,
+            label,
+            self.args.threads,
+            concurrency,
+            timing,
+            make,
+        )?;
+        let mut summary = outcome.summary();
+        let used = before.since(&self.ours, self.cores);
+        summary.foreign_cpu_pct = used.foreign_percent();
+        summary.cpu = Some(used);
+        self.ui.say(format!("  {label}: {}", describe(&summary)));
+        Ok(summary)
+    }
+
+    fn pg(
+        &self,
+        label: &str,
+        concurrency: usize,
+        timing: Timing,
+        op: PgOp,
+    ) -> anyhow::Result<Summary> {
+        let before = cpu::reading(&self.ours);
+        let outcome = load::pg_phase(
+            &self.ui,
+            label,
+            &self.args.database_url,
+            concurrency,
+            timing,
+            op,
+        )?;
+        let mut summary = outcome.summary();
+        let used = before.since(&self.ours, self.cores);
+        summary.foreign_cpu_pct = used.foreign_percent();
+        summary.cpu = Some(used);
+        self.ui.say(format!("  {label}: {}", describe(&summary)));
+        Ok(summary)
+    }
+
+    fn send_req(&self, world: &World, hot: bool, concurrency: usize) -> MakeReq {
+        let base = self.args.server.trim_end_matches('/').to_owned();
+        let key = world.api_key.clone();
+        let targets: Arc<Vec<(String, String)>> = Arc::new(if hot {
+            world
+                .hot_senders
+                .iter()
+                .map(|s| (world.hot_room.uuid.clone(), s.label.clone()))
+                .collect()
+        } else {
+            world
+                .send_rooms
+                .iter()
+                .map(|(room, s)| (room.uuid.clone(), s.label.clone()))
+                .collect()
+        });
+        Arc::new(move |task, iteration| {
+            // In the hot room each client is one participant; else clients walk the rooms.
+            let i = if hot {
+                task % targets.len()
+            } else {
+                spread(task, iteration, concurrency, targets.len())
+            };
+            let (uuid, sender) = &targets[i];
+            Req {
+                method: Method::POST,
+                url: format!("{base}/api/v1/rooms/{uuid}/messages"),
+                headers: vec![("x-api-key", key.clone())],
+                body: Some(Bytes::from(format!(
+                    r#"{{"sender_id":"{sender}","content":"bench message {task}-{iteration}"}}"#
+                ))),
+                expect: 201,
+            }
+        })
+    }
+
+    fn send_op(world: &World, hot: bool, concurrency: usize) -> PgOp {
+        let account = world.account_id;
+        let targets: Arc<Vec<(i64, sql::Sender)>> = Arc::new(if hot {
+            world
+                .hot_senders
+                .iter()
+                .map(|s| (world.hot_room.id, s.clone()))
+                .collect()
+        } else {
+            world
+                .send_rooms
+                .iter()
+                .map(|(room, s)| (room.id, s.clone()))
+                .collect()
+        });
+        Arc::new(move |conn, task, iteration| {
+            let i = if hot {
+                task % targets.len()
+            } else {
+                spread(task, iteration, concurrency, targets.len())
+            };
+            let (room, sender) = &targets[i];
+            sql::append(
+                conn,
+                account,
+                *room,
+                sender,
+                &format!("bench message {task}-{iteration}"),
+            )
+        })
+    }
+
+    fn list_req(&self, world: &World, concurrency: usize) -> MakeReq {
+        let base = self.args.server.trim_end_matches('/').to_owned();
+        let key = world.api_key.clone();
+        let rooms: Arc<Vec<String>> = Arc::new(
+            world
+                .send_rooms
+                .iter()
+                .map(|(r, _)| r.uuid.clone())
+                .collect(),
+        );
+        Arc::new(move |task, iteration| {
+            let uuid = &rooms[spread(task, iteration, concurrency, rooms.len())];
+            Req::get(
+                format!("{base}/api/v1/rooms/{uuid}/messages?limit=50"),
+                vec![("x-api-key", key.clone())],
+            )
+        })
+    }
+
+    fn list_op(world: &World, concurrency: usize) -> PgOp {
+        let account = world.account_id;
+        let rooms: Arc<Vec<i64>> = Arc::new(world.send_rooms.iter().map(|(r, _)| r.id).collect());
+        Arc::new(move |conn, task, iteration| {
+            let room = rooms[spread(task, iteration, concurrency, rooms.len())];
+            sql::newest(conn, account, room, 50).map(drop)
+        })
+    }
+
+    fn send_phase(&mut self, world: &World, hot: bool) -> anyhow::Result<()> {
+        let (id, what, limit_name) = if hot {
+            (
+                "send_hot_room",
+                "send a message, one hot room",
+                "raw PG insert txn, one hot room",
+            )
+        } else {
+            (
+                "send_100_rooms",
+                "send a message, 100 rooms",
+                "raw PG insert txn, 100 rooms",
+            )
+        };
+        for &c in &self.profile.levels.clone() {
+            let timing = self.profile.timing;
+            let ours = self.http(
+                &format!("{what} · c={c}"),
+                c,
+                timing,
+                self.send_req(world, hot, c),
+            )?;
+            let limit = self.pg(
+                &format!("{limit_name} · c={c}"),
+                c,
+                timing,
+                Self::send_op(world, hot, c),
+            )?;
+            let target = (c == SEND_TARGET_LEVEL).then_some(SEND_SHARE);
+            self.results.push(
+                Row::measured(id, &format!("{what} (POST …/messages)"), Some(c), &ours)
+                    .labelled(what)
+                    .share_of(limit_name, &limit, target),
+            );
+            self.limits.push(Row::measured(
+                &format!("limit_{id}"),
+                limit_name,
+                Some(c),
+                &limit,
+            ));
+        }
+        Ok(())
+    }
+
+    fn list_phase(&mut self, world: &World) -> anyhow::Result<()> {
+        let limit_name = "raw PG select newest 50";
+        for &c in &self.profile.levels.clone() {
+            let timing = self.profile.timing;
+            let ours = self.http(
+                &format!("list newest 50 · c={c}"),
+                c,
+                timing,
+                self.list_req(world, c),
+            )?;
+            let limit = self.pg(
+                &format!("{limit_name} · c={c}"),
+                c,
+                timing,
+                Self::list_op(world, c),
+            )?;
+            self.results.push(
+                Row::measured(
+                    "list_newest_50",
+                    "list newest 50 (GET …/messages?limit=50)",
+                    Some(c),
+                    &ours,
+                )
+                .labelled("list newest 50")
+                .share_of(limit_name, &limit, Some(LIST_SHARE)),
+            );
+            self.limits.push(Row::measured(
+                "limit_list_newest_50",
+                limit_name,
+                Some(c),
+                &limit,
+            ));
+        }
+        Ok(())
+    }
+
+    fn me_phase(&mut self, world: &World) -> anyhow::Result<()> {
+        let base = self.args.server.trim_end_matches('/').to_owned();
+        let bare = self.args.bare.trim_end_matches('/').to_owned();
+        let key = world.api_key.clone();
+        let limit_name = "bare actix-web handler";
+        for &c in &self.profile.levels.clone() {
+            let timing = self.profile.timing;
+            let (base, key) = (base.clone(), key.clone());
+            let ours = self.http(
+                &format!("clients/me · c={c}"),
+                c,
+                timing,
+                Arc::new(move |_, _| {
+                    Req::get(
+                        format!("{base}/api/v1/clients/me"),
+                        vec![("x-api-key", key.clone())],
+                    )
+                }),
+            )?;
+            let bare = bare.clone();
+            let limit = self.http(
+                &format!("{limit_name} · c={c}"),
+                c,
+                timing,
+                Arc::new(move |_, _| Req::get(format!("{bare}/api/v1/clients/me"), Vec::new())),
+            )?;
+            self.results.push(
+                Row::measured(
+                    "clients_me",
+                    "authenticated request, no query beyond the credential (GET /api/v1/clients/me)",
+                    Some(c),
+                    &ours,
+                )
+                .labelled("GET /api/v1/clients/me")
+                .share_of(limit_name, &limit, Some(AUTH_SHARE)),
+            );
+            self.limits.push(Row::measured(
+                "limit_bare_handler",
+                limit_name,
+                Some(c),
+                &limit,
+            ));
+        }
+        Ok(())
+    }
+
+    fn rooms_phase(&mut self, world: &World) -> anyhow::Result<()> {
+        let base = self.args.server.trim_end_matches('/').to_owned();
+        let url = format!(
+            "{base}/api/v1/accounts/{}/chat_rooms?per_page=100",
+            world.account_id
+        );
+        let token = world.agent_token.clone();
+        for &c in &self.profile.levels.clone() {
+            let (url, token) = (url.clone(), token.clone());
+            let ours = self.http(
+                &format!("agent's rooms · c={c}"),
+                c,
+                self.profile.timing,
+                Arc::new(move |_, _| {
+                    Req::get(url.clone(), vec![("api_access_token", token.clone())])
+                }),
+            )?;
+            self.results.push(
+                Row::measured(
+                    "agent_rooms",
+                    &format!(
+                        "an agent's rooms with unread counts, member of {} (GET /api/v1/accounts/{{id}}/chat_rooms?per_page=100)",
+                        world.agent_rooms
+                    ),
+                    Some(c),
+                    &ours,
+                )
+                .labelled("an agent's 200 rooms"),
+            );
+        }
+        Ok(())
+    }
+
+    fn fanout_phase(&mut self, world: &World) -> anyhow::Result<()> {
+        let base = ws_base(&self.args.server);
+        let key = query_escape(&world.api_key);
+        let room = world.fanout_room.uuid.clone();
+        let urls: Vec<String> = world
+            .fanout_people
+            .iter()
+            .map(|p| format!("{base}/ws/{room}?token={key}&user_id={}", query_escape(p)))
+            .collect();
+        let wanted = urls.len();
+        let (tx, mut rx) = live::receipts();
+        let sockets = live::open(
+            &self.ui,
+            &format!("fan-out: opening {wanted} sockets"),
+            self.args.threads,
+            urls,
+            Some(tx),
+        )?;
+        self.ui.say(format!(
+            "  {} sockets open in {:.1} s ({} failed{})",
+            sockets.connected,
+            sockets.opening.as_secs_f64(),
+            sockets.failed,
+            sockets
+                .first_error
+                .as_ref()
+                .map_or(String::new(), |e| format!(", e.g. {e}"))
+        ));
+        // Let the presence announcements of the opening settle.
+        std::thread::sleep(Duration::from_secs(1));
+        while rx.try_recv().is_ok() {}
+        let connected = sockets.connected;
+        let ui = self.ui.clone();
+        let server = self.args.server.clone();
+        let api_key = world.api_key.clone();
+        let sender = world
+            .fanout_people
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "f-0".into());
+        let (warmup, rounds) = (self.profile.fanout_warmup, self.profile.fanout_rounds);
+        let before = cpu::reading(&self.ours);
+        let (from_response, from_start) = actix_rt::System::new().block_on(async move {
+            let api = Api::new(&server);
+            live::fanout_rounds(
+                &ui,
+                &api,
+                &api_key,
+                &room,
+                &sender,
+                &mut rx,
+                connected,
+                warmup,
+                rounds,
+                Duration::from_millis(20),
+            )
+            .await
+        });
+        let closed = sockets.closed();
+        let failed = sockets.failed;
+        let first_error = sockets.first_error.clone();
+        sockets.close()?;
+        let mut summary = from_response.summary();
+        let used = before.since(&self.ours, self.cores);
+        summary.foreign_cpu_pct = used.foreign_percent();
+        summary.cpu = Some(used);
+        if failed > 0 {
+            summary.errors += failed as u64;
+            summary.error_sample.get_or_insert_with(|| {
+                format!("a socket did not open: {}", first_error.unwrap_or_default())
+            });
+        }
+        if closed > 0 {
+            summary.errors += closed as u64;
+            summary
+                .error_sample
+                .get_or_insert_with(|| format!("{closed} sockets were closed during the rounds"));
+        }
+        let start = from_start.summary();
+        self.ui
+            .say(format!("  fan-out to {connected}: {}", describe(&summary)));
+        let mut row = Row::measured(
+            "ws_fanout",
+            &format!("WebSocket fan-out: one message to {connected} sockets, POST answered → last socket has it"),
+            None,
+            &summary,
+        )
+        .labelled(format!("fan-out to {connected} sockets, p99"))
+        .within(summary.p99_ms, FANOUT_P99_MS, &format!("p99 ≤ {FANOUT_P99_MS} ms"))
+        .with_note(format!(
+            "{} rounds, one at a time (20 ms apart), {connected} sockets of {} participants (one each, \
+             API key + user_id); from the POST's start instead: p50 {:.2} ms, p99 {:.2} ms",
+            summary.completed,
+            world.fanout_people.len(),
+            start.p50_ms.unwrap_or(0.0),
+            start.p99_ms.unwrap_or(0.0)
+        ));
+        row.throughput = None;
+        let gone = self.wait_presence_gone(Duration::from_secs(30));
+        row.note = row.note.map(|n| format!("{n}; after closing, {gone}"));
+        self.results.push(row);
+        Ok(())
+    }
+
+    fn idle_phase(&mut self, world: &World) -> anyhow::Result<()> {
+        let pid = self.args.server_pid;
+        let mut wanted = self.profile.idle_sockets;
+        // Each socket is a file in both processes; leave room for everything else.
+        let margin = 200u64;
+        let ours = live::open_files_limit("self");
+        let theirs = live::open_files_limit(&pid.to_string());
+        let room_for = ours
+            .unwrap_or(u64::MAX)
+            .min(theirs.unwrap_or(u64::MAX))
+            .saturating_sub(margin);
+        let mut notes = Vec::new();
+        if (wanted as u64) > room_for {
+            notes.push(format!(
+                "the open-files limit (load generator {}, server {}) allows only {room_for} sockets, not {wanted}",
+                ours.map_or("?".into(), |v| v.to_string()),
+                theirs.map_or("?".into(), |v| v.to_string())
+            ));
+            wanted = usize::try_from(room_for).unwrap_or(usize::MAX);
+        }
+        let base = ws_base(&self.args.server);
+        let key = query_escape(&world.api_key);
+        let urls: Vec<String> = (0..wanted)
+            .map(|i| {
+                let (room, sender) = &world.send_rooms[i % world.send_rooms.len()];
+                format!(
+                    "{base}/ws/{}?token={key}&user_id={}",
+                    room.uuid,
+                    query_escape(&sender.label)
+                )
+            })
+            .collect();
+        let before = live::resident_bytes(pid)?;
+        let sockets = live::open(
+            &self.ui,
+            &format!("idle: opening {wanted} sockets"),
+            self.args.threads,
+            urls,
+            None,
+        )?;
+        self.ui.say(format!(
+            "  {} sockets open in {:.1} s ({} failed{})",
+            sockets.connected,
+            sockets.opening.as_secs_f64(),
+            sockets.failed,
+            sockets
+                .first_error
+                .as_ref()
+                .map_or(String::new(), |e| format!(", e.g. {e}"))
+        ));
+        std::thread::sleep(Duration::from_secs(5));
+        let after = live::resident_bytes(pid)?;
+        let connected = sockets.connected;
+        let closed = sockets.closed();
+        let failed = sockets.failed;
+        let first_error = sockets.first_error.clone();
+        let opening = sockets.opening;
+        sockets.close()?;
+        let mib = |b: f64| b / (1024.0 * 1024.0);
+        let per_socket = if connected > 0 {
+            (after as f64 - before as f64) / connected as f64
+        } else {
+            0.0
+        };
+        // Judged at 10,000 sockets: measured there, or extrapolated from what was measured.
+        let at_target = if connected >= IDLE_TARGET_SOCKETS {
+            after as f64
+        } else {
+            before as f64 + per_socket * IDLE_TARGET_SOCKETS as f64
+        };
+        if connected < IDLE_TARGET_SOCKETS {
+            notes.push(format!(
+                "{connected} sockets measured, not {IDLE_TARGET_SOCKETS}: judged on the extrapolation \
+                 {:.1} MiB + {IDLE_TARGET_SOCKETS} × {:.1} KiB = {:.1} MiB",
+                mib(before as f64),
+                per_socket / 1024.0,
+                mib(at_target)
+            ));
+        }
+        notes.push(format!(
+            "VmRSS {:.1} MiB before opening, {:.1} MiB with {connected} open ({:.1} KiB per socket); \
+             opening took {:.1} s ({:.0}/s), sockets spread over the 100 send rooms, 100 per \
+             participant at most",
+            mib(before as f64),
+            mib(after as f64),
+            per_socket / 1024.0,
+            opening.as_secs_f64(),
+            connected as f64 / opening.as_secs_f64().max(1e-9)
+        ));
+        let summary = Summary {
+            completed: connected as u64,
+            errors: (failed + closed) as u64,
+            error_sample: first_error
+                .or_else(|| (closed > 0).then(|| format!("{closed} sockets closed by the server"))),
+            throughput: 0.0,
+            p50_ms: None,
+            p99_ms: None,
+            foreign_cpu_pct: None,
+            cpu: None,
+        };
+        let mut row = Row::measured(
+            "ws_idle_rss",
+            &format!(
+                "server resident memory (VmRSS) with {connected} idle WebSockets: {:.1} MiB",
+                mib(after as f64)
+            ),
+            None,
+            &summary,
+        )
+        .labelled(format!("VmRSS at {IDLE_TARGET_SOCKETS} idle sockets"))
+        .within(
+            Some(mib(at_target)),
+            IDLE_BUDGET_MIB,
+            &format!("≤ {IDLE_BUDGET_MIB} MiB at {IDLE_TARGET_SOCKETS} sockets"),
+        )
+        .with_note(notes.join("; "));
+        row.throughput = None;
+        row.value = Some(mib(after as f64));
+        row.unit = Some("MiB".into());
+        self.ui.say(format!(
+            "  VmRSS {:.1} → {:.1} MiB with {connected} sockets",
+            mib(before as f64),
+            mib(after as f64)
+        ));
+        // The history's bulk insert, next, needs no quiet machine: the server's clean-up
+        // may go on meanwhile (the growth measurements come after it).
+        let gone = self.wait_presence_gone(Duration::from_secs(5));
+        row.note = row.note.map(|n| format!("{n}; after closing, {gone}"));
+        self.results.push(row);
+        Ok(())
+    }
+
+    /// Waits until the server has closed the sockets' presence sessions (until their count
+    /// is 0 or has not moved for 3 s; `most` at most), so that the next phase does not share
+    /// the machine with that clean-up. Answers a sentence about it.
+    fn wait_presence_gone(&mut self, most: Duration) -> String {
+        let began = Instant::now();
+        let mut last = i64::MAX;
+        let mut still_since = Instant::now();
+        let mut count = 0;
+        while began.elapsed() < most {
+            count = match sql::presence_sessions(&mut self.conn) {
+                Ok(count) => count,
+                Err(_) => break,
+            };
+            if count == 0 {
+                break;
+            }
+            if count < last {
+                last = count;
+                still_since = Instant::now();
+            } else if still_since.elapsed() > Duration::from_secs(3) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let took = began.elapsed().as_secs_f64();
+        std::thread::sleep(Duration::from_millis(500));
+        if count == 0 {
+            format!("the server closed their presence sessions within {took:.1} s")
+        } else {
+            format!(
+                "{count} presence sessions were still open {took:.1} s after the sockets closed"
+            )
+        }
+    }
+
+    /// Grows the history to `target` stored messages (when there are fewer), then measures
+    /// send and list; answers whether the run can go on growing.
+    fn growth_step(&mut self, world: &World, target: i64, points: &mut Vec<GrowthPoint>) -> bool {
+        let stored = sql::stored_messages(&mut self.conn).unwrap_or(0);
+        if target > stored {
+            let grown = self.phase(
+                &format!("history: bulk insert up to {} messages", millions(target)),
+                |r| {
+                    growth::grow_to(
+                        &r.ui,
+                        &r.args.database_url,
+                        &mut r.conn,
+                        world.account_id,
+                        &world.history_sender,
+                        target,
+                    )
+                },
+            );
+            let Some(grown) = grown else {
+                return false;
+            };
+            let note = format!(
+                "History to {}: {} messages inserted in {:.1} s ({:.0}/s, without its {} plain \
+                 indexes), which were built again in {:.1} s.",
+                millions(target),
+                grown.added,
+                grown.insert.as_secs_f64(),
+                grown.added as f64 / grown.insert.as_secs_f64().max(1e-9),
+                grown.indexes,
+                grown.rebuild.as_secs_f64()
+            );
+            self.ui.say(format!("  {note}"));
+            self.notes.push(note);
+        }
+        match self.phase(
+            &format!("growth: send and list at {}", millions(target)),
+            |r| r.growth_point(world, target),
+        ) {
+            Some(point) => {
+                points.push(point);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn growth_point(&mut self, world: &World, target: i64) -> anyhow::Result<GrowthPoint> {
+        // Sockets closed by the socket phases should be gone by now.
+        let sessions = sql::presence_sessions(&mut self.conn)?;
+        if sessions > 0 && !self.presence_noted {
+            self.presence_noted = true;
+            let note = format!(
+                "{sessions} presence sessions were still open when the growth at {} was \
+                 measured, long after every socket had closed: sessions the server failed to \
+                 close (its log shows why).",
+                millions(target)
+            );
+            self.ui.say(format!("  {note}"));
+            self.notes.push(note);
+        }
+        let stored = sql::stored_messages(&mut self.conn)?;
+        let table_bytes = sql::messages_bytes(&mut self.conn)?;
+        let c = self.profile.growth_concurrency;
+        let timing = self.profile.timing;
+        let send = self.http(
+            &format!("send at {stored} stored · c={c}"),
+            c,
+            timing,
+            self.send_req(world, false, c),
+        )?;
+        let list = self.http(
+            &format!("list newest 50 at {stored} stored · c={c}"),
+            c,
+            timing,
+            self.list_req(world, c),
+        )?;
+        Ok(GrowthPoint {
+            target,
+            stored,
+            table_bytes,
+            send,
+            list,
+        })
+    }
+
+    fn growth_rows(&mut self, points: &[GrowthPoint]) {
+        let Some(base) = points.first() else {
+            return;
+        };
+        let top = points.iter().map(|p| p.target).max().unwrap_or(0);
+        let full_top = 5_000_000;
+        for (what, id, pick) in [
+            (
+                "send",
+                "growth_send",
+                (|p: &GrowthPoint| &p.send) as fn(&GrowthPoint) -> &Summary,
+            ),
+            ("list newest 50", "growth_list", |p: &GrowthPoint| &p.list),
+        ] {
+            for point in points {
+                let measurement = format!("{what} with {} messages stored", millions(point.stored));
+                let mut row = Row::measured(
+                    id,
+                    &measurement,
+                    Some(self.profile.growth_concurrency),
+                    pick(point),
+                );
+                let mut notes = Vec::new();
+                if id == "growth_send" {
+                    notes.push(format!(
+                        "messages table {} with its indexes",
+                        report::bytes(point.table_bytes as f64)
+                    ));
+                }
+                if !std::ptr::eq(point, base) {
+                    let judged = (point.target == top).then_some(GROWTH_FACTOR);
+                    row =
+                        row.factor_of(&format!("at {}", millions(base.stored)), pick(base), judged);
+                    if judged.is_some() && top < full_top {
+                        notes.push(format!(
+                            "judged at {} instead of 5M (quick mode)",
+                            millions(top)
+                        ));
+                    }
+                }
+                if !notes.is_empty() {
+                    row = row.with_note(notes.join("; "));
+                }
+                self.results.push(row);
+            }
+        }
+    }
+}
+
+/// The server log's warnings and errors, counted by message (without their time stamps).
+fn log_summary(path: &std::path::Path) -> String {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return format!("The server's log ({}) could not be read.", path.display());
+    };
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    let mut total = 0;
+    for line in text.lines() {
+        if !(line.contains(" WARN ") || line.contains(" ERROR ")) {
+            continue;
+        }
+        total += 1;
+        // "2026-…Z  WARN target: message": drop the time stamp.
+        let message: String = line
+            .split_once(' ')
+            .map_or(line, |(_, rest)| rest.trim_start())
+            .chars()
+            .take(200)
+            .collect();
+        match counts.iter_mut().find(|(m, _)| *m == message) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((message, 1)),
+        }
+    }
+    if total == 0 {
+        return format!(
+            "The server logged no warnings or errors ({}).",
+            path.display()
+        );
+    }
+    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    let top: Vec<String> = counts
+        .iter()
+        .take(5)
+        .map(|(m, n)| format!("{n} × `{}`", m.replace('`', "'")))
+        .collect();
+    format!(
+        "The server logged {total} warnings or errors ({}): {}{}.",
+        path.display(),
+        top.join("; "),
+        if counts.len() > 5 { "; …" } else { "" }
+    )
+}
+
+/// A count as "1.2M", "120k" or "950".
+fn millions(n: i64) -> String {
+    if n >= 1_000_000 {
+        format!("{:.2}M", n as f64 / 1e6)
+    } else if n >= 10_000 {
+        format!("{:.0}k", n as f64 / 1e3)
+    } else {
+        n.to_string()
+    }
+}
+
+/// The machine and its PostgreSQL.
+fn machine(conn: &mut PgConnection, server_pid: u32) -> Machine {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory_kb: u64 = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu_model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("?".into(), |(_, v)| v.trim().to_owned());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map_or("?".into(), |s| s.trim().to_owned());
+    let postgres_settings = [
+        "shared_buffers",
+        "max_connections",
+        "synchronous_commit",
+        "fsync",
+        "wal_level",
+    ]
+    .iter()
+    .map(|name| ((*name).to_owned(), sql::show(conn, name)))
+    .collect();
+    Machine {
+        cores: std::thread::available_parallelism().map_or(1, usize::from),
+        memory_bytes: memory_kb * 1024,
+        cpu_model,
+        kernel,
+        postgres_version: sql::show(conn, "server_version"),
+        postgres_settings,
+        open_files_limit_bench: live::open_files_limit("self"),
+        open_files_limit_server: live::open_files_limit(&server_pid.to_string()),
+        load_average_start: cpu::load_average(),
+        load_average_end: None,
+        busy_before_pct: cpu::busy_percent(Duration::from_secs(1)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clients_walk_every_room() {
+        let mut seen = [false; 100];
+        for iteration in 0..100 {
+            seen[spread(0, iteration, 1, 100)] = true;
+        }
+        assert!(seen.iter().all(|s| *s));
+        // At 32 clients, client 3 on its second turn is at room 35.
+        assert_eq!(spread(3, 1, 32, 100), 35);
+    }
+
+    #[test]
+    fn escapes_query_values() {
+        assert_eq!(query_escape("ck_a-b.c~"), "ck_a-b.c~");
+        assert_eq!(query_escape("a b&c"), "a%20b%26c");
+        assert_eq!(ws_base("http://127.0.0.1:8000/"), "ws://127.0.0.1:8000");
+    }
+}

@@ -1,0 +1,430 @@
+//! Direct SQL: the statements the server runs, for the PostgreSQL limits; look-ups of ids;
+//! bulk history (`INSERT … SELECT generate_series`) that keeps the schema's invariants;
+//! the fresh database.
+//!
+//! Everything goes through `diesel::sql_query` with bind parameters. Unlike most of the
+//! server's (diesel DSL) queries, these are not kept as named prepared statements: each
+//! is parsed on every execution, which makes the limits slightly conservative.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, bail};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_query;
+use diesel::sql_types::{Array, BigInt, Integer, Jsonb, Nullable, Text, Timestamptz};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The columns of `messages`, as the server's `MessageRow` reads them.
+const MESSAGE_COLUMNS: &str = "id, uuid, account_id, room_id, seq, sender_user_id, \
+    sender_label, sender_name, content, message_type, meta, reply_to_id, echo_id, \
+    created_at, updated_at, edited_at, deleted_at, attachment_count";
+
+/// A whole `messages` row, read as the server reads it (and then dropped).
+#[derive(Debug, QueryableByName)]
+#[allow(dead_code)] // read to pay for the transfer and decoding, as the server does
+pub struct MessageRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    uuid: Uuid,
+    #[diesel(sql_type = BigInt)]
+    account_id: i64,
+    #[diesel(sql_type = BigInt)]
+    room_id: i64,
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    sender_user_id: Option<i64>,
+    #[diesel(sql_type = Text)]
+    sender_label: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    sender_name: Option<String>,
+    #[diesel(sql_type = Text)]
+    content: String,
+    #[diesel(sql_type = Text)]
+    message_type: String,
+    #[diesel(sql_type = Jsonb)]
+    meta: serde_json::Value,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    reply_to_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    echo_id: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: OffsetDateTime,
+    #[diesel(sql_type = Timestamptz)]
+    updated_at: OffsetDateTime,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    edited_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    deleted_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Integer)]
+    attachment_count: i32,
+}
+
+/// What `UPDATE rooms … RETURNING` answers to a send.
+#[derive(Debug, QueryableByName)]
+struct NextSeq {
+    #[diesel(sql_type = BigInt)]
+    last_seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    #[allow(dead_code)]
+    uuid: Uuid,
+    #[diesel(sql_type = Timestamptz)]
+    last_message_at: OffsetDateTime,
+}
+
+/// A sending participant: its user id and its ChatAPI `sender_id`.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    pub user_id: i64,
+    pub label: String,
+}
+
+/// The send of `chat_store_pg::messages::append` (no echo id, no files), in one
+/// transaction: take the room's next seq, insert the message, move the sender's positions.
+pub fn append(
+    conn: &mut PgConnection,
+    account: i64,
+    room: i64,
+    sender: &Sender,
+    content: &str,
+) -> QueryResult<()> {
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        let next: NextSeq = sql_query(
+            "UPDATE rooms SET last_seq = last_seq + 1, message_count = message_count + 1, \
+             last_message_at = GREATEST(last_message_at, clock_timestamp()) \
+             WHERE account_id = $1 AND id = $2 \
+             RETURNING last_seq, uuid, last_message_at",
+        )
+        .bind::<BigInt, _>(account)
+        .bind::<BigInt, _>(room)
+        .get_result(conn)?;
+        let _row: MessageRow = sql_query(format!(
+            "INSERT INTO messages (account_id, room_id, seq, sender_user_id, sender_label, \
+             sender_name, content, message_type, meta, reply_to_id, echo_id, created_at, \
+             updated_at, attachment_count) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             RETURNING {MESSAGE_COLUMNS}"
+        ))
+        .bind::<BigInt, _>(account)
+        .bind::<BigInt, _>(room)
+        .bind::<BigInt, _>(next.last_seq)
+        .bind::<Nullable<BigInt>, _>(Some(sender.user_id))
+        .bind::<Text, _>(&sender.label)
+        .bind::<Nullable<Text>, _>(None::<String>)
+        .bind::<Text, _>(content)
+        .bind::<Text, _>("text")
+        .bind::<Jsonb, _>(serde_json::Value::Object(serde_json::Map::new()))
+        .bind::<Nullable<BigInt>, _>(None::<i64>)
+        .bind::<Nullable<Text>, _>(None::<String>)
+        .bind::<Timestamptz, _>(next.last_message_at)
+        .bind::<Timestamptz, _>(next.last_message_at)
+        .bind::<Integer, _>(0)
+        .get_result(conn)?;
+        sql_query(
+            "UPDATE room_members SET last_read_seq = GREATEST(last_read_seq, $4), \
+             delivered_seq = GREATEST(delivered_seq, $4) \
+             WHERE account_id = $1 AND room_id = $2 AND user_id = $3",
+        )
+        .bind::<BigInt, _>(account)
+        .bind::<BigInt, _>(room)
+        .bind::<BigInt, _>(sender.user_id)
+        .bind::<BigInt, _>(next.last_seq)
+        .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// The page query of `list_messages` for the newest `limit` messages of a room.
+pub fn newest(
+    conn: &mut PgConnection,
+    account: i64,
+    room: i64,
+    limit: i64,
+) -> QueryResult<Vec<MessageRow>> {
+    sql_query(format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages \
+         WHERE account_id = $1 AND room_id = $2 AND deleted_at IS NULL \
+         ORDER BY seq DESC LIMIT $3 OFFSET $4"
+    ))
+    .bind::<BigInt, _>(account)
+    .bind::<BigInt, _>(room)
+    .bind::<BigInt, _>(limit)
+    .bind::<BigInt, _>(0i64)
+    .load(conn)
+}
+
+#[derive(Debug, QueryableByName)]
+struct RoomId {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    uuid: Uuid,
+}
+
+/// The ids of the account's rooms named by UUID.
+pub fn room_ids(
+    conn: &mut PgConnection,
+    account: i64,
+    uuids: &[Uuid],
+) -> anyhow::Result<HashMap<Uuid, i64>> {
+    let rows: Vec<RoomId> =
+        sql_query("SELECT id, uuid FROM rooms WHERE account_id = $1 AND uuid = ANY($2)")
+            .bind::<BigInt, _>(account)
+            .bind::<Array<diesel::sql_types::Uuid>, _>(uuids)
+            .load(conn)
+            .context("reading room ids")?;
+    Ok(rows.into_iter().map(|row| (row.uuid, row.id)).collect())
+}
+
+#[derive(Debug, QueryableByName)]
+struct ChatUser {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    chat_id: String,
+}
+
+/// The account's users by ChatAPI id (their external id, else their id as text).
+pub fn user_ids(conn: &mut PgConnection, account: i64) -> anyhow::Result<HashMap<String, i64>> {
+    let rows: Vec<ChatUser> = sql_query(
+        "SELECT id, COALESCE(external_id, id::text) AS chat_id FROM users WHERE account_id = $1",
+    )
+    .bind::<BigInt, _>(account)
+    .load(conn)
+    .context("reading user ids")?;
+    Ok(rows.into_iter().map(|row| (row.chat_id, row.id)).collect())
+}
+
+#[derive(Debug, QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Messages stored, from the rooms' counters (seqs are gapless, so `last_seq` is a room's
+/// message count).
+pub fn stored_messages(conn: &mut PgConnection) -> anyhow::Result<i64> {
+    let count: Count = sql_query("SELECT COALESCE(SUM(last_seq), 0)::bigint AS n FROM rooms")
+        .get_result(conn)
+        .context("counting messages")?;
+    Ok(count.n)
+}
+
+/// Live presence sessions (one per open socket that stands for a person).
+pub fn presence_sessions(conn: &mut PgConnection) -> anyhow::Result<i64> {
+    let count: Count = sql_query("SELECT count(*)::bigint AS n FROM presence_sessions")
+        .get_result(conn)
+        .context("counting presence sessions")?;
+    Ok(count.n)
+}
+
+/// Size of the `messages` table with its indexes, in bytes.
+pub fn messages_bytes(conn: &mut PgConnection) -> anyhow::Result<i64> {
+    let count: Count = sql_query("SELECT pg_total_relation_size('messages')::bigint AS n")
+        .get_result(conn)
+        .context("measuring the messages table")?;
+    Ok(count.n)
+}
+
+/// Appends `n` messages to each of `rooms` (each by its sender), in bulk, keeping the
+/// invariants: seqs continue gaplessly from the room's `last_seq`, `last_seq` and
+/// `message_count` move by `n`, creation times follow seq and never pass now. The rows
+/// are inserted turn by turn (every room's next message, then the next), so that a
+/// room's newest messages lie on different pages, as they do when rooms are busy at the
+/// same time, not packed together as one room's bulk insert would put them.
+pub fn prefill(
+    conn: &mut PgConnection,
+    account: i64,
+    rooms: &[(i64, Sender)],
+    n: i64,
+) -> anyhow::Result<()> {
+    let ids: Vec<i64> = rooms.iter().map(|(room, _)| *room).collect();
+    let senders: Vec<i64> = rooms.iter().map(|(_, s)| s.user_id).collect();
+    let labels: Vec<String> = rooms.iter().map(|(_, s)| s.label.clone()).collect();
+    conn.transaction::<_, anyhow::Error, _>(|conn| {
+        sql_query(
+            "INSERT INTO messages (account_id, room_id, seq, sender_user_id, sender_label, \
+             content, message_type, created_at, updated_at) \
+             SELECT r.account_id, r.id, r.last_seq + s, p.sender, p.label, \
+                    'history message ' || (r.last_seq + s), 'text', \
+                    LEAST(now(), r.created_at + s * interval '1 millisecond'), \
+                    LEAST(now(), r.created_at + s * interval '1 millisecond') \
+             FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS p(room, sender, label) \
+             JOIN rooms r ON r.account_id = $1 AND r.id = p.room \
+             CROSS JOIN generate_series(1, $5) AS s \
+             ORDER BY s, r.id",
+        )
+        .bind::<BigInt, _>(account)
+        .bind::<Array<BigInt>, _>(&ids)
+        .bind::<Array<BigInt>, _>(&senders)
+        .bind::<Array<Text>, _>(&labels)
+        .bind::<BigInt, _>(n)
+        .execute(conn)?;
+        sql_query(
+            "UPDATE rooms SET last_seq = last_seq + $3, message_count = message_count + $3, \
+             last_message_at = GREATEST(last_message_at, \
+                 LEAST(now(), created_at + $3 * interval '1 millisecond')) \
+             WHERE account_id = $1 AND id = ANY($2)",
+        )
+        .bind::<BigInt, _>(account)
+        .bind::<Array<BigInt>, _>(&ids)
+        .bind::<BigInt, _>(n)
+        .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Creates `rooms` new rooms of the account, each holding `per_room` messages by `sender`
+/// (seq 1..=per_room, `last_seq` = `message_count` = per_room, one millisecond apart, a
+/// month ago), in one statement. Answers the messages inserted.
+pub fn history_rooms(
+    conn: &mut PgConnection,
+    account: i64,
+    sender: &Sender,
+    rooms: i64,
+    per_room: i64,
+) -> anyhow::Result<usize> {
+    let inserted = sql_query(
+        "WITH new_rooms AS ( \
+             INSERT INTO rooms (account_id, name, last_seq, message_count, created_at, \
+                                updated_at, last_message_at) \
+             SELECT $1, 'history ' || g, $2, $2, now() - interval '30 days', \
+                    now() - interval '30 days', \
+                    now() - interval '30 days' + $2 * interval '1 millisecond' \
+             FROM generate_series(1, $3) AS g \
+             RETURNING id, created_at) \
+         INSERT INTO messages (account_id, room_id, seq, sender_user_id, sender_label, content, \
+                               message_type, created_at, updated_at) \
+         SELECT $1, r.id, s, $4, $5, 'history message ' || s || ' of room ' || r.id, 'text', \
+                r.created_at + s * interval '1 millisecond', \
+                r.created_at + s * interval '1 millisecond' \
+         FROM new_rooms r CROSS JOIN generate_series(1, $2) AS s",
+    )
+    .bind::<BigInt, _>(account)
+    .bind::<BigInt, _>(per_room)
+    .bind::<BigInt, _>(rooms)
+    .bind::<BigInt, _>(sender.user_id)
+    .bind::<Text, _>(&sender.label)
+    .execute(conn)
+    .context("inserting history")?;
+    Ok(inserted)
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct IndexDef {
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub definition: String,
+}
+
+/// The indexes of `messages` that back no constraint (not the primary key, not a UNIQUE
+/// constraint): they can be dropped for a bulk load and built again from their
+/// definitions, largest first.
+pub fn plain_message_indexes(conn: &mut PgConnection) -> anyhow::Result<Vec<IndexDef>> {
+    sql_query(
+        "SELECT quote_ident(i.relname)::text AS name, pg_get_indexdef(i.oid) AS definition \
+         FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
+         WHERE x.indrelid = 'messages'::regclass AND NOT x.indisprimary \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) \
+         ORDER BY pg_relation_size(i.oid) DESC, i.relname",
+    )
+    .load(conn)
+    .context("reading the indexes of messages")
+}
+
+/// `ANALYZE` of the tables the history grew, and a checkpoint (so that the next phase does
+/// not pay for writing out the bulk insert; skipped without the right).
+pub fn settle(conn: &mut PgConnection) -> anyhow::Result<()> {
+    conn.batch_execute("ANALYZE messages; ANALYZE rooms;")
+        .context("ANALYZE")?;
+    let _ = conn.batch_execute("CHECKPOINT");
+    Ok(())
+}
+
+#[derive(Debug, QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+/// A server setting (`SHOW name`), or "?" when it cannot be read.
+pub fn show(conn: &mut PgConnection, name: &str) -> String {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return "?".into();
+    }
+    sql_query(format!("SELECT current_setting('{name}') AS value"))
+        .get_result::<Setting>(conn)
+        .map(|s| s.value)
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// `url` with its database replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
+    let Some(scheme_end) = url.find("://") else {
+        bail!("not a URL: {url}");
+    };
+    let after = scheme_end + 3;
+    let (base, query) = match url.find('?') {
+        Some(q) => (&url[..q], &url[q..]),
+        None => (url, ""),
+    };
+    let host_end = base[after..].find('/').map_or(base.len(), |i| after + i);
+    Ok(format!("{}/{name}{query}", &base[..host_end]))
+}
+
+/// Drops and creates database `name` on the server of `admin_url`; answers its URL.
+pub fn reset_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        bail!("refusing the database name {name:?}");
+    }
+    let mut conn = PgConnection::establish(admin_url)
+        .with_context(|| format!("connecting to {}", redact(admin_url)))?;
+    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .with_context(|| format!("dropping database {name}"))?;
+    conn.batch_execute(&format!("CREATE DATABASE {name}"))
+        .with_context(|| format!("creating database {name}"))?;
+    with_database(admin_url, name)
+}
+
+/// `url` without its password.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!("{}:***{}", &url[..s + 3 + colon], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_the_database_of_a_url() -> anyhow::Result<()> {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "chat_bench")?,
+            "postgres://postgres@127.0.0.1:5432/chat_bench"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=disable", "x")?,
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://h:1", "x")?, "postgres://h:1/x");
+        Ok(())
+    }
+
+    #[test]
+    fn hides_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

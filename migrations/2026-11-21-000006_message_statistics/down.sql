@@ -1,0 +1,1 @@
+DROP STATISTICS messages_account_room_dependencies;
