@@ -57,66 +57,26 @@ pub fn busy_percent(window: Duration) -> Option<f64> {
     (total > 0).then(|| (busy1 - busy0) as f64 * 100.0 / total as f64)
 }
 
-/// CPU use from a starting point: the machine's and some processes'.
-#[derive(Debug, Clone)]
-pub struct Meter {
-    at: Instant,
-    machine_busy: u64,
-    processes: Vec<(String, String, f64)>,
+/// CPU seconds used so far by `postgres` processes, split three ways.
+#[derive(Debug, Clone, Copy, Default)]
+struct PgSecs {
+    /// Backends connected to our database.
+    ours: f64,
+    /// Processes of no database: the postmaster, WAL writer, checkpointer, background
+    /// writer… (they work for every database, ours included).
+    shared: f64,
+    /// Backends of other databases, and every backend that has ended (the postmaster
+    /// reaps them: their time is in its children's time). Our own backends are read
+    /// before they end.
+    others: f64,
 }
 
-impl Meter {
-    /// Starts measuring; `processes` are (label, pid) pairs ("self" for this one).
-    pub fn start(processes: &[(&str, String)]) -> Self {
-        Self {
-            at: Instant::now(),
-            machine_busy: machine_ticks().map_or(0, |(busy, _)| busy),
-            processes: processes
-                .iter()
-                .map(|(label, pid)| {
-                    (
-                        (*label).to_owned(),
-                        pid.clone(),
-                        process_secs(pid).unwrap_or(0.0),
-                    )
-                })
-                .collect(),
-        }
-    }
-
-    /// A sentence: CPU-seconds used since the start, by the processes and by the rest.
-    pub fn summary(&self, cores: usize) -> String {
-        let elapsed = self.at.elapsed().as_secs_f64();
-        let busy = machine_ticks().map_or(0.0, |(b, _)| {
-            b.saturating_sub(self.machine_busy) as f64 / TICKS_PER_SEC
-        });
-        let mut ours = 0.0;
-        let mut parts = Vec::new();
-        for (label, pid, before) in &self.processes {
-            if let Some(now) = process_secs(pid) {
-                let used = now - before;
-                ours += used;
-                parts.push(format!("{label} {used:.0} s"));
-            }
-        }
-        let rest = (busy - ours).max(0.0);
-        format!(
-            "CPU over the measured run ({elapsed:.0} s × {cores} cores = {:.0} core-seconds): \
-             {busy:.0} s busy ({:.0} %): {}, PostgreSQL and everything else {rest:.0} s.",
-            elapsed * cores as f64,
-            busy * 100.0 / (elapsed * cores as f64).max(1e-9),
-            parts.join(", ")
-        )
-    }
-}
-
-/// CPU seconds used so far by every `postgres` process, including the backends that have
-/// ended (the postmaster reaps them: their time is in its children's time).
-fn postgres_secs() -> f64 {
+fn postgres_secs(database: &str) -> PgSecs {
+    let mut secs = PgSecs::default();
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0.0;
+        return secs;
     };
-    let mut ticks = 0u64;
+    let ours_marker = format!(" {database} ");
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(pid) = name.to_str() else { continue };
@@ -133,15 +93,29 @@ fn postgres_secs() -> f64 {
             continue;
         }
         let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-        // utime, stime, cutime, cstime: fields 14 to 17 of the line.
-        for i in 11..15 {
-            ticks += fields
+        let ticks = |i: usize| {
+            fields
                 .get(i)
                 .and_then(|f| f.parse::<u64>().ok())
-                .unwrap_or(0);
+                .unwrap_or(0) as f64
+                / TICKS_PER_SEC
+        };
+        // utime, stime, cutime, cstime: fields 14 to 17 of the line.
+        let own = ticks(11) + ticks(12);
+        secs.others += ticks(13) + ticks(14);
+        // The process title: "postgres: 15/main: user database 127.0.0.1(port) state".
+        let title = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+            .unwrap_or_default();
+        if title.contains(&ours_marker) {
+            secs.ours += own;
+        } else if title.contains('(') || title.contains("[local]") {
+            secs.others += own;
+        } else {
+            secs.shared += own;
         }
     }
-    ticks as f64 / TICKS_PER_SEC
+    secs
 }
 
 /// A reading of who has used the CPUs so far.
@@ -151,7 +125,7 @@ pub struct Reading {
     busy: f64,
     /// Each of our processes' CPU seconds, in the order of the pids given.
     ours: Vec<f64>,
-    postgres: f64,
+    postgres: PgSecs,
 }
 
 /// CPU seconds used between two readings.
@@ -163,16 +137,21 @@ pub struct CpuUse {
     pub capacity: f64,
     /// Each of our processes, as labelled.
     pub ours: Vec<(String, f64)>,
-    /// Every `postgres` process (all databases).
+    /// PostgreSQL for us: the backends of our database and the processes of no database
+    /// (WAL writer, checkpointer…).
     pub postgres: f64,
+    /// PostgreSQL for others: backends of other databases, and backends that ended.
+    pub postgres_others: f64,
     /// Everything else: builds, test suites, other servers.
     pub foreign: f64,
 }
 
 impl CpuUse {
-    /// Percent of the machine's CPU used by other processes than ours and PostgreSQL.
+    /// Percent of the machine's CPU used by others: other processes than ours and
+    /// PostgreSQL's work for other databases.
     pub fn foreign_percent(&self) -> Option<f64> {
-        (self.capacity > 0.0).then(|| (self.foreign * 100.0 / self.capacity).min(100.0))
+        (self.capacity > 0.0)
+            .then(|| ((self.foreign + self.postgres_others) * 100.0 / self.capacity).min(100.0))
     }
 
     /// CPU seconds of our process `label`.
@@ -181,8 +160,8 @@ impl CpuUse {
     }
 }
 
-/// Reads the machine's busy time, ours (`pids`) and PostgreSQL's.
-pub fn reading(pids: &[(String, String)]) -> Reading {
+/// Reads the machine's busy time, ours (`pids`) and PostgreSQL's (`database` is ours).
+pub fn reading(pids: &[(String, String)], database: &str) -> Reading {
     Reading {
         at: Instant::now(),
         busy: machine_ticks().map_or(0.0, |(busy, _)| busy as f64 / TICKS_PER_SEC),
@@ -190,14 +169,14 @@ pub fn reading(pids: &[(String, String)]) -> Reading {
             .iter()
             .map(|(_, pid)| process_secs(pid).unwrap_or(0.0))
             .collect(),
-        postgres: postgres_secs(),
+        postgres: postgres_secs(database),
     }
 }
 
 impl Reading {
-    /// What was used since this reading; `pids` as given to [`reading`].
-    pub fn since(&self, pids: &[(String, String)], cores: usize) -> CpuUse {
-        let now = reading(pids);
+    /// What was used since this reading; `pids` and `database` as given to [`reading`].
+    pub fn since(&self, pids: &[(String, String)], database: &str, cores: usize) -> CpuUse {
+        let now = reading(pids, database);
         let secs = now.at.duration_since(self.at).as_secs_f64();
         let ours: Vec<(String, f64)> = pids
             .iter()
@@ -205,14 +184,18 @@ impl Reading {
             .map(|((label, _), (after, before))| (label.clone(), (after - before).max(0.0)))
             .collect();
         let ours_total: f64 = ours.iter().map(|(_, s)| s).sum();
-        let postgres = (now.postgres - self.postgres).max(0.0);
+        // A backend of ours that ended meanwhile takes its time with it: never below 0.
+        let postgres = (now.postgres.ours - self.postgres.ours).max(0.0)
+            + (now.postgres.shared - self.postgres.shared).max(0.0);
+        let postgres_others = (now.postgres.others - self.postgres.others).max(0.0);
         let busy = (now.busy - self.busy).max(0.0);
         CpuUse {
             secs,
             capacity: secs * cores as f64,
             ours,
             postgres,
-            foreign: (busy - ours_total - postgres).max(0.0),
+            postgres_others,
+            foreign: (busy - ours_total - postgres - postgres_others).max(0.0),
         }
     }
 }

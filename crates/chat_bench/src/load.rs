@@ -177,7 +177,8 @@ async fn http_client_loop(
 }
 
 /// Runs `concurrency` std threads, each with its own PostgreSQL connection, repeating `op`
-/// for `timing`.
+/// for `timing`. `at_end` runs once every client has stopped but before the connections
+/// close (so that their backends' CPU time can still be read).
 pub fn pg_phase(
     ui: &Ui,
     label: &str,
@@ -185,12 +186,17 @@ pub fn pg_phase(
     concurrency: usize,
     timing: Timing,
     op: PgOp,
+    at_end: impl FnOnce(),
 ) -> anyhow::Result<Outcome> {
     let barrier = Arc::new(Barrier::new(concurrency + 1));
+    let stopped = Arc::new(Barrier::new(concurrency + 1));
+    let release = Arc::new(Barrier::new(concurrency + 1));
     let start: Arc<OnceLock<Instant>> = Arc::new(OnceLock::new());
     let mut handles: Vec<JoinHandle<anyhow::Result<Outcome>>> = Vec::new();
     for task in 0..concurrency {
         let barrier = barrier.clone();
+        let stopped = stopped.clone();
+        let release = release.clone();
         let start = start.clone();
         let op = op.clone();
         let url = database_url.to_owned();
@@ -198,37 +204,71 @@ pub fn pg_phase(
             .name(format!("pg-{task}"))
             .spawn(move || {
                 let connected = PgConnection::establish(&url);
-                // Wait even when connecting failed, or the others would wait forever.
+                // Every thread meets every barrier, also when connecting failed, or the
+                // others would wait forever.
                 barrier.wait();
-                let mut conn = connected.context("connecting to PostgreSQL")?;
-                let t0 = *start.get().ok_or_else(|| anyhow!("no start time"))?;
-                let warm_end = t0 + timing.warmup;
-                let end = warm_end + timing.window;
-                let mut outcome = Outcome::default();
-                let mut iteration = 0u64;
-                loop {
-                    let t0 = Instant::now();
-                    if t0 >= end {
-                        break;
+                match connected {
+                    Ok(mut conn) => {
+                        let result = pg_client_loop(&mut conn, &op, task, &start, timing);
+                        stopped.wait();
+                        release.wait();
+                        drop(conn);
+                        result
                     }
-                    let result = op(&mut conn, task, iteration);
-                    iteration += 1;
-                    let t1 = Instant::now();
-                    if t1 >= warm_end && t1 < end {
-                        match result {
-                            Ok(()) => outcome.latencies_us.push(micros(t1 - t0)),
-                            Err(error) => outcome.fail(error.to_string()),
-                        }
+                    Err(error) => {
+                        stopped.wait();
+                        release.wait();
+                        Err(anyhow::Error::new(error).context("connecting to PostgreSQL"))
                     }
                 }
-                Ok(outcome)
             })
             .context("starting a PostgreSQL client thread")?;
         handles.push(handle);
     }
     let _ = start.set(Instant::now());
     barrier.wait();
-    collect(ui, label, timing, handles)
+    let began = Instant::now();
+    let bar = ui.timer(timing.warmup + timing.window, label);
+    let total = timing.warmup + timing.window;
+    while began.elapsed() < total {
+        bar.set_position(u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX));
+        thread::sleep(Duration::from_millis(50));
+    }
+    stopped.wait();
+    at_end();
+    release.wait();
+    ui.done(&bar);
+    merge(handles, timing)
+}
+
+fn pg_client_loop(
+    conn: &mut PgConnection,
+    op: &PgOp,
+    task: usize,
+    start: &OnceLock<Instant>,
+    timing: Timing,
+) -> anyhow::Result<Outcome> {
+    let t0 = *start.get().ok_or_else(|| anyhow!("no start time"))?;
+    let warm_end = t0 + timing.warmup;
+    let end = warm_end + timing.window;
+    let mut outcome = Outcome::default();
+    let mut iteration = 0u64;
+    loop {
+        let t0 = Instant::now();
+        if t0 >= end {
+            break;
+        }
+        let result = op(conn, task, iteration);
+        iteration += 1;
+        let t1 = Instant::now();
+        if t1 >= warm_end && t1 < end {
+            match result {
+                Ok(()) => outcome.latencies_us.push(micros(t1 - t0)),
+                Err(error) => outcome.fail(error.to_string()),
+            }
+        }
+    }
+    Ok(outcome)
 }
 
 /// Shows the phase's progress until its threads end, then merges what they measured.
@@ -245,6 +285,14 @@ fn collect(
         thread::sleep(Duration::from_millis(50));
     }
     ui.done(&bar);
+    merge(handles, timing)
+}
+
+/// Merges what the threads measured.
+fn merge(
+    handles: Vec<JoinHandle<anyhow::Result<Outcome>>>,
+    timing: Timing,
+) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::default();
     for handle in handles {
         let part = handle

@@ -250,6 +250,8 @@ struct Run<'a> {
     /// Our processes (label, pid: chatd, the bare handler, this one), for the CPU
     /// accounting.
     ours: Vec<(String, String)>,
+    /// Our database's name (its backends' CPU is ours).
+    database: String,
     cores: usize,
 }
 
@@ -287,6 +289,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         .flatten()
         .map(|(label, pid)| (label.to_owned(), pid))
         .collect(),
+        database: sql::database_name(&args.database_url),
         cores: std::thread::available_parallelism().map_or(1, usize::from),
     };
     if let Some(secs) = args.build_secs {
@@ -302,14 +305,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         });
     }
     let mut machine = machine(&mut run.conn, args.server_pid);
-    let mut metered = vec![
-        ("chatd", args.server_pid.to_string()),
-        ("chat-bench", "self".to_owned()),
-    ];
-    if let Some(pid) = args.bare_pid {
-        metered.push(("chat-bench-bare", pid.to_string()));
-    }
-    let meter = cpu::Meter::start(&metered);
+    let whole_run = cpu::reading(&run.ours, &run.database);
     if let Some(busy) = machine.busy_before_pct
         && busy > 25.0
     {
@@ -389,7 +385,28 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     run.growth_rows(&growth_points);
 
-    run.notes.push(meter.summary(machine.cores));
+    let used = whole_run.since(&run.ours, &run.database, run.cores);
+    let parts: Vec<String> = used
+        .ours
+        .iter()
+        .map(|(label, secs)| format!("{label} {secs:.0} s"))
+        .chain([
+            format!("PostgreSQL {:.0} s", used.postgres),
+            format!(
+                "PostgreSQL backends that ended or served other databases (the history's bulk \
+                 writers among them) {:.0} s",
+                used.postgres_others
+            ),
+            format!("other processes {:.0} s", used.foreign),
+        ])
+        .collect();
+    run.notes.push(format!(
+        "CPU over the whole run ({:.0} s × {} cores = {:.0} core-seconds): {}.",
+        used.secs,
+        run.cores,
+        used.capacity,
+        parts.join(", ")
+    ));
     if let Some(log) = &args.server_log {
         run.notes.push(log_summary(log));
     }
@@ -558,7 +575,7 @@ impl Run<'_> {
         timing: Timing,
         make: MakeReq,
     ) -> anyhow::Result<Summary> {
-        let before = cpu::reading(&self.ours);
+        let before = cpu::reading(&self.ours, &self.database);
         let outcome = load::http_phase(
             &self.ui,
             label,
@@ -568,7 +585,7 @@ impl Run<'_> {
             make,
         )?;
         let mut summary = outcome.summary();
-        let used = before.since(&self.ours, self.cores);
+        let used = before.since(&self.ours, &self.database, self.cores);
         summary.foreign_cpu_pct = used.foreign_percent();
         summary.cpu = Some(used);
         self.ui.say(format!("  {label}: {}", describe(&summary)));
@@ -582,7 +599,8 @@ impl Run<'_> {
         timing: Timing,
         op: PgOp,
     ) -> anyhow::Result<Summary> {
-        let before = cpu::reading(&self.ours);
+        let before = cpu::reading(&self.ours, &self.database);
+        let mut used = None;
         let outcome = load::pg_phase(
             &self.ui,
             label,
@@ -590,11 +608,15 @@ impl Run<'_> {
             concurrency,
             timing,
             op,
+            // Read while the clients' backends are still there.
+            || used = Some(before.since(&self.ours, &self.database, self.cores)),
         )?;
+        // Let the clients' backends end, and be reaped, before the next reading (an ended
+        // backend's time counts as the postmaster's children's).
+        std::thread::sleep(Duration::from_millis(200));
         let mut summary = outcome.summary();
-        let used = before.since(&self.ours, self.cores);
-        summary.foreign_cpu_pct = used.foreign_percent();
-        summary.cpu = Some(used);
+        summary.foreign_cpu_pct = used.as_ref().and_then(cpu::CpuUse::foreign_percent);
+        summary.cpu = used;
         self.ui.say(format!("  {label}: {}", describe(&summary)));
         Ok(summary)
     }
@@ -895,7 +917,7 @@ impl Run<'_> {
             .cloned()
             .unwrap_or_else(|| "f-0".into());
         let (warmup, rounds) = (self.profile.fanout_warmup, self.profile.fanout_rounds);
-        let before = cpu::reading(&self.ours);
+        let before = cpu::reading(&self.ours, &self.database);
         let (from_response, from_start) = actix_rt::System::new().block_on(async move {
             let api = Api::new(&server);
             live::fanout_rounds(
@@ -917,7 +939,7 @@ impl Run<'_> {
         let first_error = sockets.first_error.clone();
         sockets.close()?;
         let mut summary = from_response.summary();
-        let used = before.since(&self.ours, self.cores);
+        let used = before.since(&self.ours, &self.database, self.cores);
         summary.foreign_cpu_pct = used.foreign_percent();
         summary.cpu = Some(used);
         if failed > 0 {

@@ -351,7 +351,7 @@ impl Report {
                 if noisy(row) {
                     let _ = writeln!(
                         md,
-                        "- {}{concurrency}: ⚡ other processes than ours and PostgreSQL used {:.0} % of the machine's CPU meanwhile",
+                        "- {}{concurrency}: ⚡ others (other processes, PostgreSQL for other databases) used {:.0} % of the machine's CPU meanwhile",
                         row.measurement,
                         row.foreign_cpu_pct.unwrap_or(0.0)
                     );
@@ -392,14 +392,15 @@ impl Report {
         let _ = writeln!(
             md,
             "\n## Where the CPU went\n\nCPU used during each point (warm-up included), in cores \
-             (CPU seconds per second), and per completed request. PostgreSQL counts every \
-             `postgres` process, whatever database it serves; other processes are anything \
-             else (a build, a test suite): above {NOISY_PCT:.0} % of the machine (⚡) the \
-             figure is disturbed.\n"
+             (CPU seconds per second), and per completed request. PostgreSQL is the backends \
+             of the benchmark's database and the processes of no database (WAL writer, \
+             checkpointer…); others are everything else: other processes (a build, a test \
+             suite) and PostgreSQL's work for other databases. Above {NOISY_PCT:.0} % of the \
+             machine for others (⚡), the figure is disturbed.\n"
         );
         let _ = writeln!(
             md,
-            "| measurement | concurrency | per s | chatd | PostgreSQL | load generator | bare handler | other processes | chatd per request | PostgreSQL per request |"
+            "| measurement | concurrency | per s | chatd | PostgreSQL | load generator | bare handler | others | chatd per request | PostgreSQL per request |"
         );
         let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for row in self.results.iter().chain(self.limits.iter()) {
@@ -427,7 +428,7 @@ impl Report {
                 cores(Some(cpu.postgres)),
                 cores(cpu.of("chat-bench")),
                 cores(cpu.of("chat-bench-bare")),
-                cores(Some(cpu.foreign)),
+                cores(Some(cpu.foreign + cpu.postgres_others)),
                 per_request(cpu.of("chatd")),
                 per_request(Some(cpu.postgres)),
             );
@@ -469,7 +470,7 @@ impl Report {
             ),
         ];
         let mut body = String::new();
-        let mut y = 64.0;
+        let mut y = 80.0;
         for (kind, title) in sections {
             let rows: Vec<&Row> = self
                 .results
@@ -525,10 +526,12 @@ impl Report {
                     Some(false) => "#c62828",
                     None => "#90a4ae",
                 };
-                let label = match row.concurrency {
+                let mut label = match row.concurrency {
                     Some(c) => format!("{} · c={c}", row.label),
                     None => row.label.clone(),
                 };
+                label = shorten(&label, 46);
+                label.push_str(&marks(row));
                 let w = (ratio / scale * BAR).clamp(0.0, BAR);
                 let tick_x = row
                     .target
@@ -540,7 +543,7 @@ impl Report {
                     r##"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text><rect x="{LABEL}" y="{:.1}" width="{w:.1}" height="{:.1}" fill="{color}"/><text x="{:.1}" y="{:.1}">{}</text>"##,
                     LABEL - 6.0,
                     y + 14.0,
-                    xml(&shorten(&label, 48)),
+                    xml(&label),
                     y + 3.0,
                     ROW - 6.0,
                     text_x,
@@ -572,7 +575,7 @@ impl Report {
         );
         let _ = writeln!(
             svg,
-            r##"<rect width="100%" height="100%" fill="#ffffff"/><text x="10" y="22" font-size="16" font-weight="bold">chat-rooms benchmarks ({} mode): {} met, {} missed</text><text x="10" y="42" fill="#424242">{}</text>"##,
+            r##"<rect width="100%" height="100%" fill="#ffffff"/><text x="10" y="22" font-size="16" font-weight="bold">chat-rooms benchmarks ({} mode): {} met, {} missed</text><text x="10" y="42" fill="#424242">{}</text><text x="10" y="58" font-size="11" fill="#616161">green: target met · red: missed · grey: no target · ⚠ errors · ⚡ disturbed by other processes</text>"##,
             self.mode,
             self.targets_met,
             self.targets_missed,

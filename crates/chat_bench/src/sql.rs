@@ -376,6 +376,16 @@ pub fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
     Ok(format!("{}/{name}{query}", &base[..host_end]))
 }
 
+/// The database a URL names.
+pub fn database_name(url: &str) -> String {
+    let base = url.split('?').next().unwrap_or(url);
+    let after_scheme = base.split_once("://").map_or(base, |(_, rest)| rest);
+    after_scheme
+        .split_once('/')
+        .map_or("postgres", |(_, db)| db)
+        .to_owned()
+}
+
 /// Drops and creates database `name` on the server of `admin_url`; answers its URL.
 pub fn reset_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -419,6 +429,10 @@ mod tests {
             "postgres://u:p@h/x?sslmode=disable"
         );
         assert_eq!(with_database("postgres://h:1", "x")?, "postgres://h:1/x");
+        assert_eq!(
+            database_name("postgres://u@h:1/chat_bench?x=y"),
+            "chat_bench"
+        );
         Ok(())
     }
 
