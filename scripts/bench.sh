@@ -40,6 +40,13 @@ target_dir="${CARGO_TARGET_DIR:-target}"
 work=".local/bench"
 mkdir -p "$work"
 
+# One run at a time: a second one would drop the first one's database under it.
+exec 9>"$work/lock"
+if ! flock -n 9; then
+    log "another make bench is running in this checkout; waiting for it to end"
+    flock -w 1200 9 || die "gave up waiting for the other make bench"
+fi
+
 # Each WebSocket is a file in both processes: 10,000 idle sockets need more than 10,000
 # descriptors on each side. Take as many as the hard limit allows (children inherit it).
 hard="$(ulimit -Hn)"
@@ -104,10 +111,10 @@ env DATABASE_URL="$database_url" \
     CHAT_URL_SECRET="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
     CHAT_STORAGE_DIR="$storage" \
     RUST_LOG="${BENCH_RUST_LOG:-warn}" \
-    "$chatd_bin" serve >"$work/chatd.log" 2>&1 &
+    "$chatd_bin" serve >"$work/chatd.log" 2>&1 9>&- &
 server_pid=$!
 pids+=("$server_pid")
-"$bare_bin" --bind "127.0.0.1:$bare_port" >"$work/bare.log" 2>&1 &
+"$bare_bin" --bind "127.0.0.1:$bare_port" >"$work/bare.log" 2>&1 9>&- &
 bare_pid=$!
 pids+=("$bare_pid")
 log "chatd (pid $server_pid) on 127.0.0.1:$server_port, bare handler on 127.0.0.1:$bare_port"
@@ -121,7 +128,9 @@ revision="unknown"
 if command -v git >/dev/null && git rev-parse --git-dir >/dev/null 2>&1; then
     revision="$(git rev-parse --short HEAD)"
     changed="$(git status --porcelain --untracked-files=no -- crates migrations Cargo.lock | wc -l)"
-    if ((changed > 0)); then
+    if ((changed == 1)); then
+        revision="$revision with uncommitted changes in 1 file"
+    elif ((changed > 1)); then
         revision="$revision with uncommitted changes in $changed files"
     fi
 fi
@@ -149,7 +158,7 @@ fi
 # shellcheck disable=SC2206
 extra=(${BENCH_ARGS:-})
 status=0
-"$bench_bin" "${args[@]}" "${extra[@]}" || status=$?
+"$bench_bin" "${args[@]}" "${extra[@]}" 9>&- || status=$?
 if ((status != 0)); then
     log "chat-bench failed ($status); the end of the server's log ($work/chatd.log):"
     tail -n 20 "$work/chatd.log" >&2 || true

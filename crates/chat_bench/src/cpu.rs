@@ -129,7 +129,7 @@ pub struct Reading {
 }
 
 /// CPU seconds used between two readings.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CpuUse {
     /// Wall-clock seconds between the readings.
     pub secs: f64,

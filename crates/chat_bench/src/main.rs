@@ -61,6 +61,12 @@ enum Command {
     },
     /// Print a TCP port free on 127.0.0.1.
     FreePort,
+    /// Write latest.md and latest.svg again from a latest.json (after a change to how they
+    /// are drawn).
+    Render {
+        #[arg(default_value = "docs/benchmarks/latest.json")]
+        json: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -226,6 +232,14 @@ fn main() -> anyhow::Result<()> {
         Command::ResetDb { admin_url, name } => {
             println!("{}", sql::reset_database(&admin_url, &name)?);
             Ok(())
+        }
+        Command::Render { json } => {
+            let report = Report::read(&json)?;
+            let dir = json
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            report.write(dir)
         }
         Command::FreePort => {
             let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
@@ -1253,7 +1267,8 @@ impl Run<'_> {
                     &measurement,
                     Some(self.profile.growth_concurrency),
                     pick(point),
-                );
+                )
+                .labelled(format!("{what}, {} stored", millions(point.stored)));
                 let mut notes = Vec::new();
                 if id == "growth_send" {
                     notes.push(format!(

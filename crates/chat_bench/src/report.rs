@@ -5,12 +5,12 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::stats::Summary;
 
 /// How a row compares with its target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Our throughput as a share of the limit's: higher is better.
@@ -22,7 +22,7 @@ pub enum Kind {
 }
 
 /// A target: `kind` says which way it points.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Target {
     pub text: String,
     pub kind: Kind,
@@ -30,7 +30,7 @@ pub struct Target {
 }
 
 /// What a row is compared with.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Limit {
     pub name: String,
     pub throughput: Option<f64>,
@@ -39,7 +39,7 @@ pub struct Limit {
 }
 
 /// One line of the table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
     pub id: String,
     pub measurement: String,
@@ -180,7 +180,7 @@ impl Row {
 }
 
 /// The machine, and the PostgreSQL it ran on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Machine {
     pub cores: usize,
     pub memory_bytes: u64,
@@ -198,7 +198,7 @@ pub struct Machine {
 }
 
 /// How the server and the load were configured.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Setup {
     pub server_workers: String,
     pub db_pool_size: String,
@@ -210,13 +210,13 @@ pub struct Setup {
 }
 
 /// A phase of the run and how long it took.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Phase {
     pub name: String,
     pub secs: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub date: String,
     pub mode: String,
@@ -235,6 +235,13 @@ impl Report {
     pub fn count_targets(&mut self) {
         self.targets_met = self.results.iter().filter(|r| r.met == Some(true)).count();
         self.targets_missed = self.results.iter().filter(|r| r.met == Some(false)).count();
+    }
+
+    /// Reads a report written before (`latest.json`).
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
     /// Writes `latest.md`, `latest.json` and `latest.svg` into `dir`.
@@ -336,8 +343,7 @@ impl Report {
         let notes: Vec<&Row> = self
             .results
             .iter()
-            .chain(self.limits.iter())
-            .filter(|r| r.note.is_some() || r.error_sample.is_some() || noisy(r))
+            .filter(|r| r.note.is_some() || r.error_sample.is_some())
             .collect();
         if !notes.is_empty() {
             let _ = writeln!(md, "\nAbout some rows:\n");
@@ -347,14 +353,6 @@ impl Report {
                     .map_or(String::new(), |c| format!(" (concurrency {c})"));
                 if let Some(note) = &row.note {
                     let _ = writeln!(md, "- {}{concurrency}: {note}", row.measurement);
-                }
-                if noisy(row) {
-                    let _ = writeln!(
-                        md,
-                        "- {}{concurrency}: ⚡ others (other processes, PostgreSQL for other databases) used {:.0} % of the machine's CPU meanwhile",
-                        row.measurement,
-                        row.foreign_cpu_pct.unwrap_or(0.0)
-                    );
                 }
                 if let Some(error) = &row.error_sample {
                     let _ = writeln!(
@@ -366,6 +364,30 @@ impl Report {
                     );
                 }
             }
+        }
+        let disturbed: Vec<f64> = self
+            .results
+            .iter()
+            .chain(self.limits.iter())
+            .filter(|r| noisy(r))
+            .filter_map(|r| r.foreign_cpu_pct)
+            .collect();
+        if !disturbed.is_empty() {
+            let low = disturbed.iter().copied().fold(f64::MAX, f64::min);
+            let high = disturbed.iter().copied().fold(0.0, f64::max);
+            let _ = writeln!(
+                md,
+                "\n⚡ {} of the {} points were disturbed: others (other processes, PostgreSQL \
+                 for other databases) used {low:.0}–{high:.0} % of the machine's CPU meanwhile \
+                 (each point's share: `foreign_cpu_pct` in latest.json; in cores: the \
+                 \"others\" column below).",
+                disturbed.len(),
+                self.results
+                    .iter()
+                    .chain(self.limits.iter())
+                    .filter(|r| r.cpu.is_some())
+                    .count()
+            );
         }
         let _ = writeln!(
             md,
@@ -635,7 +657,7 @@ fn limit_cell(row: &Row) -> String {
 
 fn ratio_cell(row: &Row) -> String {
     match (row.ratio, row.kind) {
-        (Some(r), Some(Kind::Share)) => format!("{:.0} %", r * 100.0),
+        (Some(r), Some(Kind::Share)) => format!("{:.1} %", r * 100.0),
         (Some(r), Some(Kind::Factor)) => format!("{r:.2}×"),
         (Some(r), Some(Kind::Budget)) => format!("{:.0} % of budget", r * 100.0),
         _ => "—".into(),
