@@ -375,6 +375,9 @@ impl RateLimit {
     }
 }
 
+/// Tries at closing a socket's presence session (250 ms, then doubling, between them).
+const PRESENCE_CLOSE_ATTEMPTS: u32 = 5;
+
 /// Frames refused in a row before the connection is closed with 4004.
 const REFUSALS_BEFORE_CLOSE: u32 = 20;
 
@@ -584,10 +587,25 @@ impl Running {
     async fn finish(&mut self, exit: Exit) {
         self.open.hub().unsubscribe(self.connection.id);
         if let Some((id, target)) = self.presence.take() {
-            match self.open.hub().presence().close_session(id).await {
-                Ok(0) => self.open.announce(&target, false),
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "a presence session could not be closed"),
+            // The node's heartbeat renews every session it has, so one left open here
+            // would stay "online" for good: a failed close (the pool busy with a burst of
+            // closes) is retried before giving up.
+            let mut wait = Duration::from_millis(250);
+            for attempt in 1..=PRESENCE_CLOSE_ATTEMPTS {
+                match self.open.hub().presence().close_session(id).await {
+                    Ok(0) => self.open.announce(&target, false),
+                    Ok(_) => {}
+                    Err(error) if attempt < PRESENCE_CLOSE_ATTEMPTS => {
+                        tracing::debug!(%error, attempt, "closing a presence session failed; retrying");
+                        tokio::time::sleep(wait).await;
+                        wait *= 2;
+                        continue;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "a presence session could not be closed")
+                    }
+                }
+                break;
             }
         }
         if let Exit::Close(code, reason) = exit {
