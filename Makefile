@@ -81,9 +81,11 @@ deps: ## Install missing build dependencies (libpq-dev, pkg-config, gcc) from De
 build: deps ## Build the workspace (debug)
 	@cargo build --workspace
 
-lint: deps ## Check formatting and clippy (warnings are errors)
+lint: deps ## Check formatting, import cycles, clippy and the API docs (warnings are errors)
 	@cargo fmt --all -- --check
+	python3 scripts/module-cycles.py
 	cargo clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps
 
 fmt: ## Format the code
 	@cargo fmt --all

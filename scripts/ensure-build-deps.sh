@@ -3,6 +3,7 @@
 #   libpq-dev   diesel links libpq (pq-sys emits -lpq; without it only the final link fails)
 #   pkg-config  how pq-sys finds libpq
 #   gcc         the linker driver cargo calls (cc)
+#   python3     runs scripts/module-cycles.py in make lint
 # Quiet and fast when everything is present.
 set -euo pipefail
 
@@ -27,6 +28,8 @@ missing=()
 have_libpq || missing+=(libpq-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v cc >/dev/null || missing+=(gcc libc6-dev)
+# scripts/module-cycles.py (make lint)
+command -v python3 >/dev/null || missing+=(python3)
 
 if ((${#missing[@]} == 0)); then
     exit 0

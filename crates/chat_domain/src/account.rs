@@ -4,23 +4,25 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+pub use crate::ids::AccountId;
 use crate::validation::{FieldError, Problem, required_text};
-
-/// The integer id of an account (the account dialect's `account_id`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AccountId(pub i64);
 
 /// An account's display name: 1 to 255 characters once trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountName(String);
 
 impl AccountName {
+    /// The most characters a name may have, once trimmed.
     pub const MAX_CHARS: usize = 255;
 
+    /// Trims `raw` and keeps it if 1 to [`MAX_CHARS`](Self::MAX_CHARS) characters
+    /// remain. Errors on field `name`: [`Problem::Blank`] when nothing but whitespace
+    /// is left, [`Problem::TooLong`] past the maximum.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         required_text("name", raw, Self::MAX_CHARS).map(Self)
     }
 
+    /// The trimmed name.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -31,8 +33,12 @@ impl AccountName {
 pub struct Description(String);
 
 impl Description {
+    /// The most characters a description may have.
     pub const MAX_CHARS: usize = 10_000;
 
+    /// Keeps `raw` exactly as given (empty included) if it has at most
+    /// [`MAX_CHARS`](Self::MAX_CHARS) characters, else [`Problem::TooLong`] on field
+    /// `description`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         if raw.chars().count() > Self::MAX_CHARS {
             return Err(FieldError::new(
@@ -45,6 +51,7 @@ impl Description {
         Ok(Self(raw.to_owned()))
     }
 
+    /// The description as given.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -66,15 +73,21 @@ impl Default for Features {
 /// A tenant, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
+    /// Its integer id, the account dialect's `account_id`.
     pub id: AccountId,
     /// The ChatAPI dialect's `client_id`.
     pub uuid: Uuid,
+    /// Its display name.
     pub name: AccountName,
+    /// What the operator wrote about it, if anything.
     pub description: Option<Description>,
     /// An inactive account's credentials are refused everywhere.
     pub is_active: bool,
+    /// The optional features switched on for it.
     pub features: Features,
+    /// When it was created.
     pub created_at: OffsetDateTime,
+    /// When it was last changed (its `created_at` until then).
     pub updated_at: OffsetDateTime,
 }
 

@@ -27,7 +27,8 @@ impl CredentialKind {
     }
 }
 
-/// The operating system could not provide random bytes.
+/// The operating system could not provide random bytes, so no secret can be made. It
+/// carries the system's own message.
 #[derive(Debug)]
 pub struct EntropyUnavailable(pub String);
 
@@ -47,7 +48,9 @@ impl SecretToken {
     /// Number of random bytes in a generated secret.
     pub const RANDOM_BYTES: usize = 32;
 
-    /// A new secret of `kind`: its prefix and 64 lowercase hex digits.
+    /// A new secret of `kind`: its prefix and 64 lowercase hex digits from the
+    /// operating system's random source. Fails with [`EntropyUnavailable`] only when
+    /// that source cannot be read.
     pub fn generate(kind: CredentialKind) -> Result<Self, EntropyUnavailable> {
         let mut bytes = [0u8; Self::RANDOM_BYTES];
         getrandom::fill(&mut bytes).map_err(|e| EntropyUnavailable(e.to_string()))?;
@@ -70,6 +73,7 @@ impl SecretToken {
         &self.0
     }
 
+    /// What is stored for it: its SHA-256, the same as [`TokenHash::of`] its text.
     pub fn hash(&self) -> TokenHash {
         TokenHash::of(&self.0)
     }
@@ -86,14 +90,18 @@ impl fmt::Debug for SecretToken {
 pub struct TokenHash([u8; 32]);
 
 impl TokenHash {
+    /// The SHA-256 of a secret as presented by a caller (no trimming or other change),
+    /// to compare with or look up among stored hashes.
     pub fn of(presented: &str) -> Self {
         Self(Sha256::digest(presented.as_bytes()).into())
     }
 
+    /// A hash read back from storage, as [`as_bytes`](Self::as_bytes) gave it.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
 
+    /// The 32 bytes of the digest, to store.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }

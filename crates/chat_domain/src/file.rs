@@ -11,7 +11,8 @@ use std::fmt;
 use uuid::Uuid;
 
 use crate::account::AccountId;
-use crate::message::MessageId;
+pub use crate::ids::AttachmentId;
+use crate::ids::MessageId;
 
 /// How many leading bytes [`sniff`] and [`image_size`] want to see. Fewer work too (a
 /// short file), with less chance of finding a JPEG's size behind large metadata.
@@ -20,13 +21,18 @@ pub const SNIFF_LEN: usize = 64 * 1024;
 /// The kind of file an attachment is, as both dialects render it (`file_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FileType {
+    /// A picture: JPEG, PNG, GIF or WebP.
     Image,
+    /// A moving picture: MP4, QuickTime, WebM or Matroska.
     Video,
+    /// Sound: MP3, M4A, Ogg, WAV or FLAC.
     Audio,
+    /// Anything else: PDF, ZIP, plain text, unknown bytes.
     File,
 }
 
 impl FileType {
+    /// The wire name: `image`, `video`, `audio` or `file`.
     pub fn as_str(self) -> &'static str {
         match self {
             FileType::Image => "image",
@@ -51,6 +57,7 @@ pub struct Sniffed {
     /// The extension stored files get, without the dot, e.g. `png`. Always a valid
     /// [`StorageKey`] extension.
     pub extension: &'static str,
+    /// The broad kind both dialects show for it.
     pub file_type: FileType,
 }
 
@@ -63,22 +70,42 @@ impl Sniffed {
         }
     }
 
+    /// `image/jpeg`, stored as `.jpg`.
     pub const JPEG: Self = Self::new("image/jpeg", "jpg", FileType::Image);
+    /// `image/png`, stored as `.png`.
     pub const PNG: Self = Self::new("image/png", "png", FileType::Image);
+    /// `image/gif` (GIF87a or GIF89a), stored as `.gif`.
     pub const GIF: Self = Self::new("image/gif", "gif", FileType::Image);
+    /// `image/webp`, stored as `.webp`.
     pub const WEBP: Self = Self::new("image/webp", "webp", FileType::Image);
+    /// `application/pdf`, stored as `.pdf`.
     pub const PDF: Self = Self::new("application/pdf", "pdf", FileType::File);
+    /// `video/mp4`: any ISO media file whose brand is not audio, QuickTime or an
+    /// image format. Stored as `.mp4`.
     pub const MP4: Self = Self::new("video/mp4", "mp4", FileType::Video);
+    /// `audio/mp4` (M4A, M4B, M4P, F4A, F4B brands), stored as `.m4a`.
     pub const M4A: Self = Self::new("audio/mp4", "m4a", FileType::Audio);
+    /// `video/quicktime`, stored as `.mov`.
     pub const MOV: Self = Self::new("video/quicktime", "mov", FileType::Video);
+    /// `video/webm`: Matroska whose document type says `webm`. Stored as `.webm`.
     pub const WEBM: Self = Self::new("video/webm", "webm", FileType::Video);
+    /// `video/x-matroska`: any other Matroska file. Stored as `.mkv`.
     pub const MKV: Self = Self::new("video/x-matroska", "mkv", FileType::Video);
+    /// `audio/mpeg`: an ID3 tag or an MPEG layer III frame at the start. Stored as
+    /// `.mp3`.
     pub const MP3: Self = Self::new("audio/mpeg", "mp3", FileType::Audio);
+    /// `audio/ogg`, stored as `.ogg`.
     pub const OGG: Self = Self::new("audio/ogg", "ogg", FileType::Audio);
+    /// `audio/wav`, stored as `.wav`.
     pub const WAV: Self = Self::new("audio/wav", "wav", FileType::Audio);
+    /// `audio/flac`, stored as `.flac`.
     pub const FLAC: Self = Self::new("audio/flac", "flac", FileType::Audio);
+    /// `application/zip` (and the formats built on it), stored as `.zip`.
     pub const ZIP: Self = Self::new("application/zip", "zip", FileType::File);
+    /// `text/plain`: no known signature, valid UTF-8 without NUL bytes. Stored as
+    /// `.txt`.
     pub const TEXT: Self = Self::new("text/plain", "txt", FileType::File);
+    /// `application/octet-stream`: none of the above. Stored as `.bin`.
     pub const BINARY: Self = Self::new("application/octet-stream", "bin", FileType::File);
 
     /// Every recognised kind.
@@ -328,16 +355,13 @@ fn jpeg_size(b: &[u8]) -> Option<(u32, u32)> {
     }
 }
 
-/// An attachment's id (the account dialect's integer id).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AttachmentId(pub i64);
-
 /// A file that has been received and stored under `key`, not yet attached to anything:
 /// what an upload produces, and what a message or a room is then given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredUpload {
     /// The public id it will have (also part of its key).
     pub uuid: Uuid,
+    /// Where its bytes are stored.
     pub key: StorageKey,
     /// What its bytes say it is.
     pub kind: Sniffed,
@@ -350,13 +374,21 @@ pub struct StoredUpload {
 /// A file attached to a message, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
+    /// Its integer id (the account dialect's `id`).
     pub id: AttachmentId,
+    /// Its public id (the ChatAPI dialect's `id`), also part of its key.
     pub uuid: Uuid,
+    /// The account it belongs to, the same as its message's.
     pub account_id: AccountId,
+    /// The message it was sent with.
     pub message_id: MessageId,
+    /// Where its bytes are stored.
     pub key: StorageKey,
+    /// What its bytes say it is.
     pub kind: Sniffed,
+    /// Its size in bytes.
     pub size: u64,
+    /// Width and height in pixels, for images whose size could be read.
     pub dimensions: Option<(u32, u32)>,
 }
 
@@ -380,8 +412,12 @@ impl fmt::Display for InvalidStorageKey {
 impl std::error::Error for InvalidStorageKey {}
 
 impl StorageKey {
+    /// The longest key, in bytes (keys are ASCII, so also in characters).
     pub const MAX_LEN: usize = 255;
 
+    /// Keeps `raw` if it has the shape described on [`StorageKey`], else
+    /// [`InvalidStorageKey`]. Use it on every key read from outside (a URL, a
+    /// directory listing, a stored row) before it touches storage.
     pub fn parse(raw: &str) -> Result<Self, InvalidStorageKey> {
         if raw.is_empty() || raw.len() > Self::MAX_LEN {
             return Err(InvalidStorageKey);
@@ -403,7 +439,9 @@ impl StorageKey {
         Ok(Self(raw.to_owned()))
     }
 
-    /// `accounts/{account}/attachments/{uuid}.{extension}`.
+    /// `accounts/{account}/attachments/{uuid}.{extension}`. Fails with
+    /// [`InvalidStorageKey`] when `extension` is empty or not `[A-Za-z0-9_-]` (a
+    /// [`Sniffed::extension`] never is).
     pub fn for_attachment(
         account: AccountId,
         uuid: Uuid,
@@ -417,7 +455,8 @@ impl StorageKey {
     }
 
     /// `accounts/{account}/avatars/{uuid}.{extension}`. Not under the room: an avatar
-    /// that comes with a new room is stored before the room (and its id) exists.
+    /// that comes with a new room is stored before the room (and its id) exists. Fails
+    /// as [`for_attachment`](Self::for_attachment) does.
     pub fn for_avatar(
         account: AccountId,
         uuid: Uuid,
@@ -439,6 +478,7 @@ impl StorageKey {
         }
     }
 
+    /// The key as text, e.g. `accounts/7/attachments/{uuid}.png`.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -11,8 +11,11 @@ use crate::validation::{FieldError, Problem};
 pub struct MemberMeta(Map<String, Value>);
 
 impl MemberMeta {
+    /// The most bytes the object may take, serialised as compact JSON.
     pub const MAX_BYTES: usize = 16 * 1024;
 
+    /// Keeps `object` if its compact JSON takes at most [`MAX_BYTES`](Self::MAX_BYTES),
+    /// else [`Problem::TooLarge`] on field `meta`.
     pub fn parse(object: Map<String, Value>) -> Result<Self, FieldError> {
         let size = Value::Object(object.clone()).to_string().len();
         if size > Self::MAX_BYTES {
@@ -26,10 +29,12 @@ impl MemberMeta {
         Ok(Self(object))
     }
 
+    /// The object, to read or render.
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.0
     }
 
+    /// The object itself, to store or render.
     pub fn into_map(self) -> Map<String, Value> {
         self.0
     }
@@ -38,8 +43,11 @@ impl MemberMeta {
 /// A user's place in a room.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Membership {
+    /// The member.
     pub user: User,
+    /// When they joined the room.
     pub joined_at: OffsetDateTime,
+    /// The application's data about this member in this room.
     pub meta: MemberMeta,
 }
 

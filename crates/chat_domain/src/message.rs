@@ -10,18 +10,17 @@ use uuid::Uuid;
 
 use crate::account::AccountId;
 use crate::file::Attachment;
+pub use crate::ids::MessageId;
 use crate::room::RoomId;
 use crate::user::UserId;
 use crate::validation::{FieldError, Problem};
 
-/// The integer id of a message (the account dialect's `id`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MessageId(pub i64);
-
 /// How a caller names a message: each dialect by its own kind of id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MessageRef {
+    /// By integer id: the account dialect.
     Id(MessageId),
+    /// By UUID: the ChatAPI dialect.
     Uuid(Uuid),
 }
 
@@ -36,14 +35,20 @@ pub struct Content(String);
 /// Content longer than the maximum: reported with its length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ContentTooLong {
+    /// The most characters content may have ([`Content::MAX_CHARS`]).
     pub max_length: usize,
+    /// How many characters the refused content had.
     pub current_length: usize,
 }
 
 impl Content {
+    /// The most characters content may have.
     pub const MAX_CHARS: usize = 10_000;
 
-    /// Non-blank text of at most 10,000 characters.
+    /// Non-blank text of at most [`MAX_CHARS`](Self::MAX_CHARS) characters, kept as
+    /// given (not trimmed). Longer text is [`ContentError::TooLong`], checked first;
+    /// empty or whitespace-only text is [`ContentError::Invalid`] with
+    /// [`Problem::Blank`] on field `content`.
     pub fn parse(raw: &str) -> Result<Self, ContentError> {
         Self::parse_allowing_empty(raw, false)
     }
@@ -66,33 +71,45 @@ impl Content {
         Ok(Self(raw.to_owned()))
     }
 
+    /// The text as given.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
-/// Why content was refused.
+/// Why content was refused. Too long is its own case because the ChatAPI dialect
+/// reports it in its own shape, with both lengths.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContentError {
+    /// More than [`Content::MAX_CHARS`] characters.
     TooLong(ContentTooLong),
+    /// Any other problem, as a field error (today: blank without files).
     Invalid(FieldError),
 }
 
 /// What kind of message it is (the ChatAPI dialect's `message_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MessageKind {
+    /// Plain text, the default.
     Text,
     /// Said by the system, not by a person: sent with the API key, sender `system`.
     System,
+    /// Mostly an image: a label chosen by the sender, not checked against its files.
     Image,
+    /// Mostly a file: a label chosen by the sender.
     File,
+    /// Mostly sound: a label chosen by the sender.
     Audio,
+    /// Mostly video: a label chosen by the sender.
     Video,
 }
 
 impl MessageKind {
+    /// Every wire name, in the order error messages list them.
     pub const ALL: &'static [&'static str] = &["text", "system", "image", "file", "audio", "video"];
 
+    /// One of the names in [`ALL`](Self::ALL), exactly (case matters), else
+    /// [`Problem::NotIncluded`] on field `message_type`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         match raw {
             "text" => Ok(MessageKind::Text),
@@ -108,6 +125,7 @@ impl MessageKind {
         }
     }
 
+    /// The wire name, which [`parse`](Self::parse) reads back.
     pub fn as_str(self) -> &'static str {
         match self {
             MessageKind::Text => "text",
@@ -126,8 +144,12 @@ impl MessageKind {
 pub struct EchoId(String);
 
 impl EchoId {
+    /// The most characters an echo id may have.
     pub const MAX_CHARS: usize = 255;
 
+    /// Keeps `raw` exactly as given (not trimmed) if it has 1 to
+    /// [`MAX_CHARS`](Self::MAX_CHARS) characters. Errors on field `echo_id`:
+    /// [`Problem::Blank`] when empty, [`Problem::TooLong`] past the maximum.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         if raw.is_empty() {
             return Err(FieldError::new("echo_id", Problem::Blank));
@@ -143,6 +165,7 @@ impl EchoId {
         Ok(Self(raw.to_owned()))
     }
 
+    /// The id as the client sent it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -153,8 +176,11 @@ impl EchoId {
 pub struct MessageMeta(Map<String, Value>);
 
 impl MessageMeta {
+    /// The most bytes the object may take, serialised as compact JSON.
     pub const MAX_BYTES: usize = 16 * 1024;
 
+    /// Keeps `object` if its compact JSON takes at most [`MAX_BYTES`](Self::MAX_BYTES),
+    /// else [`Problem::TooLarge`] on field `meta`.
     pub fn parse(object: Map<String, Value>) -> Result<Self, FieldError> {
         if Value::Object(object.clone()).to_string().len() > Self::MAX_BYTES {
             return Err(FieldError::new(
@@ -167,10 +193,12 @@ impl MessageMeta {
         Ok(Self(object))
     }
 
+    /// The object, to read or render.
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.0
     }
 
+    /// The object itself, to store or render.
     pub fn into_map(self) -> Map<String, Value> {
         self.0
     }
@@ -180,7 +208,12 @@ impl MessageMeta {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sender {
     /// A user of the account; `label` is its ChatAPI `user_id` when it spoke.
-    User { id: UserId, label: String },
+    User {
+        /// The user's integer id.
+        id: UserId,
+        /// How the ChatAPI dialect names it (`sender_id`).
+        label: String,
+    },
     /// The system (the API key speaking for nobody).
     System,
 }
@@ -194,6 +227,7 @@ impl Sender {
         }
     }
 
+    /// The user who spoke; `None` for the system.
     pub fn user_id(&self) -> Option<UserId> {
         match self {
             Sender::User { id, .. } => Some(*id),
@@ -205,28 +239,46 @@ impl Sender {
 /// A message, as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
+    /// Its integer id (the account dialect's `id`).
     pub id: MessageId,
+    /// Its public id (the ChatAPI dialect's `id`).
     pub uuid: Uuid,
+    /// The account it belongs to.
     pub account_id: AccountId,
+    /// The room it was said in, by integer id.
     pub room_id: RoomId,
+    /// The same room, by UUID (the ChatAPI dialect's `room_id`).
     pub room_uuid: Uuid,
+    /// Its place in the room.
     pub seq: Seq,
+    /// Who said it.
     pub sender: Sender,
+    /// The display name the sender gave with it, if any (the ChatAPI `sender_name`).
     pub sender_name: Option<String>,
+    /// Its text (empty only when files came with it).
     pub content: Content,
+    /// What kind of message it is.
     pub kind: MessageKind,
+    /// The application's data about it.
     pub meta: MessageMeta,
+    /// The message of the same room it answers, if any.
     pub reply_to: Option<MessageId>,
+    /// The sender's own id for it, if the client gave one.
     pub echo_id: Option<EchoId>,
+    /// When it was sent.
     pub created_at: OffsetDateTime,
+    /// When it was last changed: edited, deleted or restored.
     pub updated_at: OffsetDateTime,
+    /// When its content or meta was last edited, if ever.
     pub edited_at: Option<OffsetDateTime>,
+    /// When it was deleted, if it is. A deleted message keeps its `seq`.
     pub deleted_at: Option<OffsetDateTime>,
     /// The files sent with it, in the order they came. A deleted message has none.
     pub attachments: Vec<Attachment>,
 }
 
 impl Message {
+    /// Whether it has been deleted (and not restored since).
     pub fn is_deleted(&self) -> bool {
         self.deleted_at.is_some()
     }
@@ -236,20 +288,27 @@ impl Message {
 /// their devices, messages up to `read` they have read. `read` never exceeds `delivered`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {
+    /// The member.
     pub user: UserId,
+    /// The newest `seq` that has reached one of their devices (0: none yet).
     pub delivered: Seq,
+    /// The newest `seq` they have read (0: none yet).
     pub read: Seq,
 }
 
 /// A message's delivery state, as its sender sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum DeliveryStatus {
+    /// Stored, but not yet received by every other member.
     Sent,
+    /// Received by every other member, not yet read by all of them.
     Delivered,
+    /// Read by every other member.
     Read,
 }
 
 impl DeliveryStatus {
+    /// The wire name: `sent`, `delivered` or `read`.
     pub fn as_str(self) -> &'static str {
         match self {
             DeliveryStatus::Sent => "sent",

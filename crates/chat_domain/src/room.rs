@@ -7,16 +7,15 @@ use uuid::Uuid;
 
 use crate::account::{AccountId, Description};
 use crate::file::StorageKey;
+pub use crate::ids::RoomId;
 use crate::validation::{FieldError, Problem, required_text};
-
-/// The integer id of a room (the account dialect's `id`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RoomId(pub i64);
 
 /// How a caller names a room: each dialect by its own kind of id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RoomRef {
+    /// By integer id: the account dialect.
     Id(RoomId),
+    /// By UUID: the ChatAPI dialect.
     Uuid(Uuid),
 }
 
@@ -25,12 +24,17 @@ pub enum RoomRef {
 pub struct RoomName(String);
 
 impl RoomName {
+    /// The most characters a name may have, once trimmed.
     pub const MAX_CHARS: usize = 255;
 
+    /// Trims `raw` and keeps it if 1 to [`MAX_CHARS`](Self::MAX_CHARS) characters
+    /// remain. Errors on field `name`: [`Problem::Blank`] when nothing but whitespace
+    /// is left, [`Problem::TooLong`] past the maximum.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         required_text("name", raw, Self::MAX_CHARS).map(Self)
     }
 
+    /// The trimmed name.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -42,8 +46,13 @@ impl RoomName {
 pub struct RoomMeta(Map<String, Value>);
 
 impl RoomMeta {
+    /// The most bytes the object may take, serialised as compact JSON.
     pub const MAX_BYTES: usize = 16 * 1024;
 
+    /// Keeps `object` if its compact JSON takes at most [`MAX_BYTES`](Self::MAX_BYTES)
+    /// (else [`Problem::TooLarge`] on field `meta`) and its `max_participants`, unless
+    /// absent or `null`, is an integer from 1 to 1,000,000 (else
+    /// [`Problem::OutOfRange`] on field `meta.max_participants`).
     pub fn parse(object: Map<String, Value>) -> Result<Self, FieldError> {
         let size = Value::Object(object.clone()).to_string().len();
         if size > Self::MAX_BYTES {
@@ -71,10 +80,12 @@ impl RoomMeta {
         Ok(Self(object))
     }
 
+    /// The object, to read or render.
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.0
     }
 
+    /// The object itself, to store or render.
     pub fn into_map(self) -> Map<String, Value> {
         self.0
     }
@@ -88,21 +99,31 @@ impl RoomMeta {
 /// A room, as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Room {
+    /// Its integer id (the account dialect's `id`).
     pub id: RoomId,
+    /// Its public id (the ChatAPI dialect's `id`).
     pub uuid: Uuid,
+    /// The account it belongs to.
     pub account_id: AccountId,
+    /// Its name.
     pub name: RoomName,
+    /// What it is for, if anyone said.
     pub description: Option<Description>,
+    /// The application's data about it; may cap its members.
     pub meta: RoomMeta,
     /// An inactive room refuses new messages and keeps everything it has.
     pub is_active: bool,
     /// Where its avatar image is stored, if it has one.
     pub avatar: Option<StorageKey>,
+    /// How many users belong to it now.
     pub member_count: i64,
+    /// How many messages it holds, deleted ones included.
     pub message_count: i64,
     /// The room's `created_at` until its first message.
     pub last_message_at: OffsetDateTime,
+    /// When it was created.
     pub created_at: OffsetDateTime,
+    /// When it was last changed (its `created_at` until then).
     pub updated_at: OffsetDateTime,
 }
 

@@ -3,23 +3,25 @@
 use time::OffsetDateTime;
 
 use crate::account::AccountId;
+pub use crate::ids::UserId;
 use crate::validation::{FieldError, Problem, required_text};
-
-/// The integer id of a user (the account dialect's member `id`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UserId(pub i64);
 
 /// A person's display name: 1 to 255 characters once trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonName(String);
 
 impl PersonName {
+    /// The most characters a name may have, once trimmed.
     pub const MAX_CHARS: usize = 255;
 
+    /// Trims `raw` and keeps it if 1 to [`MAX_CHARS`](Self::MAX_CHARS) characters
+    /// remain. Errors on field `name`: [`Problem::Blank`] when nothing but whitespace
+    /// is left, [`Problem::TooLong`] past the maximum.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         required_text("name", raw, Self::MAX_CHARS).map(Self)
     }
 
+    /// The trimmed name.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -31,8 +33,15 @@ impl PersonName {
 pub struct Email(String);
 
 impl Email {
+    /// The most characters an address may have, once trimmed (RFC 5321's limit).
     pub const MAX_CHARS: usize = 254;
 
+    /// Trims `raw` and keeps it, case as given, if it is 1 to
+    /// [`MAX_CHARS`](Self::MAX_CHARS) characters without whitespace or control
+    /// characters, with one `@` after a non-empty local part and a domain of at least
+    /// two non-empty dot-separated labels. Errors on field `email`:
+    /// [`Problem::Blank`], [`Problem::TooLong`], or [`Problem::Invalid`] saying which
+    /// rule failed.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let value = required_text("email", raw, Self::MAX_CHARS)?;
         let invalid = |reason: &str| FieldError::new("email", Problem::Invalid(reason.to_owned()));
@@ -52,6 +61,7 @@ impl Email {
         Ok(Self(value))
     }
 
+    /// The trimmed address.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -63,10 +73,15 @@ impl Email {
 pub struct ExternalId(String);
 
 impl ExternalId {
+    /// The most characters an external id may have.
     pub const MAX_CHARS: usize = 255;
     /// The ChatAPI `sender_id` of system messages: no user may have it.
     pub const SYSTEM: &'static str = "system";
 
+    /// Keeps `raw` exactly as given if it is not blank, has at most
+    /// [`MAX_CHARS`](Self::MAX_CHARS) characters, no control character, and is not
+    /// [`SYSTEM`](Self::SYSTEM). Errors on field `external_id`: [`Problem::Blank`],
+    /// [`Problem::TooLong`], or [`Problem::Invalid`] for the last two rules.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         Self::parse_field("external_id", raw)
     }
@@ -100,6 +115,7 @@ impl ExternalId {
         Ok(Self(raw.to_owned()))
     }
 
+    /// The id as the integrator gave it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -115,8 +131,11 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every wire name, in the order error messages list them.
     pub const ALL: &'static [&'static str] = &["administrator", "agent"];
 
+    /// `administrator` or `agent`, exactly (case matters), else
+    /// [`Problem::NotIncluded`] on field `role`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         match raw {
             "administrator" => Ok(Role::Administrator),
@@ -128,6 +147,7 @@ impl Role {
         }
     }
 
+    /// The wire name, which [`parse`](Self::parse) reads back.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Administrator => "administrator",
@@ -139,14 +159,20 @@ impl Role {
 /// Whether a user is reachable, as shown to other users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Availability {
+    /// Reachable.
     Online,
+    /// Not reachable.
     Offline,
+    /// Reachable, but asking not to be disturbed.
     Busy,
 }
 
 impl Availability {
+    /// Every wire name, in the order error messages list them.
     pub const ALL: &'static [&'static str] = &["online", "offline", "busy"];
 
+    /// `online`, `offline` or `busy`, exactly (case matters), else
+    /// [`Problem::NotIncluded`] on field `availability_status`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         match raw {
             "online" => Ok(Availability::Online),
@@ -159,6 +185,7 @@ impl Availability {
         }
     }
 
+    /// The wire name, which [`parse`](Self::parse) reads back.
     pub fn as_str(self) -> &'static str {
         match self {
             Availability::Online => "online",
@@ -171,15 +198,26 @@ impl Availability {
 /// A person of one account, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
+    /// Its integer id.
     pub id: UserId,
+    /// The account it belongs to.
     pub account_id: AccountId,
+    /// The integrator's own id for it, unique in the account, if one was given.
     pub external_id: Option<ExternalId>,
+    /// Its display name.
     pub name: PersonName,
+    /// Its e-mail address, unique in the account (ignoring case), if one was given.
     pub email: Option<Email>,
+    /// What it may do.
     pub role: Role,
+    /// What others see of its reachability.
     pub availability: Availability,
+    /// Whether its e-mail address is confirmed. Always `true` today: there is no
+    /// confirmation flow.
     pub confirmed: bool,
+    /// When it was created.
     pub created_at: OffsetDateTime,
+    /// When it was last changed (its `created_at` until then).
     pub updated_at: OffsetDateTime,
 }
 
@@ -192,6 +230,7 @@ impl User {
         }
     }
 
+    /// Whether its role is [`Role::Administrator`].
     pub fn is_administrator(&self) -> bool {
         self.role == Role::Administrator
     }

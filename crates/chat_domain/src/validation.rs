@@ -1,18 +1,35 @@
 use std::fmt;
 
-/// What is wrong with one field. Dialects turn it into their own words.
+/// What is wrong with one field. Dialects turn it into their own words; [`Display`]
+/// gives the English phrase that follows the field's name (`"can't be blank"`).
+///
+/// [`Display`]: fmt::Display
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     /// Missing, null, or only whitespace.
     Blank,
     /// Longer than `max` characters.
-    TooLong { max: usize },
+    TooLong {
+        /// The most characters the field accepts.
+        max: usize,
+    },
     /// Larger than `max_bytes` once serialised (JSON documents).
-    TooLarge { max_bytes: usize },
+    TooLarge {
+        /// The most bytes the serialised value may take.
+        max_bytes: usize,
+    },
     /// Out of the accepted range.
-    OutOfRange { min: i64, max: i64 },
+    OutOfRange {
+        /// The smallest accepted value.
+        min: i64,
+        /// The largest accepted value.
+        max: i64,
+    },
     /// Not one of the accepted values.
-    NotIncluded { allowed: &'static [&'static str] },
+    NotIncluded {
+        /// Every accepted value, in the order a message should list them.
+        allowed: &'static [&'static str],
+    },
     /// Already used by another record of the same account.
     Taken,
     /// Malformed, with a human reason.
@@ -37,14 +54,19 @@ impl fmt::Display for Problem {
     }
 }
 
-/// A problem with one named input field.
+/// A problem with one named input field. Displays as `"{field} {problem}"`, e.g.
+/// `"name can't be blank"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
+    /// The input field at fault, as the client named it (`"name"`,
+    /// `"meta.max_participants"`).
     pub field: &'static str,
+    /// What is wrong with it.
     pub problem: Problem,
 }
 
 impl FieldError {
+    /// The error `problem` on `field`.
     pub fn new(field: &'static str, problem: Problem) -> Self {
         Self { field, problem }
     }
@@ -61,10 +83,12 @@ impl fmt::Display for FieldError {
 pub struct FieldErrors(Vec<FieldError>);
 
 impl FieldErrors {
+    /// An empty collection, to fill while checking every field of one input.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Records one more problem, after those already recorded.
     pub fn push(&mut self, error: FieldError) {
         self.0.push(error);
     }
@@ -80,10 +104,12 @@ impl FieldErrors {
         }
     }
 
+    /// Whether nothing has been recorded.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The recorded problems, in the order they were found.
     pub fn iter(&self) -> impl Iterator<Item = &FieldError> {
         self.0.iter()
     }
