@@ -119,7 +119,7 @@ pub struct Settings {
     #[arg(long, env = "CHAT_FILE_URL_TTL_SECS", default_value_t = chat_http::DEFAULT_FILE_URL_TTL_SECS, global = true)]
     pub file_url_ttl_secs: i64,
 
-    /// The public base URL file links start with (e.g. https://chat.example.com). Without
+    /// The public base URL file links start with (e.g. `https://chat.example.com`). Without
     /// it, links use the scheme and host each request came to.
     #[arg(long, env = "CHAT_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
