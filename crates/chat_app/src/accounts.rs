@@ -5,78 +5,20 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chat_domain::{
-    Account, AccountId, AccountName, CredentialKind, Description, FieldErrors, SecretToken,
-};
+use chat_domain::{Account, AccountId, CredentialKind, SecretToken};
 
 use crate::actor::Actor;
 use crate::auth::CredentialCache;
 use crate::error::{AppError, Denied, Resource};
+use crate::model::{AccountPatch, NewAccount};
 use crate::ports::{AccountStore, StoreError};
-
-/// A valid request to create an account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewAccount {
-    pub name: AccountName,
-    pub description: Option<Description>,
-}
-
-impl NewAccount {
-    /// Checks raw input, reporting every bad field at once.
-    pub fn parse(name: Option<&str>, description: Option<&str>) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let name = errors.collect(AccountName::parse(name.unwrap_or_default()));
-        let description = description
-            .map(|raw| errors.collect(Description::parse(raw)))
-            .unwrap_or(None);
-        match name {
-            Some(name) if errors.is_empty() => Ok(Self { name, description }),
-            _ => Err(errors),
-        }
-    }
-}
-
-/// The fields to change on an account; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AccountPatch {
-    pub name: Option<AccountName>,
-    /// `Some(None)` clears the description.
-    pub description: Option<Option<Description>>,
-    pub is_active: Option<bool>,
-    pub chat_rooms: Option<bool>,
-}
-
-impl AccountPatch {
-    /// Checks raw input, reporting every bad field at once. For `name` and
-    /// `description`, the outer `None` means "not given" and the inner `None` "null":
-    /// a null name is blank, a null description clears it.
-    pub fn parse(
-        name: Option<Option<&str>>,
-        description: Option<Option<&str>>,
-        is_active: Option<bool>,
-        chat_rooms: Option<bool>,
-    ) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let name = name.and_then(|raw| errors.collect(AccountName::parse(raw.unwrap_or_default())));
-        let description = match description {
-            None => None,
-            Some(None) => Some(None),
-            Some(Some(raw)) => errors.collect(Description::parse(raw)).map(Some),
-        };
-        errors.into_result()?;
-        Ok(Self {
-            name,
-            description,
-            is_active,
-            chat_rooms,
-        })
-    }
-}
 
 /// A freshly made account or key: the only time the API key is seen in clear.
 #[derive(Debug, Clone)]
 pub struct IssuedAccount {
+    /// The account.
     pub account: Account,
+    /// Its API key, in clear: shown once, stored only as a hash.
     pub api_key: SecretToken,
 }
 
@@ -94,6 +36,7 @@ impl fmt::Debug for Accounts {
 }
 
 impl Accounts {
+    /// Account use cases over `accounts`, with no credential cache.
     pub fn new(accounts: Arc<dyn AccountStore>) -> Self {
         Self::with_cache(accounts, Arc::new(CredentialCache::new(Duration::ZERO)))
     }
@@ -192,7 +135,7 @@ mod tests {
     use super::*;
     use crate::actor::AccountAccess;
     use crate::ports::{MockAccountStore, StoreError};
-    use chat_domain::{Features, Problem, Role, UserId};
+    use chat_domain::{AccountName, Features, Role, UserId};
     use time::macros::datetime;
     use uuid::Uuid;
 
@@ -230,43 +173,6 @@ mod tests {
                 role: Role::Administrator,
             },
         ]
-    }
-
-    #[test]
-    fn new_account_reports_every_bad_field() {
-        let errors = NewAccount::parse(None, Some(&"d".repeat(10_001))).err();
-        let fields: Vec<_> = errors
-            .iter()
-            .flat_map(|e| e.iter().map(|f| (f.field, f.problem.clone())))
-            .collect();
-        assert_eq!(
-            fields,
-            vec![
-                ("name", Problem::Blank),
-                ("description", Problem::TooLong { max: 10_000 })
-            ]
-        );
-    }
-
-    #[test]
-    fn patch_distinguishes_absent_null_and_values() {
-        let patch = AccountPatch::parse(None, Some(None), Some(false), None)
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(patch.name, None);
-        assert_eq!(patch.description, Some(None));
-        assert_eq!(patch.is_active, Some(false));
-        let blank = AccountPatch::parse(Some(None), None, None, None)
-            .err()
-            .map(|e| {
-                e.iter()
-                    .map(|f| (f.field, f.problem.clone()))
-                    .collect::<Vec<_>>()
-            });
-        assert_eq!(blank, Some(vec![("name", Problem::Blank)]));
-        let renamed = AccountPatch::parse(Some(Some(" New ")), None, None, Some(true))
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(renamed.name.as_ref().map(AccountName::as_str), Some("New"));
-        assert_eq!(renamed.chat_rooms, Some(true));
     }
 
     #[tokio::test]

@@ -10,8 +10,11 @@ use crate::error::AppError;
 /// The account a credential belongs to, as needed to authorise a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountAccess {
+    /// The account's id.
     pub id: AccountId,
+    /// The account's UUID.
     pub uuid: Uuid,
+    /// The features switched on for the account.
     pub features: Features,
 }
 
@@ -24,8 +27,11 @@ pub enum Actor {
     ApiKey(AccountAccess),
     /// A user's access token: that user, with that user's role.
     User {
+        /// The user's account.
         account: AccountAccess,
+        /// The user.
         user_id: UserId,
+        /// The user's role in the account.
         role: Role,
     },
 }

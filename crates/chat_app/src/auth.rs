@@ -19,6 +19,7 @@ impl PlatformToken {
     /// At least 32 characters: 128 bits of entropy at 4 bits per hex digit.
     pub const MIN_CHARS: usize = 32;
 
+    /// Checks the configured platform token: at least [`PlatformToken::MIN_CHARS`] characters once trimmed.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let raw = raw.trim();
         if raw.chars().count() < Self::MIN_CHARS {
@@ -140,6 +141,7 @@ impl fmt::Debug for Authenticator {
 const MAX_PRESENTED_LEN: usize = 512;
 
 impl Authenticator {
+    /// An authenticator that remembers nothing between requests.
     pub fn new(credentials: Arc<dyn CredentialStore>, platform: Option<PlatformToken>) -> Self {
         Self::with_cache(
             credentials,

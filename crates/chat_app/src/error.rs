@@ -1,3 +1,6 @@
+//! What a use case answers when it cannot do what was asked: business cases each
+//! dialect renders in its own shape, and one opaque `Unexpected`.
+
 use std::fmt;
 
 use chat_domain::FieldErrors;
@@ -5,10 +8,15 @@ use chat_domain::FieldErrors;
 /// The kinds of thing a caller can ask for that may not exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
+    /// An account (tenant).
     Account,
+    /// A user of an account.
     User,
+    /// A room.
     Room,
+    /// A message.
     Message,
+    /// A stored file.
     File,
 }
 

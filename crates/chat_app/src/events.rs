@@ -7,13 +7,21 @@ use uuid::Uuid;
 /// Something that happened to a room.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RoomEvent {
+    /// A room was created.
     Created(Room),
+    /// A room's name, description, meta or avatar changed.
     Updated(Room),
+    /// A room was deactivated: it keeps everything and refuses new messages.
     Deactivated(Room),
+    /// A room was activated again.
     Activated(Room),
+    /// A room and everything in it were deleted.
     Deleted {
+        /// The account the room belonged to.
         account: AccountId,
+        /// The room's id.
         id: RoomId,
+        /// The room's UUID.
         uuid: Uuid,
     },
 }
@@ -21,21 +29,40 @@ pub enum RoomEvent {
 /// Someone joined or left a room (joins, leaves, members added, replaced or removed).
 #[derive(Debug, Clone, PartialEq)]
 pub enum MemberEvent {
-    Joined { room: Room, user: User },
-    Left { room: Room, user: User },
+    /// `user` became a member of `room`.
+    Joined {
+        /// The room joined.
+        room: Room,
+        /// Who joined.
+        user: User,
+    },
+    /// `user` is no longer a member of `room`.
+    Left {
+        /// The room left.
+        room: Room,
+        /// Who left.
+        user: User,
+    },
 }
 
 /// Something that happened to a message, or to how far someone has read.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MessageEvent {
+    /// A message was sent (stored for the first time).
     Created(Message),
+    /// A message's content or meta was edited.
     Updated(Message),
+    /// A message was soft-deleted.
     Deleted(Message),
+    /// A deleted message was restored.
     Restored(Message),
     /// `user` has read `room` up to `seq`.
     Read {
+        /// The room read.
         room: Room,
+        /// Who read it.
         user: UserId,
+        /// Their read position after.
         seq: Seq,
     },
 }
@@ -43,8 +70,11 @@ pub enum MessageEvent {
 /// Every event the use cases publish.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainEvent {
+    /// Something happened to a room.
     Room(RoomEvent),
+    /// Someone joined or left a room.
     Member(MemberEvent),
+    /// Something happened to a message, or to a read position.
     Message(MessageEvent),
 }
 
@@ -53,6 +83,7 @@ pub enum DomainEvent {
 /// logs it.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait EventPublisher: Send + Sync {
+    /// Hands `event` on; called after the change it reports has committed.
     fn publish(&self, event: DomainEvent);
 }
 

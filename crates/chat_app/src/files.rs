@@ -95,10 +95,12 @@ fn file_error(error: StoreError) -> AppError {
 }
 
 impl Files {
+    /// File use cases over `store`, within `limits`.
     pub fn new(store: Arc<dyn FileStore>, limits: UploadLimits) -> Self {
         Self { store, limits }
     }
 
+    /// How much may be uploaded.
     pub fn limits(&self) -> UploadLimits {
         self.limits
     }

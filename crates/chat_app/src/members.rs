@@ -11,98 +11,25 @@
 //! change an inactive room's members. A room with `meta.max_participants` refuses any
 //! change past it with `Conflict(RoomFull)`, checked atomically in the store.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
 use chat_domain::{
-    AccountId, ExternalId, FieldError, FieldErrors, MemberMeta, Membership, PersonName, Problem,
-    Room, RoomRef, User, UserId,
+    AccountId, ExternalId, MemberMeta, Membership, PersonName, Room, RoomRef, User, UserId,
 };
-use serde_json::{Map, Value};
 
+use crate::access::{room_error, visible_room};
 use crate::actor::Actor;
 use crate::error::{AppError, Conflict, Denied, Resource};
 use crate::events::{DomainEvent, EventPublisher, MemberEvent};
 use crate::live::PresenceStore;
+use crate::model::{Join, Page, UserIds, Window};
 use crate::ports::{MemberChange, MemberStore, RoomStore, UserDirectory};
-use crate::rooms::{Page, Window, room_error, visible_room};
-
-/// A valid ChatAPI join: who (`user_id`, the integrator's id), their name for a user
-/// made by the join, and the membership's meta.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Join {
-    pub user_id: ExternalId,
-    pub user_name: Option<PersonName>,
-    pub meta: MemberMeta,
-}
-
-impl Join {
-    pub fn parse(
-        user_id: Option<&str>,
-        user_name: Option<&str>,
-        meta: Option<Map<String, Value>>,
-    ) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let user_id = errors.collect(ExternalId::parse_field(
-            "user_id",
-            user_id.unwrap_or_default(),
-        ));
-        let user_name = user_name.and_then(|raw| {
-            errors.collect(
-                PersonName::parse(raw).map_err(|e| FieldError::new("user_name", e.problem)),
-            )
-        });
-        let meta = match meta {
-            None => Some(MemberMeta::default()),
-            Some(object) => errors.collect(MemberMeta::parse(object)),
-        };
-        match (user_id, meta) {
-            (Some(user_id), Some(meta)) if errors.is_empty() => Ok(Self {
-                user_id,
-                user_name,
-                meta,
-            }),
-            _ => Err(errors),
-        }
-    }
-}
-
-/// A valid list of account-dialect `user_ids`: not empty, at most 1,000, duplicates dropped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserIds(Vec<UserId>);
-
-impl UserIds {
-    pub const MAX: usize = 1_000;
-
-    pub fn parse(ids: Option<Vec<i64>>) -> Result<Self, FieldError> {
-        let ids = ids.unwrap_or_default();
-        if ids.is_empty() {
-            return Err(FieldError::new("user_ids", Problem::Blank));
-        }
-        if ids.len() > Self::MAX {
-            return Err(FieldError::new(
-                "user_ids",
-                Problem::Invalid(format!("at most {} users at a time", Self::MAX)),
-            ));
-        }
-        let mut seen = HashSet::new();
-        Ok(Self(
-            ids.into_iter()
-                .filter(|id| seen.insert(*id))
-                .map(UserId)
-                .collect(),
-        ))
-    }
-
-    pub fn as_slice(&self) -> &[UserId] {
-        &self.0
-    }
-}
 
 /// The online users of a room (`GET /api/v1/rooms/{room_id}/online`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Online {
+    /// Their ChatAPI `user_id`s, sorted, without duplicates.
     pub user_ids: Vec<String>,
 }
 
@@ -127,6 +54,7 @@ fn store_error(resource: Resource) -> impl Fn(crate::ports::StoreError) -> AppEr
 }
 
 impl Members {
+    /// Membership use cases over these ports, publishing to `events`.
     pub fn new(
         rooms: Arc<dyn RoomStore>,
         members: Arc<dyn MemberStore>,
@@ -273,7 +201,7 @@ impl Members {
             .add_members(
                 account,
                 room.id,
-                ids.0.clone(),
+                ids.as_slice().to_vec(),
                 MemberMeta::default(),
                 room.meta.max_participants(),
             )
@@ -300,7 +228,7 @@ impl Members {
             .replace_members(
                 account,
                 room.id,
-                ids.0.clone(),
+                ids.as_slice().to_vec(),
                 room.meta.max_participants(),
             )
             .await
@@ -317,7 +245,7 @@ impl Members {
         let users = self.users_of(account, &ids).await?;
         let change = self
             .members
-            .remove_members(account, room.id, ids.0.clone())
+            .remove_members(account, room.id, ids.as_slice().to_vec())
             .await
             .map_err(room_error)?;
         self.publish_left(&room, &pick(&users, &change.removed));
@@ -346,10 +274,10 @@ impl Members {
     async fn users_of(&self, account: AccountId, ids: &UserIds) -> Result<Vec<User>, AppError> {
         let users = self
             .users
-            .find_users(account, ids.0.clone())
+            .find_users(account, ids.as_slice().to_vec())
             .await
             .map_err(store_error(Resource::User))?;
-        if users.len() != ids.0.len() {
+        if users.len() != ids.as_slice().len() {
             return Err(AppError::NotFound(Resource::User));
         }
         Ok(users)
@@ -390,6 +318,7 @@ mod tests {
     use crate::live::MockPresenceStore;
     use crate::ports::{MockMemberStore, MockRoomStore, MockUserDirectory, StoreError};
     use chat_domain::{Availability, Features, Role, RoomId, RoomMeta, RoomName};
+    use serde_json::Value;
     use serde_json::json;
     use time::macros::datetime;
     use uuid::Uuid;
@@ -776,22 +705,5 @@ mod tests {
         assert!(not_member(members.online(&agent(), ROOM).await.map(drop)));
         let online = members.online(&admin(), ROOM).await.map(|o| o.user_ids);
         assert_eq!(online.ok(), Some(vec!["user_123".to_owned()]));
-    }
-
-    #[test]
-    fn user_ids_must_be_given_bounded_and_are_deduplicated() {
-        let blank = FieldError::new("user_ids", Problem::Blank);
-        assert_eq!(UserIds::parse(None), Err(blank.clone()));
-        assert_eq!(UserIds::parse(Some(vec![])), Err(blank));
-        assert!(UserIds::parse(Some((0..1001).collect())).is_err());
-        let ids = UserIds::parse(Some(vec![3, 1, 3])).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(ids.as_slice(), [UserId(3), UserId(1)]);
-    }
-
-    #[test]
-    fn a_join_needs_a_user_id() {
-        let errors = Join::parse(None, Some(" "), None).err();
-        let fields: Option<Vec<_>> = errors.map(|e| e.iter().map(|f| f.field).collect());
-        assert_eq!(fields, Some(vec!["user_id", "user_name"]));
     }
 }

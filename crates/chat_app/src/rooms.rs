@@ -12,223 +12,20 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use chat_domain::{
-    AccountId, Description, FieldError, FieldErrors, Problem, Room, RoomId, RoomMeta, RoomName,
-    RoomRef, StorageKey, StoredUpload, User, UserId,
-};
-use serde_json::{Map, Value};
+use chat_domain::{AccountId, Room, RoomId, RoomRef, StorageKey, User};
 
+use crate::access::{room_error, unread_counts, visible_room};
 use crate::actor::Actor;
-use crate::error::{AppError, Denied, Resource};
+use crate::error::AppError;
 use crate::events::{DomainEvent, EventPublisher, MemberEvent, RoomEvent};
 use crate::files::discard;
-use crate::messages::unread_counts;
+use crate::model::{Detail, NewRoom, Page, RoomFilter, RoomPatch, RoomQuery};
 use crate::ports::{FileStore, MessageStore, RoomStore};
-
-/// A valid request to create a room.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewRoom {
-    pub name: RoomName,
-    pub description: Option<Description>,
-    pub meta: RoomMeta,
-    /// An avatar image received with the request, stored already.
-    pub avatar: Option<StoredUpload>,
-}
-
-impl NewRoom {
-    /// Checks raw input, reporting every bad field at once.
-    pub fn parse(
-        name: Option<&str>,
-        description: Option<&str>,
-        meta: Option<Map<String, Value>>,
-    ) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let name = errors.collect(RoomName::parse(name.unwrap_or_default()));
-        let description = description.and_then(|raw| errors.collect(Description::parse(raw)));
-        let meta = match meta {
-            None => Some(RoomMeta::default()),
-            Some(object) => errors.collect(RoomMeta::parse(object)),
-        };
-        match (name, meta) {
-            (Some(name), Some(meta)) if errors.is_empty() => Ok(Self {
-                name,
-                description,
-                meta,
-                avatar: None,
-            }),
-            _ => Err(errors),
-        }
-    }
-}
-
-/// The fields to change on a room; `None` keeps a field as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RoomPatch {
-    pub name: Option<RoomName>,
-    /// `Some(None)` clears the description.
-    pub description: Option<Option<Description>>,
-    /// Replaces the whole meta object.
-    pub meta: Option<RoomMeta>,
-    /// `Some(Some(file))` sets a new avatar (stored already), `Some(None)` removes it.
-    pub avatar: Option<Option<StoredUpload>>,
-}
-
-impl RoomPatch {
-    /// Checks raw input. For `name` and `description` the outer `None` means "not
-    /// given" and the inner `None` "null": a null name is blank, a null description clears it.
-    pub fn parse(
-        name: Option<Option<&str>>,
-        description: Option<Option<&str>>,
-        meta: Option<Map<String, Value>>,
-    ) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let name = name.and_then(|raw| errors.collect(RoomName::parse(raw.unwrap_or_default())));
-        let description = match description {
-            None => None,
-            Some(None) => Some(None),
-            Some(Some(raw)) => errors.collect(Description::parse(raw)).map(Some),
-        };
-        let meta = meta.and_then(|object| errors.collect(RoomMeta::parse(object)));
-        errors.into_result()?;
-        Ok(Self {
-            name,
-            description,
-            meta,
-            avatar: None,
-        })
-    }
-
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-}
-
-/// The orders a room list can come in; ties are broken by id, in the same direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RoomSort {
-    NameAsc,
-    NameDesc,
-    CreatedAsc,
-    CreatedDesc,
-    /// Most recent message (or creation) first: the account dialect's order.
-    RecentActivity,
-}
-
-impl RoomSort {
-    pub const CHATAPI: &'static [&'static str] = &["name", "-name", "created_at", "-created_at"];
-
-    /// The ChatAPI dialect's `sort` parameter.
-    pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        match raw {
-            "name" => Ok(RoomSort::NameAsc),
-            "-name" => Ok(RoomSort::NameDesc),
-            "created_at" => Ok(RoomSort::CreatedAsc),
-            "-created_at" => Ok(RoomSort::CreatedDesc),
-            _ => Err(FieldError::new(
-                "sort",
-                Problem::NotIncluded {
-                    allowed: Self::CHATAPI,
-                },
-            )),
-        }
-    }
-}
-
-/// Which slice of a list: `offset` items skipped, at most `limit` returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    pub offset: i64,
-    pub limit: i64,
-}
-
-impl Window {
-    pub const MAX_LIMIT: i64 = 100;
-
-    /// `offset` ≥ 0 and `limit` in 1..=`max_limit` (the caller clamps larger limits first).
-    pub fn new(offset: i64, limit: i64, max_limit: i64) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        if offset < 0 {
-            errors.push(FieldError::new(
-                "skip",
-                Problem::OutOfRange {
-                    min: 0,
-                    max: i64::MAX,
-                },
-            ));
-        }
-        if !(1..=max_limit).contains(&limit) {
-            errors.push(FieldError::new(
-                "limit",
-                Problem::OutOfRange {
-                    min: 1,
-                    max: max_limit,
-                },
-            ));
-        }
-        errors.into_result()?;
-        Ok(Self { offset, limit })
-    }
-}
-
-/// What a caller asks of a room list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RoomQuery {
-    /// Case-insensitive substring of the name or the description.
-    pub search: Option<String>,
-    pub is_active: Option<bool>,
-    pub sort: RoomSort,
-    pub window: Window,
-}
-
-impl RoomQuery {
-    pub const MAX_SEARCH_CHARS: usize = 255;
-
-    pub fn new(
-        search: Option<&str>,
-        is_active: Option<bool>,
-        sort: RoomSort,
-        window: Window,
-    ) -> Result<Self, FieldError> {
-        let search = search.map(str::trim).filter(|s| !s.is_empty());
-        if search.is_some_and(|s| s.chars().count() > Self::MAX_SEARCH_CHARS) {
-            return Err(FieldError::new(
-                "search",
-                Problem::TooLong {
-                    max: Self::MAX_SEARCH_CHARS,
-                },
-            ));
-        }
-        Ok(Self {
-            search: search.map(str::to_owned),
-            is_active,
-            sort,
-            window,
-        })
-    }
-}
-
-/// What the store is asked for: the query, restricted to `member`'s rooms when set.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RoomFilter {
-    pub search: Option<String>,
-    pub is_active: Option<bool>,
-    pub member: Option<UserId>,
-    pub sort: RoomSort,
-    pub window: Window,
-}
-
-/// How much of a room to load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Detail {
-    /// The room and its counters.
-    Summary,
-    /// Also its members (the account dialect's `members`, `is_member`).
-    WithMembers,
-}
 
 /// A room as one caller sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoomView {
+    /// The room.
     pub room: Room,
     /// In join order; loaded with [`Detail::WithMembers`].
     pub members: Option<Vec<User>>,
@@ -249,13 +46,6 @@ impl RoomView {
     }
 }
 
-/// One page of a list and the number of items in all pages.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-}
-
 /// The room use cases.
 #[derive(Clone)]
 pub struct Rooms {
@@ -271,32 +61,8 @@ impl fmt::Debug for Rooms {
     }
 }
 
-pub(crate) fn room_error(error: crate::ports::StoreError) -> AppError {
-    error.into_app(Resource::Room)
-}
-
-/// The room, if it exists in the account and the actor may see it: agents only see the
-/// rooms they belong to (`Forbidden(NotMember)`).
-pub(crate) async fn visible_room(
-    store: &dyn RoomStore,
-    actor: &Actor,
-    account: AccountId,
-    room: RoomRef,
-) -> Result<Room, AppError> {
-    let room = store.find_room(account, room).await.map_err(room_error)?;
-    if let Some(agent) = actor.limited_to() {
-        let member = store
-            .is_member(account, room.id, agent)
-            .await
-            .map_err(room_error)?;
-        if !member {
-            return Err(AppError::Forbidden(Denied::NotMember));
-        }
-    }
-    Ok(room)
-}
-
 impl Rooms {
+    /// Room use cases over these ports, publishing to `events`.
     pub fn new(
         store: Arc<dyn RoomStore>,
         messages: Arc<dyn MessageStore>,
@@ -595,9 +361,13 @@ impl Rooms {
 mod tests {
     use super::*;
     use crate::actor::AccountAccess;
+    use crate::error::{Denied, Resource};
     use crate::events::MockEventPublisher;
+    use crate::model::{RoomSort, Window};
     use crate::ports::{MockFileStore, MockMessageStore, MockRoomStore, StoreError};
-    use chat_domain::{Availability, Features, PersonName, Role};
+    use chat_domain::{
+        Availability, Features, PersonName, Role, RoomMeta, RoomName, StoredUpload, UserId,
+    };
     use time::macros::datetime;
     use uuid::Uuid;
 
@@ -930,23 +700,6 @@ mod tests {
         assert!(first.is_member(&admin()));
         assert!(!second.is_member(&admin()));
         assert!(!first.is_member(&api_key()));
-    }
-
-    #[test]
-    fn list_parameters_are_checked() {
-        assert!(Window::new(0, 1, 100).is_ok());
-        let fields = |r: Result<Window, FieldErrors>| {
-            r.err()
-                .map(|e| e.iter().map(|f| f.field).collect::<Vec<_>>())
-        };
-        assert_eq!(fields(Window::new(-1, 0, 100)), Some(vec!["skip", "limit"]));
-        assert_eq!(fields(Window::new(0, 101, 100)), Some(vec!["limit"]));
-        assert_eq!(RoomSort::parse("-name"), Ok(RoomSort::NameDesc));
-        assert!(RoomSort::parse("updated_at").is_err());
-        let window = Window::new(0, 10, 100).unwrap_or_else(|e| panic!("{e}"));
-        let blank = RoomQuery::new(Some("   "), None, RoomSort::NameAsc, window);
-        assert_eq!(blank.map(|q| q.search), Ok(None));
-        assert!(RoomQuery::new(Some(&"s".repeat(256)), None, RoomSort::NameAsc, window).is_err());
     }
 
     // --- avatars and files -----------------------------------------------------------

@@ -3,55 +3,19 @@
 use std::fmt;
 use std::sync::Arc;
 
-use chat_domain::{
-    AccountId, CredentialKind, Email, ExternalId, FieldErrors, PersonName, Role, SecretToken, User,
-};
+use chat_domain::{AccountId, CredentialKind, SecretToken, User};
 
 use crate::actor::Actor;
 use crate::error::{AppError, Resource};
+use crate::model::NewUser;
 use crate::ports::UserStore;
-
-/// A valid request to create a user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewUser {
-    pub name: PersonName,
-    pub email: Option<Email>,
-    pub role: Role,
-    pub external_id: Option<ExternalId>,
-}
-
-impl NewUser {
-    /// Checks raw input, reporting every bad field at once. `role` defaults to agent.
-    pub fn parse(
-        name: Option<&str>,
-        email: Option<&str>,
-        role: Option<&str>,
-        external_id: Option<&str>,
-    ) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let name = errors.collect(PersonName::parse(name.unwrap_or_default()));
-        let email = email.and_then(|raw| errors.collect(Email::parse(raw)));
-        let role = match role {
-            None => Some(Role::Agent),
-            Some(raw) => errors.collect(Role::parse(raw)),
-        };
-        let external_id = external_id.and_then(|raw| errors.collect(ExternalId::parse(raw)));
-        match (name, role) {
-            (Some(name), Some(role)) if errors.is_empty() => Ok(Self {
-                name,
-                email,
-                role,
-                external_id,
-            }),
-            _ => Err(errors),
-        }
-    }
-}
 
 /// A freshly made user: the only time its access token is seen in clear.
 #[derive(Debug, Clone)]
 pub struct IssuedUser {
+    /// The user.
     pub user: User,
+    /// Its access token, in clear: shown once, stored only as a hash.
     pub access_token: SecretToken,
 }
 
@@ -68,6 +32,7 @@ impl fmt::Debug for Users {
 }
 
 impl Users {
+    /// User use cases over `users`.
     pub fn new(users: Arc<dyn UserStore>) -> Self {
         Self { users }
     }
@@ -94,7 +59,7 @@ impl Users {
 mod tests {
     use super::*;
     use crate::ports::{MockUserStore, StoreError};
-    use chat_domain::{Availability, FieldError, Problem, UserId};
+    use chat_domain::{Availability, FieldError, Problem, Role, UserId};
     use time::macros::datetime;
 
     fn stored(account: AccountId, new: NewUser) -> User {
@@ -110,16 +75,6 @@ mod tests {
             created_at: datetime!(2024-01-01 0:00 UTC),
             updated_at: datetime!(2024-01-01 0:00 UTC),
         }
-    }
-
-    #[test]
-    fn role_defaults_to_agent_and_bad_fields_are_all_reported() {
-        let user = NewUser::parse(Some("Ada"), None, None, None).map(|u| u.role);
-        assert_eq!(user, Ok(Role::Agent));
-        let errors = NewUser::parse(Some(" "), Some("nope"), Some("boss"), Some(""))
-            .err()
-            .map(|e| e.iter().map(|f| f.field).collect::<Vec<_>>());
-        assert_eq!(errors, Some(vec!["name", "email", "role", "external_id"]));
     }
 
     #[tokio::test]

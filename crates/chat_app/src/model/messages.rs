@@ -1,0 +1,236 @@
+//! Messages: what a caller asks to send or list, and what the store is asked to keep.
+
+use chat_domain::{
+    Content, EchoId, ExternalId, FieldError, FieldErrors, MessageId, MessageKind, MessageMeta,
+    MessageRef, PersonName, Problem, Sender, Seq, StoredUpload,
+};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::error::AppError;
+use crate::model::paging::Window;
+
+/// What the store is asked to keep: a message whose sender is settled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMessage {
+    /// Who speaks: a user, or the system.
+    pub sender: Sender,
+    /// The name shown for the sender.
+    pub sender_name: Option<String>,
+    /// The text.
+    pub content: Content,
+    /// Its kind (`text`, `system`, ...).
+    pub kind: MessageKind,
+    /// The integrator's meta object.
+    pub meta: MessageMeta,
+    /// The message it replies to, of the same room.
+    pub reply_to: Option<MessageId>,
+    /// The client's id for the send, which makes a retry harmless.
+    pub echo_id: Option<EchoId>,
+    /// Files received for it, stored already; the store attaches them in the same
+    /// transaction as the message.
+    pub attachments: Vec<StoredUpload>,
+}
+
+/// A valid request to send a message. Who speaks is settled by the use case: a user
+/// token speaks as its user; the API key speaks as the participant `sender_id`, or as
+/// the system for `system` messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    /// The participant the API key speaks as (its ChatAPI `user_id`).
+    pub sender_id: Option<ExternalId>,
+    /// The name to show for the sender (the API key only; a user speaks under its own name).
+    pub sender_name: Option<PersonName>,
+    /// The text.
+    pub content: Content,
+    /// Its kind; `text` when not given.
+    pub kind: MessageKind,
+    /// The integrator's meta object.
+    pub meta: MessageMeta,
+    /// The message it replies to.
+    pub reply_to: Option<MessageRef>,
+    /// The client's id for the send, which makes a retry harmless.
+    pub echo_id: Option<EchoId>,
+}
+
+/// The raw fields of a message to send, as a dialect received them.
+#[derive(Debug, Clone, Default)]
+pub struct RawOutgoing<'a> {
+    /// `sender_id`.
+    pub sender_id: Option<&'a str>,
+    /// `sender_name`.
+    pub sender_name: Option<&'a str>,
+    /// `content`.
+    pub content: Option<&'a str>,
+    /// `message_type`.
+    pub message_type: Option<&'a str>,
+    /// `meta`.
+    pub meta: Option<Map<String, Value>>,
+    /// `reply_to`, resolved to a message reference.
+    pub reply_to: Option<MessageRef>,
+    /// `echo_id`.
+    pub echo_id: Option<&'a str>,
+    /// Files come with the message: its text may then be empty.
+    pub has_files: bool,
+}
+
+impl Outgoing {
+    /// Checks raw input: every bad field at once, or `ContentTooLong` (with the lengths)
+    /// when the content is the only problem.
+    pub fn parse(raw: RawOutgoing<'_>) -> Result<Self, AppError> {
+        let mut errors = FieldErrors::new();
+        // `system` is the sender of system messages, not a user.
+        let sender_id = raw
+            .sender_id
+            .filter(|s| *s != ExternalId::SYSTEM)
+            .and_then(|s| errors.collect(ExternalId::parse_field("sender_id", s)));
+        let sender_name = raw.sender_name.and_then(|s| {
+            errors.collect(
+                PersonName::parse(s).map_err(|e| FieldError::new("sender_name", e.problem)),
+            )
+        });
+        let kind = match raw.message_type {
+            None => Some(MessageKind::Text),
+            Some(raw) => errors.collect(MessageKind::parse(raw)),
+        };
+        let meta = match raw.meta {
+            None => Some(MessageMeta::default()),
+            Some(object) => errors.collect(MessageMeta::parse(object)),
+        };
+        let echo_id = raw.echo_id.and_then(|s| errors.collect(EchoId::parse(s)));
+        let content = Content::parse_allowing_empty(raw.content.unwrap_or_default(), raw.has_files);
+        let content = match content {
+            Ok(content) => Some(content),
+            Err(chat_domain::ContentError::Invalid(field)) => {
+                errors.push(field);
+                None
+            }
+            Err(chat_domain::ContentError::TooLong(too_long)) if errors.is_empty() => {
+                return Err(AppError::ContentTooLong(too_long));
+            }
+            Err(chat_domain::ContentError::TooLong(too_long)) => {
+                errors.push(FieldError::new(
+                    "content",
+                    Problem::TooLong {
+                        max: too_long.max_length,
+                    },
+                ));
+                None
+            }
+        };
+        match (content, kind, meta) {
+            (Some(content), Some(kind), Some(meta)) if errors.is_empty() => Ok(Self {
+                sender_id,
+                sender_name,
+                content,
+                kind,
+                meta,
+                reply_to: raw.reply_to,
+                echo_id,
+            }),
+            _ => Err(errors.into()),
+        }
+    }
+}
+
+/// The orders a message list comes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageOrder {
+    /// Newest first (the account dialect's default).
+    NewestFirst,
+    /// Oldest first.
+    OldestFirst,
+}
+
+/// What the store is asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageFilter {
+    /// The ChatAPI `sender_id` (`system` for system messages).
+    pub sender: Option<String>,
+    /// Only messages of this kind.
+    pub kind: Option<MessageKind>,
+    /// Only messages created after this instant.
+    pub created_after: Option<OffsetDateTime>,
+    /// Only messages created before this instant.
+    pub created_before: Option<OffsetDateTime>,
+    /// Case-insensitive text in the content.
+    pub search: Option<String>,
+    /// Also soft-deleted messages.
+    pub include_deleted: bool,
+    /// Only messages with a larger `seq` (keyset cursor).
+    pub after_seq: Option<Seq>,
+    /// Only messages with a smaller `seq` (keyset cursor).
+    pub before_seq: Option<Seq>,
+    /// The order of the page.
+    pub order: MessageOrder,
+    /// Which slice of the result.
+    pub window: Window,
+}
+
+impl MessageFilter {
+    /// The newest messages first, nothing filtered: the account dialect's list.
+    pub fn newest(window: Window) -> Self {
+        Self {
+            sender: None,
+            kind: None,
+            created_after: None,
+            created_before: None,
+            search: None,
+            include_deleted: false,
+            after_seq: None,
+            before_seq: None,
+            order: MessageOrder::NewestFirst,
+            window,
+        }
+    }
+}
+
+/// How much of a message to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageDetail {
+    /// The message itself (the ChatAPI dialect).
+    Summary,
+    /// Also its sender, the message it replies to and its delivery status (the account dialect).
+    Rich,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_too_long_is_its_own_error_unless_other_fields_are_bad_too() {
+        let long = "x".repeat(10_001);
+        let alone = Outgoing::parse(RawOutgoing {
+            content: Some(&long),
+            ..RawOutgoing::default()
+        });
+        assert!(matches!(alone, Err(AppError::ContentTooLong(t)) if t.current_length == 10_001));
+        let with_others = Outgoing::parse(RawOutgoing {
+            content: Some(&long),
+            message_type: Some("outgoing"),
+            ..RawOutgoing::default()
+        });
+        let fields = match with_others {
+            Err(AppError::Invalid(errors)) => errors.iter().map(|e| e.field).collect(),
+            _ => Vec::new(),
+        };
+        assert_eq!(fields, ["message_type", "content"]);
+    }
+
+    #[test]
+    fn a_message_with_only_files_may_have_empty_text() {
+        let out = Outgoing::parse(RawOutgoing {
+            content: Some(""),
+            has_files: true,
+            ..RawOutgoing::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out.content.as_str(), "");
+        let empty = Outgoing::parse(RawOutgoing {
+            content: Some(""),
+            ..RawOutgoing::default()
+        });
+        assert!(matches!(empty, Err(AppError::Invalid(_))), "{empty:?}");
+    }
+}

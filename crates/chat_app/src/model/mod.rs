@@ -1,0 +1,16 @@
+//! Commands, queries and paging: the plain data the use cases take and the ports
+//! receive. Below both, so neither imports the other to name them.
+
+pub mod accounts;
+pub mod members;
+pub mod messages;
+pub mod paging;
+pub mod rooms;
+pub mod users;
+
+pub use accounts::{AccountPatch, NewAccount};
+pub use members::{Join, UserIds};
+pub use messages::{MessageDetail, MessageFilter, MessageOrder, NewMessage, Outgoing, RawOutgoing};
+pub use paging::{Page, Window};
+pub use rooms::{Detail, NewRoom, RoomFilter, RoomPatch, RoomQuery, RoomSort};
+pub use users::NewUser;

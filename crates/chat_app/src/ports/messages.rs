@@ -1,0 +1,121 @@
+//! Messages of rooms, and how far each member has got.
+
+use async_trait::async_trait;
+use chat_domain::{
+    AccountId, Content, Message, MessageId, MessageMeta, MessageRef, Position, Room, RoomId,
+    RoomRef, Seq, StorageKey, UserId,
+};
+
+use super::error::StoreError;
+use crate::model::{MessageFilter, NewMessage};
+
+/// Messages of rooms, and how far each member has got. Every method is scoped by
+/// `account`: a room or message of another account is `NotFound`.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Stores a message in ONE transaction: gives it the room's next `seq` (1, 2, 3, …
+    /// without gaps, whatever the number of concurrent senders), adds one to the room's
+    /// `message_count`, sets its `last_message_at`, and moves a user sender's read and
+    /// delivered positions to it. When the same sender already sent `echo_id` in the
+    /// room, stores nothing and answers that first message with `false` — guaranteed by
+    /// a unique constraint, so it holds across processes. `NotFound` when the room is not
+    /// the account's.
+    async fn append(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        new: NewMessage,
+    ) -> Result<(Message, bool), StoreError>;
+
+    /// The message with this id or UUID. `NotFound` when the account has none.
+    async fn find_message(
+        &self,
+        account: AccountId,
+        message: MessageRef,
+    ) -> Result<Message, StoreError>;
+
+    /// The messages of the account among `ids`, in any order (one query).
+    async fn find_messages(
+        &self,
+        account: AccountId,
+        ids: Vec<MessageId>,
+    ) -> Result<Vec<Message>, StoreError>;
+
+    /// One page of a room's messages that pass `filter`, and how many pass in all.
+    /// Served by indexes on the room: never a scan of its history.
+    async fn list_messages(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        filter: MessageFilter,
+    ) -> Result<(Vec<Message>, i64), StoreError>;
+
+    /// The room `room` names and one page of its messages that pass `filter`, with how
+    /// many pass in all — [`MessageStore::list_messages`] for a caller that has not read
+    /// the room yet; unfiltered pages cost one round trip. `NotFound` when the account
+    /// has no such room.
+    async fn room_page(
+        &self,
+        account: AccountId,
+        room: RoomRef,
+        filter: MessageFilter,
+    ) -> Result<(Room, Vec<Message>, i64), StoreError>;
+
+    /// Replaces the content and/or meta, sets `edited_at` and `updated_at`.
+    async fn edit_message(
+        &self,
+        account: AccountId,
+        message: MessageId,
+        content: Option<Content>,
+        meta: Option<MessageMeta>,
+    ) -> Result<Message, StoreError>;
+
+    /// Soft-deletes (`deleted = true`) or restores a message; bumps `updated_at`. A
+    /// delete also removes the message's attachments, in the same transaction, and
+    /// answers their keys (the caller's to delete after this commits); a restore brings
+    /// the text back, not the files.
+    async fn set_message_deleted(
+        &self,
+        account: AccountId,
+        message: MessageId,
+        deleted: bool,
+    ) -> Result<(Message, Vec<StorageKey>), StoreError>;
+
+    /// The positions of every member of the room.
+    async fn positions(
+        &self,
+        account: AccountId,
+        room: RoomId,
+    ) -> Result<Vec<Position>, StoreError>;
+
+    /// Moves `user`'s read position (and delivered, which is never behind it) forward to
+    /// `upto`, or to the room's newest message when `None`; never backwards. Answers the
+    /// read position after. `NotFound` when `user` is not a member of the room.
+    async fn mark_read(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        user: UserId,
+        upto: Option<Seq>,
+    ) -> Result<Seq, StoreError>;
+
+    /// Moves `user`'s delivered position forward to `upto`; never backwards. A user who
+    /// is not a member is ignored.
+    async fn mark_delivered(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        user: UserId,
+        upto: Seq,
+    ) -> Result<(), StoreError>;
+
+    /// For each of `rooms` that `user` belongs to: the messages after the user's read
+    /// position (the room's last `seq` minus it — no counting of history).
+    async fn unread_counts(
+        &self,
+        account: AccountId,
+        user: UserId,
+        rooms: Vec<RoomId>,
+    ) -> Result<Vec<(RoomId, i64)>, StoreError>;
+}

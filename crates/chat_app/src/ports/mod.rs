@@ -1,0 +1,35 @@
+//! What the use cases need from the outside world.
+//!
+//! Every port is `Send + Sync` and async. Each method's documentation says which
+//! [`StoreError`] an adapter must return for which case; anything else is
+//! [`StoreError::Unavailable`] (the database cannot be reached) or
+//! [`StoreError::Unexpected`].
+
+mod accounts;
+mod error;
+mod files;
+mod health;
+mod messages;
+mod rooms;
+mod users;
+
+pub use accounts::{AccountStore, CredentialOwner, CredentialStore};
+pub use error::StoreError;
+pub use files::{FileChunks, FileIndex, FileStore, FileWriter, ListedFile, StoredFile};
+pub use health::{PoolState, StoreHealth};
+pub use messages::MessageStore;
+pub use rooms::{MemberChange, MemberStore, RoomStore};
+pub use users::{UserDirectory, UserStore};
+
+#[cfg(any(test, feature = "mock"))]
+pub use accounts::{MockAccountStore, MockCredentialStore};
+#[cfg(any(test, feature = "mock"))]
+pub use files::{MockFileIndex, MockFileStore};
+#[cfg(any(test, feature = "mock"))]
+pub use health::MockStoreHealth;
+#[cfg(any(test, feature = "mock"))]
+pub use messages::MockMessageStore;
+#[cfg(any(test, feature = "mock"))]
+pub use rooms::{MockMemberStore, MockRoomStore};
+#[cfg(any(test, feature = "mock"))]
+pub use users::{MockUserDirectory, MockUserStore};
