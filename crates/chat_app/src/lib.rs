@@ -4,7 +4,15 @@
 //! A use case takes the calling [`Actor`] and valid domain values, checks the
 //! actor's rights, and talks to ports. It returns [`AppError`], which each HTTP
 //! dialect renders in its own shape.
+//!
+//! Imports point one way, down this list: the use-case modules ([`rooms`],
+//! [`messages`], [`members`], ...) use the ports ([`ports`]) and the commands,
+//! queries and paging types they take ([`model`]); the ports name only [`model`] and
+//! the domain; [`model`] names only the domain and [`AppError`].
 
+#![warn(missing_docs)]
+
+mod access;
 pub mod accounts;
 pub mod actor;
 pub mod auth;
@@ -14,12 +22,13 @@ pub mod files;
 pub mod live;
 pub mod members;
 pub mod messages;
+pub mod model;
 pub mod ports;
 pub mod rooms;
 pub mod sockets;
 pub mod users;
 
-pub use accounts::{AccountPatch, Accounts, IssuedAccount, NewAccount};
+pub use accounts::{Accounts, IssuedAccount};
 pub use actor::{AccountAccess, Actor};
 pub use auth::{Authenticator, CredentialCache, PlatformToken};
 pub use error::{AppError, Conflict, Denied, Resource};
@@ -28,24 +37,26 @@ pub use events::{
 };
 pub use files::{Files, SweepReport, Upload, UploadLimits, UploadPurpose};
 pub use live::{
-    EventRelay, LiveEvent, MessageChange, NobodyOnline, Notice, PresenceChange, PresenceSession,
-    PresenceStore, RelayInbox, RoomChange, Typing,
+    Connection, ConnectionState, Context, Deliveries, Delivery, EventRelay, FrameError, FrameRate,
+    FrameVerdict, LiveCommand, LiveEvent, LiveHub, LiveSession, LiveSessions, MessageChange,
+    NobodyOnline, Notice, Presence, PresenceChange, PresenceSession, PresenceStore, Refusal,
+    RelayInbox, RenderCache, Replay, Reply, RoomChange, Scope, SessionKind, Typing,
 };
-pub use members::{Join, Members, Online, UserIds};
-pub use messages::{
-    MessageDetail, MessageFilter, MessageOrder, MessageView, Messages, NewMessage, Outgoing,
-    RawOutgoing, Replied,
+pub use members::{Members, Online};
+pub use messages::{MessageView, Messages, Replied};
+pub use model::{
+    AccountPatch, Detail, Join, MessageDetail, MessageFilter, MessageOrder, NewAccount, NewMessage,
+    NewRoom, NewUser, Outgoing, Page, RawOutgoing, RoomFilter, RoomPatch, RoomQuery, RoomSort,
+    UserIds, Window,
 };
 pub use ports::{
     AccountStore, CredentialOwner, CredentialStore, FileChunks, FileIndex, FileStore, FileWriter,
     ListedFile, MemberChange, MemberStore, MessageStore, PoolState, RoomStore, StoreError,
     StoreHealth, StoredFile, UserDirectory, UserStore,
 };
-pub use rooms::{
-    Detail, NewRoom, Page, RoomFilter, RoomPatch, RoomQuery, RoomSort, RoomView, Rooms, Window,
-};
+pub use rooms::{RoomView, Rooms};
 pub use sockets::{RoomSocket, Sockets, UserStream};
-pub use users::{IssuedUser, NewUser, Users};
+pub use users::{IssuedUser, Users};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,14 +64,23 @@ use std::time::Duration;
 /// Every use case, wired over one set of ports. Cheap to clone.
 #[derive(Clone)]
 pub struct ChatApp {
+    /// Who is calling: credentials to an [`Actor`].
     pub auth: Authenticator,
+    /// Accounts and their API keys.
     pub accounts: Accounts,
+    /// Users of an account.
     pub users: Users,
+    /// Rooms.
     pub rooms: Rooms,
+    /// Membership and presence.
     pub members: Members,
+    /// Messages and read positions.
     pub messages: Messages,
+    /// Uploaded files.
     pub files: Files,
+    /// Admission of live connections.
     pub sockets: Sockets,
+    /// Whether storage is reachable.
     pub health: Arc<dyn StoreHealth>,
 }
 

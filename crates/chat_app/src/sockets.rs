@@ -12,14 +12,16 @@ use std::sync::Arc;
 
 use chat_domain::{AccountId, Room, RoomId, RoomRef, User};
 
+use crate::access::{room_error, visible_room};
 use crate::actor::Actor;
 use crate::error::{AppError, Denied, Resource};
+use crate::model::{RoomFilter, RoomSort, Window};
 use crate::ports::{RoomStore, UserDirectory};
-use crate::rooms::{RoomFilter, RoomSort, Window, room_error, visible_room};
 
 /// A room socket, allowed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoomSocket {
+    /// The room.
     pub room: Room,
     /// Who the socket acts as: the user, the participant the API key named (acting
     /// as that user), or the API key itself (an observer).
@@ -31,7 +33,9 @@ pub struct RoomSocket {
 /// A user's stream of all their rooms, allowed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserStream {
+    /// The user.
     pub user: User,
+    /// The rooms they belong to.
     pub rooms: Vec<RoomId>,
 }
 
@@ -49,6 +53,7 @@ impl fmt::Debug for Sockets {
 }
 
 impl Sockets {
+    /// Admission over these ports.
     pub fn new(rooms: Arc<dyn RoomStore>, users: Arc<dyn UserDirectory>) -> Self {
         Self { rooms, users }
     }

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use chat_app::live::MockPresenceStore;
 use chat_app::ports::{MockMessageStore, MockRoomStore, MockUserDirectory};
+use chat_app::{Connection, Context, Delivery, Scope};
 use chat_app::{
     DomainEvent, EventPublisher, EventRelay, LiveEvent, MemberEvent, MessageEvent, MessageFilter,
     MessageOrder, Notice, RelayInbox, RoomEvent, StoreError, Typing, Window,
@@ -24,7 +25,7 @@ use chat_domain::{
     AccountId, Availability, Content, Message, MessageId, MessageKind, MessageMeta, PersonName,
     Role, Room, RoomId, RoomMeta, RoomName, RoomRef, Sender, Seq, User, UserId,
 };
-use chat_realtime::{Connection, Context, Delivery, Hub, HubConfig, HubStores, Scope};
+use chat_realtime::{Hub, HubConfig, HubStores};
 use time::OffsetDateTime;
 use time::macros::datetime;
 use tokio::time::{Instant, sleep, timeout};

@@ -11,14 +11,15 @@ use actix_web::dev::Server;
 use anyhow::Context;
 pub use chat_app::SweepReport;
 use chat_app::{
-    ChatApp, DiscardEvents, EventPublisher, NobodyOnline, PlatformToken, PresenceStore,
+    ChatApp, DiscardEvents, EventPublisher, LiveSessions, NobodyOnline, PlatformToken,
+    PresenceStore,
 };
 use chat_files_local::LocalFileStore;
 use chat_http::HttpOptions;
+use chat_http::live::Live;
 use chat_http::signing::UrlSigner;
-use chat_http::ws::Live;
 use chat_realtime::{Hub, HubStores};
-use chat_store_pg::PgRelay;
+use chat_relay_pg::PgRelay;
 use chat_store_pg::{PgStore, PoolOptions};
 use uuid::Uuid;
 
@@ -69,18 +70,22 @@ pub async fn wire_live(settings: &Settings) -> anyhow::Result<Wired> {
     };
     let hub = Hub::start(stores, relay.clone(), node, settings.hub_config());
     relay.listen(Arc::new(hub.clone()), Duration::from_millis(5))?;
-    let app = use_cases(
-        settings,
-        &store,
-        Arc::new(store.clone()),
-        Arc::new(hub.clone()),
-    )?;
+    let presence: Arc<dyn PresenceStore> = Arc::new(store.clone());
+    let app = use_cases(settings, &store, presence.clone(), Arc::new(hub.clone()))?;
+    let sessions = LiveSessions::new(
+        app.auth.clone(),
+        app.sockets.clone(),
+        app.rooms.clone(),
+        app.messages.clone(),
+        presence,
+        Arc::new(hub),
+    );
     tracing::info!(%node, "live delivery started");
     Ok(Wired {
         store,
         app,
         live: Live {
-            hub,
+            sessions,
             settings: settings.live_settings(),
         },
         relay,

@@ -208,11 +208,11 @@ impl Settings {
     }
 
     /// How WebSockets behave.
-    pub fn live_settings(&self) -> chat_http::ws::LiveSettings {
-        chat_http::ws::LiveSettings {
+    pub fn live_settings(&self) -> chat_http::live::LiveSettings {
+        chat_http::live::LiveSettings {
             heartbeat: Duration::from_secs(self.ws_heartbeat_secs.max(1)),
             idle_timeout: Duration::from_secs(self.ws_idle_secs.max(1)),
-            ..chat_http::ws::LiveSettings::default()
+            ..chat_http::live::LiveSettings::default()
         }
     }
 

@@ -1,0 +1,41 @@
+//! Live delivery: the events sockets receive, what crosses between server nodes, the
+//! ports that carry them, and the live-session use case.
+//!
+//! - what sockets receive: [`LiveEvent`], [`Typing`], [`PresenceChange`];
+//! - between nodes: [`Notice`] through an [`EventRelay`], into a [`RelayInbox`];
+//! - presence: [`PresenceStore`];
+//! - this node's hub: the [`LiveHub`] port and its subscription data ([`Scope`],
+//!   [`Connection`], [`Delivery`] with its [`Context`] and shared [`RenderCache`]);
+//! - the use case, [`LiveSessions`]: admission ([`LiveSession`] or a [`Refusal`]),
+//!   presence, subscription, replay, and what each client frame ([`LiveCommand`]) does
+//!   ([`Reply`] or [`FrameError`]), at a rate a [`FrameRate`] allows.
+
+mod command;
+mod events;
+mod frames;
+mod hub;
+mod lifecycle;
+mod presence;
+mod rate;
+mod relay;
+mod session;
+mod sessions;
+
+pub use command::{FrameError, LiveCommand, MessageDraft, Reply};
+pub use events::{LiveEvent, PresenceChange, Typing};
+#[cfg(any(test, feature = "mock"))]
+pub use hub::MockLiveHub;
+pub use hub::{
+    Connection, ConnectionState, Context, Deliveries, Delivery, LiveHub, RenderCache, Scope,
+};
+pub use lifecycle::{PRESENCE_CLOSE_ATTEMPTS, PRESENCE_CLOSE_BACKOFF, Replay};
+#[cfg(any(test, feature = "mock"))]
+pub use presence::MockPresenceStore;
+pub use presence::{NobodyOnline, PresenceSession, PresenceStore};
+pub use rate::{FrameRate, FrameVerdict, REFUSALS_BEFORE_CLOSE};
+pub use relay::{EventRelay, MessageChange, Notice, RelayInbox, RoomChange};
+pub use session::{LiveSession, Presence, Refusal, SessionKind};
+pub use sessions::LiveSessions;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,119 @@
+//! The live-session use case: who may open a live connection ([`Sockets`] decides), and
+//! everything a connection then does (in `lifecycle` and `frames`).
+
+use std::fmt;
+use std::sync::Arc;
+
+use chat_domain::{AccountId, RoomRef, Seq};
+use uuid::Uuid;
+
+use crate::live::hub::LiveHub;
+use crate::live::presence::PresenceStore;
+use crate::live::session::{LiveSession, Refusal, SessionKind};
+use crate::{Authenticator, Messages, Rooms, Sockets};
+
+/// The live-session use cases: admission, presence, subscription and replay, and what
+/// each client frame does. Cheap to clone.
+#[derive(Clone)]
+pub struct LiveSessions {
+    pub(crate) auth: Authenticator,
+    pub(crate) sockets: Sockets,
+    pub(crate) rooms: Rooms,
+    pub(crate) messages: Messages,
+    pub(crate) presence: Arc<dyn PresenceStore>,
+    pub(crate) hub: Arc<dyn LiveHub>,
+}
+
+impl fmt::Debug for LiveSessions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LiveSessions").finish_non_exhaustive()
+    }
+}
+
+impl LiveSessions {
+    /// Live sessions over the use cases they call, presence, and this node's hub.
+    pub fn new(
+        auth: Authenticator,
+        sockets: Sockets,
+        rooms: Rooms,
+        messages: Messages,
+        presence: Arc<dyn PresenceStore>,
+        hub: Arc<dyn LiveHub>,
+    ) -> Self {
+        Self {
+            auth,
+            sockets,
+            rooms,
+            messages,
+            presence,
+            hub,
+        }
+    }
+
+    /// Lets in a room's socket: `token` is any credential; with the API key, `user_id`
+    /// names the participant the socket speaks for (without it, it only listens);
+    /// `since_seq` asks for a replay of the messages after it.
+    pub async fn admit_room(
+        &self,
+        token: Option<&str>,
+        room: &str,
+        user_id: Option<&str>,
+        since_seq: Option<&str>,
+    ) -> Result<LiveSession, Refusal> {
+        let actor = self.authenticate(token).await?;
+        let room = Uuid::parse_str(room.trim()).map_err(|_| Refusal::RoomNotFound)?;
+        let since = match since_seq.map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(
+                raw.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .map(Seq)
+                    .ok_or(Refusal::InvalidSince)?,
+            ),
+        };
+        let socket = self
+            .sockets
+            .room(&actor, RoomRef::Uuid(room), user_id)
+            .await?;
+        Ok(LiveSession {
+            actor: socket.actor,
+            account: socket.room.account_id,
+            participant: socket.participant,
+            kind: SessionKind::Room {
+                room: socket.room,
+                since,
+            },
+        })
+    }
+
+    /// Lets in a user's stream of all their rooms in `account`: `token` is the user's
+    /// access token.
+    pub async fn admit_stream(
+        &self,
+        token: Option<&str>,
+        account: &str,
+    ) -> Result<LiveSession, Refusal> {
+        let actor = self.authenticate(token).await?;
+        let Ok(account) = account.trim().parse::<i64>().map(AccountId) else {
+            return Err(Refusal::Unauthorized);
+        };
+        let stream = self.sockets.stream(&actor, account).await?;
+        Ok(LiveSession {
+            actor,
+            account,
+            participant: Some(stream.user),
+            kind: SessionKind::Stream {
+                rooms: stream.rooms,
+            },
+        })
+    }
+
+    async fn authenticate(&self, token: Option<&str>) -> Result<crate::Actor, Refusal> {
+        let token = token.map(str::trim).filter(|t| !t.is_empty());
+        let Some(token) = token else {
+            return Err(Refusal::Unauthorized);
+        };
+        Ok(self.auth.authenticate(Some(token)).await?)
+    }
+}

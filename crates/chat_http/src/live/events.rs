@@ -1,0 +1,166 @@
+//! Live events as frames: one renderer for every dialect, built on [`LiveDialect`].
+
+use chat_app::{
+    Delivery, DomainEvent, LiveEvent, MemberEvent, MessageEvent, MessageView, RoomEvent,
+};
+use chat_domain::Message;
+use serde_json::{Value, json};
+
+use super::dialect::LiveDialect;
+use super::frames::envelope;
+
+/// The frame of a delivery in `dialect`, if it shows one.
+pub fn render<D: LiveDialect>(dialect: &D, delivery: &Delivery) -> Option<String> {
+    let context = &delivery.context;
+    let view = |message: &Message| MessageView {
+        message: message.clone(),
+        room_name: context.room_name.clone().unwrap_or_default(),
+        sender: context.sender.clone(),
+        in_reply_to: context.replied.clone(),
+        status: None,
+    };
+    let (kind, data, room) = match &delivery.event {
+        LiveEvent::Domain(DomainEvent::Message(event)) => {
+            let (kind, message) = match event {
+                MessageEvent::Created(m) => ("message", m),
+                MessageEvent::Updated(m) => ("message_updated", m),
+                MessageEvent::Deleted(m) => ("message_deleted", m),
+                MessageEvent::Restored(m) => ("message_restored", m),
+                MessageEvent::Read { room, user, seq } => {
+                    let user_id = match &context.reader {
+                        Some(reader) => dialect.user_id(reader),
+                        None => json!(user.0),
+                    };
+                    let message_id = context
+                        .read_message
+                        .as_ref()
+                        .map_or(Value::Null, |m| dialect.message_id(m));
+                    let data = json!({
+                        "user_id": user_id,
+                        "last_read_message_id": message_id,
+                        "last_read_seq": seq.0,
+                    });
+                    let room = dialect.room_id(room.id, room.uuid);
+                    return Some(envelope("read", data, room));
+                }
+            };
+            let room = dialect.room_id(message.room_id, message.room_uuid);
+            (kind, dialect.message(view(message)), room)
+        }
+        LiveEvent::Domain(DomainEvent::Member(event)) => {
+            let (kind, room, user) = match event {
+                MemberEvent::Joined { room, user } => ("user_joined", room, user),
+                MemberEvent::Left { room, user } => ("user_left", room, user),
+            };
+            let data = json!({
+                "user_id": dialect.user_id(user),
+                "user_name": user.name.as_str(),
+            });
+            (kind, data, dialect.room_id(room.id, room.uuid))
+        }
+        LiveEvent::Domain(DomainEvent::Room(event)) => {
+            let (kind, room) = match event {
+                RoomEvent::Created(_) => return None,
+                RoomEvent::Updated(room) => ("room_updated", room),
+                RoomEvent::Activated(room) => ("room_activated", room),
+                RoomEvent::Deactivated(room) => ("room_deactivated", room),
+                RoomEvent::Deleted { id, uuid, .. } => {
+                    let value = dialect.room_id(*id, *uuid);
+                    let data = json!({ "room_id": value });
+                    return Some(envelope("room_deleted", data, value));
+                }
+            };
+            let value = dialect.room_id(room.id, room.uuid);
+            (kind, dialect.room(room.clone()), value)
+        }
+        LiveEvent::Typing(typing) => {
+            let data = json!({
+                "user_id": dialect.person_id(&typing.user_key, typing.user),
+                "user_name": typing.user_name,
+                "is_typing": typing.is_typing,
+            });
+            (
+                "typing",
+                data,
+                dialect.room_id(typing.room, typing.room_uuid),
+            )
+        }
+        LiveEvent::Presence(change) => {
+            let status = if change.online { "online" } else { "offline" };
+            let data = json!({
+                "user_id": dialect.person_id(&change.user_key, change.user),
+                "status": status,
+            });
+            (
+                "presence",
+                data,
+                dialect.room_id(change.room, change.room_uuid),
+            )
+        }
+    };
+    Some(envelope(kind, data, room))
+}
+
+#[cfg(test)]
+mod tests {
+    use chat_app::{AccountAccess, Actor, Context, LiveSession, SessionKind, Typing};
+    use chat_domain::{AccountId, Features, Role, RoomId, UserId};
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::links::Links;
+    use crate::live::account::AccountLive;
+    use crate::signing::UrlSigner;
+
+    fn links() -> Links {
+        Links::new("https://chat.example", UrlSigner::new(&[7; 32]), 0, 60)
+    }
+
+    fn typing() -> Delivery {
+        Delivery::new(
+            LiveEvent::Typing(Typing {
+                account: AccountId(1),
+                room: RoomId(5),
+                room_uuid: Uuid::from_u128(5),
+                user_key: "bob".to_owned(),
+                user: Some(UserId(7)),
+                user_name: "Bob".to_owned(),
+                is_typing: true,
+            }),
+            Context::default(),
+        )
+    }
+
+    fn frame(text: Option<String>) -> Value {
+        let text = text.unwrap_or_else(|| panic!("a frame"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn the_account_dialect_names_rooms_and_people_by_id() {
+        let session = LiveSession {
+            actor: Actor::User {
+                account: AccountAccess {
+                    id: AccountId(1),
+                    uuid: Uuid::from_u128(1),
+                    features: Features::default(),
+                },
+                user_id: UserId(7),
+                role: Role::Agent,
+            },
+            account: AccountId(1),
+            participant: None,
+            kind: SessionKind::Stream { rooms: Vec::new() },
+        };
+        let dialect = AccountLive::new(&session, links());
+        let frame = frame(render(&dialect, &typing()));
+        assert_eq!(frame["type"], "typing");
+        assert_eq!(frame["room_id"], 5);
+        assert_eq!(
+            frame["data"],
+            json!({ "user_id": 7, "user_name": "Bob", "is_typing": true })
+        );
+        assert_eq!(dialect.shared_key(), None);
+    }
+}

@@ -1,0 +1,45 @@
+//! How live connections behave, and what a live route needs.
+
+use std::time::Duration;
+
+use chat_app::LiveSessions;
+
+/// How live connections behave.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveSettings {
+    /// How often the server pings.
+    pub heartbeat: Duration,
+    /// A connection silent for this long (no frame, no pong) is closed.
+    pub idle_timeout: Duration,
+    /// Largest client frame, in bytes.
+    pub max_frame: usize,
+    /// How long one frame may take to go out before the client counts as gone.
+    pub send_timeout: Duration,
+    /// Client frames allowed per second, on average.
+    pub frames_per_second: u32,
+    /// Client frames allowed in a burst.
+    pub frame_burst: u32,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_secs(15),
+            idle_timeout: Duration::from_secs(45),
+            max_frame: 64 * 1024,
+            send_timeout: Duration::from_secs(10),
+            frames_per_second: 20,
+            frame_burst: 40,
+        }
+    }
+}
+
+/// The live-session use cases (over this node's hub) and the settings of live
+/// connections.
+#[derive(Debug, Clone)]
+pub struct Live {
+    /// What sessions do.
+    pub sessions: LiveSessions,
+    /// How connections behave.
+    pub settings: LiveSettings,
+}

@@ -1,0 +1,128 @@
+//! Notices from other nodes: what they name is read from the tables, then delivered.
+
+use chat_app::{
+    DomainEvent, LiveEvent, MemberEvent, MessageChange, MessageEvent, Notice, RoomChange,
+    RoomEvent, StoreError,
+};
+use chat_domain::{AccountId, MessageRef, Room, RoomId, RoomRef, User, UserId};
+
+use crate::dispatcher::Dispatcher;
+
+impl Dispatcher {
+    /// Reads what a notice names, and delivers it.
+    pub(crate) async fn remote(&mut self, notice: Notice) -> Result<(), StoreError> {
+        let listening =
+            |account: AccountId, room: RoomId| self.by_room.contains_key(&(account, room));
+        let event = match notice {
+            Notice::MessageCreated { account, room, seq } => {
+                self.committed(account, room, seq, None).await;
+                return Ok(());
+            }
+            Notice::MessageChanged {
+                account,
+                message,
+                change,
+            } => {
+                let message = self
+                    .stores
+                    .messages
+                    .find_message(account, MessageRef::Id(message))
+                    .await?;
+                if !listening(account, message.room_id) {
+                    return Ok(());
+                }
+                DomainEvent::Message(match change {
+                    MessageChange::Updated => MessageEvent::Updated(message),
+                    MessageChange::Deleted => MessageEvent::Deleted(message),
+                    MessageChange::Restored => MessageEvent::Restored(message),
+                })
+            }
+            Notice::RoomChanged {
+                account,
+                room,
+                change,
+            } => {
+                if !listening(account, room) || change == RoomChange::Created {
+                    return Ok(());
+                }
+                let room = self.room(account, room).await?;
+                DomainEvent::Room(match change {
+                    RoomChange::Created | RoomChange::Updated => RoomEvent::Updated(room),
+                    RoomChange::Activated => RoomEvent::Activated(room),
+                    RoomChange::Deactivated => RoomEvent::Deactivated(room),
+                })
+            }
+            Notice::RoomDeleted {
+                account,
+                room,
+                uuid,
+            } => DomainEvent::Room(RoomEvent::Deleted {
+                account,
+                id: room,
+                uuid,
+            }),
+            Notice::Membership {
+                account,
+                room,
+                user,
+                joined,
+            } => {
+                if !listening(account, room) && !self.by_user.contains_key(&(account, user)) {
+                    return Ok(());
+                }
+                let room = self.room(account, room).await?;
+                let Some(user) = self.user(account, user).await? else {
+                    return Ok(());
+                };
+                DomainEvent::Member(if joined {
+                    MemberEvent::Joined { room, user }
+                } else {
+                    MemberEvent::Left { room, user }
+                })
+            }
+            Notice::Read {
+                account,
+                room,
+                user,
+                seq,
+            } => {
+                if !listening(account, room) {
+                    return Ok(());
+                }
+                let room = self.room(account, room).await?;
+                DomainEvent::Message(MessageEvent::Read { room, user, seq })
+            }
+            Notice::Typing(typing) => {
+                self.fan_out(LiveEvent::Typing(typing)).await;
+                return Ok(());
+            }
+            Notice::Presence(change) => {
+                self.fan_out(LiveEvent::Presence(change)).await;
+                return Ok(());
+            }
+        };
+        self.fan_out(LiveEvent::Domain(event)).await;
+        Ok(())
+    }
+
+    pub(crate) async fn room(&self, account: AccountId, room: RoomId) -> Result<Room, StoreError> {
+        self.stores
+            .rooms
+            .find_room(account, RoomRef::Id(room))
+            .await
+    }
+
+    pub(crate) async fn user(
+        &self,
+        account: AccountId,
+        user: UserId,
+    ) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .stores
+            .users
+            .find_users(account, vec![user])
+            .await?
+            .into_iter()
+            .next())
+    }
+}
