@@ -1,16 +1,16 @@
 //! Attachments of messages, and which stored files rows refer to ([`FileIndex`]).
 //!
-//! Attachment rows are written with their message, in the transaction of
-//! [`chat_app::MessageStore::append`], and read with messages: a message row counts its
-//! attachments (`attachment_count`), so a page of messages without files costs no
-//! second query.
+//! Attachment rows are written with their message, by the one statement of
+//! [`chat_app::MessageStore::append`] (from the columns of [`NewAttachments`]), and read
+//! with messages: a message row counts its attachments (`attachment_count`), so a page of
+//! messages without files costs no second query.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chat_app::{FileIndex, StoreError};
 use chat_domain::{
-    AccountId, Attachment, AttachmentId, MessageId, RoomId, Sniffed, StorageKey, StoredUpload,
+    AccountId, Attachment, AttachmentId, MessageId, Sniffed, StorageKey, StoredUpload,
 };
 use diesel::dsl::exists;
 use diesel::prelude::*;
@@ -22,7 +22,7 @@ use crate::{PgStore, corrupt, translate};
 /// One row of `attachments`.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = attachments, check_for_backend(diesel::pg::Pg))]
-pub(crate) struct AttachmentRow {
+struct AttachmentRow {
     id: i64,
     uuid: Uuid,
     account_id: i64,
@@ -61,59 +61,86 @@ impl TryFrom<AttachmentRow> for Attachment {
     }
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = attachments)]
-struct NewAttachmentRow<'a> {
-    uuid: Uuid,
-    account_id: i64,
-    room_id: i64,
-    message_id: i64,
-    position: i32,
-    storage_key: &'a str,
-    extension: &'a str,
-    file_size: i64,
-    width: Option<i32>,
-    height: Option<i32>,
+/// The files of a new message as columns, one array per column in upload order, for
+/// the statement that stores the message (`unnest` turns them into rows). The ranges the
+/// columns allow are checked here, before anything is written.
+#[derive(Debug, Default)]
+pub(crate) struct NewAttachments<'a> {
+    pub(crate) uuids: Vec<Uuid>,
+    pub(crate) storage_keys: Vec<&'a str>,
+    pub(crate) extensions: Vec<&'a str>,
+    pub(crate) file_sizes: Vec<i64>,
+    pub(crate) widths: Vec<Option<i32>>,
+    pub(crate) heights: Vec<Option<i32>>,
 }
 
-/// Stores `files` as the attachments of a message just inserted, in their order.
-pub(crate) fn insert(
-    conn: &mut PgConnection,
-    account: AccountId,
-    room: RoomId,
-    message: MessageId,
-    files: &[StoredUpload],
-) -> QueryResult<Vec<AttachmentRow>> {
-    if files.is_empty() {
-        return Ok(Vec::new());
-    }
-    let too_big = |what: &str| {
-        diesel::result::Error::SerializationError(format!("{what} is out of range").into())
-    };
-    let mut rows = Vec::with_capacity(files.len());
-    for (position, file) in files.iter().enumerate() {
-        let dimension = |d: u32| i32::try_from(d).map_err(|_| too_big("an image dimension"));
-        let (width, height) = match file.dimensions {
-            Some((w, h)) => (Some(dimension(w)?), Some(dimension(h)?)),
-            None => (None, None),
+impl<'a> NewAttachments<'a> {
+    /// `files` as columns; a `SerializationError` when a number does not fit its column.
+    pub(crate) fn of(files: &'a [StoredUpload]) -> QueryResult<Self> {
+        let too_big = |what: &str| {
+            diesel::result::Error::SerializationError(format!("{what} is out of range").into())
         };
-        rows.push(NewAttachmentRow {
-            uuid: file.uuid,
-            account_id: account.0,
-            room_id: room.0,
-            message_id: message.0,
-            position: i32::try_from(position).map_err(|_| too_big("a position"))?,
-            storage_key: file.key.as_str(),
-            extension: file.kind.extension,
-            file_size: i64::try_from(file.size).map_err(|_| too_big("a file size"))?,
-            width,
-            height,
-        });
+        let dimension = |d: u32| i32::try_from(d).map_err(|_| too_big("an image dimension"));
+        let mut columns = NewAttachments::default();
+        for file in files {
+            let (width, height) = match file.dimensions {
+                Some((w, h)) => (Some(dimension(w)?), Some(dimension(h)?)),
+                None => (None, None),
+            };
+            columns.uuids.push(file.uuid);
+            columns.storage_keys.push(file.key.as_str());
+            columns.extensions.push(file.kind.extension);
+            columns
+                .file_sizes
+                .push(i64::try_from(file.size).map_err(|_| too_big("a file size"))?);
+            columns.widths.push(width);
+            columns.heights.push(height);
+        }
+        Ok(columns)
     }
-    diesel::insert_into(attachments::table)
-        .values(&rows)
-        .returning(AttachmentRow::as_returning())
-        .get_results(conn)
+
+    /// The attachments these columns became, given the ids their rows got (in upload
+    /// order) as attachments of `message`: the rows as stored, without reading them back.
+    pub(crate) fn stored(
+        self,
+        account: AccountId,
+        message: MessageId,
+        ids: Vec<i64>,
+    ) -> Result<Vec<Attachment>, StoreError> {
+        if ids.len() != self.uuids.len() {
+            return Err(StoreError::Unexpected(anyhow::anyhow!(
+                "{} attachment rows stored for {} files of message {}",
+                ids.len(),
+                self.uuids.len(),
+                message.0
+            )));
+        }
+        let columns = self
+            .uuids
+            .into_iter()
+            .zip(self.storage_keys)
+            .zip(self.extensions)
+            .zip(self.file_sizes)
+            .zip(self.widths.into_iter().zip(self.heights));
+        ids.into_iter()
+            .zip(columns)
+            .map(
+                |(id, ((((uuid, storage_key), extension), file_size), (width, height)))| {
+                    Attachment::try_from(AttachmentRow {
+                        id,
+                        uuid,
+                        account_id: account.0,
+                        message_id: message.0,
+                        storage_key: storage_key.to_owned(),
+                        extension: extension.to_owned(),
+                        file_size,
+                        width,
+                        height,
+                    })
+                },
+            )
+            .collect()
+    }
 }
 
 /// The attachments of `messages` (ids of the account's messages), each message's in

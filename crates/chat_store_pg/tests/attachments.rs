@@ -397,6 +397,153 @@ async fn attachments_of_messages_in_several_rooms_stay_with_their_message() {
     );
 }
 
+/// (delivered, read) of `user` in the room.
+async fn position_of(store: &PgStore, account: AccountId, room: RoomId, user: &User) -> (i64, i64) {
+    let positions = store
+        .positions(account, room)
+        .await
+        .expect("positions read");
+    positions
+        .iter()
+        .find(|p| p.user == user.id)
+        .map(|p| (p.delivered.0, p.read.0))
+        .unwrap_or_else(|| panic!("{} has no position in {positions:?}", user.name.as_str()))
+}
+
+/// (last_seq, message_count) of the room, behind the store's back.
+fn counters(db: &TestDatabase, room: &Room) -> (i64, i64) {
+    let of = |column: &str| {
+        number(
+            db,
+            &format!("SELECT {column} AS n FROM rooms WHERE id = {}", room.id.0),
+        )
+    };
+    (of("last_seq"), of("message_count"))
+}
+
+#[tokio::test]
+async fn a_message_with_files_takes_the_next_seq_and_moves_the_room_and_its_sender() {
+    let Fixture { store, db } = fixture();
+    let s = scene(&store).await;
+    let first = send(&store, s.acme.id, s.general.id, text(&s.ann, "plain")).await;
+    let files = vec![png(s.acme.id, 5, Some((2, 2))), pdf(s.acme.id, 6)];
+    let sent = send(
+        &store,
+        s.acme.id,
+        s.general.id,
+        with_files(&s.ben, "files", &files),
+    )
+    .await;
+    assert_eq!(sent.seq.0, first.seq.0 + 1);
+    assert_eq!(sent.room_uuid, s.general.uuid);
+    assert!(sent.created_at >= first.created_at);
+    assert_eq!(sent.created_at, sent.updated_at);
+    assert_attached(&sent, s.acme.id, &files);
+    assert_eq!(counters(&db, &s.general), (2, 2));
+    let room = store
+        .find_room(s.acme.id, RoomRef::Id(s.general.id))
+        .await
+        .expect("room");
+    assert_eq!(room.last_message_at, sent.created_at);
+    // The sender has read what it sent; Ann is where her own message left her.
+    assert_eq!(
+        position_of(&store, s.acme.id, s.general.id, &s.ben).await,
+        (2, 2)
+    );
+    assert_eq!(
+        position_of(&store, s.acme.id, s.general.id, &s.ann).await,
+        (1, 1)
+    );
+    // Every attachment row carries its message's account and room.
+    assert_eq!(
+        number(
+            &db,
+            "SELECT count(*) AS n FROM attachments a JOIN messages m ON m.id = a.message_id \
+             WHERE a.account_id = m.account_id AND a.room_id = m.room_id"
+        ),
+        2
+    );
+
+    // A system message with files moves nobody.
+    let notice = send(
+        &store,
+        s.acme.id,
+        s.general.id,
+        NewMessage {
+            sender: Sender::System,
+            sender_name: None,
+            kind: MessageKind::System,
+            ..with_files(&s.ann, "", &[pdf(s.acme.id, 7)])
+        },
+    )
+    .await;
+    assert_eq!((notice.sender, notice.seq.0), (Sender::System, 3));
+    assert_eq!(notice.attachments.len(), 1);
+    assert_eq!(counters(&db, &s.general), (3, 3));
+    assert_eq!(
+        position_of(&store, s.acme.id, s.general.id, &s.ben).await,
+        (2, 2)
+    );
+}
+
+#[tokio::test]
+async fn a_message_with_files_in_a_room_of_another_account_stores_nothing() {
+    let Fixture { store, db } = fixture();
+    let s = scene(&store).await;
+    let files = vec![png(s.acme.id, 1, None)];
+    assert_not_found(
+        store
+            .append(s.other.id, s.general.id, with_files(&s.ann, "x", &files))
+            .await,
+    );
+    // A sender of another account.
+    assert_not_found(
+        store
+            .append(s.acme.id, s.general.id, with_files(&s.eve, "x", &files))
+            .await,
+    );
+    assert_eq!(count(&db, "messages"), 0);
+    assert_eq!(count(&db, "attachments"), 0);
+    assert_eq!(counters(&db, &s.general), (0, 0));
+}
+
+#[tokio::test]
+async fn a_refused_attachment_row_stores_nothing_and_gives_the_seq_back() {
+    let Fixture { store, db } = fixture();
+    let s = scene(&store).await;
+    let stored = vec![png(s.acme.id, 1, None)];
+    send(
+        &store,
+        s.acme.id,
+        s.general.id,
+        with_files(&s.ann, "first", &stored),
+    )
+    .await;
+    // The second file names a key that a row holds already (UNIQUE): the whole send fails.
+    let clash = vec![pdf(s.acme.id, 2), stored[0].clone()];
+    let result = store
+        .append(
+            s.acme.id,
+            s.general.id,
+            with_files(&s.ben, "second", &clash),
+        )
+        .await;
+    assert!(
+        matches!(result, Err(StoreError::Unexpected(_))),
+        "{result:?}"
+    );
+    assert_eq!(count(&db, "messages"), 1);
+    assert_eq!(count(&db, "attachments"), 1);
+    assert_eq!(counters(&db, &s.general), (1, 1));
+    assert_eq!(
+        position_of(&store, s.acme.id, s.general.id, &s.ben).await,
+        (0, 0)
+    );
+    // No gap: the next message takes the number the failed one gave back.
+    let next = send(&store, s.acme.id, s.general.id, text(&s.ben, "next")).await;
+    assert_eq!(next.seq.0, 2);
+}
+
 #[tokio::test]
 async fn an_echo_retry_stores_no_new_attachments_and_answers_the_first_message() {
     let Fixture { store, db } = fixture();

@@ -16,7 +16,8 @@ use chat_app::{
 };
 use chat_domain::{
     Account, AccountId, Content, EchoId, MemberMeta, Message, MessageId, MessageKind, MessageMeta,
-    MessageRef, Position, Room, RoomId, RoomRef, Sender, Seq, User,
+    MessageRef, Position, Room, RoomId, RoomRef, Sender, Seq, Sniffed, StorageKey, StoredUpload,
+    User,
 };
 use chat_store_pg::{PgStore, PoolOptions};
 use chat_test_db::TestDatabase;
@@ -426,6 +427,83 @@ async fn eight_concurrent_retries_of_one_echo_id_store_exactly_one_message() {
     }
     assert_eq!((ids.len(), created), (1, 1));
     assert_eq!(counters(&db, &s.general), (3, 3));
+}
+
+#[tokio::test]
+async fn eight_concurrent_retries_with_files_store_one_message_and_only_its_files() {
+    let Fixture { store, db } = fixture();
+    let s = scene(&store).await;
+    let racing = racing_store(&db, 8);
+    // Each retry comes with a file of its own (an upload per attempt).
+    let file = |n: u64| {
+        let uuid = Uuid::new_v4();
+        StoredUpload {
+            uuid,
+            key: StorageKey::for_attachment(s.acme.id, uuid, "pdf").expect("valid key"),
+            kind: Sniffed::PDF,
+            size: n,
+            dimensions: None,
+        }
+    };
+
+    // As above: all eight pass the look-up for the echo id and queue on the room's lock;
+    // all but the first then fail the unique index with their files, and store none.
+    let mut holder = connect(&db);
+    execute_on(&mut holder, "BEGIN");
+    execute_on(
+        &mut holder,
+        &format!(
+            "SELECT id FROM rooms WHERE id = {} FOR UPDATE",
+            s.general.id.0
+        ),
+    );
+    let tasks: Vec<_> = (0..8)
+        .map(|n| {
+            let racing = racing.clone();
+            let new = NewMessage {
+                attachments: vec![file(n)],
+                ..with_echo(text(&s.ann, "with a file"), "temp-file-1")
+            };
+            let (account, room) = (s.acme.id, s.general.id);
+            tokio::spawn(async move { racing.append(account, room, new).await })
+        })
+        .collect();
+    until_waiting(&db, 8).await;
+    execute_on(&mut holder, "COMMIT");
+
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.expect("retry finished").expect("retry answered"));
+    }
+    let created: Vec<&Message> = answers
+        .iter()
+        .filter(|(_, created)| *created)
+        .map(|(message, _)| message)
+        .collect();
+    assert_eq!(created.len(), 1, "{answers:?}");
+    let first = created[0];
+    assert_eq!(first.seq, Seq(1));
+    assert_eq!(first.attachments.len(), 1);
+    for (message, _) in &answers {
+        assert_eq!(message, first);
+    }
+    assert_eq!(number(&db, "SELECT count(*) AS n FROM messages"), 1);
+    assert_eq!(
+        number(
+            &db,
+            &format!(
+                "SELECT count(*) AS n FROM attachments WHERE message_id = {}",
+                first.id.0
+            )
+        ),
+        1
+    );
+    assert_eq!(number(&db, "SELECT count(*) AS n FROM attachments"), 1);
+    assert_eq!(
+        number(&db, "SELECT attachment_count::BIGINT AS n FROM messages"),
+        1
+    );
+    assert_eq!(counters(&db, &s.general), (1, 1));
 }
 
 #[tokio::test]

@@ -1,0 +1,241 @@
+//! Sending: a message, with or without files, stored by ONE statement ([`APPEND`]), and
+//! the idempotent echo id around it.
+
+use chat_app::{NewMessage, StoreError};
+use chat_domain::{AccountId, EchoId, Message, MessageId, RoomId};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::load::{Wanted, load, to_messages};
+use super::rows::{MessageRow, StoredMessage};
+use crate::attachments::NewAttachments;
+use crate::translate;
+
+/// The unique index that keeps one message per (room, sender, echo id).
+const ECHO_KEY: &str = "messages_echo_key";
+
+/// A message and its files, stored in ONE statement (one round trip, its own
+/// transaction): the room's next seq (the UPDATE's row lock makes the senders of one room
+/// take turns until the statement commits; a failed statement gives the number back), the
+/// message at the time the lock was taken (never before the room's previous message), its
+/// attachment rows in upload order (from one array per column, `$11`–`$16`, empty when no
+/// file came), and the sender's positions. No room (of the account) inserts nothing and
+/// answers no row; any failure (a lost echo id race, a refused attachment row) stores
+/// nothing at all.
+///
+/// The attachments refer to the message the same statement inserts: their foreign keys
+/// are checked at the end of the statement, when the message row is there.
+const APPEND: &str = "
+WITH r AS (
+    UPDATE rooms
+       SET last_seq = last_seq + 1,
+           message_count = message_count + 1,
+           last_message_at = GREATEST(last_message_at, clock_timestamp())
+     WHERE account_id = $1 AND id = $2
+ RETURNING id, account_id, uuid, last_seq, last_message_at
+), m AS (
+    INSERT INTO messages (account_id, room_id, seq, sender_user_id, sender_label, sender_name,
+                          content, message_type, meta, reply_to_id, echo_id, created_at,
+                          updated_at, attachment_count)
+    SELECT r.account_id, r.id, r.last_seq, $3, $4, $5, $6, $7, $8, $9, $10,
+           r.last_message_at, r.last_message_at, cardinality($11::uuid[])
+      FROM r
+ RETURNING *
+), a AS (
+    INSERT INTO attachments (uuid, account_id, room_id, message_id, position, storage_key,
+                             extension, file_size, width, height)
+    SELECT f.uuid, m.account_id, m.room_id, m.id, (f.n - 1)::integer, f.storage_key,
+           f.extension, f.file_size, f.width, f.height
+      FROM m,
+           unnest($11::uuid[], $12::text[], $13::text[], $14::bigint[], $15::integer[],
+                  $16::integer[])
+           WITH ORDINALITY AS f(uuid, storage_key, extension, file_size, width, height, n)
+ RETURNING id, position
+), u AS (
+    UPDATE room_members AS rm
+       SET last_read_seq = GREATEST(rm.last_read_seq, m.seq),
+           delivered_seq = GREATEST(rm.delivered_seq, m.seq)
+      FROM m
+     WHERE rm.account_id = m.account_id AND rm.room_id = m.room_id
+       AND rm.user_id = m.sender_user_id
+)
+SELECT m.*, r.uuid AS room_uuid,
+       ARRAY(SELECT a.id FROM a ORDER BY a.position) AS attachment_ids
+  FROM m, r";
+
+/// A new message, its room's UUID and its attachments' ids in upload order, as
+/// [`APPEND`] answers them.
+struct AppendedRow {
+    row: MessageRow,
+    room_uuid: Uuid,
+    attachment_ids: Vec<i64>,
+}
+
+impl diesel::QueryableByName<Pg> for AppendedRow {
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, Pg>) -> diesel::deserialize::Result<Self> {
+        use diesel::row::NamedRow;
+        use diesel::sql_types::{Array, BigInt};
+        Ok(Self {
+            row: <MessageRow as diesel::QueryableByName<Pg>>::build(row)?,
+            room_uuid: NamedRow::get::<diesel::sql_types::Uuid, Uuid>(row, "room_uuid")?,
+            attachment_ids: NamedRow::get::<Array<BigInt>, Vec<i64>>(row, "attachment_ids")?,
+        })
+    }
+}
+
+/// Runs [`APPEND`] for `new`, whose meta is given as `meta` and whose files as `files`;
+/// `NotFound` when the account has no such room.
+fn insert(
+    conn: &mut PgConnection,
+    account: AccountId,
+    room: RoomId,
+    new: &NewMessage,
+    meta: Value,
+    files: &NewAttachments<'_>,
+) -> QueryResult<AppendedRow> {
+    use diesel::sql_types::{Array, BigInt, Integer, Jsonb, Nullable, Text};
+    diesel::sql_query(APPEND)
+        .bind::<BigInt, _>(account.0)
+        .bind::<BigInt, _>(room.0)
+        .bind::<Nullable<BigInt>, _>(new.sender.user_id().map(|user| user.0))
+        .bind::<Text, _>(new.sender.label())
+        .bind::<Nullable<Text>, _>(new.sender_name.as_deref())
+        .bind::<Text, _>(new.content.as_str())
+        .bind::<Text, _>(new.kind.as_str())
+        .bind::<Jsonb, _>(meta)
+        .bind::<Nullable<BigInt>, _>(new.reply_to.map(|reply| reply.0))
+        .bind::<Nullable<Text>, _>(new.echo_id.as_ref().map(EchoId::as_str))
+        .bind::<Array<diesel::sql_types::Uuid>, _>(&files.uuids)
+        .bind::<Array<Text>, _>(&files.storage_keys)
+        .bind::<Array<Text>, _>(&files.extensions)
+        .bind::<Array<BigInt>, _>(&files.file_sizes)
+        .bind::<Array<Nullable<Integer>>, _>(&files.widths)
+        .bind::<Array<Nullable<Integer>>, _>(&files.heights)
+        .get_result(conn)
+}
+
+/// [`chat_app::MessageStore::append`]: the message stored now (`true`), or the one the
+/// sender already sent with its echo id (`false`).
+pub(super) fn append(
+    conn: &mut PgConnection,
+    account: AccountId,
+    room: RoomId,
+    mut new: NewMessage,
+) -> Result<(Message, bool), StoreError> {
+    let label = new.sender.label();
+    // A retry of a message stored already: no write at all.
+    if let Some(echo_id) = &new.echo_id
+        && let Some(first) = find_echo(conn, account, room, label, echo_id)?
+    {
+        return Ok((first, false));
+    }
+    let meta = Value::Object(std::mem::take(&mut new.meta).into_map());
+    let stored = NewAttachments::of(&new.attachments).and_then(|files| {
+        let appended = insert(conn, account, room, &new, meta, &files)?;
+        Ok((appended, files))
+    });
+    match (stored, &new.echo_id) {
+        (Ok((appended, files)), _) => {
+            let AppendedRow {
+                row,
+                room_uuid,
+                attachment_ids,
+            } = appended;
+            let attachments = files.stored(account, MessageId(row.id), attachment_ids)?;
+            let stored = StoredMessage {
+                row,
+                room_uuid,
+                attachments,
+            };
+            Ok((Message::try_from(stored)?, true))
+        }
+        // A concurrent send of the same echo id committed first (this process or
+        // another); this one rolled back, its seq unused and no attachment row stored.
+        // Answer that first one.
+        (Err(error), Some(echo_id)) if is_echo_conflict(&error) => {
+            let first = find_echo(conn, account, room, label, echo_id)?;
+            first
+                .map(|first| (first, false))
+                .ok_or(StoreError::NotFound)
+        }
+        (Err(error), _) => Err(translate(error)),
+    }
+}
+
+/// The message `sender_label` already sent with `echo_id` in the room, if any.
+fn find_echo(
+    conn: &mut PgConnection,
+    account: AccountId,
+    room: RoomId,
+    sender_label: &str,
+    echo_id: &EchoId,
+) -> Result<Option<Message>, StoreError> {
+    let rows = load(
+        conn,
+        account,
+        Wanted::Echo {
+            room,
+            sender_label,
+            echo_id: echo_id.as_str(),
+        },
+    )
+    .map_err(translate)?;
+    Ok(to_messages(conn, account, rows)?.into_iter().next())
+}
+
+/// Whether `error` is an insert that lost the race for an echo id to a concurrent send.
+fn is_echo_conflict(error: &DieselError) -> bool {
+    matches!(
+        error,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
+            if info.constraint_name() == Some(ECHO_KEY)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_violation_of_the_echo_index_is_an_echo_conflict() {
+        #[derive(Debug)]
+        struct Info(Option<&'static str>);
+        impl diesel::result::DatabaseErrorInformation for Info {
+            fn message(&self) -> &str {
+                "duplicate key"
+            }
+            fn details(&self) -> Option<&str> {
+                None
+            }
+            fn hint(&self) -> Option<&str> {
+                None
+            }
+            fn table_name(&self) -> Option<&str> {
+                Some("messages")
+            }
+            fn column_name(&self) -> Option<&str> {
+                None
+            }
+            fn constraint_name(&self) -> Option<&str> {
+                self.0
+            }
+            fn statement_position(&self) -> Option<i32> {
+                None
+            }
+        }
+        let unique = |name| {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, Box::new(Info(name)))
+        };
+        assert!(is_echo_conflict(&unique(Some(ECHO_KEY))));
+        assert!(!is_echo_conflict(&unique(Some("messages_room_seq_key"))));
+        assert!(!is_echo_conflict(&unique(None)));
+        assert!(!is_echo_conflict(&DieselError::DatabaseError(
+            DatabaseErrorKind::ForeignKeyViolation,
+            Box::new(Info(Some(ECHO_KEY)))
+        )));
+        assert!(!is_echo_conflict(&DieselError::NotFound));
+    }
+}

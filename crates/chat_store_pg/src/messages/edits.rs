@@ -1,0 +1,141 @@
+//! Changing a stored message: editing it, deleting and restoring it (and removing the
+//! rows of its files).
+
+use chat_app::StoreError;
+use chat_domain::{AccountId, Content, Message, MessageId, MessageMeta, MessageRef, StorageKey};
+use diesel::dsl::now;
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel::sql_types::Timestamptz;
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::load::{Wanted, first_message, load};
+use super::rows::MessageRow;
+use crate::schema::{messages, rooms};
+use crate::{attachments, corrupt, translate};
+
+/// The columns an edit may change; `None` leaves a column alone.
+#[derive(AsChangeset)]
+#[diesel(table_name = messages)]
+struct MessageChanges {
+    content: Option<String>,
+    meta: Option<Value>,
+}
+
+/// The message just updated (`changed` rows), read again inside the same transaction;
+/// `NotFound` when the update matched nothing.
+fn reread(
+    conn: &mut PgConnection,
+    account: AccountId,
+    message: MessageId,
+    changed: usize,
+) -> QueryResult<Vec<(MessageRow, Uuid)>> {
+    if changed == 0 {
+        return Err(DieselError::NotFound);
+    }
+    load(conn, account, Wanted::One(MessageRef::Id(message)))
+}
+
+/// [`chat_app::MessageStore::edit_message`]: the change and the message as it is after,
+/// in one transaction.
+pub(super) fn edit(
+    conn: &mut PgConnection,
+    account: AccountId,
+    message: MessageId,
+    content: Option<Content>,
+    meta: Option<MessageMeta>,
+) -> Result<Message, StoreError> {
+    let changes = MessageChanges {
+        content: content.map(|content| content.as_str().to_owned()),
+        meta: meta.map(|meta| Value::Object(meta.into_map())),
+    };
+    let rows = conn
+        .transaction(|conn| {
+            let changed = diesel::update(
+                messages::table
+                    .filter(messages::account_id.eq(account.0))
+                    .filter(messages::id.eq(message.0)),
+            )
+            .set((
+                changes,
+                messages::edited_at.eq(now.into_sql::<Timestamptz>().nullable()),
+                messages::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+            reread(conn, account, message, changed)
+        })
+        .map_err(translate)?;
+    first_message(conn, account, rows)
+}
+
+/// [`chat_app::MessageStore::set_message_deleted`]: the change, the room's count of
+/// deleted messages, the attachments and the message as it is after, in one transaction.
+/// Only a change of state moves the count.
+pub(super) fn set_deleted(
+    conn: &mut PgConnection,
+    account: AccountId,
+    message: MessageId,
+    deleted: bool,
+) -> Result<(Message, Vec<StorageKey>), StoreError> {
+    let (rows, removed) = conn
+        .transaction(|conn| {
+            let target = messages::table
+                .filter(messages::account_id.eq(account.0))
+                .filter(messages::id.eq(message.0));
+            let (changed_in, delta): (Vec<i64>, i64) = if deleted {
+                let rooms = diesel::update(target.filter(messages::deleted_at.is_null()))
+                    .set((
+                        messages::deleted_at.eq(now.into_sql::<Timestamptz>().nullable()),
+                        messages::updated_at.eq(now),
+                    ))
+                    .returning(messages::room_id)
+                    .get_results(conn)?;
+                (rooms, 1)
+            } else {
+                let rooms = diesel::update(target.filter(messages::deleted_at.is_not_null()))
+                    .set((
+                        messages::deleted_at.eq(None::<OffsetDateTime>),
+                        messages::updated_at.eq(now),
+                    ))
+                    .returning(messages::room_id)
+                    .get_results(conn)?;
+                (rooms, -1)
+            };
+            if let Some(room) = changed_in.first() {
+                diesel::update(
+                    rooms::table
+                        .filter(rooms::account_id.eq(account.0))
+                        .filter(rooms::id.eq(room)),
+                )
+                .set(rooms::deleted_message_count.eq(rooms::deleted_message_count + delta))
+                .execute(conn)?;
+            }
+            // A deleted message's files go for good.
+            let removed = if deleted && !changed_in.is_empty() {
+                let keys = attachments::delete_of_message(conn, account, message)?;
+                if !keys.is_empty() {
+                    diesel::update(
+                        messages::table
+                            .filter(messages::account_id.eq(account.0))
+                            .filter(messages::id.eq(message.0)),
+                    )
+                    .set(messages::attachment_count.eq(0))
+                    .execute(conn)?;
+                }
+                keys
+            } else {
+                Vec::new()
+            };
+            // NotFound when the account has no such message (in either state).
+            let rows = load(conn, account, Wanted::One(MessageRef::Id(message)))?;
+            Ok::<_, DieselError>((rows, removed))
+        })
+        .map_err(translate)?;
+    let removed = removed
+        .iter()
+        .map(|key| StorageKey::parse(key).map_err(|e| corrupt("attachment", key, e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((first_message(conn, account, rows)?, removed))
+}

@@ -1,0 +1,167 @@
+//! Messages of rooms, and how far each member has got ([`MessageStore`]).
+//!
+//! A room numbers its messages 1, 2, 3, … with `rooms.last_seq`: a send bumps it with an
+//! `UPDATE … RETURNING`, whose row lock makes the senders of one room take turns until
+//! they commit, and whose rollback gives the number back, so the numbers have no gaps.
+//! Members' read and delivered positions are seqs kept on `room_members`; they only move
+//! forward, and a member joins at the room's newest message (a trigger, see the
+//! migration). Every query is scoped by `account_id`: a room or message of another
+//! account is not found.
+//!
+//! - [`append`]: sending, files or not, in one statement; the echo id.
+//! - [`pages`]: a room's history, filtered and paged, and its totals.
+//! - [`edits`]: editing, deleting and restoring a message.
+//! - [`positions`]: read and delivered positions, unread counts.
+//! - [`load`]: reading given messages back; [`rows`]: the row and its conversion.
+//!
+//! This file only hands each port method to its module, on a pooled connection.
+
+mod append;
+mod edits;
+mod load;
+mod pages;
+mod positions;
+mod rows;
+
+use async_trait::async_trait;
+use chat_app::{MessageFilter, MessageStore, NewMessage, RoomStore, StoreError};
+use chat_domain::{
+    AccountId, Content, Message, MessageId, MessageMeta, MessageRef, Position, Room, RoomId,
+    RoomRef, Seq, StorageKey, UserId,
+};
+
+use crate::{PgStore, translate};
+
+#[async_trait]
+impl MessageStore for PgStore {
+    async fn append(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        new: NewMessage,
+    ) -> Result<(Message, bool), StoreError> {
+        self.with_conn(move |conn| append::append(conn, account, room, new))
+            .await
+    }
+
+    async fn find_message(
+        &self,
+        account: AccountId,
+        message: MessageRef,
+    ) -> Result<Message, StoreError> {
+        self.with_conn(move |conn| {
+            let rows = load::load(conn, account, load::Wanted::One(message)).map_err(translate)?;
+            load::first_message(conn, account, rows)
+        })
+        .await
+    }
+
+    async fn find_messages(
+        &self,
+        account: AccountId,
+        ids: Vec<MessageId>,
+    ) -> Result<Vec<Message>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        self.with_conn(move |conn| {
+            let rows = load::load(conn, account, load::Wanted::Ids(&ids)).map_err(translate)?;
+            load::to_messages(conn, account, rows)
+        })
+        .await
+    }
+
+    async fn list_messages(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        filter: MessageFilter,
+    ) -> Result<(Vec<Message>, i64), StoreError> {
+        self.with_conn(move |conn| pages::list(conn, account, room, &filter))
+            .await
+    }
+
+    async fn room_page(
+        &self,
+        account: AccountId,
+        room: RoomRef,
+        filter: MessageFilter,
+    ) -> Result<(Room, Vec<Message>, i64), StoreError> {
+        let unfiltered = pages::counted_total(&filter, 0, 0).is_some();
+        if !unfiltered {
+            // Filters count rows: read the room, then the page and its total.
+            let found = self.find_room(account, room).await?;
+            let (messages, total) = self.list_messages(account, found.id, filter).await?;
+            return Ok((found, messages, total));
+        }
+        self.with_conn(move |conn| pages::unfiltered_room_page(conn, account, room, &filter))
+            .await
+    }
+
+    async fn edit_message(
+        &self,
+        account: AccountId,
+        message: MessageId,
+        content: Option<Content>,
+        meta: Option<MessageMeta>,
+    ) -> Result<Message, StoreError> {
+        self.with_conn(move |conn| edits::edit(conn, account, message, content, meta))
+            .await
+    }
+
+    async fn set_message_deleted(
+        &self,
+        account: AccountId,
+        message: MessageId,
+        deleted: bool,
+    ) -> Result<(Message, Vec<StorageKey>), StoreError> {
+        self.with_conn(move |conn| edits::set_deleted(conn, account, message, deleted))
+            .await
+    }
+
+    async fn positions(
+        &self,
+        account: AccountId,
+        room: RoomId,
+    ) -> Result<Vec<Position>, StoreError> {
+        self.with_conn(move |conn| positions::positions(conn, account, room))
+            .await
+    }
+
+    async fn mark_read(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        user: UserId,
+        upto: Option<Seq>,
+    ) -> Result<Seq, StoreError> {
+        self.with_conn(move |conn| positions::mark_read(conn, account, room, user, upto))
+            .await
+    }
+
+    async fn mark_delivered(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        user: UserId,
+        upto: Seq,
+    ) -> Result<(), StoreError> {
+        self.with_conn(move |conn| positions::mark_delivered(conn, account, room, user, upto))
+            .await
+    }
+
+    async fn unread_counts(
+        &self,
+        account: AccountId,
+        user: UserId,
+        rooms: Vec<RoomId>,
+    ) -> Result<Vec<(RoomId, i64)>, StoreError> {
+        if rooms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = rooms.iter().map(|room| room.0).collect();
+        self.with_conn(move |conn| positions::unread_counts(conn, account, user, &ids))
+            .await
+    }
+}

@@ -1,0 +1,187 @@
+//! How far each member has got: read and delivered positions, and unread counts.
+
+use chat_app::StoreError;
+use chat_domain::{AccountId, Position, RoomId, Seq, UserId};
+use diesel::expression::functions::declare_sql_function;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, SingleValue, SqlType};
+
+use crate::schema::{room_members, rooms};
+use crate::translate;
+
+#[declare_sql_function]
+extern "SQL" {
+    /// PostgreSQL's `GREATEST` of two values.
+    fn greatest<T: SqlType + SingleValue>(a: T, b: T) -> T;
+
+    /// PostgreSQL's `LEAST` of two values.
+    fn least<T: SqlType + SingleValue>(a: T, b: T) -> T;
+}
+
+/// `SELECT last_seq FROM rooms WHERE account_id = $1 AND id = $2`.
+type LastSeqQuery = diesel::dsl::Select<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<rooms::table, diesel::dsl::Eq<rooms::account_id, i64>>,
+        diesel::dsl::Eq<rooms::id, i64>,
+    >,
+    rooms::last_seq,
+>;
+
+/// The room's `last_seq` as a scalar subquery, for a statement on one of the room's
+/// memberships: the membership's foreign key means the room is there (so never NULL).
+fn last_seq_of(
+    account: AccountId,
+    room: RoomId,
+) -> diesel::dsl::AssumeNotNull<diesel::dsl::SingleValue<LastSeqQuery>> {
+    rooms::table
+        .filter(rooms::account_id.eq(account.0))
+        .filter(rooms::id.eq(room.0))
+        .select(rooms::last_seq)
+        .single_value()
+        .assume_not_null()
+}
+
+/// One member's positions, as `positions` reads them: all NULL for the one row of a room
+/// without members (a left join).
+#[derive(Debug, Queryable)]
+struct PositionRow {
+    user_id: Option<i64>,
+    delivered_seq: Option<i64>,
+    last_read_seq: Option<i64>,
+}
+
+impl PositionRow {
+    /// The member's position; `None` for the row of a room without members.
+    fn into_position(self) -> Option<Position> {
+        Some(Position {
+            user: UserId(self.user_id?),
+            delivered: Seq(self.delivered_seq?),
+            read: Seq(self.last_read_seq?),
+        })
+    }
+}
+
+/// [`chat_app::MessageStore::positions`].
+pub(super) fn positions(
+    conn: &mut PgConnection,
+    account: AccountId,
+    room: RoomId,
+) -> Result<Vec<Position>, StoreError> {
+    // One query: the room left-joined with its members, so that a room of another account
+    // (no row at all) is told from a room without members (one row of NULLs). Members in
+    // join order.
+    let rows: Vec<PositionRow> = rooms::table
+        .left_join(
+            room_members::table.on(room_members::room_id
+                .eq(rooms::id)
+                .and(room_members::account_id.eq(rooms::account_id))),
+        )
+        .filter(rooms::account_id.eq(account.0))
+        .filter(rooms::id.eq(room.0))
+        .order_by((room_members::joined_at, room_members::user_id))
+        .select((
+            room_members::user_id.nullable(),
+            room_members::delivered_seq.nullable(),
+            room_members::last_read_seq.nullable(),
+        ))
+        .load(conn)
+        .map_err(translate)?;
+    if rows.is_empty() {
+        return Err(StoreError::NotFound);
+    }
+    Ok(rows
+        .into_iter()
+        .filter_map(PositionRow::into_position)
+        .collect())
+}
+
+/// [`chat_app::MessageStore::mark_read`]: up to `upto`, or the room's newest message;
+/// never past the newest message.
+pub(super) fn mark_read(
+    conn: &mut PgConnection,
+    account: AccountId,
+    room: RoomId,
+    user: UserId,
+    upto: Option<Seq>,
+) -> Result<Seq, StoreError> {
+    let upto = upto.map_or(i64::MAX, |seq| seq.0);
+    let target = move || least(upto, last_seq_of(account, room));
+    let member = room_members::table
+        .filter(room_members::account_id.eq(account.0))
+        .filter(room_members::room_id.eq(room.0))
+        .filter(room_members::user_id.eq(user.0));
+    // Only a position that moves is written (delivered is never behind read, so it cannot
+    // need moving when read does not).
+    let moved = diesel::update(member.filter(room_members::last_read_seq.lt(target())))
+        .set((
+            room_members::last_read_seq.eq(greatest(room_members::last_read_seq, target())),
+            room_members::delivered_seq.eq(greatest(room_members::delivered_seq, target())),
+        ))
+        .returning(room_members::last_read_seq)
+        .get_result::<i64>(conn)
+        .optional()
+        .map_err(translate)?;
+    let read = match moved {
+        Some(read) => read,
+        // Nothing moved: the position as it is; NotFound when not a member.
+        None => member
+            .select(room_members::last_read_seq)
+            .first::<i64>(conn)
+            .map_err(translate)?,
+    };
+    Ok(Seq(read))
+}
+
+/// [`chat_app::MessageStore::mark_delivered`]: never past the room's newest message.
+pub(super) fn mark_delivered(
+    conn: &mut PgConnection,
+    account: AccountId,
+    room: RoomId,
+    user: UserId,
+    upto: Seq,
+) -> Result<(), StoreError> {
+    let target = move || least(upto.0, last_seq_of(account, room));
+    // Only a position that moves is written; a non-member matches no row.
+    diesel::update(
+        room_members::table
+            .filter(room_members::account_id.eq(account.0))
+            .filter(room_members::room_id.eq(room.0))
+            .filter(room_members::user_id.eq(user.0))
+            .filter(room_members::delivered_seq.lt(target())),
+    )
+    .set(room_members::delivered_seq.eq(target()))
+    .execute(conn)
+    .map(drop)
+    .map_err(translate)
+}
+
+/// [`chat_app::MessageStore::unread_counts`] of the rooms `ids` (not empty).
+pub(super) fn unread_counts(
+    conn: &mut PgConnection,
+    account: AccountId,
+    user: UserId,
+    ids: &[i64],
+) -> Result<Vec<(RoomId, i64)>, StoreError> {
+    // One query over the user's memberships (the (account_id, user_id, room_id) index) and
+    // their rooms' primary keys: no counting of messages.
+    let rows: Vec<(i64, i64)> = room_members::table
+        .inner_join(
+            rooms::table.on(rooms::id
+                .eq(room_members::room_id)
+                .and(rooms::account_id.eq(room_members::account_id))),
+        )
+        .filter(room_members::account_id.eq(account.0))
+        .filter(room_members::user_id.eq(user.0))
+        .filter(room_members::room_id.eq_any(ids))
+        .order_by(room_members::room_id)
+        .select((
+            room_members::room_id,
+            greatest::<BigInt, _, _>(rooms::last_seq - room_members::last_read_seq, 0_i64),
+        ))
+        .load(conn)
+        .map_err(translate)?;
+    Ok(rows
+        .into_iter()
+        .map(|(room, unread)| (RoomId(room), unread))
+        .collect())
+}
