@@ -17,10 +17,11 @@ pub mod extract;
 mod fields;
 pub mod files;
 pub mod links;
+pub mod live;
 pub mod observe;
 pub mod ops;
 pub mod signing;
-pub mod ws;
+mod state;
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -39,35 +40,9 @@ use crate::account::AccountApi;
 use crate::chatapi::ChatApi;
 use crate::error::{Dialect, Failure, RequestError};
 pub use crate::observe::Metrics;
-
-/// Default limit of a JSON request body: 1 MiB.
-pub const DEFAULT_JSON_LIMIT: usize = 1024 * 1024;
-
-/// Default limit of a body with files: 15 files of 40 MiB, and 1 MiB for the rest.
-pub const DEFAULT_UPLOAD_LIMIT: u64 = 15 * 40 * 1024 * 1024 + 1024 * 1024;
-
-/// Default lifetime of a handed-out file URL: one hour.
-pub const DEFAULT_FILE_URL_TTL_SECS: i64 = 3600;
-
-/// What every handler can reach.
-#[derive(Debug)]
-pub struct AppState {
-    pub app: ChatApp,
-    /// Signs and checks the URLs of stored files.
-    pub signer: signing::UrlSigner,
-    /// Largest accepted JSON body, in bytes.
-    pub json_limit: usize,
-    /// Largest accepted body with files (multipart), in bytes.
-    pub upload_limit: u64,
-    /// The base of file URLs handed out (`https://chat.example.com`); `None` for the
-    /// scheme and host each request came to.
-    pub public_url: Option<String>,
-    /// How long handed-out file URLs work, in seconds.
-    pub file_url_ttl_secs: i64,
-    /// Live connections; `None` serves no WebSocket (they close with 1011).
-    pub live: Option<ws::Live>,
-    pub metrics: Metrics,
-}
+pub use crate::state::{
+    AppState, DEFAULT_FILE_URL_TTL_SECS, DEFAULT_JSON_LIMIT, DEFAULT_UPLOAD_LIMIT,
+};
 
 /// How the HTTP server runs.
 #[derive(Debug, Clone)]
@@ -82,7 +57,7 @@ pub struct HttpOptions {
     /// Signs the URLs of stored files; every node must use the same secret.
     pub signer: signing::UrlSigner,
     /// Live connections (WebSockets).
-    pub live: Option<ws::Live>,
+    pub live: Option<live::Live>,
     /// Worker threads; 0 means one per CPU core.
     pub workers: usize,
     /// How long in-flight requests may finish after SIGTERM/SIGINT.
@@ -161,7 +136,7 @@ where
         .service(ops::docs_script)
         .service(ops::docs_style)
         .service(files::serve_file)
-        .service(ws::room_socket)
+        .service(live::room_socket)
         .service(
             scope("/platform/api/v1")
                 .service(account::platform::create_account)
@@ -185,7 +160,7 @@ where
                 .service(account::messages::list_chat_messages)
                 .service(account::messages::send_chat_message)
                 .service(account::messages::mark_as_read)
-                .service(ws::user_stream),
+                .service(live::user_stream),
         )
         .service(
             scope("/api/v1")

@@ -1,14 +1,16 @@
 //! Account-dialect members (`…/chat_rooms/{chat_room_id}/members`): seed 002.
 
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post};
 use chat_app::UserIds;
 use chat_domain::User;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::rooms::room_ref;
-use super::{ChatRoomsCaller, Error, ErrorBody, Json, ValidationBody};
+use super::caller::{ChatRoomsCaller, Manager};
+use super::path::ChatRoomPath;
+use super::responses::{NotAdministrator, NotMember, Unauthenticated};
+use super::{Error, ErrorBody, Json, ValidationBody};
 use crate::AppState;
 
 /// `{"user_ids": [3, 4, 5]}`
@@ -66,8 +68,8 @@ async fn user_ids(body: Json<UserIdsRequest>) -> Result<UserIds, Error> {
     ),
     responses(
         (status = 200, description = "The members", body = Vec<AgentJson>),
-        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
-        (status = 403, description = "Not a member, or the feature is off", body = ErrorBody),
+        Unauthenticated,
+        NotMember,
         (status = 404, description = "No such account or room", body = ErrorBody),
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
@@ -76,12 +78,12 @@ async fn user_ids(body: Json<UserIdsRequest>) -> Result<UserIds, Error> {
 pub async fn list_members(
     state: Data<AppState>,
     caller: ChatRoomsCaller,
-    path: Path<(String, String)>,
+    path: ChatRoomPath,
 ) -> Result<HttpResponse, Error> {
     let members = state
         .app
         .members
-        .list(&caller.actor, room_ref(&path.1)?)
+        .list(&caller.actor, path.ids()?.room)
         .await?;
     Ok(HttpResponse::Ok().json(agents(&members)))
 }
@@ -96,8 +98,8 @@ pub async fn list_members(
     request_body = UserIdsRequest,
     responses(
         (status = 200, description = "The users added", body = Vec<AgentJson>),
-        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
-        (status = 403, description = "Not an administrator, or the feature is off", body = ErrorBody),
+        Unauthenticated,
+        NotAdministrator,
         (status = 404, description = "No such account, room or user", body = ErrorBody),
         (status = 409, description = "The room would exceed its max_participants", body = ErrorBody),
         (status = 422, description = "user_ids missing or empty", body = ValidationBody),
@@ -107,16 +109,15 @@ pub async fn list_members(
 #[post("/chat_rooms/{chat_room_id}/members")]
 pub async fn add_members(
     state: Data<AppState>,
-    caller: ChatRoomsCaller,
-    path: Path<(String, String)>,
+    caller: Manager,
+    path: ChatRoomPath,
     body: Json<UserIdsRequest>,
 ) -> Result<HttpResponse, Error> {
-    caller.actor.require_manager()?; // 403 before any validation feedback
     let ids = user_ids(body).await?;
     let added = state
         .app
         .members
-        .add(&caller.actor, room_ref(&path.1)?, ids)
+        .add(&caller.actor, path.ids()?.room, ids)
         .await?;
     Ok(HttpResponse::Ok().json(agents(&added)))
 }
@@ -131,8 +132,8 @@ pub async fn add_members(
     request_body = UserIdsRequest,
     responses(
         (status = 200, description = "The full member list", body = Vec<AgentJson>),
-        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
-        (status = 403, description = "Not an administrator, or the feature is off", body = ErrorBody),
+        Unauthenticated,
+        NotAdministrator,
         (status = 404, description = "No such account, room or user", body = ErrorBody),
         (status = 409, description = "The room would exceed its max_participants", body = ErrorBody),
         (status = 422, description = "user_ids missing or empty", body = ValidationBody),
@@ -142,16 +143,15 @@ pub async fn add_members(
 #[patch("/chat_rooms/{chat_room_id}/members")]
 pub async fn replace_members(
     state: Data<AppState>,
-    caller: ChatRoomsCaller,
-    path: Path<(String, String)>,
+    caller: Manager,
+    path: ChatRoomPath,
     body: Json<UserIdsRequest>,
 ) -> Result<HttpResponse, Error> {
-    caller.actor.require_manager()?; // 403 before any validation feedback
     let ids = user_ids(body).await?;
     let members = state
         .app
         .members
-        .replace(&caller.actor, room_ref(&path.1)?, ids)
+        .replace(&caller.actor, path.ids()?.room, ids)
         .await?;
     Ok(HttpResponse::Ok().json(agents(&members)))
 }
@@ -166,8 +166,8 @@ pub async fn replace_members(
     request_body = UserIdsRequest,
     responses(
         (status = 200, description = "Removed (empty body)"),
-        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
-        (status = 403, description = "Not an administrator, or the feature is off", body = ErrorBody),
+        Unauthenticated,
+        NotAdministrator,
         (status = 404, description = "No such account, room or user", body = ErrorBody),
         (status = 422, description = "user_ids missing or empty", body = ValidationBody),
     ),
@@ -176,16 +176,15 @@ pub async fn replace_members(
 #[delete("/chat_rooms/{chat_room_id}/members")]
 pub async fn remove_members(
     state: Data<AppState>,
-    caller: ChatRoomsCaller,
-    path: Path<(String, String)>,
+    caller: Manager,
+    path: ChatRoomPath,
     body: Json<UserIdsRequest>,
 ) -> Result<HttpResponse, Error> {
-    caller.actor.require_manager()?; // 403 before any validation feedback
     let ids = user_ids(body).await?;
     state
         .app
         .members
-        .remove(&caller.actor, room_ref(&path.1)?, ids)
+        .remove(&caller.actor, path.ids()?.room, ids)
         .await?;
     Ok(HttpResponse::Ok().finish())
 }

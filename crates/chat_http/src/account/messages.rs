@@ -1,26 +1,22 @@
 //! Account-dialect messages (`…/chat_rooms/{chat_room_id}/messages`, `mark_as_read`): seed 002.
 
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, get, post};
-use chat_app::UploadPurpose;
 use chat_app::{
-    Actor, AppError, Denied, MessageDetail, MessageFilter, MessageView, Outgoing, RawOutgoing,
+    Actor, AppError, MessageDetail, MessageFilter, Outgoing, RawOutgoing, UploadPurpose,
 };
-use chat_domain::{
-    Attachment, FieldError, FieldErrors, MessageId, MessageRef, Problem, RoomRef, StoredUpload,
-    User,
-};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use chat_domain::{FieldError, FieldErrors, MessageId, MessageRef, Problem, RoomRef, StoredUpload};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::rooms::{MemberSummaryJson, room_ref};
-use super::{
-    ChatRoomsCaller, Error, ErrorBody, Query, RequestBody, ValidationBody, page_headers,
-    page_window,
-};
+use super::caller::{ChatRoomsCaller, ChatUser};
+use super::json::ChatMessageJson;
+use super::paging::Paging;
+use super::path::ChatRoomPath;
+use super::responses::{NotMember, Unauthenticated};
+use super::{Error, ErrorBody, Query, RequestBody, ValidationBody};
 use crate::AppState;
-use crate::extract::{FileField, UploadForm};
+use crate::extract::{FileField, UploadForm, unless_refused};
 use crate::links::Links;
 
 /// `{"chat_room_message": {content, message_type?, echo_id?, content_attributes?: {in_reply_to?}}}`
@@ -134,127 +130,6 @@ fn in_account_words(error: AppError) -> AppError {
     }
 }
 
-/// The sender of a replied-to message.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReplySenderJson {
-    pub id: i64,
-    pub name: String,
-}
-
-/// The message a reply answers.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InReplyToJson {
-    pub id: i64,
-    pub content: String,
-    pub sender: Option<ReplySenderJson>,
-}
-
-/// A message as one viewer sees it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ChatMessageJson {
-    pub id: i64,
-    pub content: String,
-    /// `outgoing` when the viewer sent it, else `incoming`.
-    pub message_type: &'static str,
-    pub content_type: &'static str,
-    /// `{}` or `{"in_reply_to": id}`.
-    #[schema(value_type = Object)]
-    pub content_attributes: Map<String, Value>,
-    pub created_at: i64,
-    /// The room's id.
-    pub conversation_id: i64,
-    pub room_name: String,
-    /// `null` for system messages.
-    pub sender: Option<MemberSummaryJson>,
-    /// The files sent with it, in the order they came.
-    pub attachments: Vec<AttachmentJson>,
-    /// `sent`, `delivered` or `read`, over every member but the sender.
-    pub status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub in_reply_to: Option<InReplyToJson>,
-    /// The client's id for the send, when it gave one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub echo_id: Option<String>,
-}
-
-/// A file sent with a message. Its URLs are signed and expire (after
-/// `CHAT_FILE_URL_TTL_SECS`); they work without a credential.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AttachmentJson {
-    pub id: i64,
-    pub message_id: i64,
-    /// `image`, `video`, `audio` or `file`, from the file's bytes.
-    pub file_type: &'static str,
-    pub account_id: i64,
-    /// From the file's bytes (not its name), without the dot: `png`, `pdf`, `txt`, `bin`, …
-    pub extension: &'static str,
-    pub data_url: String,
-    /// The same URL as `data_url` for images (no resized copies are made), `""` otherwise.
-    pub thumb_url: String,
-    /// In bytes.
-    pub file_size: u64,
-    /// Pixels, for images whose size could be read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub width: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub height: Option<u32>,
-}
-
-impl AttachmentJson {
-    pub(crate) fn new(attachment: &Attachment, links: &Links) -> Self {
-        let (data_url, thumb_url) = links.attachment_urls(attachment);
-        Self {
-            id: attachment.id.0,
-            message_id: attachment.message_id.0,
-            file_type: attachment.kind.file_type.as_str(),
-            account_id: attachment.account_id.0,
-            extension: attachment.kind.extension,
-            data_url,
-            thumb_url,
-            file_size: attachment.size,
-            width: attachment.dimensions.map(|(w, _)| w),
-            height: attachment.dimensions.map(|(_, h)| h),
-        }
-    }
-}
-
-impl ChatMessageJson {
-    pub(crate) fn new(view: MessageView, viewer: &Actor, links: &Links) -> Self {
-        let message = view.message;
-        let outgoing = viewer.user_id().is_some() && message.sender.user_id() == viewer.user_id();
-        let mut content_attributes = Map::new();
-        if let Some(replied) = message.reply_to {
-            content_attributes.insert("in_reply_to".to_owned(), json!(replied.0));
-        }
-        Self {
-            id: message.id.0,
-            content: message.content.as_str().to_owned(),
-            message_type: if outgoing { "outgoing" } else { "incoming" },
-            content_type: "text",
-            content_attributes,
-            created_at: message.created_at.unix_timestamp(),
-            conversation_id: message.room_id.0,
-            room_name: view.room_name,
-            sender: view.sender.as_ref().map(MemberSummaryJson::from),
-            attachments: message
-                .attachments
-                .iter()
-                .map(|attachment| AttachmentJson::new(attachment, links))
-                .collect(),
-            status: view.status.map_or("sent", |s| s.as_str()),
-            in_reply_to: view.in_reply_to.map(|replied| InReplyToJson {
-                id: replied.message.id.0,
-                content: replied.message.content.as_str().to_owned(),
-                sender: replied.sender.as_ref().map(|user: &User| ReplySenderJson {
-                    id: user.id.0,
-                    name: user.name.as_str().to_owned(),
-                }),
-            }),
-            echo_id: message.echo_id.map(|e| e.as_str().to_owned()),
-        }
-    }
-}
-
 const DEFAULT_PER_PAGE: i64 = 20;
 const MAX_PER_PAGE: i64 = 50;
 
@@ -269,8 +144,8 @@ const MAX_PER_PAGE: i64 = 50;
     ),
     responses(
         (status = 200, description = "Messages; pages in X-Total-Count, X-Current-Page, X-Per-Page, X-Total-Pages", body = Vec<ChatMessageJson>),
-        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
-        (status = 403, description = "Not a member, or the feature is off", body = ErrorBody),
+        Unauthenticated,
+        NotMember,
         (status = 404, description = "No such account or room", body = ErrorBody),
         (status = 422, description = "page or per_page out of range", body = ValidationBody),
     ),
@@ -280,29 +155,20 @@ const MAX_PER_PAGE: i64 = 50;
 pub async fn list_chat_messages(
     state: Data<AppState>,
     caller: ChatRoomsCaller,
-    path: Path<(String, String)>,
+    path: ChatRoomPath,
     query: Query,
     links: Links,
 ) -> Result<HttpResponse, Error> {
-    let (page, per_page, window) = page_window(&query, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
+    let paging = Paging::from_query(&query, DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
+    let filter = MessageFilter::newest(paging.window);
     let messages = state
         .app
         .messages
-        .list(
-            &caller.actor,
-            room_ref(&path.1)?,
-            MessageFilter::newest(window),
-            MessageDetail::Rich,
-        )
+        .list(&caller.actor, path.ids()?.room, filter, MessageDetail::Rich)
         .await?;
-    let body: Vec<ChatMessageJson> = messages
-        .items
-        .into_iter()
-        .map(|view| ChatMessageJson::new(view, &caller.actor, &links))
-        .collect();
-    let mut response = HttpResponse::Ok();
-    page_headers(&mut response, messages.total, page, per_page);
-    Ok(response.json(body))
+    let body = messages.items.into_iter();
+    let body = body.map(|view| ChatMessageJson::new(view, &caller.actor, &links));
+    Ok(paging.respond(messages.total, body.collect()))
 }
 
 /// Send a message to a chat room, as the calling user (a member).
@@ -316,8 +182,8 @@ pub async fn list_chat_messages(
     responses(
         (status = 200, description = "The message (the first one, for a retried echo_id)", body = ChatMessageJson),
         (status = 400, description = "Body is not JSON", body = ErrorBody),
-        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
-        (status = 403, description = "Not a member, or the feature is off", body = ErrorBody),
+        Unauthenticated,
+        NotMember,
         (status = 404, description = "No such account or room", body = ErrorBody),
         (status = 409, description = "The room is inactive", body = ErrorBody),
         (status = 413, description = "The body is larger than the upload limit", body = ErrorBody),
@@ -328,25 +194,14 @@ pub async fn list_chat_messages(
 #[post("/chat_rooms/{chat_room_id}/messages")]
 pub async fn send_chat_message(
     state: Data<AppState>,
-    caller: ChatRoomsCaller,
-    path: Path<(String, String)>,
+    caller: ChatUser,
+    path: ChatRoomPath,
     body: RequestBody,
     links: Links,
 ) -> Result<HttpResponse, Error> {
-    // The account dialect speaks as a user: the API key, which is nobody, is not a member.
-    if caller.actor.user_id().is_none() {
-        return Err(AppError::Forbidden(Denied::NotMember).into());
-    }
     let (fields, uploads) = read_chat_message(body, &state, &caller.actor).await?;
-    let prepared = fields.and_then(|fields| outgoing(&path.1, fields, !uploads.is_empty()));
-    let (room, out) = match prepared {
-        Ok(prepared) => prepared,
-        Err(error) => {
-            let keys = uploads.into_iter().map(|file| file.key).collect();
-            state.app.files.discard(keys).await;
-            return Err(error);
-        }
-    };
+    let checked = fields.and_then(|fields| outgoing(path, fields, !uploads.is_empty()));
+    let (room, out) = unless_refused(&state.app.files, &uploads, checked).await?;
     // From here the use case owns the files: it attaches them, or removes them.
     let (view, _created) = state
         .app
@@ -359,11 +214,11 @@ pub async fn send_chat_message(
 
 /// The room and the checked message to send.
 fn outgoing(
-    room: &str,
+    path: ChatRoomPath,
     fields: ChatMessageFields,
     has_files: bool,
 ) -> Result<(RoomRef, Outgoing), Error> {
-    let room = room_ref(room)?;
+    let room = path.ids()?.room;
     let reply_to = fields
         .content_attributes
         .and_then(|attributes| attributes.in_reply_to)
@@ -388,8 +243,8 @@ fn outgoing(
     ),
     responses(
         (status = 200, description = "Marked (empty body)"),
-        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
-        (status = 403, description = "Not a member, or the feature is off", body = ErrorBody),
+        Unauthenticated,
+        NotMember,
         (status = 404, description = "No such account or room", body = ErrorBody),
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
@@ -398,12 +253,12 @@ fn outgoing(
 pub async fn mark_as_read(
     state: Data<AppState>,
     caller: ChatRoomsCaller,
-    path: Path<(String, String)>,
+    path: ChatRoomPath,
 ) -> Result<HttpResponse, Error> {
     state
         .app
         .messages
-        .mark_read(&caller.actor, room_ref(&path.1)?, None)
+        .mark_read(&caller.actor, path.ids()?.room, None)
         .await?;
     Ok(HttpResponse::Ok().finish())
 }

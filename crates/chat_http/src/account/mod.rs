@@ -2,19 +2,21 @@
 //! bare JSON bodies, integer ids, unix times, `{"error": "..."}` failures and
 //! `422 {"message", "attributes"}` validation errors.
 
+pub mod caller;
+pub mod json;
 pub mod members;
 pub mod messages;
+pub mod paging;
+pub mod path;
 pub mod platform;
+pub mod responses;
 pub mod rooms;
 
-use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;
-use actix_web::web::Data;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
-use chat_app::{Actor, AppError, Conflict, Denied, Resource, Window};
-use chat_domain::{AccountId, FieldError, Problem};
-use futures_util::future::LocalBoxFuture;
+use actix_web::{HttpResponse, HttpResponseBuilder};
+use chat_app::{AppError, Conflict, Denied};
+use chat_domain::FieldError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -30,79 +32,6 @@ pub type Query = crate::extract::Query<AccountApi>;
 pub type RequestBody = crate::extract::Body<AccountApi>;
 pub type Authenticated = crate::extract::Authenticated<AccountApi>;
 pub type PlatformCaller = crate::extract::PlatformCaller<AccountApi>;
-
-/// A caller of `/api/v1/accounts/{account_id}/…`: authenticated (401), working in its
-/// own account (401 for another account's id, 404 for an id that names none), with the
-/// `chat_rooms` feature on (403) — checked in that order, before anything else.
-#[derive(Debug)]
-pub struct ChatRoomsCaller {
-    pub actor: Actor,
-}
-
-impl FromRequest for ChatRoomsCaller {
-    type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let authenticated = Authenticated::from_request(req, payload);
-        let account = req.match_info().get("account_id").map(str::to_owned);
-        let state = req.app_data::<Data<crate::AppState>>().cloned();
-        Box::pin(async move {
-            let actor = authenticated.await?.actor;
-            let state = state.ok_or_else(|| {
-                AppError::Unexpected(anyhow::anyhow!("application state is not registered"))
-            })?;
-            let account = account
-                .and_then(|raw| raw.parse::<i64>().ok())
-                .map(AccountId)
-                .ok_or(AppError::NotFound(Resource::Account))?;
-            state.app.accounts.enter_chat_rooms(&actor, account).await?;
-            Ok(Self { actor })
-        })
-    }
-}
-
-/// `page` (≥ 1, default 1) and `per_page` (default `default`, clamped to `max`) of a
-/// paginated list, as a window.
-pub(crate) fn page_window(
-    query: &Query,
-    default: i64,
-    max: i64,
-) -> Result<(i64, i64, Window), Error> {
-    let page = query.integer("page")?.unwrap_or(1);
-    let per_page = query.integer("per_page")?.unwrap_or(default).min(max);
-    if page < 1 {
-        return Err(FieldError::new(
-            "page",
-            Problem::OutOfRange {
-                min: 1,
-                max: i64::MAX,
-            },
-        )
-        .into());
-    }
-    if per_page < 1 {
-        return Err(FieldError::new("per_page", Problem::OutOfRange { min: 1, max }).into());
-    }
-    let offset = (page - 1).saturating_mul(per_page);
-    Ok((page, per_page, Window::new(offset, per_page, max)?))
-}
-
-/// The page headers of a paginated list: `X-Total-Count`, `X-Current-Page`,
-/// `X-Per-Page` and `X-Total-Pages` (at least 1).
-pub(crate) fn page_headers(
-    response: &mut actix_web::HttpResponseBuilder,
-    total: i64,
-    page: i64,
-    per_page: i64,
-) {
-    let pages = ((total + per_page - 1) / per_page).max(1);
-    response
-        .insert_header(("X-Total-Count", total.to_string()))
-        .insert_header(("X-Current-Page", page.to_string()))
-        .insert_header(("X-Per-Page", per_page.to_string()))
-        .insert_header(("X-Total-Pages", pages.to_string()));
-}
 
 /// `{"error": "..."}`
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,14 +1,16 @@
 //! The platform API (`/platform/api/v1`): the operator creates and changes accounts and
 //! users with the platform token. Rendered in the account dialect.
 
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, patch, post};
-use chat_app::{AccountPatch, AppError, IssuedAccount, IssuedUser, NewAccount, NewUser, Resource};
-use chat_domain::{Account, AccountId, User};
+use chat_app::{AccountPatch, IssuedAccount, IssuedUser, NewAccount, NewUser};
+use chat_domain::{Account, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::path::AccountPath;
+use super::responses::NotPlatform;
 use super::{Error, ErrorBody, Json, PlatformCaller, ValidationBody};
 use crate::AppState;
 
@@ -147,13 +149,6 @@ impl From<&IssuedUser> for UserJson {
     }
 }
 
-/// An id in a path that is not an integer names nothing: 404.
-fn account_id(raw: &str) -> Result<AccountId, AppError> {
-    raw.parse::<i64>()
-        .map(AccountId)
-        .map_err(|_| AppError::NotFound(Resource::Account))
-}
-
 /// Create an account (a ChatAPI client) and its first API key.
 #[utoipa::path(
     tag = "platform",
@@ -161,7 +156,7 @@ fn account_id(raw: &str) -> Result<AccountId, AppError> {
     responses(
         (status = 200, description = "The account, with its API key (shown once)", body = AccountJson),
         (status = 400, description = "Body is not JSON", body = ErrorBody),
-        (status = 401, description = "Not the platform token", body = ErrorBody),
+        NotPlatform,
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ValidationBody),
     ),
@@ -186,7 +181,7 @@ pub async fn create_account(
     request_body = UpdateAccountRequest,
     responses(
         (status = 200, description = "The account", body = AccountJson),
-        (status = 401, description = "Not the platform token", body = ErrorBody),
+        NotPlatform,
         (status = 404, description = "No such account", body = ErrorBody),
         (status = 422, description = "Invalid or unknown fields", body = ValidationBody),
     ),
@@ -196,7 +191,7 @@ pub async fn create_account(
 pub async fn update_account(
     state: Data<AppState>,
     auth: PlatformCaller,
-    id: Path<String>,
+    id: AccountPath,
     body: Json<UpdateAccountRequest>,
 ) -> Result<HttpResponse, Error> {
     let body = body.read().await?;
@@ -209,7 +204,7 @@ pub async fn update_account(
     let account = state
         .app
         .accounts
-        .update(&auth.actor, account_id(&id)?, patch)
+        .update(&auth.actor, id.ids()?, patch)
         .await?;
     Ok(HttpResponse::Ok().json(AccountJson::new(&account, None)))
 }
@@ -221,7 +216,7 @@ pub async fn update_account(
     request_body = CreateUserRequest,
     responses(
         (status = 200, description = "The user, with its access token (shown once)", body = UserJson),
-        (status = 401, description = "Not the platform token", body = ErrorBody),
+        NotPlatform,
         (status = 404, description = "No such account", body = ErrorBody),
         (status = 422, description = "Invalid fields, or email / external id taken", body = ValidationBody),
     ),
@@ -231,7 +226,7 @@ pub async fn update_account(
 pub async fn create_user(
     state: Data<AppState>,
     auth: PlatformCaller,
-    id: Path<String>,
+    id: AccountPath,
     body: Json<CreateUserRequest>,
 ) -> Result<HttpResponse, Error> {
     let body = body.read().await?;
@@ -241,10 +236,6 @@ pub async fn create_user(
         body.role.as_deref(),
         body.external_id.as_deref(),
     )?;
-    let issued = state
-        .app
-        .users
-        .create(&auth.actor, account_id(&id)?, new)
-        .await?;
+    let issued = state.app.users.create(&auth.actor, id.ids()?, new).await?;
     Ok(HttpResponse::Ok().json(UserJson::from(&issued)))
 }

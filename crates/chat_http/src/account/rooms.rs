@@ -1,21 +1,21 @@
 //! Account-dialect chat rooms (`/api/v1/accounts/{account_id}/chat_rooms`): seed 002.
 
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, patch, post, put};
 use chat_app::UploadPurpose;
-use chat_app::{
-    Actor, AppError, Detail, NewRoom, Resource, RoomPatch, RoomQuery, RoomSort, RoomView, Window,
-};
-use chat_domain::{FieldError, Problem, RoomId, RoomRef, StoredUpload, User};
-use serde::{Deserialize, Serialize};
+use chat_app::{Actor, Detail, NewRoom, RoomPatch, RoomQuery, RoomSort, Window};
+use chat_domain::{FieldError, Problem, StoredUpload};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{
-    ChatRoomsCaller, Error, ErrorBody, Query, RequestBody, ValidationBody, page_headers,
-    page_window,
-};
+use super::caller::{ChatRoomsCaller, Manager};
+use super::json::ChatRoomJson;
+use super::paging::Paging;
+use super::path::ChatRoomPath;
+use super::responses::{NotAdministrator, NotMember, Unauthenticated};
+use super::{Error, ErrorBody, Query, RequestBody, ValidationBody};
 use crate::AppState;
-use crate::extract::FileField;
+use crate::extract::{FileField, unless_refused};
 use crate::links::Links;
 
 /// `{"chat_room": {name, description}}`, as JSON or as multipart fields
@@ -34,6 +34,28 @@ pub struct ChatRoomFields {
     #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
+}
+
+impl ChatRoomFields {
+    /// The room to create.
+    fn new_room(self) -> Result<NewRoom, Error> {
+        let name = self.name.flatten();
+        let description = self.description.flatten();
+        Ok(NewRoom::parse(
+            name.as_deref(),
+            description.as_deref(),
+            None,
+        )?)
+    }
+
+    /// The change to make.
+    fn patch(&self) -> Result<RoomPatch, Error> {
+        Ok(RoomPatch::parse(
+            self.name.as_ref().map(Option::as_deref),
+            self.description.as_ref().map(Option::as_deref),
+            None,
+        )?)
+    }
 }
 
 /// The multipart field of a room's avatar.
@@ -84,83 +106,6 @@ async fn read_chat_room(
     Ok((fields, avatar))
 }
 
-/// A member as the room shows it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MemberSummaryJson {
-    pub id: i64,
-    pub name: String,
-    pub email: Option<String>,
-    /// The user's picture; `null` until users have pictures.
-    pub thumbnail: Option<String>,
-    /// `online`, `offline` or `busy`.
-    pub availability_status: &'static str,
-}
-
-impl From<&User> for MemberSummaryJson {
-    fn from(user: &User) -> Self {
-        Self {
-            id: user.id.0,
-            name: user.name.as_str().to_owned(),
-            email: user.email.as_ref().map(|e| e.as_str().to_owned()),
-            thumbnail: None,
-            availability_status: user.availability.as_str(),
-        }
-    }
-}
-
-/// A chat room as one viewer sees it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ChatRoomJson {
-    pub id: i64,
-    pub name: String,
-    pub description: Option<String>,
-    pub account_id: i64,
-    pub avatar_url: Option<String>,
-    /// Whether the viewer belongs to the room (always false for an API key).
-    pub is_member: bool,
-    pub member_count: i64,
-    /// Unix seconds of the newest message; the room's creation until its first message.
-    pub last_message_at: i64,
-    /// Other people's messages after the viewer's read position.
-    pub unread_count: i64,
-    /// In join order.
-    pub members: Vec<MemberSummaryJson>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-impl ChatRoomJson {
-    pub(crate) fn new(view: &RoomView, viewer: &Actor, links: &Links) -> Self {
-        let room = &view.room;
-        Self {
-            id: room.id.0,
-            name: room.name.as_str().to_owned(),
-            description: room.description.as_ref().map(|d| d.as_str().to_owned()),
-            account_id: room.account_id.0,
-            avatar_url: room.avatar.as_ref().map(|key| links.file_url(key)),
-            is_member: view.is_member(viewer),
-            member_count: room.member_count,
-            last_message_at: room.last_message_at.unix_timestamp(),
-            unread_count: view.unread_count,
-            members: view
-                .members
-                .iter()
-                .flatten()
-                .map(MemberSummaryJson::from)
-                .collect(),
-            created_at: room.created_at.unix_timestamp(),
-            updated_at: room.updated_at.unix_timestamp(),
-        }
-    }
-}
-
-/// An account-dialect room id: an integer. Anything else names no room.
-pub(crate) fn room_ref(raw: &str) -> Result<RoomRef, AppError> {
-    raw.parse::<i64>()
-        .map(|id| RoomRef::Id(RoomId(id)))
-        .map_err(|_| AppError::NotFound(Resource::Room))
-}
-
 const DEFAULT_PER_PAGE: i64 = 50;
 
 /// List the chat rooms the caller may see, most recent activity first.
@@ -173,7 +118,7 @@ const DEFAULT_PER_PAGE: i64 = 50;
     ),
     responses(
         (status = 200, description = "Rooms; pages in X-Total-Count, X-Current-Page, X-Per-Page, X-Total-Pages", body = Vec<ChatRoomJson>),
-        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
+        Unauthenticated,
         (status = 403, description = "Feature chat_rooms is not enabled for this account", body = ErrorBody),
         (status = 404, description = "No such account", body = ErrorBody),
         (status = 422, description = "page or per_page out of range", body = ValidationBody),
@@ -187,21 +132,16 @@ pub async fn list_chat_rooms(
     query: Query,
     links: Links,
 ) -> Result<HttpResponse, Error> {
-    let (page, per_page, window) = page_window(&query, DEFAULT_PER_PAGE, Window::MAX_LIMIT)?;
-    let room_query = RoomQuery::new(None, None, RoomSort::RecentActivity, window)?;
+    let paging = Paging::from_query(&query, DEFAULT_PER_PAGE, Window::MAX_LIMIT)?;
+    let room_query = RoomQuery::new(None, None, RoomSort::RecentActivity, paging.window)?;
     let rooms = state
         .app
         .rooms
         .list(&caller.actor, room_query, Detail::WithMembers)
         .await?;
-    let body: Vec<ChatRoomJson> = rooms
-        .items
-        .iter()
-        .map(|view| ChatRoomJson::new(view, &caller.actor, &links))
-        .collect();
-    let mut response = HttpResponse::Ok();
-    page_headers(&mut response, rooms.total, page, per_page);
-    Ok(response.json(body))
+    let body = rooms.items.iter();
+    let body = body.map(|view| ChatRoomJson::new(view, &caller.actor, &links));
+    Ok(paging.respond(rooms.total, body.collect()))
 }
 
 /// Create a chat room; the creating user becomes its first member. Administrators only.
@@ -212,8 +152,8 @@ pub async fn list_chat_rooms(
     responses(
         (status = 200, description = "The room", body = ChatRoomJson),
         (status = 400, description = "Body is not JSON", body = ErrorBody),
-        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
-        (status = 403, description = "Not an administrator, or the feature is off", body = ErrorBody),
+        Unauthenticated,
+        NotAdministrator,
         (status = 404, description = "No such account", body = ErrorBody),
         (status = 413, description = "The body is larger than the upload limit", body = ErrorBody),
         (status = 422, description = "Invalid fields, or an avatar that is not a JPEG, PNG, GIF or WebP image within the avatar limit (15 MiB by default)", body = ValidationBody),
@@ -223,25 +163,15 @@ pub async fn list_chat_rooms(
 #[post("/chat_rooms")]
 pub async fn create_chat_room(
     state: Data<AppState>,
-    caller: ChatRoomsCaller,
+    caller: Manager,
     body: RequestBody,
     links: Links,
 ) -> Result<HttpResponse, Error> {
-    caller.actor.require_manager()?; // 403 before any validation feedback
     let (fields, avatar) = read_chat_room(body, &state, &caller.actor).await?;
-    let parsed = fields.and_then(|fields| {
-        NewRoom::parse(
-            fields.name.flatten().as_deref(),
-            fields.description.flatten().as_deref(),
-            None,
-        )
-        .map_err(Error::from)
-    });
-    let new = match parsed {
-        Ok(new) => NewRoom { avatar, ..new },
-        Err(error) => return Err(discarding(&state, avatar, error).await),
-    };
+    let checked = fields.and_then(ChatRoomFields::new_room);
+    let new = unless_refused(&state.app.files, avatar.as_slice(), checked).await?;
     // From here the use case owns the avatar: it keeps it, or removes it.
+    let new = NewRoom { avatar, ..new };
     let view = state
         .app
         .rooms
@@ -259,8 +189,8 @@ pub async fn create_chat_room(
     ),
     responses(
         (status = 200, description = "The room", body = ChatRoomJson),
-        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
-        (status = 403, description = "Not a member, or the feature is off", body = ErrorBody),
+        Unauthenticated,
+        NotMember,
         (status = 404, description = "No such account or room", body = ErrorBody),
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
@@ -269,13 +199,13 @@ pub async fn create_chat_room(
 pub async fn get_chat_room(
     state: Data<AppState>,
     caller: ChatRoomsCaller,
-    path: Path<(String, String)>,
+    path: ChatRoomPath,
     links: Links,
 ) -> Result<HttpResponse, Error> {
     let view = state
         .app
         .rooms
-        .get(&caller.actor, room_ref(&path.1)?, Detail::WithMembers)
+        .get(&caller.actor, path.ids()?.room, Detail::WithMembers)
         .await?;
     Ok(HttpResponse::Ok().json(ChatRoomJson::new(&view, &caller.actor, &links)))
 }
@@ -290,8 +220,8 @@ pub async fn get_chat_room(
     request_body(content = ChatRoomRequest, description = "JSON, or multipart with chat_room[name], chat_room[description] and an image in chat_room[avatar]"),
     responses(
         (status = 200, description = "The room", body = ChatRoomJson),
-        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
-        (status = 403, description = "Not an administrator, or the feature is off", body = ErrorBody),
+        Unauthenticated,
+        NotAdministrator,
         (status = 404, description = "No such account or room", body = ErrorBody),
         (status = 413, description = "The body is larger than the upload limit", body = ErrorBody),
         (status = 422, description = "Invalid fields, or an avatar that is not a JPEG, PNG, GIF or WebP image within the avatar limit (15 MiB by default)", body = ValidationBody),
@@ -301,8 +231,8 @@ pub async fn get_chat_room(
 #[put("/chat_rooms/{id}")]
 pub async fn update_chat_room(
     state: Data<AppState>,
-    caller: ChatRoomsCaller,
-    path: Path<(String, String)>,
+    caller: Manager,
+    path: ChatRoomPath,
     body: RequestBody,
     links: Links,
 ) -> Result<HttpResponse, Error> {
@@ -319,8 +249,8 @@ pub async fn update_chat_room(
     request_body(content = ChatRoomRequest, description = "JSON, or multipart with chat_room[name], chat_room[description] and an image in chat_room[avatar]"),
     responses(
         (status = 200, description = "The room", body = ChatRoomJson),
-        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
-        (status = 403, description = "Not an administrator, or the feature is off", body = ErrorBody),
+        Unauthenticated,
+        NotAdministrator,
         (status = 404, description = "No such account or room", body = ErrorBody),
         (status = 413, description = "The body is larger than the upload limit", body = ErrorBody),
         (status = 422, description = "Invalid fields, or an avatar that is not a JPEG, PNG, GIF or WebP image within the avatar limit (15 MiB by default)", body = ValidationBody),
@@ -330,8 +260,8 @@ pub async fn update_chat_room(
 #[patch("/chat_rooms/{id}")]
 pub async fn patch_chat_room(
     state: Data<AppState>,
-    caller: ChatRoomsCaller,
-    path: Path<(String, String)>,
+    caller: Manager,
+    path: ChatRoomPath,
     body: RequestBody,
     links: Links,
 ) -> Result<HttpResponse, Error> {
@@ -340,45 +270,25 @@ pub async fn patch_chat_room(
 
 async fn update(
     state: Data<AppState>,
-    caller: ChatRoomsCaller,
-    path: Path<(String, String)>,
+    caller: Manager,
+    path: ChatRoomPath,
     body: RequestBody,
     links: Links,
 ) -> Result<HttpResponse, Error> {
-    caller.actor.require_manager()?; // 403 before any validation feedback
     let (fields, avatar) = read_chat_room(body, &state, &caller.actor).await?;
-    let parsed = fields.and_then(|fields| {
-        let patch = RoomPatch::parse(
-            fields.name.as_ref().map(Option::as_deref),
-            fields.description.as_ref().map(Option::as_deref),
-            None,
-        )?;
-        Ok((room_ref(&path.1)?, patch))
-    });
-    let (room, patch) = match parsed {
-        Ok((room, patch)) => (
-            room,
-            RoomPatch {
-                avatar: avatar.map(Some),
-                ..patch
-            },
-        ),
-        Err(error) => return Err(discarding(&state, avatar, error).await),
-    };
+    let checked = fields.and_then(|fields| Ok((fields.patch()?, path.ids()?.room)));
+    let (patch, room) = unless_refused(&state.app.files, avatar.as_slice(), checked).await?;
     // From here the use case owns the avatar: it keeps it, or removes it.
+    let patch = RoomPatch {
+        avatar: avatar.map(Some),
+        ..patch
+    };
     let view = state
         .app
         .rooms
         .update(&caller.actor, room, patch, Detail::WithMembers)
         .await?;
     Ok(HttpResponse::Ok().json(ChatRoomJson::new(&view, &caller.actor, &links)))
-}
-
-/// Removes an upload that will not be used, and answers `error`.
-async fn discarding(state: &AppState, upload: Option<StoredUpload>, error: Error) -> Error {
-    let keys = upload.into_iter().map(|file| file.key).collect();
-    state.app.files.discard(keys).await;
-    error
 }
 
 /// Remove a chat room's avatar (its file too). Administrators only. A room without an
@@ -391,8 +301,8 @@ async fn discarding(state: &AppState, upload: Option<StoredUpload>, error: Error
     ),
     responses(
         (status = 200, description = "The room, without an avatar", body = ChatRoomJson),
-        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
-        (status = 403, description = "Not an administrator, or the feature is off", body = ErrorBody),
+        Unauthenticated,
+        NotAdministrator,
         (status = 404, description = "No such account or room", body = ErrorBody),
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
@@ -401,13 +311,13 @@ async fn discarding(state: &AppState, upload: Option<StoredUpload>, error: Error
 pub async fn delete_chat_room_avatar(
     state: Data<AppState>,
     caller: ChatRoomsCaller,
-    path: Path<(String, String)>,
+    path: ChatRoomPath,
     links: Links,
 ) -> Result<HttpResponse, Error> {
     let view = state
         .app
         .rooms
-        .remove_avatar(&caller.actor, room_ref(&path.1)?, Detail::WithMembers)
+        .remove_avatar(&caller.actor, path.ids()?.room, Detail::WithMembers)
         .await?;
     Ok(HttpResponse::Ok().json(ChatRoomJson::new(&view, &caller.actor, &links)))
 }
@@ -421,8 +331,8 @@ pub async fn delete_chat_room_avatar(
     ),
     responses(
         (status = 200, description = "Deleted (empty body)"),
-        (status = 401, description = "Invalid Access Token, or another account", body = ErrorBody),
-        (status = 403, description = "Not an administrator, or the feature is off", body = ErrorBody),
+        Unauthenticated,
+        NotAdministrator,
         (status = 404, description = "No such account or room", body = ErrorBody),
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
@@ -431,12 +341,12 @@ pub async fn delete_chat_room_avatar(
 pub async fn delete_chat_room(
     state: Data<AppState>,
     caller: ChatRoomsCaller,
-    path: Path<(String, String)>,
+    path: ChatRoomPath,
 ) -> Result<HttpResponse, Error> {
     state
         .app
         .rooms
-        .delete(&caller.actor, room_ref(&path.1)?)
+        .delete(&caller.actor, path.ids()?.room)
         .await?;
     Ok(HttpResponse::Ok().finish())
 }

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::responses::{NotApiKey, NotPlatform};
 use super::{Authenticated, Envelope, Error, ErrorBody, Json, PlatformCaller, rfc3339};
 use crate::AppState;
 
@@ -58,7 +59,7 @@ impl ClientJson {
     responses(
         (status = 201, description = "The client, with its API key (shown once)", body = Envelope<ClientJson>),
         (status = 400, description = "Body is not JSON or a field has the wrong type", body = ErrorBody),
-        (status = 401, description = "Not the platform token", body = ErrorBody),
+        NotPlatform,
         (status = 422, description = "Invalid fields", body = ErrorBody),
     ),
     security(("bearer" = []), ("api_key" = []), ("api_access_token" = []))
@@ -81,7 +82,7 @@ pub async fn create_client(
     tag = "clients",
     responses(
         (status = 200, description = "The client", body = Envelope<ClientJson>),
-        (status = 401, description = "Not an API key", body = ErrorBody),
+        NotApiKey,
     ),
     security(("api_key" = []), ("bearer" = []), ("api_access_token" = []))
 )]
@@ -99,7 +100,7 @@ pub async fn current_client(
     tag = "clients",
     responses(
         (status = 200, description = "The client, with its new API key (shown once)", body = Envelope<ClientJson>),
-        (status = 401, description = "Not an API key", body = ErrorBody),
+        NotApiKey,
     ),
     security(("api_key" = []), ("bearer" = []), ("api_access_token" = []))
 )]

@@ -1,14 +1,11 @@
 //! ChatAPI messages (`/api/v1/rooms/{room_id}/messages`, `/api/v1/messages/{message_id}`).
 
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, post, put};
 use chat_app::{
-    AppError, MessageDetail, MessageFilter, MessageOrder, MessageView, Outgoing, RawOutgoing,
-    Resource, Window,
+    AppError, MessageDetail, MessageFilter, MessageOrder, Outgoing, RawOutgoing, Window,
 };
-use chat_domain::{
-    Attachment, Content, FieldError, MessageKind, MessageMeta, MessageRef, Problem, Seq,
-};
+use chat_domain::{Content, FieldError, MessageKind, MessageMeta, MessageRef, Problem, Seq};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -16,7 +13,9 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::rooms::{Pagination, room_ref};
+use super::json::{MessageJson, Pagination, client_id};
+use super::path::{MessagePath, RoomPath};
+use super::responses::{EditDenied, RoomAccessDenied, Unauthenticated};
 use super::{Authenticated, Envelope, Error, ErrorBody, Json, Query, rfc3339};
 use crate::AppState;
 use crate::error::RequestError;
@@ -43,6 +42,22 @@ pub struct SendMessageRequest {
     pub echo_id: Option<String>,
 }
 
+impl SendMessageRequest {
+    /// The checked message to send.
+    fn outgoing(self) -> Result<Outgoing, AppError> {
+        Outgoing::parse(RawOutgoing {
+            sender_id: self.sender_id.as_deref(),
+            sender_name: self.sender_name.as_deref(),
+            content: self.content.as_deref(),
+            message_type: self.message_type.as_deref(),
+            meta: self.meta,
+            reply_to: self.reply_to.map(MessageRef::Uuid),
+            echo_id: self.echo_id.as_deref(),
+            has_files: false,
+        })
+    }
+}
+
 /// `{content?, meta?}`
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EditMessageRequest {
@@ -51,111 +66,6 @@ pub struct EditMessageRequest {
     #[serde(default, deserialize_with = "crate::fields::not_null")]
     #[schema(value_type = Option<Object>)]
     pub meta: Option<Map<String, Value>>,
-}
-
-/// A message in the ChatAPI dialect.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MessageJson {
-    pub id: Uuid,
-    pub room_id: Uuid,
-    pub client_id: Uuid,
-    /// The participant's `user_id`, or `system`.
-    pub sender_id: String,
-    pub sender_name: Option<String>,
-    pub content: String,
-    pub message_type: &'static str,
-    #[schema(value_type = Object)]
-    pub meta: Map<String, Value>,
-    #[serde(serialize_with = "rfc3339::serialize")]
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: OffsetDateTime,
-    #[serde(serialize_with = "rfc3339::serialize")]
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: OffsetDateTime,
-    #[serde(serialize_with = "rfc3339::serialize_option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub edited_at: Option<OffsetDateTime>,
-    pub is_deleted: bool,
-    /// The message's place in its room: 1, 2, 3, … with no gaps.
-    pub seq: i64,
-    /// The UUID of the message this one answers.
-    pub reply_to: Option<Uuid>,
-    /// The client's id for the send, when it gave one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub echo_id: Option<String>,
-    /// The files sent with it (through the account dialect), in the order they came;
-    /// `[]` for none. A deleted message has none.
-    pub attachments: Vec<AttachmentJson>,
-}
-
-/// A file sent with a message, in the ChatAPI dialect's terms (UUIDs, the media type).
-/// Its URLs are signed and expire; they work without a credential.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AttachmentJson {
-    pub id: Uuid,
-    /// The message's UUID.
-    pub message_id: Uuid,
-    /// `image`, `video`, `audio` or `file`, from the file's bytes.
-    pub file_type: &'static str,
-    /// The media type, from the file's bytes, e.g. `image/png`.
-    pub content_type: &'static str,
-    /// Without the dot: `png`, `pdf`, `txt`, `bin`, …
-    pub extension: &'static str,
-    pub data_url: String,
-    /// The same URL as `data_url` for images, `""` otherwise.
-    pub thumb_url: String,
-    /// In bytes.
-    pub file_size: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub width: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub height: Option<u32>,
-}
-
-impl AttachmentJson {
-    fn new(attachment: &Attachment, message: Uuid, links: &Links) -> Self {
-        let (data_url, thumb_url) = links.attachment_urls(attachment);
-        Self {
-            id: attachment.uuid,
-            message_id: message,
-            file_type: attachment.kind.file_type.as_str(),
-            content_type: attachment.kind.mime,
-            extension: attachment.kind.extension,
-            data_url,
-            thumb_url,
-            file_size: attachment.size,
-            width: attachment.dimensions.map(|(w, _)| w),
-            height: attachment.dimensions.map(|(_, h)| h),
-        }
-    }
-}
-
-impl MessageJson {
-    pub(crate) fn new(view: MessageView, client_id: Uuid, links: &Links) -> Self {
-        let message = view.message;
-        Self {
-            attachments: message
-                .attachments
-                .iter()
-                .map(|attachment| AttachmentJson::new(attachment, message.uuid, links))
-                .collect(),
-            id: message.uuid,
-            room_id: message.room_uuid,
-            client_id,
-            sender_id: message.sender.label().to_owned(),
-            sender_name: message.sender_name,
-            content: message.content.as_str().to_owned(),
-            message_type: message.kind.as_str(),
-            meta: message.meta.into_map(),
-            created_at: message.created_at,
-            updated_at: message.updated_at,
-            edited_at: message.edited_at,
-            is_deleted: message.deleted_at.is_some(),
-            seq: message.seq.0,
-            reply_to: view.in_reply_to.map(|r| r.message.uuid),
-            echo_id: message.echo_id.map(|e| e.as_str().to_owned()),
-        }
-    }
 }
 
 /// A page of messages.
@@ -177,17 +87,6 @@ pub struct MessageStateJson {
     pub updated_at: OffsetDateTime,
 }
 
-/// A ChatAPI message id: a UUID. Anything else names no message.
-fn message_ref(raw: &str) -> Result<MessageRef, AppError> {
-    Uuid::parse_str(raw)
-        .map(MessageRef::Uuid)
-        .map_err(|_| AppError::NotFound(Resource::Message))
-}
-
-fn client_id(auth: &Authenticated) -> Uuid {
-    auth.actor.account().map(|a| a.uuid).unwrap_or_default()
-}
-
 const DEFAULT_LIMIT: i64 = 50;
 
 /// Send a message to a room.
@@ -199,7 +98,7 @@ const DEFAULT_LIMIT: i64 = 50;
         (status = 201, description = "The message", body = Envelope<MessageJson>),
         (status = 200, description = "A retry of an echo_id already sent: the first message, nothing stored", body = Envelope<MessageJson>),
         (status = 400, description = "Body is not JSON or a field has the wrong type", body = ErrorBody),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
+        Unauthenticated,
         (status = 403, description = "ROOM_ACCESS_DENIED: the sender is not a participant", body = ErrorBody),
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
         (status = 409, description = "ROOM_INACTIVE", body = ErrorBody),
@@ -211,33 +110,23 @@ const DEFAULT_LIMIT: i64 = 50;
 pub async fn send_message(
     state: Data<AppState>,
     auth: Authenticated,
-    room_id: Path<String>,
+    room_id: RoomPath,
     body: Json<SendMessageRequest>,
     links: Links,
 ) -> Result<HttpResponse, Error> {
-    let body = body.read().await?;
-    let out = Outgoing::parse(RawOutgoing {
-        sender_id: body.sender_id.as_deref(),
-        sender_name: body.sender_name.as_deref(),
-        content: body.content.as_deref(),
-        message_type: body.message_type.as_deref(),
-        meta: body.meta,
-        reply_to: body.reply_to.map(MessageRef::Uuid),
-        echo_id: body.echo_id.as_deref(),
-        has_files: false,
-    })?;
+    let out = body.read().await?.outgoing()?;
     let (view, created) = state
         .app
         .messages
         .send(
             &auth.actor,
-            room_ref(&room_id)?,
+            room_id.ids()?,
             out,
             Vec::new(),
             MessageDetail::Summary,
         )
         .await?;
-    let json = Envelope::ok(MessageJson::new(view, client_id(&auth), &links));
+    let json = Envelope::ok(MessageJson::new(view, client_id(&auth.actor), &links));
     Ok(if created {
         HttpResponse::Created().json(json)
     } else {
@@ -274,6 +163,41 @@ fn seq_param(query: &Query, name: &'static str) -> Result<Option<Seq>, Error> {
     }
 }
 
+/// The filter, order and window of a list of messages, from the query string.
+fn message_filter(query: &Query) -> Result<MessageFilter, Error> {
+    let window = Pagination::window(query, DEFAULT_LIMIT, Window::MAX_LIMIT)?;
+    let order = match query.get("sort")?.as_deref() {
+        None | Some("-created_at") => MessageOrder::NewestFirst,
+        Some("created_at") => MessageOrder::OldestFirst,
+        Some(_) => {
+            return Err(FieldError::new(
+                "sort",
+                Problem::NotIncluded {
+                    allowed: &["created_at", "-created_at"],
+                },
+            )
+            .into());
+        }
+    };
+    let kind = query
+        .get("message_type")?
+        .map(|raw| MessageKind::parse(&raw))
+        .transpose()?;
+    let search = query.get("search")?.filter(|s| !s.trim().is_empty());
+    Ok(MessageFilter {
+        sender: query.get("sender_id")?,
+        kind,
+        created_after: time_param(query, "created_after")?,
+        created_before: time_param(query, "created_before")?,
+        search,
+        include_deleted: query.boolean("include_deleted")?.unwrap_or(false),
+        after_seq: seq_param(query, "after_seq")?,
+        before_seq: seq_param(query, "before_seq")?,
+        order,
+        window,
+    })
+}
+
 /// List a room's messages.
 #[utoipa::path(
     tag = "messages",
@@ -294,8 +218,8 @@ fn seq_param(query: &Query, name: &'static str) -> Result<Option<Seq>, Error> {
     responses(
         (status = 200, description = "A page of messages", body = MessageList),
         (status = 400, description = "A parameter has the wrong type", body = ErrorBody),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
-        (status = 403, description = "ROOM_ACCESS_DENIED", body = ErrorBody),
+        Unauthenticated,
+        RoomAccessDenied,
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
         (status = 422, description = "A parameter is out of range", body = ErrorBody),
     ),
@@ -305,52 +229,18 @@ fn seq_param(query: &Query, name: &'static str) -> Result<Option<Seq>, Error> {
 pub async fn list_messages(
     state: Data<AppState>,
     auth: Authenticated,
-    room_id: Path<String>,
+    room_id: RoomPath,
     query: Query,
     links: Links,
 ) -> Result<HttpResponse, Error> {
-    let window = Pagination::window(&query, DEFAULT_LIMIT, Window::MAX_LIMIT)?;
-    let order = match query.get("sort")?.as_deref() {
-        None | Some("-created_at") => MessageOrder::NewestFirst,
-        Some("created_at") => MessageOrder::OldestFirst,
-        Some(_) => {
-            return Err(FieldError::new(
-                "sort",
-                Problem::NotIncluded {
-                    allowed: &["created_at", "-created_at"],
-                },
-            )
-            .into());
-        }
-    };
-    let kind = query
-        .get("message_type")?
-        .map(|raw| MessageKind::parse(&raw))
-        .transpose()?;
-    let search = query.get("search")?.filter(|s| !s.trim().is_empty());
-    let filter = MessageFilter {
-        sender: query.get("sender_id")?,
-        kind,
-        created_after: time_param(&query, "created_after")?,
-        created_before: time_param(&query, "created_before")?,
-        search,
-        include_deleted: query.boolean("include_deleted")?.unwrap_or(false),
-        after_seq: seq_param(&query, "after_seq")?,
-        before_seq: seq_param(&query, "before_seq")?,
-        order,
-        window,
-    };
+    let filter = message_filter(&query)?;
+    let window = filter.window;
     let page = state
         .app
         .messages
-        .list(
-            &auth.actor,
-            room_ref(&room_id)?,
-            filter,
-            MessageDetail::Summary,
-        )
+        .list(&auth.actor, room_id.ids()?, filter, MessageDetail::Summary)
         .await?;
-    let client = client_id(&auth);
+    let client = client_id(&auth.actor);
     Ok(HttpResponse::Ok().json(MessageList {
         pagination: Pagination::of(window, page.items.len(), page.total),
         data: page
@@ -368,8 +258,8 @@ pub async fn list_messages(
     params(("message_id" = Uuid, Path, description = "The message's UUID")),
     responses(
         (status = 200, description = "The message", body = Envelope<MessageJson>),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
-        (status = 403, description = "ROOM_ACCESS_DENIED", body = ErrorBody),
+        Unauthenticated,
+        RoomAccessDenied,
         (status = 404, description = "MESSAGE_NOT_FOUND", body = ErrorBody),
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
@@ -378,21 +268,17 @@ pub async fn list_messages(
 pub async fn get_message(
     state: Data<AppState>,
     auth: Authenticated,
-    message_id: Path<String>,
+    message_id: MessagePath,
     links: Links,
 ) -> Result<HttpResponse, Error> {
     let view = state
         .app
         .messages
-        .get(
-            &auth.actor,
-            message_ref(&message_id)?,
-            MessageDetail::Summary,
-        )
+        .get(&auth.actor, message_id.ids()?, MessageDetail::Summary)
         .await?;
     Ok(HttpResponse::Ok().json(Envelope::ok(MessageJson::new(
         view,
-        client_id(&auth),
+        client_id(&auth.actor),
         &links,
     ))))
 }
@@ -405,8 +291,8 @@ pub async fn get_message(
     responses(
         (status = 200, description = "The message", body = Envelope<MessageJson>),
         (status = 400, description = "Body is not JSON or a field has the wrong type", body = ErrorBody),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
-        (status = 403, description = "UNAUTHORIZED_EDIT or ROOM_ACCESS_DENIED", body = ErrorBody),
+        Unauthenticated,
+        EditDenied,
         (status = 404, description = "MESSAGE_NOT_FOUND", body = ErrorBody),
         (status = 422, description = "VALIDATION_ERROR or CONTENT_TOO_LONG", body = ErrorBody),
     ),
@@ -416,7 +302,7 @@ pub async fn get_message(
 pub async fn edit_message(
     state: Data<AppState>,
     auth: Authenticated,
-    message_id: Path<String>,
+    message_id: MessagePath,
     body: Json<EditMessageRequest>,
     links: Links,
 ) -> Result<HttpResponse, Error> {
@@ -431,11 +317,11 @@ pub async fn edit_message(
     let view = state
         .app
         .messages
-        .edit(&auth.actor, message_ref(&message_id)?, content, meta)
+        .edit(&auth.actor, message_id.ids()?, content, meta)
         .await?;
     Ok(HttpResponse::Ok().json(Envelope::ok(MessageJson::new(
         view,
-        client_id(&auth),
+        client_id(&auth.actor),
         &links,
     ))))
 }
@@ -446,8 +332,8 @@ pub async fn edit_message(
     params(("message_id" = Uuid, Path, description = "The message's UUID")),
     responses(
         (status = 200, description = "Deleted", body = Envelope<MessageStateJson>),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
-        (status = 403, description = "UNAUTHORIZED_EDIT or ROOM_ACCESS_DENIED", body = ErrorBody),
+        Unauthenticated,
+        EditDenied,
         (status = 404, description = "MESSAGE_NOT_FOUND", body = ErrorBody),
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
@@ -456,12 +342,12 @@ pub async fn edit_message(
 pub async fn delete_message(
     state: Data<AppState>,
     auth: Authenticated,
-    message_id: Path<String>,
+    message_id: MessagePath,
 ) -> Result<HttpResponse, Error> {
     set_deleted(
         &state,
         &auth,
-        &message_id,
+        message_id.ids()?,
         true,
         "Message deleted successfully",
     )
@@ -474,8 +360,8 @@ pub async fn delete_message(
     params(("message_id" = Uuid, Path, description = "The message's UUID")),
     responses(
         (status = 200, description = "Restored", body = Envelope<MessageStateJson>),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
-        (status = 403, description = "UNAUTHORIZED_EDIT or ROOM_ACCESS_DENIED", body = ErrorBody),
+        Unauthenticated,
+        EditDenied,
         (status = 404, description = "MESSAGE_NOT_FOUND", body = ErrorBody),
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
@@ -484,12 +370,12 @@ pub async fn delete_message(
 pub async fn restore_message(
     state: Data<AppState>,
     auth: Authenticated,
-    message_id: Path<String>,
+    message_id: MessagePath,
 ) -> Result<HttpResponse, Error> {
     set_deleted(
         &state,
         &auth,
-        &message_id,
+        message_id.ids()?,
         false,
         "Message restored successfully",
     )
@@ -499,14 +385,14 @@ pub async fn restore_message(
 async fn set_deleted(
     state: &AppState,
     auth: &Authenticated,
-    message_id: &str,
+    message: MessageRef,
     deleted: bool,
     text: &'static str,
 ) -> Result<HttpResponse, Error> {
     let message = state
         .app
         .messages
-        .set_deleted(&auth.actor, message_ref(message_id)?, deleted)
+        .set_deleted(&auth.actor, message, deleted)
         .await?;
     Ok(HttpResponse::Ok().json(Envelope {
         data: MessageStateJson {

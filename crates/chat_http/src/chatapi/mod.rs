@@ -2,8 +2,11 @@
 //! `{data, status}` envelopes, UUID ids, RFC 3339 times, error codes.
 
 pub mod clients;
+pub mod json;
 pub mod messages;
 pub mod participants;
+pub mod path;
+pub mod responses;
 pub mod rooms;
 
 use actix_web::http::StatusCode;
@@ -26,6 +29,8 @@ pub type Json<T> = crate::extract::Json<T, ChatApi>;
 pub type Query = crate::extract::Query<ChatApi>;
 pub type Authenticated = crate::extract::Authenticated<ChatApi>;
 pub type PlatformCaller = crate::extract::PlatformCaller<ChatApi>;
+/// An authenticated caller who may manage the account, else 403 before the body is read.
+pub type Manager = crate::extract::Manager<Authenticated>;
 
 /// `{"data": ..., "status": "success"}`, with `message` where the seed shows one.
 #[derive(Debug, Serialize, ToSchema)]
@@ -45,6 +50,14 @@ impl<T: Serialize> Envelope<T> {
             status: "success",
         }
     }
+}
+
+/// `{message, status}`, for answers without data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageOnly {
+    pub message: &'static str,
+    /// Always `success`.
+    pub status: &'static str,
 }
 
 /// The error body of the ChatAPI dialect.

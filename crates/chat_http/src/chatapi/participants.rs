@@ -1,6 +1,6 @@
 //! ChatAPI participants: join, leave, list, and who is online (seed 000).
 
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, get, post};
 use chat_app::{Join, Window};
 use chat_domain::{ExternalId, Membership};
@@ -9,8 +9,10 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::rooms::{MessageOnly, Pagination, room_ref};
-use super::{Authenticated, Envelope, Error, ErrorBody, Json, Query, rfc3339};
+use super::json::Pagination;
+use super::path::RoomPath;
+use super::responses::{RoomAccessDenied, Unauthenticated};
+use super::{Authenticated, Envelope, Error, ErrorBody, Json, MessageOnly, Query, rfc3339};
 use crate::AppState;
 
 /// `{user_id, user_name?, meta?}`
@@ -82,7 +84,7 @@ const MAX_LIMIT: i64 = 1000;
     responses(
         (status = 200, description = "Joined", body = MessageOnly),
         (status = 400, description = "Body is not JSON or a field has the wrong type", body = ErrorBody),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
+        Unauthenticated,
         (status = 403, description = "ROOM_ACCESS_DENIED: an agent joining as someone else", body = ErrorBody),
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
         (status = 409, description = "ALREADY_IN_ROOM, ROOM_INACTIVE or ROOM_FULL", body = ErrorBody),
@@ -94,7 +96,7 @@ const MAX_LIMIT: i64 = 1000;
 pub async fn join_room(
     state: Data<AppState>,
     auth: Authenticated,
-    room_id: Path<String>,
+    room_id: RoomPath,
     body: Json<JoinRequest>,
 ) -> Result<HttpResponse, Error> {
     let body = body.read().await?;
@@ -106,7 +108,7 @@ pub async fn join_room(
     state
         .app
         .members
-        .join(&auth.actor, room_ref(&room_id)?, join)
+        .join(&auth.actor, room_id.ids()?, join)
         .await?;
     Ok(HttpResponse::Ok().json(MessageOnly {
         message: "Successfully joined room",
@@ -121,7 +123,7 @@ pub async fn join_room(
     request_body = LeaveRequest,
     responses(
         (status = 200, description = "Left", body = MessageOnly),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
+        Unauthenticated,
         (status = 403, description = "ROOM_ACCESS_DENIED: an agent removing someone else", body = ErrorBody),
         (status = 404, description = "ROOM_NOT_FOUND or NOT_IN_ROOM", body = ErrorBody),
         (status = 422, description = "VALIDATION_ERROR", body = ErrorBody),
@@ -132,7 +134,7 @@ pub async fn join_room(
 pub async fn leave_room(
     state: Data<AppState>,
     auth: Authenticated,
-    room_id: Path<String>,
+    room_id: RoomPath,
     body: Json<LeaveRequest>,
 ) -> Result<HttpResponse, Error> {
     let body = body.read().await?;
@@ -140,7 +142,7 @@ pub async fn leave_room(
     state
         .app
         .members
-        .leave(&auth.actor, room_ref(&room_id)?, user_id)
+        .leave(&auth.actor, room_id.ids()?, user_id)
         .await?;
     Ok(HttpResponse::Ok().json(MessageOnly {
         message: "Successfully left room",
@@ -158,8 +160,8 @@ pub async fn leave_room(
     ),
     responses(
         (status = 200, description = "A page of participants", body = ParticipantList),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
-        (status = 403, description = "ROOM_ACCESS_DENIED", body = ErrorBody),
+        Unauthenticated,
+        RoomAccessDenied,
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
@@ -168,7 +170,7 @@ pub async fn leave_room(
 pub async fn list_participants(
     state: Data<AppState>,
     auth: Authenticated,
-    room_id: Path<String>,
+    room_id: RoomPath,
     query: Query,
 ) -> Result<HttpResponse, Error> {
     let skip = query.integer("skip")?.unwrap_or(0);
@@ -180,7 +182,7 @@ pub async fn list_participants(
     let page = state
         .app
         .members
-        .participants(&auth.actor, room_ref(&room_id)?, window)
+        .participants(&auth.actor, room_id.ids()?, window)
         .await?;
     Ok(HttpResponse::Ok().json(ParticipantList {
         pagination: Pagination::of(window, page.items.len(), page.total),
@@ -195,8 +197,8 @@ pub async fn list_participants(
     params(("room_id" = Uuid, Path, description = "The room's UUID")),
     responses(
         (status = 200, description = "Who is online", body = Envelope<OnlineJson>),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
-        (status = 403, description = "ROOM_ACCESS_DENIED", body = ErrorBody),
+        Unauthenticated,
+        RoomAccessDenied,
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
@@ -205,12 +207,12 @@ pub async fn list_participants(
 pub async fn online_users(
     state: Data<AppState>,
     auth: Authenticated,
-    room_id: Path<String>,
+    room_id: RoomPath,
 ) -> Result<HttpResponse, Error> {
     let online = state
         .app
         .members
-        .online(&auth.actor, room_ref(&room_id)?)
+        .online(&auth.actor, room_id.ids()?)
         .await?;
     let total_online = online.user_ids.len();
     Ok(HttpResponse::Ok().json(Envelope::ok(OnlineJson {

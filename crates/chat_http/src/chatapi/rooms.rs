@@ -1,16 +1,21 @@
 //! ChatAPI rooms (`/api/v1/rooms`): seed 000 field for field.
 
-use actix_web::web::{Data, Path};
+use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, post, put};
-use chat_app::{AppError, Detail, NewRoom, Resource, RoomPatch, RoomQuery, RoomSort, Window};
-use chat_domain::{Room, RoomRef};
+use chat_app::{Detail, NewRoom, RoomPatch, RoomQuery, RoomSort, Window};
+use chat_domain::RoomRef;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Authenticated, Envelope, Error, ErrorBody, Json, Query, rfc3339};
+use super::json::{Pagination, RoomJson, client_id};
+use super::path::RoomPath;
+use super::responses::{RoomAccessDenied, Unauthenticated};
+use super::{
+    Authenticated, Envelope, Error, ErrorBody, Json, Manager, MessageOnly, Query, rfc3339,
+};
 use crate::AppState;
 
 /// `{name, description?, meta?}`
@@ -40,44 +45,6 @@ pub struct UpdateRoomRequest {
     pub meta: Option<Map<String, Value>>,
 }
 
-/// A room in the ChatAPI dialect.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RoomJson {
-    pub id: Uuid,
-    pub name: String,
-    pub description: Option<String>,
-    /// The client (account) the room belongs to.
-    pub client_id: Uuid,
-    pub is_active: bool,
-    #[schema(value_type = Object)]
-    pub meta: Map<String, Value>,
-    #[serde(serialize_with = "rfc3339::serialize")]
-    #[schema(value_type = String, format = DateTime, example = "2024-01-01T00:00:00Z")]
-    pub created_at: OffsetDateTime,
-    #[serde(serialize_with = "rfc3339::serialize")]
-    #[schema(value_type = String, format = DateTime, example = "2024-01-01T00:00:00Z")]
-    pub updated_at: OffsetDateTime,
-    pub participant_count: i64,
-    pub message_count: i64,
-}
-
-impl RoomJson {
-    pub(crate) fn new(room: Room, client_id: Uuid) -> Self {
-        Self {
-            id: room.uuid,
-            name: room.name.as_str().to_owned(),
-            description: room.description.as_ref().map(|d| d.as_str().to_owned()),
-            client_id,
-            is_active: room.is_active,
-            meta: room.meta.into_map(),
-            created_at: room.created_at,
-            updated_at: room.updated_at,
-            participant_count: room.member_count,
-            message_count: room.message_count,
-        }
-    }
-}
-
 /// What (de)activation answers.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoomStateJson {
@@ -89,37 +56,6 @@ pub struct RoomStateJson {
     pub updated_at: OffsetDateTime,
 }
 
-/// `{skip, limit, total, has_more}`
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Pagination {
-    pub skip: i64,
-    /// The limit used (a larger one asked for is clamped).
-    pub limit: i64,
-    pub total: i64,
-    pub has_more: bool,
-}
-
-impl Pagination {
-    /// `skip` (≥ 0, default 0) and `limit` (1 to `max`, default `default`; a larger
-    /// limit is clamped to `max`) of a ChatAPI list.
-    pub(crate) fn window(query: &Query, default: i64, max: i64) -> Result<Window, Error> {
-        let skip = query.integer("skip")?.unwrap_or(0);
-        let limit = query.integer("limit")?.unwrap_or(default).min(max);
-        Ok(Window::new(skip, limit, max)?)
-    }
-
-    /// The pagination of a page of `returned` items out of `total`.
-    pub(crate) fn of(window: Window, returned: usize, total: i64) -> Self {
-        let returned = i64::try_from(returned).unwrap_or(i64::MAX);
-        Self {
-            skip: window.offset,
-            limit: window.limit,
-            total,
-            has_more: window.offset.saturating_add(returned) < total,
-        }
-    }
-}
-
 /// A list of rooms with its pagination.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoomList {
@@ -127,25 +63,6 @@ pub struct RoomList {
     pub pagination: Pagination,
     /// Always `success`.
     pub status: &'static str,
-}
-
-/// `{message, status}`, for answers without data.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MessageOnly {
-    pub message: &'static str,
-    /// Always `success`.
-    pub status: &'static str,
-}
-
-/// A ChatAPI room id: a UUID. Anything else names no room.
-pub(crate) fn room_ref(raw: &str) -> Result<RoomRef, AppError> {
-    Uuid::parse_str(raw)
-        .map(RoomRef::Uuid)
-        .map_err(|_| AppError::NotFound(Resource::Room))
-}
-
-fn client_id(auth: &Authenticated) -> Uuid {
-    auth.actor.account().map(|a| a.uuid).unwrap_or_default()
 }
 
 const DEFAULT_LIMIT: i64 = 50;
@@ -157,7 +74,7 @@ const DEFAULT_LIMIT: i64 = 50;
     responses(
         (status = 201, description = "The room", body = Envelope<RoomJson>),
         (status = 400, description = "Body is not JSON or a field has the wrong type", body = ErrorBody),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
+        Unauthenticated,
         (status = 403, description = "ROOM_ACCESS_DENIED: agents may not create rooms", body = ErrorBody),
         (status = 422, description = "VALIDATION_ERROR", body = ErrorBody),
     ),
@@ -166,10 +83,9 @@ const DEFAULT_LIMIT: i64 = 50;
 #[post("/rooms")]
 pub async fn create_room(
     state: Data<AppState>,
-    auth: Authenticated,
+    auth: Manager,
     body: Json<CreateRoomRequest>,
 ) -> Result<HttpResponse, Error> {
-    auth.actor.require_manager()?; // 403 before any validation feedback
     let body = body.read().await?;
     let new = NewRoom::parse(body.name.as_deref(), body.description.as_deref(), body.meta)?;
     let view = state
@@ -177,7 +93,25 @@ pub async fn create_room(
         .rooms
         .create(&auth.actor, new, Detail::Summary)
         .await?;
-    Ok(HttpResponse::Created().json(Envelope::ok(RoomJson::new(view.room, client_id(&auth)))))
+    Ok(HttpResponse::Created().json(Envelope::ok(RoomJson::new(
+        view.room,
+        client_id(&auth.actor),
+    ))))
+}
+
+/// The search, filter and sort of a list of rooms, from the query string.
+fn room_query(query: &Query, window: Window) -> Result<RoomQuery, Error> {
+    let sort = match query.get("sort")? {
+        Some(raw) => RoomSort::parse(&raw)?,
+        None => RoomSort::CreatedDesc,
+    };
+    let search = query.get("search")?;
+    Ok(RoomQuery::new(
+        search.as_deref(),
+        query.boolean("is_active")?,
+        sort,
+        window,
+    )?)
 }
 
 /// List the rooms the caller may see.
@@ -193,7 +127,7 @@ pub async fn create_room(
     responses(
         (status = 200, description = "A page of rooms", body = RoomList),
         (status = 400, description = "A parameter has the wrong type", body = ErrorBody),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
+        Unauthenticated,
         (status = 422, description = "A parameter is out of range, or an unknown sort", body = ErrorBody),
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
@@ -205,18 +139,13 @@ pub async fn list_rooms(
     query: Query,
 ) -> Result<HttpResponse, Error> {
     let window = Pagination::window(&query, DEFAULT_LIMIT, Window::MAX_LIMIT)?;
-    let sort = match query.get("sort")? {
-        Some(raw) => RoomSort::parse(&raw)?,
-        None => RoomSort::CreatedDesc,
-    };
-    let search = query.get("search")?;
-    let room_query = RoomQuery::new(search.as_deref(), query.boolean("is_active")?, sort, window)?;
+    let room_query = room_query(&query, window)?;
     let page = state
         .app
         .rooms
         .list(&auth.actor, room_query, Detail::Summary)
         .await?;
-    let client = client_id(&auth);
+    let client = client_id(&auth.actor);
     Ok(HttpResponse::Ok().json(RoomList {
         pagination: Pagination::of(window, page.items.len(), page.total),
         data: page
@@ -234,7 +163,7 @@ pub async fn list_rooms(
     params(("room_id" = Uuid, Path, description = "The room's UUID")),
     responses(
         (status = 200, description = "The room", body = Envelope<RoomJson>),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
+        Unauthenticated,
         (status = 403, description = "ROOM_ACCESS_DENIED: an agent not in the room", body = ErrorBody),
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
     ),
@@ -244,14 +173,17 @@ pub async fn list_rooms(
 pub async fn get_room(
     state: Data<AppState>,
     auth: Authenticated,
-    room_id: Path<String>,
+    room_id: RoomPath,
 ) -> Result<HttpResponse, Error> {
     let view = state
         .app
         .rooms
-        .get(&auth.actor, room_ref(&room_id)?, Detail::Summary)
+        .get(&auth.actor, room_id.ids()?, Detail::Summary)
         .await?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(RoomJson::new(view.room, client_id(&auth)))))
+    Ok(HttpResponse::Ok().json(Envelope::ok(RoomJson::new(
+        view.room,
+        client_id(&auth.actor),
+    ))))
 }
 
 /// Change a room's name, description or meta; the fields given replace, the others are kept.
@@ -262,8 +194,8 @@ pub async fn get_room(
     responses(
         (status = 200, description = "The room", body = Envelope<RoomJson>),
         (status = 400, description = "Body is not JSON or a field has the wrong type", body = ErrorBody),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
-        (status = 403, description = "ROOM_ACCESS_DENIED", body = ErrorBody),
+        Unauthenticated,
+        RoomAccessDenied,
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
         (status = 422, description = "VALIDATION_ERROR", body = ErrorBody),
     ),
@@ -272,11 +204,10 @@ pub async fn get_room(
 #[put("/rooms/{room_id}")]
 pub async fn update_room(
     state: Data<AppState>,
-    auth: Authenticated,
-    room_id: Path<String>,
+    auth: Manager,
+    room_id: RoomPath,
     body: Json<UpdateRoomRequest>,
 ) -> Result<HttpResponse, Error> {
-    auth.actor.require_manager()?; // 403 before any validation feedback
     let body = body.read().await?;
     let patch = RoomPatch::parse(
         body.name.as_ref().map(Option::as_deref),
@@ -286,9 +217,12 @@ pub async fn update_room(
     let view = state
         .app
         .rooms
-        .update(&auth.actor, room_ref(&room_id)?, patch, Detail::Summary)
+        .update(&auth.actor, room_id.ids()?, patch, Detail::Summary)
         .await?;
-    Ok(HttpResponse::Ok().json(Envelope::ok(RoomJson::new(view.room, client_id(&auth)))))
+    Ok(HttpResponse::Ok().json(Envelope::ok(RoomJson::new(
+        view.room,
+        client_id(&auth.actor),
+    ))))
 }
 
 /// Delete a room and everything in it.
@@ -297,8 +231,8 @@ pub async fn update_room(
     params(("room_id" = Uuid, Path, description = "The room's UUID")),
     responses(
         (status = 200, description = "Deleted", body = MessageOnly),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
-        (status = 403, description = "ROOM_ACCESS_DENIED", body = ErrorBody),
+        Unauthenticated,
+        RoomAccessDenied,
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
@@ -307,13 +241,9 @@ pub async fn update_room(
 pub async fn delete_room(
     state: Data<AppState>,
     auth: Authenticated,
-    room_id: Path<String>,
+    room_id: RoomPath,
 ) -> Result<HttpResponse, Error> {
-    state
-        .app
-        .rooms
-        .delete(&auth.actor, room_ref(&room_id)?)
-        .await?;
+    state.app.rooms.delete(&auth.actor, room_id.ids()?).await?;
     Ok(HttpResponse::Ok().json(MessageOnly {
         message: "Room deleted successfully",
         status: "success",
@@ -323,14 +253,14 @@ pub async fn delete_room(
 async fn set_active(
     state: &AppState,
     auth: &Authenticated,
-    room_id: &str,
+    room: RoomRef,
     active: bool,
     message: &'static str,
 ) -> Result<HttpResponse, Error> {
     let room = state
         .app
         .rooms
-        .set_active(&auth.actor, room_ref(room_id)?, active)
+        .set_active(&auth.actor, room, active)
         .await?;
     Ok(HttpResponse::Ok().json(Envelope {
         data: RoomStateJson {
@@ -350,8 +280,8 @@ async fn set_active(
     params(("room_id" = Uuid, Path, description = "The room's UUID")),
     responses(
         (status = 200, description = "Deactivated", body = Envelope<RoomStateJson>),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
-        (status = 403, description = "ROOM_ACCESS_DENIED", body = ErrorBody),
+        Unauthenticated,
+        RoomAccessDenied,
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
@@ -360,12 +290,12 @@ async fn set_active(
 pub async fn deactivate_room(
     state: Data<AppState>,
     auth: Authenticated,
-    room_id: Path<String>,
+    room_id: RoomPath,
 ) -> Result<HttpResponse, Error> {
     set_active(
         &state,
         &auth,
-        &room_id,
+        room_id.ids()?,
         false,
         "Room deactivated successfully",
     )
@@ -378,8 +308,8 @@ pub async fn deactivate_room(
     params(("room_id" = Uuid, Path, description = "The room's UUID")),
     responses(
         (status = 200, description = "Activated", body = Envelope<RoomStateJson>),
-        (status = 401, description = "Credential missing or unknown", body = ErrorBody),
-        (status = 403, description = "ROOM_ACCESS_DENIED", body = ErrorBody),
+        Unauthenticated,
+        RoomAccessDenied,
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
@@ -388,7 +318,14 @@ pub async fn deactivate_room(
 pub async fn activate_room(
     state: Data<AppState>,
     auth: Authenticated,
-    room_id: Path<String>,
+    room_id: RoomPath,
 ) -> Result<HttpResponse, Error> {
-    set_active(&state, &auth, &room_id, true, "Room activated successfully").await
+    set_active(
+        &state,
+        &auth,
+        room_id.ids()?,
+        true,
+        "Room activated successfully",
+    )
+    .await
 }

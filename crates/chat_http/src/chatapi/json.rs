@@ -1,0 +1,192 @@
+//! The ChatAPI dialect's resources as JSON, shared by its REST answers and its live
+//! events: rooms, messages and their files, and the pagination of a list.
+
+use chat_app::{Actor, MessageView, Window};
+use chat_domain::{Attachment, Room};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Error, Query, rfc3339};
+use crate::links::Links;
+
+/// A message in the ChatAPI dialect.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageJson {
+    pub id: Uuid,
+    pub room_id: Uuid,
+    pub client_id: Uuid,
+    /// The participant's `user_id`, or `system`.
+    pub sender_id: String,
+    pub sender_name: Option<String>,
+    pub content: String,
+    pub message_type: &'static str,
+    #[schema(value_type = Object)]
+    pub meta: Map<String, Value>,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+    #[serde(serialize_with = "rfc3339::serialize_option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub edited_at: Option<OffsetDateTime>,
+    pub is_deleted: bool,
+    /// The message's place in its room: 1, 2, 3, … with no gaps.
+    pub seq: i64,
+    /// The UUID of the message this one answers.
+    pub reply_to: Option<Uuid>,
+    /// The client's id for the send, when it gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub echo_id: Option<String>,
+    /// The files sent with it (through the account dialect), in the order they came;
+    /// `[]` for none. A deleted message has none.
+    pub attachments: Vec<AttachmentJson>,
+}
+
+/// A file sent with a message, in the ChatAPI dialect's terms (UUIDs, the media type).
+/// Its URLs are signed and expire; they work without a credential.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentJson {
+    pub id: Uuid,
+    /// The message's UUID.
+    pub message_id: Uuid,
+    /// `image`, `video`, `audio` or `file`, from the file's bytes.
+    pub file_type: &'static str,
+    /// The media type, from the file's bytes, e.g. `image/png`.
+    pub content_type: &'static str,
+    /// Without the dot: `png`, `pdf`, `txt`, `bin`, …
+    pub extension: &'static str,
+    pub data_url: String,
+    /// The same URL as `data_url` for images, `""` otherwise.
+    pub thumb_url: String,
+    /// In bytes.
+    pub file_size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+}
+
+impl AttachmentJson {
+    fn new(attachment: &Attachment, message: Uuid, links: &Links) -> Self {
+        let (data_url, thumb_url) = links.attachment_urls(attachment);
+        Self {
+            id: attachment.uuid,
+            message_id: message,
+            file_type: attachment.kind.file_type.as_str(),
+            content_type: attachment.kind.mime,
+            extension: attachment.kind.extension,
+            data_url,
+            thumb_url,
+            file_size: attachment.size,
+            width: attachment.dimensions.map(|(w, _)| w),
+            height: attachment.dimensions.map(|(_, h)| h),
+        }
+    }
+}
+
+impl MessageJson {
+    pub(crate) fn new(view: MessageView, client_id: Uuid, links: &Links) -> Self {
+        let message = view.message;
+        Self {
+            attachments: message
+                .attachments
+                .iter()
+                .map(|attachment| AttachmentJson::new(attachment, message.uuid, links))
+                .collect(),
+            id: message.uuid,
+            room_id: message.room_uuid,
+            client_id,
+            sender_id: message.sender.label().to_owned(),
+            sender_name: message.sender_name,
+            content: message.content.as_str().to_owned(),
+            message_type: message.kind.as_str(),
+            meta: message.meta.into_map(),
+            created_at: message.created_at,
+            updated_at: message.updated_at,
+            edited_at: message.edited_at,
+            is_deleted: message.deleted_at.is_some(),
+            seq: message.seq.0,
+            reply_to: view.in_reply_to.map(|r| r.message.uuid),
+            echo_id: message.echo_id.map(|e| e.as_str().to_owned()),
+        }
+    }
+}
+
+/// A room in the ChatAPI dialect.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomJson {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    /// The client (account) the room belongs to.
+    pub client_id: Uuid,
+    pub is_active: bool,
+    #[schema(value_type = Object)]
+    pub meta: Map<String, Value>,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    #[schema(value_type = String, format = DateTime, example = "2024-01-01T00:00:00Z")]
+    pub created_at: OffsetDateTime,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    #[schema(value_type = String, format = DateTime, example = "2024-01-01T00:00:00Z")]
+    pub updated_at: OffsetDateTime,
+    pub participant_count: i64,
+    pub message_count: i64,
+}
+
+impl RoomJson {
+    pub(crate) fn new(room: Room, client_id: Uuid) -> Self {
+        Self {
+            id: room.uuid,
+            name: room.name.as_str().to_owned(),
+            description: room.description.as_ref().map(|d| d.as_str().to_owned()),
+            client_id,
+            is_active: room.is_active,
+            meta: room.meta.into_map(),
+            created_at: room.created_at,
+            updated_at: room.updated_at,
+            participant_count: room.member_count,
+            message_count: room.message_count,
+        }
+    }
+}
+
+/// `{skip, limit, total, has_more}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pagination {
+    pub skip: i64,
+    /// The limit used (a larger one asked for is clamped).
+    pub limit: i64,
+    pub total: i64,
+    pub has_more: bool,
+}
+
+impl Pagination {
+    /// `skip` (≥ 0, default 0) and `limit` (1 to `max`, default `default`; a larger
+    /// limit is clamped to `max`) of a ChatAPI list.
+    pub(crate) fn window(query: &Query, default: i64, max: i64) -> Result<Window, Error> {
+        let skip = query.integer("skip")?.unwrap_or(0);
+        let limit = query.integer("limit")?.unwrap_or(default).min(max);
+        Ok(Window::new(skip, limit, max)?)
+    }
+
+    /// The pagination of a page of `returned` items out of `total`.
+    pub(crate) fn of(window: Window, returned: usize, total: i64) -> Self {
+        let returned = i64::try_from(returned).unwrap_or(i64::MAX);
+        Self {
+            skip: window.offset,
+            limit: window.limit,
+            total,
+            has_more: window.offset.saturating_add(returned) < total,
+        }
+    }
+}
+
+/// The client (account) a caller works in, as rendered: nil for the platform token.
+pub(crate) fn client_id(actor: &Actor) -> Uuid {
+    actor.account().map(|a| a.uuid).unwrap_or_default()
+}

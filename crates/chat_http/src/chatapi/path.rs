@@ -1,0 +1,70 @@
+//! The ids of ChatAPI paths: UUIDs. A segment that is not one names nothing (404).
+
+use chat_app::{AppError, Resource};
+use chat_domain::{MessageRef, RoomRef};
+use uuid::Uuid;
+
+use crate::extract::{FromPath, PathIds};
+
+/// `/rooms/{room_id}/…`: the room.
+pub type RoomPath = PathIds<RoomSegment>;
+
+/// `/messages/{message_id}/…`: the message.
+pub type MessagePath = PathIds<MessageSegment>;
+
+/// Reads a room's UUID from the first segment.
+#[derive(Debug)]
+pub struct RoomSegment;
+
+impl FromPath for RoomSegment {
+    type Ids = RoomRef;
+
+    fn from_path(segments: &[String]) -> Result<RoomRef, AppError> {
+        uuid(segments, Resource::Room).map(RoomRef::Uuid)
+    }
+}
+
+/// Reads a message's UUID from the first segment.
+#[derive(Debug)]
+pub struct MessageSegment;
+
+impl FromPath for MessageSegment {
+    type Ids = MessageRef;
+
+    fn from_path(segments: &[String]) -> Result<MessageRef, AppError> {
+        uuid(segments, Resource::Message).map(MessageRef::Uuid)
+    }
+}
+
+/// The first segment as a UUID; anything else names no `resource`.
+fn uuid(segments: &[String], resource: Resource) -> Result<Uuid, AppError> {
+    segments
+        .first()
+        .and_then(|raw| Uuid::parse_str(raw).ok())
+        .ok_or(AppError::NotFound(resource))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::path::segments;
+
+    #[test]
+    fn a_uuid_names_a_room_and_anything_else_none() {
+        let id = Uuid::new_v4();
+        assert!(matches!(
+            RoomSegment::from_path(&segments(&[&id.to_string()])),
+            Ok(RoomRef::Uuid(found)) if found == id
+        ));
+        for raw in [&["not-a-uuid"][..], &["42"], &[]] {
+            assert!(matches!(
+                RoomSegment::from_path(&segments(raw)),
+                Err(AppError::NotFound(Resource::Room))
+            ));
+            assert!(matches!(
+                MessageSegment::from_path(&segments(raw)),
+                Err(AppError::NotFound(Resource::Message))
+            ));
+        }
+    }
+}

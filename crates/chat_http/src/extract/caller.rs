@@ -1,0 +1,226 @@
+//! Who is calling: the credential presented, the authenticated caller, and the rules
+//! a caller must pass before the handler runs (the platform token, a manager).
+
+use std::marker::PhantomData;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{AUTHORIZATION, HeaderMap};
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpRequest};
+use chat_app::{Actor, AppError};
+use futures_util::future::LocalBoxFuture;
+
+use crate::AppState;
+use crate::error::{ApiError, Dialect};
+
+/// The headers that may carry a credential, besides `Authorization: Bearer`.
+const CREDENTIAL_HEADERS: [&str; 2] = ["x-api-key", "api_access_token"];
+
+/// The credential presented with a request, from `X-API-Key`, `api_access_token` or
+/// `Authorization: Bearer`. Several headers must agree; if they differ, or a header is
+/// not text, the request carries no usable credential.
+pub(crate) fn presented_credential(headers: &HeaderMap) -> Result<Option<String>, AppError> {
+    let mut found: Option<String> = None;
+    let bearer = headers.get_all(AUTHORIZATION).map(|value| {
+        let text = value.to_str().map_err(|_| AppError::Unauthenticated)?;
+        match text.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+                Ok(token.trim().to_owned())
+            }
+            _ => Err(AppError::Unauthenticated),
+        }
+    });
+    let others = CREDENTIAL_HEADERS.iter().flat_map(|name| {
+        headers.get_all(*name).map(|value| {
+            value
+                .to_str()
+                .map(|text| text.trim().to_owned())
+                .map_err(|_| AppError::Unauthenticated)
+        })
+    });
+    for candidate in bearer.chain(others) {
+        let candidate = candidate?;
+        match &found {
+            Some(previous) if *previous != candidate => return Err(AppError::Unauthenticated),
+            Some(_) => {}
+            None => found = Some(candidate),
+        }
+    }
+    Ok(found)
+}
+
+/// The application state, registered by [`crate::build_app`].
+pub(crate) fn state_of(req: &HttpRequest) -> Result<Data<AppState>, AppError> {
+    req.app_data::<Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("application state is not registered")))
+}
+
+/// The authenticated caller. Fails with 401 in dialect `D`.
+#[derive(Debug)]
+pub struct Authenticated<D> {
+    pub actor: Actor,
+    dialect: PhantomData<D>,
+}
+
+impl<D: Dialect> FromRequest for Authenticated<D> {
+    type Error = ApiError<D>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let presented = presented_credential(req.headers());
+        let state = state_of(req);
+        Box::pin(async move {
+            let actor = state?.app.auth.authenticate(presented?.as_deref()).await?;
+            Ok(Self {
+                actor,
+                dialect: PhantomData,
+            })
+        })
+    }
+}
+
+/// An extractor that yields the caller once it has passed its checks.
+pub trait Caller {
+    /// The caller, admitted.
+    fn into_actor(self) -> Actor;
+}
+
+impl<D> Caller for Authenticated<D> {
+    fn into_actor(self) -> Actor {
+        self.actor
+    }
+}
+
+/// A rule about who may call a route, checked during extraction.
+pub trait Rule {
+    /// `Ok` for a caller the rule admits, else the refusal.
+    fn check(actor: &Actor) -> Result<(), AppError>;
+}
+
+/// A caller that extractor `C` admits and that passes rule `R`, else `R`'s refusal in
+/// `C`'s dialect.
+///
+/// This is where an ordering such as "403 before validation" holds: the rule runs during
+/// extraction, and bodies are read by the handler, after every extractor succeeded, so a
+/// caller refused by the rule learns nothing from the body's validation. The use case
+/// checks again.
+pub struct Admitted<C, R> {
+    pub actor: Actor,
+    rule: PhantomData<fn() -> (C, R)>,
+}
+
+impl<C, R> std::fmt::Debug for Admitted<C, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admitted")
+            .field("actor", &self.actor)
+            .finish()
+    }
+}
+
+impl<C, R> Caller for Admitted<C, R> {
+    fn into_actor(self) -> Actor {
+        self.actor
+    }
+}
+
+impl<C, R> FromRequest for Admitted<C, R>
+where
+    C: FromRequest + Caller + 'static,
+    C::Error: From<AppError>,
+    R: Rule + 'static,
+{
+    type Error = C::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = C::from_request(req, payload);
+        Box::pin(async move {
+            let actor = caller.await?.into_actor();
+            R::check(&actor)?;
+            Ok(Self {
+                actor,
+                rule: PhantomData,
+            })
+        })
+    }
+}
+
+/// Admits the holder of the platform token; any other credential is refused with 401.
+#[derive(Debug)]
+pub struct HoldsPlatformToken;
+
+impl Rule for HoldsPlatformToken {
+    fn check(actor: &Actor) -> Result<(), AppError> {
+        actor.require_platform()
+    }
+}
+
+/// Admits who may manage the account: an administrator or the API key (403 otherwise).
+#[derive(Debug)]
+pub struct Manages;
+
+impl Rule for Manages {
+    fn check(actor: &Actor) -> Result<(), AppError> {
+        actor.require_manager().map(drop)
+    }
+}
+
+/// A caller holding the platform token; any other credential fails with 401 in dialect
+/// `D`, before the body is read, so that other callers learn nothing from validation.
+pub type PlatformCaller<D> = Admitted<Authenticated<D>, HoldsPlatformToken>;
+
+/// A caller that `C` admits and who may manage the account, else 403 in `C`'s dialect,
+/// before the body is read.
+pub type Manager<C> = Admitted<C, Manages>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::http::header::{HeaderName, HeaderValue};
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn each_credential_header_is_accepted() {
+        for pairs in [
+            [("x-api-key", "k1")],
+            [("api_access_token", "k1")],
+            [("authorization", "Bearer k1")],
+            [("authorization", "bearer   k1 ")],
+        ] {
+            assert_eq!(
+                presented_credential(&headers(&pairs)).ok(),
+                Some(Some("k1".to_owned())),
+                "{pairs:?}"
+            );
+        }
+        assert_eq!(presented_credential(&headers(&[])).ok(), Some(None));
+    }
+
+    #[test]
+    fn disagreeing_or_non_bearer_credentials_are_refused() {
+        let cases: [&[(&'static str, &'static str)]; 3] = [
+            &[("x-api-key", "k1"), ("api_access_token", "k2")],
+            &[("authorization", "Basic dXNlcjpwYXNz")],
+            &[("authorization", "Bearer k1"), ("x-api-key", "k2")],
+        ];
+        for pairs in cases {
+            assert!(presented_credential(&headers(pairs)).is_err(), "{pairs:?}");
+        }
+        let agreeing = headers(&[("authorization", "Bearer k1"), ("x-api-key", "k1")]);
+        assert_eq!(
+            presented_credential(&agreeing).ok(),
+            Some(Some("k1".to_owned()))
+        );
+    }
+}

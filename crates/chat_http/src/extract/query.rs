@@ -1,0 +1,76 @@
+//! The query string, parsed only when the handler asks.
+
+use std::marker::PhantomData;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+
+use crate::error::{ApiError, Dialect, RequestError};
+
+/// The query string, parsed only when the handler asks (so that it never answers
+/// before authentication does). Values are the last of each name.
+#[derive(Debug)]
+pub struct Query<D> {
+    raw: String,
+    dialect: PhantomData<fn() -> D>,
+}
+
+impl<D: Dialect> Query<D> {
+    /// Every `name=value` pair, decoded.
+    pub fn pairs(&self) -> Result<Vec<(String, String)>, ApiError<D>> {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&self.raw)
+            .map_err(|e| RequestError::MalformedQuery(e.to_string()).into())
+    }
+
+    /// The last value of `name`, if any.
+    pub fn get(&self, name: &str) -> Result<Option<String>, ApiError<D>> {
+        Ok(self
+            .pairs()?
+            .into_iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value))
+    }
+
+    /// `name` as an integer; a value that is not one is the wrong type.
+    pub fn integer(&self, name: &str) -> Result<Option<i64>, ApiError<D>> {
+        self.get(name)?
+            .map(|raw| {
+                raw.trim().parse::<i64>().map_err(|_| {
+                    RequestError::WrongField {
+                        field: name.to_owned(),
+                        reason: format!("must be an integer, got {raw:?}"),
+                    }
+                    .into()
+                })
+            })
+            .transpose()
+    }
+
+    /// `name` as a boolean (`true`/`false`, `1`/`0`).
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError<D>> {
+        self.get(name)?
+            .map(|raw| match raw.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                _ => Err(RequestError::WrongField {
+                    field: name.to_owned(),
+                    reason: format!("must be true or false, got {raw:?}"),
+                }
+                .into()),
+            })
+            .transpose()
+    }
+}
+
+impl<D: Dialect> FromRequest for Query<D> {
+    type Error = ApiError<D>;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Self {
+            raw: req.query_string().to_owned(),
+            dialect: PhantomData,
+        }))
+    }
+}
