@@ -20,7 +20,8 @@ use chat_test_db::TestDatabase;
 mod common;
 
 use common::{
-    Fixture, all_migrations, count, create_account, fixture, new_account, new_user, options,
+    Fixture, all_migrations, count, create_account, fixture, fixture_migrated_by_the_store,
+    new_account, new_user, options,
 };
 
 async fn owner(store: &PgStore, key: &str) -> Option<CredentialOwner> {
@@ -439,7 +440,7 @@ async fn a_failed_write_leaves_nothing_behind() {
 
 #[tokio::test]
 async fn migrations_run_once() {
-    let Fixture { store, db: _db } = fixture();
+    let Fixture { store, db: _db } = fixture_migrated_by_the_store();
     let again = store.run_migrations().expect("migrations run again");
     assert_eq!(again, Vec::<String>::new());
 }

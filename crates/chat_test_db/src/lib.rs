@@ -1,17 +1,29 @@
-//! A fresh, empty PostgreSQL database per test, dropped when the test ends.
+//! A throw-away PostgreSQL database per test, dropped when the test ends: empty
+//! ([`TestDatabase::new`]), or with the schema already in place
+//! ([`TestDatabase::migrated`]).
 //!
 //! Tests run in parallel, each in its own database, on the server named by the
-//! `DATABASE_URL` environment variable (default [`DEFAULT_DATABASE_URL`]). The
-//! database is created with `CREATE DATABASE` and dropped with
-//! `DROP DATABASE … WITH (FORCE)`, so connections left open by the test do not
-//! keep it alive. Migrations are the caller's business.
+//! `DATABASE_URL` environment variable (default [`DEFAULT_DATABASE_URL`]). A migrated
+//! database is a clone (`CREATE DATABASE … TEMPLATE`) of a template migrated once per test
+//! run, across the processes of the run (nextest runs each test in its own): see
+//! `template`. This crate does not know the migrations: the caller names their folder
+//! and the step that applies them ([`Migrations`]). Databases are dropped with
+//! `DROP DATABASE … WITH (FORCE)`, so connections left open by the test do not keep them
+//! alive.
 
 // Test-only: a missing server should stop the test at once, with a clear message.
 #![allow(clippy::expect_used, clippy::panic)]
 
+mod conninfo;
+mod template;
+
 use std::fmt;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
+
+pub use crate::template::Migrations;
+
+use crate::conninfo::{plain, with_database};
 
 /// The server used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -19,19 +31,39 @@ pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postg
 /// A database that exists for as long as this value does.
 pub struct TestDatabase {
     name: String,
-    /// The server's URL as given, used to create and drop the database.
+    /// The server's URL (without encryption), used to create and drop the database.
     admin_url: String,
     url: String,
 }
 
 impl TestDatabase {
-    /// Creates `chat_test_<uuid>` on the server of `DATABASE_URL`.
+    /// Creates an empty `chat_test_<uuid>` on the server of `DATABASE_URL`: for tests of
+    /// the migrations themselves, or that need no schema.
     ///
     /// # Panics
     /// When the server cannot be reached or refuses to create the database.
     pub fn new() -> Self {
-        let admin_url =
-            std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned());
+        Self::create(|conn, name| {
+            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                .execute(conn)
+                .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        })
+    }
+
+    /// Creates `chat_test_<uuid>` with every migration of `migrations` applied, as a clone
+    /// of their template (built first when this is the run's first test to need it).
+    ///
+    /// # Panics
+    /// When the server cannot be reached or refuses, or the migrations fail.
+    pub fn migrated(migrations: &Migrations) -> Self {
+        let template = migrations.template_name();
+        Self::create(|conn, name| {
+            template::clone_into(conn, &admin_url(), &template, name, migrations);
+        })
+    }
+
+    fn create(make: impl FnOnce(&mut PgConnection, &str)) -> Self {
+        let admin_url = admin_url();
         let name = format!("chat_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
             panic!(
@@ -39,10 +71,8 @@ impl TestDatabase {
                  (or {DEFAULT_DATABASE_URL} when unset) to create a test database: {e}"
             )
         });
-        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut conn)
-            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-        let url = without_tls(&with_database(&admin_url, &name));
+        make(&mut conn, &name);
+        let url = plain(&with_database(&admin_url, &name));
         Self {
             name,
             admin_url,
@@ -50,7 +80,9 @@ impl TestDatabase {
         }
     }
 
-    /// The URL of the new database: the server's URL with the database replaced.
+    /// The URL of the new database: the server's URL with the database replaced, and
+    /// `sslmode=disable` and `gssencmode=disable` unless it chooses them (see
+    /// `conninfo::plain`).
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -59,9 +91,7 @@ impl TestDatabase {
     pub fn name(&self) -> &str {
         &self.name
     }
-}
 
-impl TestDatabase {
     /// Drops the database now, closing every connection to it: lets a test watch a
     /// server lose its database. Dropping the value afterwards does nothing more.
     ///
@@ -82,6 +112,11 @@ impl TestDatabase {
         .map(drop)
         .map_err(|e| e.to_string())
     }
+}
+
+/// The server's maintenance URL: `DATABASE_URL` (or the default), without encryption.
+fn admin_url() -> String {
+    plain(&std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned()))
 }
 
 impl Default for TestDatabase {
@@ -107,126 +142,5 @@ impl Drop for TestDatabase {
                 self.name
             );
         }
-    }
-}
-
-/// `url` with `sslmode=disable` unless it chooses an `sslmode` itself.
-///
-/// Test servers talk to a PostgreSQL on loopback, where TLS buys nothing. It also costs a
-/// crash: libpq's OpenSSL registers an exit-time cleanup, and a test process that ends
-/// while the server's pool threads still hold TLS connections (its database is being
-/// dropped with `FORCE`) could race that cleanup and die of SIGSEGV.
-fn without_tls(url: &str) -> String {
-    if url.contains("sslmode=") {
-        return url.to_owned();
-    }
-    let is_uri = url.starts_with("postgres://") || url.starts_with("postgresql://");
-    match (is_uri, url.find('#')) {
-        (false, _) => format!("{url} sslmode=disable"),
-        (true, fragment) => {
-            let (head, tail) = url.split_at(fragment.unwrap_or(url.len()));
-            let separator = if head.contains('?') { '&' } else { '?' };
-            format!("{head}{separator}sslmode=disable{tail}")
-        }
-    }
-}
-
-/// `url` with its database replaced by `database`.
-///
-/// Handles URIs (`postgres://user:pw@host:port/db?params`, any part optional, the
-/// database also dropped from the parameters) and keyword/value strings
-/// (`host=... dbname=...`, where a later keyword wins).
-fn with_database(url: &str, database: &str) -> String {
-    let Some(scheme_end) = ["postgres://", "postgresql://"]
-        .iter()
-        .find(|scheme| url.starts_with(*scheme))
-        .map(|scheme| scheme.len())
-    else {
-        return format!("{url} dbname={database}");
-    };
-    let (before_fragment, fragment) = match url.find('#') {
-        Some(at) => url.split_at(at),
-        None => (url, ""),
-    };
-    let (before_query, query) = match before_fragment.find('?') {
-        Some(at) => (&before_fragment[..at], Some(&before_fragment[at + 1..])),
-        None => (before_fragment, None),
-    };
-    // The authority ends at the first '/' after the scheme ('/' in a password or a
-    // socket path must be percent-encoded in a URI).
-    let authority_end = before_query[scheme_end..]
-        .find('/')
-        .map_or(before_query.len(), |at| scheme_end + at);
-    let mut result = format!("{}/{database}", &before_query[..authority_end]);
-    if let Some(query) = query {
-        let kept: Vec<&str> = query
-            .split('&')
-            .filter(|pair| !pair.is_empty() && !pair.starts_with("dbname="))
-            .collect();
-        if !kept.is_empty() {
-            result.push('?');
-            result.push_str(&kept.join("&"));
-        }
-    }
-    result.push_str(fragment);
-    result
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{with_database, without_tls};
-
-    #[test]
-    fn tls_is_turned_off_unless_the_url_chooses() {
-        assert_eq!(
-            without_tls("postgres://h/t"),
-            "postgres://h/t?sslmode=disable"
-        );
-        assert_eq!(
-            without_tls("postgres:///t?host=/run/pg"),
-            "postgres:///t?host=/run/pg&sslmode=disable"
-        );
-        assert_eq!(
-            without_tls("host=h dbname=t"),
-            "host=h dbname=t sslmode=disable"
-        );
-        assert_eq!(
-            without_tls("postgres://h/t?sslmode=require"),
-            "postgres://h/t?sslmode=require"
-        );
-    }
-
-    #[test]
-    fn the_database_of_a_uri_is_replaced() {
-        let cases = [
-            (
-                "postgres://postgres@127.0.0.1:5432/postgres",
-                "postgres://postgres@127.0.0.1:5432/t",
-            ),
-            ("postgres://u:p%2Fw@h/db", "postgres://u:p%2Fw@h/t"),
-            ("postgresql://h:5433", "postgresql://h:5433/t"),
-            ("postgres://h/", "postgres://h/t"),
-            (
-                "postgres:///postgres?host=/run/pg&port=5433",
-                "postgres:///t?host=/run/pg&port=5433",
-            ),
-            ("postgres://?host=/tmp/x", "postgres:///t?host=/tmp/x"),
-            (
-                "postgres://h/db?dbname=other&sslmode=disable",
-                "postgres://h/t?sslmode=disable",
-            ),
-            ("postgres://h/db?dbname=other", "postgres://h/t"),
-        ];
-        for (url, expected) in cases {
-            assert_eq!(with_database(url, "t"), expected, "{url}");
-        }
-    }
-
-    #[test]
-    fn a_keyword_value_string_gets_a_later_dbname() {
-        assert_eq!(
-            with_database("host=/tmp dbname=postgres", "t"),
-            "host=/tmp dbname=postgres dbname=t"
-        );
     }
 }

@@ -1,5 +1,6 @@
-//! Fixtures shared by the integration tests: a migrated store over a fresh database,
-//! and helpers to fill it and to look behind the store's back.
+//! Fixtures shared by the integration tests: a migrated store over a fresh database (a
+//! clone of a template migrated once per test run, see `chat_test_db`), and helpers to
+//! fill it and to look behind the store's back.
 
 // Each test file uses its own subset.
 #![allow(dead_code)]
@@ -9,7 +10,7 @@ use std::time::Duration;
 use chat_app::{AccountStore, NewAccount, NewUser, UserStore};
 use chat_domain::{Account, AccountId, TokenHash, User};
 use chat_store_pg::{PgStore, PoolOptions};
-use chat_test_db::TestDatabase;
+use chat_test_db::{Migrations, TestDatabase};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
 /// Every migration's version, as diesel names them, in order.
@@ -41,7 +42,42 @@ pub fn all_migrations() -> Vec<String> {
     MIGRATIONS.iter().map(|v| (*v).to_owned()).collect()
 }
 
+/// The migrations of `migrations/`, as the test databases' template gets them.
+pub const SCHEMA: Migrations = Migrations {
+    dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"),
+    apply: migrate,
+};
+
+fn migrate(url: &str) -> Result<(), String> {
+    let store = PgStore::connect(url, options()).map_err(|e| format!("{e:#}"))?;
+    store
+        .run_migrations()
+        .map(drop)
+        .map_err(|e| format!("{e:#}"))
+}
+
+/// A fresh database with every migration applied: a clone of the template.
+pub fn migrated_database() -> TestDatabase {
+    TestDatabase::migrated(&SCHEMA)
+}
+
+/// A store over a fresh, migrated database. The store finds nothing left to migrate:
+/// the template holds every migration the store knows.
 pub fn fixture() -> Fixture {
+    let db = migrated_database();
+    let store = PgStore::connect(db.url(), options()).expect("pool options are valid");
+    let applied = store.run_migrations().expect("migrations run");
+    assert_eq!(
+        applied,
+        Vec::<String>::new(),
+        "the template is fully migrated"
+    );
+    Fixture { store, db }
+}
+
+/// A store over a fresh, empty database that the store migrates itself (every migration
+/// applied), for tests of the migrations.
+pub fn fixture_migrated_by_the_store() -> Fixture {
     let db = TestDatabase::new();
     let store = PgStore::connect(db.url(), options()).expect("pool options are valid");
     let applied = store.run_migrations().expect("migrations run");

@@ -1,0 +1,47 @@
+//! A tenant to test with: an account, its administrator and its agent.
+
+use serde_json::Value;
+
+use crate::app::TestApp;
+use crate::assertions::str_of;
+
+/// One account with its API key, an administrator and an agent, each with their token.
+#[derive(Debug)]
+pub struct Tenant {
+    pub account: Value,
+    pub id: i64,
+    pub api_key: String,
+    pub admin: Value,
+    pub admin_token: String,
+    pub agent: Value,
+    pub agent_token: String,
+}
+
+impl TestApp {
+    /// Creates an account named `name` with an administrator and an agent.
+    pub async fn tenant(&self, name: &str) -> Tenant {
+        let account = self.create_account(name).await;
+        let id = account["id"].as_i64().expect("an integer account id");
+        let admin = self
+            .create_user(
+                id,
+                serde_json::json!({ "name": "Ada Admin", "role": "administrator" }),
+            )
+            .await;
+        let agent = self
+            .create_user(
+                id,
+                serde_json::json!({ "name": "Alan Agent", "role": "agent" }),
+            )
+            .await;
+        Tenant {
+            api_key: str_of(&account, "api_key").to_owned(),
+            admin_token: str_of(&admin, "access_token").to_owned(),
+            agent_token: str_of(&agent, "access_token").to_owned(),
+            account,
+            id,
+            admin,
+            agent,
+        }
+    }
+}
