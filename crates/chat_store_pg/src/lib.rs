@@ -11,9 +11,9 @@
 mod accounts;
 mod attachments;
 mod credentials;
-mod live;
 mod members;
 mod messages;
+mod presence;
 mod rooms;
 mod schema;
 mod users;
@@ -30,8 +30,6 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::BigInt;
 use diesel::{QueryResult, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-
-pub use live::{PgRelay, decode_notice, encode_notice};
 
 type Pool = r2d2::Pool<ConnectionManager<PgConnection>>;
 
