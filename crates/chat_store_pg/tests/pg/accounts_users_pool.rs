@@ -1,5 +1,4 @@
-//! The PostgreSQL adapter against a real server: each test in its own fresh database
-//! (see `chat_test_db`), so they run in parallel.
+//! Accounts, users, credentials, migrations and the pool's health against a real server.
 
 // Tests stop at the first surprise, with the reason.
 #![allow(clippy::expect_used)]
@@ -17,9 +16,7 @@ use chat_domain::{
 use chat_store_pg::{PgStore, PoolOptions};
 use chat_test_db::TestDatabase;
 
-mod common;
-
-use common::{
+use crate::common::{
     Fixture, all_migrations, count, create_account, fixture, fixture_migrated_by_the_store,
     new_account, new_user, options,
 };

@@ -4,17 +4,15 @@
 // Tests stop at the first surprise, with the reason.
 #![allow(clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{Fixture, connect, count, create_account, create_user, execute, fixture};
 use chat_app::{NewRoom, RoomFilter, RoomPatch, RoomSort, RoomStore, StoreError, Window};
 use chat_domain::{
     Account, AccountId, Description, Room, RoomId, RoomMeta, RoomName, RoomRef, User, UserId,
 };
 use chat_store_pg::PgStore;
 use chat_test_db::TestDatabase;
-use common::{Fixture, connect, count, create_account, create_user, execute, fixture};
 use diesel::RunQueryDsl;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;

@@ -5,11 +5,12 @@
 // Tests stop at the first surprise, with the reason.
 #![allow(clippy::expect_used)]
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use crate::common::{
+    Fixture, connect, count, create_account, create_user, execute, fixture, new_user,
+};
 use chat_app::{
     MemberChange, MemberStore, NewRoom, RoomStore, StoreError, UserDirectory, UserStore, Window,
 };
@@ -19,7 +20,6 @@ use chat_domain::{
 };
 use chat_store_pg::{PgStore, PoolOptions};
 use chat_test_db::TestDatabase;
-use common::{Fixture, connect, count, create_account, create_user, execute, fixture, new_user};
 use diesel::sql_types::BigInt;
 use diesel::{PgConnection, QueryableByName, RunQueryDsl};
 use serde_json::{Map, Value, json};

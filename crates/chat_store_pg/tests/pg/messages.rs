@@ -5,11 +5,10 @@
 // Tests stop at the first surprise, with the reason.
 #![allow(clippy::expect_used)]
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use crate::common::{Fixture, connect, create_account, create_user, execute, fixture};
 use chat_app::{
     MemberStore, MessageFilter, MessageOrder, MessageStore, NewMessage, NewRoom, RoomStore,
     StoreError, Window,
@@ -21,7 +20,6 @@ use chat_domain::{
 };
 use chat_store_pg::{PgStore, PoolOptions};
 use chat_test_db::TestDatabase;
-use common::{Fixture, connect, create_account, create_user, execute, fixture};
 use diesel::sql_types::{BigInt, Text};
 use diesel::{PgConnection, QueryableByName, RunQueryDsl};
 use serde_json::{Map, Value, json};

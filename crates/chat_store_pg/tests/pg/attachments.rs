@@ -6,8 +6,7 @@
 // Tests stop at the first surprise, with the reason.
 #![allow(clippy::expect_used)]
 
-mod common;
-
+use crate::common::{Fixture, connect, count, create_account, create_user, fixture};
 use chat_app::{
     FileIndex, MemberStore, MessageFilter, MessageOrder, MessageStore, NewMessage, NewRoom,
     RoomPatch, RoomStore, StoreError, Window,
@@ -18,7 +17,6 @@ use chat_domain::{
 };
 use chat_store_pg::PgStore;
 use chat_test_db::TestDatabase;
-use common::{Fixture, connect, count, create_account, create_user, fixture};
 use diesel::sql_types::BigInt;
 use diesel::{QueryableByName, RunQueryDsl};
 use uuid::Uuid;

@@ -5,17 +5,15 @@
 // Tests stop at the first surprise, with the reason.
 #![allow(clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{Fixture, connect, count, create_account, create_user, execute, fixture};
 use chat_app::{
     MemberStore, NewRoom, PresenceSession, PresenceStore, RoomStore, StoreError, UserDirectory,
     Window,
 };
 use chat_domain::{AccountId, Availability, MemberMeta, Room, RoomId, User, UserId};
 use chat_store_pg::PgStore;
-use common::{Fixture, connect, count, create_account, create_user, execute, fixture};
 use diesel::{QueryableByName, RunQueryDsl};
 use uuid::Uuid;
 
