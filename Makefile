@@ -10,7 +10,7 @@ SHELL := bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-.PHONY: help run test deps build lint fmt db-url db-stop bench
+.PHONY: help run test fuzz deps build lint fmt db-url db-stop bench
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -61,7 +61,7 @@ run: deps ## Build chatd (release) and serve on $CHAT_BIND (127.0.0.1:8000)
 	echo "chatd serving on http://$$url_host (Ctrl-C stops it)"
 	exec "$${CARGO_TARGET_DIR:-target}/release/chatd" serve
 
-test: deps ## Run every test (nextest, then doc tests) against a working database
+test: deps ## Run every test (nextest, doc tests, a 60 s schemathesis pass) against a working database
 	@DATABASE_URL="$$(scripts/database-url.sh)"
 	export DATABASE_URL
 	export RUST_BACKTRACE=1
@@ -73,7 +73,12 @@ test: deps ## Run every test (nextest, then doc tests) against a working databas
 		echo "cargo-nextest not found: using cargo test" >&2
 		cargo test --workspace --no-fail-fast || status=$$?
 	fi
+	# A short schema-driven pass over the HTTP API (docs/fuzzing.md); `make fuzz` is the long one.
+	FUZZ_ADMIN_URL="$$DATABASE_URL" scripts/fuzz.sh --max-time "$${FUZZ_TEST_SECONDS:-60}" || status=$$?
 	exit $$status
+
+fuzz: deps ## Fuzz the HTTP API with schemathesis for $FUZZ_SECONDS (600) against a fresh database
+	@scripts/fuzz.sh --max-time "$${FUZZ_SECONDS:-600}"
 
 deps: ## Install missing build dependencies (libpq-dev, pkg-config, gcc) from Debian
 	@scripts/ensure-build-deps.sh
