@@ -5,7 +5,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub use crate::ids::AccountId;
-use crate::validation::{FieldError, Problem, required_text};
+use crate::storable;
+use crate::text::required_text;
+use crate::validation::{FieldError, Problem};
 
 /// An account's display name: 1 to 255 characters once trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +19,8 @@ impl AccountName {
 
     /// Trims `raw` and keeps it if 1 to [`MAX_CHARS`](Self::MAX_CHARS) characters
     /// remain. Errors on field `name`: [`Problem::Blank`] when nothing but whitespace
-    /// is left, [`Problem::TooLong`] past the maximum.
+    /// is left, [`Problem::TooLong`] past the maximum, [`Problem::InvalidCharacter`]
+    /// for a NUL.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         required_text("name", raw, Self::MAX_CHARS).map(Self)
     }
@@ -38,8 +41,9 @@ impl Description {
 
     /// Keeps `raw` exactly as given (empty included) if it has at most
     /// [`MAX_CHARS`](Self::MAX_CHARS) characters, else [`Problem::TooLong`] on field
-    /// `description`.
+    /// `description`; [`Problem::InvalidCharacter`] if it holds a NUL.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        storable::text("description", raw)?;
         if raw.chars().count() > Self::MAX_CHARS {
             return Err(FieldError::new(
                 "description",

@@ -51,6 +51,8 @@ mod ids;
 pub mod member;
 pub mod message;
 pub mod room;
+pub mod storable;
+mod text;
 pub mod user;
 mod validation;
 

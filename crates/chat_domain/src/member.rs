@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::storable;
 use crate::user::User;
 use crate::validation::{FieldError, Problem};
 
@@ -15,7 +16,8 @@ impl MemberMeta {
     pub const MAX_BYTES: usize = 16 * 1024;
 
     /// Keeps `object` if its compact JSON takes at most [`MAX_BYTES`](Self::MAX_BYTES),
-    /// else [`Problem::TooLarge`] on field `meta`.
+    /// else [`Problem::TooLarge`] on field `meta`, and the database can keep it
+    /// ([`storable::json`]), else that error on field `meta`.
     pub fn parse(object: Map<String, Value>) -> Result<Self, FieldError> {
         let size = Value::Object(object.clone()).to_string().len();
         if size > Self::MAX_BYTES {
@@ -26,6 +28,7 @@ impl MemberMeta {
                 },
             ));
         }
+        storable::json("meta", &object)?;
         Ok(Self(object))
     }
 

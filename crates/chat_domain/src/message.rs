@@ -12,6 +12,7 @@ use crate::account::AccountId;
 use crate::file::Attachment;
 pub use crate::ids::MessageId;
 use crate::room::RoomId;
+use crate::storable;
 use crate::user::UserId;
 use crate::validation::{FieldError, Problem};
 
@@ -48,7 +49,8 @@ impl Content {
     /// Non-blank text of at most [`MAX_CHARS`](Self::MAX_CHARS) characters, kept as
     /// given (not trimmed). Longer text is [`ContentError::TooLong`], checked first;
     /// empty or whitespace-only text is [`ContentError::Invalid`] with
-    /// [`Problem::Blank`] on field `content`.
+    /// [`Problem::Blank`] on field `content`, and text holding a NUL with
+    /// [`Problem::InvalidCharacter`].
     pub fn parse(raw: &str) -> Result<Self, ContentError> {
         Self::parse_allowing_empty(raw, false)
     }
@@ -62,6 +64,7 @@ impl Content {
                 current_length: length,
             }));
         }
+        storable::text("content", raw).map_err(ContentError::Invalid)?;
         if raw.trim().is_empty() && !has_files {
             return Err(ContentError::Invalid(FieldError::new(
                 "content",
@@ -83,7 +86,7 @@ impl Content {
 pub enum ContentError {
     /// More than [`Content::MAX_CHARS`] characters.
     TooLong(ContentTooLong),
-    /// Any other problem, as a field error (today: blank without files).
+    /// Any other problem, as a field error (blank without files, or a NUL).
     Invalid(FieldError),
 }
 
@@ -149,8 +152,10 @@ impl EchoId {
 
     /// Keeps `raw` exactly as given (not trimmed) if it has 1 to
     /// [`MAX_CHARS`](Self::MAX_CHARS) characters. Errors on field `echo_id`:
-    /// [`Problem::Blank`] when empty, [`Problem::TooLong`] past the maximum.
+    /// [`Problem::Blank`] when empty, [`Problem::TooLong`] past the maximum,
+    /// [`Problem::InvalidCharacter`] for a NUL.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        storable::text("echo_id", raw)?;
         if raw.is_empty() {
             return Err(FieldError::new("echo_id", Problem::Blank));
         }
@@ -180,7 +185,8 @@ impl MessageMeta {
     pub const MAX_BYTES: usize = 16 * 1024;
 
     /// Keeps `object` if its compact JSON takes at most [`MAX_BYTES`](Self::MAX_BYTES),
-    /// else [`Problem::TooLarge`] on field `meta`.
+    /// else [`Problem::TooLarge`] on field `meta`, and the database can keep it
+    /// ([`storable::json`]), else that error on field `meta`.
     pub fn parse(object: Map<String, Value>) -> Result<Self, FieldError> {
         if Value::Object(object.clone()).to_string().len() > Self::MAX_BYTES {
             return Err(FieldError::new(
@@ -190,6 +196,7 @@ impl MessageMeta {
                 },
             ));
         }
+        storable::json("meta", &object)?;
         Ok(Self(object))
     }
 

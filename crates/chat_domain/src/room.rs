@@ -8,7 +8,9 @@ use uuid::Uuid;
 use crate::account::{AccountId, Description};
 use crate::file::StorageKey;
 pub use crate::ids::RoomId;
-use crate::validation::{FieldError, Problem, required_text};
+use crate::storable;
+use crate::text::required_text;
+use crate::validation::{FieldError, Problem};
 
 /// How a caller names a room: each dialect by its own kind of id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,7 +31,8 @@ impl RoomName {
 
     /// Trims `raw` and keeps it if 1 to [`MAX_CHARS`](Self::MAX_CHARS) characters
     /// remain. Errors on field `name`: [`Problem::Blank`] when nothing but whitespace
-    /// is left, [`Problem::TooLong`] past the maximum.
+    /// is left, [`Problem::TooLong`] past the maximum, [`Problem::InvalidCharacter`]
+    /// for a NUL.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         required_text("name", raw, Self::MAX_CHARS).map(Self)
     }
@@ -52,7 +55,8 @@ impl RoomMeta {
     /// Keeps `object` if its compact JSON takes at most [`MAX_BYTES`](Self::MAX_BYTES)
     /// (else [`Problem::TooLarge`] on field `meta`) and its `max_participants`, unless
     /// absent or `null`, is an integer from 1 to 1,000,000 (else
-    /// [`Problem::OutOfRange`] on field `meta.max_participants`).
+    /// [`Problem::OutOfRange`] on field `meta.max_participants`), and the database can
+    /// keep it ([`storable::json`], else that error on field `meta`).
     pub fn parse(object: Map<String, Value>) -> Result<Self, FieldError> {
         let size = Value::Object(object.clone()).to_string().len();
         if size > Self::MAX_BYTES {
@@ -63,6 +67,7 @@ impl RoomMeta {
                 },
             ));
         }
+        storable::json("meta", &object)?;
         match object.get("max_participants") {
             None | Some(Value::Null) => {}
             Some(value) => {

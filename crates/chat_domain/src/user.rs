@@ -4,7 +4,9 @@ use time::OffsetDateTime;
 
 use crate::account::AccountId;
 pub use crate::ids::UserId;
-use crate::validation::{FieldError, Problem, required_text};
+use crate::storable;
+use crate::text::required_text;
+use crate::validation::{FieldError, Problem};
 
 /// A person's display name: 1 to 255 characters once trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +18,8 @@ impl PersonName {
 
     /// Trims `raw` and keeps it if 1 to [`MAX_CHARS`](Self::MAX_CHARS) characters
     /// remain. Errors on field `name`: [`Problem::Blank`] when nothing but whitespace
-    /// is left, [`Problem::TooLong`] past the maximum.
+    /// is left, [`Problem::TooLong`] past the maximum, [`Problem::InvalidCharacter`]
+    /// for a NUL.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         required_text("name", raw, Self::MAX_CHARS).map(Self)
     }
@@ -40,8 +43,8 @@ impl Email {
     /// [`MAX_CHARS`](Self::MAX_CHARS) characters without whitespace or control
     /// characters, with one `@` after a non-empty local part and a domain of at least
     /// two non-empty dot-separated labels. Errors on field `email`:
-    /// [`Problem::Blank`], [`Problem::TooLong`], or [`Problem::Invalid`] saying which
-    /// rule failed.
+    /// [`Problem::Blank`], [`Problem::TooLong`], [`Problem::InvalidCharacter`], or
+    /// [`Problem::Invalid`] saying which rule failed.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let value = required_text("email", raw, Self::MAX_CHARS)?;
         let invalid = |reason: &str| FieldError::new("email", Problem::Invalid(reason.to_owned()));
@@ -81,7 +84,8 @@ impl ExternalId {
     /// Keeps `raw` exactly as given if it is not blank, has at most
     /// [`MAX_CHARS`](Self::MAX_CHARS) characters, no control character, and is not
     /// [`SYSTEM`](Self::SYSTEM). Errors on field `external_id`: [`Problem::Blank`],
-    /// [`Problem::TooLong`], or [`Problem::Invalid`] for the last two rules.
+    /// [`Problem::TooLong`], or [`Problem::Invalid`] for the last two rules
+    /// ([`Problem::InvalidCharacter`] for a NUL, which the database cannot store).
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         Self::parse_field("external_id", raw)
     }
@@ -89,6 +93,7 @@ impl ExternalId {
     /// As [`ExternalId::parse`], reporting problems under `field` (the ChatAPI dialect
     /// calls it `user_id`).
     pub fn parse_field(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+        storable::text(field, raw)?;
         if raw.trim().is_empty() {
             return Err(FieldError::new(field, Problem::Blank));
         }

@@ -34,6 +34,10 @@ pub enum Problem {
     Taken,
     /// Malformed, with a human reason.
     Invalid(String),
+    /// Holds the NUL character (U+0000), which the database cannot store.
+    InvalidCharacter,
+    /// Holds a number (the one given) that the database would not give back unchanged.
+    UnstorableNumber(String),
 }
 
 impl fmt::Display for Problem {
@@ -50,6 +54,10 @@ impl fmt::Display for Problem {
             }
             Problem::Taken => f.write_str("has already been taken"),
             Problem::Invalid(reason) => write!(f, "is invalid ({reason})"),
+            Problem::InvalidCharacter => f.write_str("must not contain the NUL character (U+0000)"),
+            Problem::UnstorableNumber(number) => {
+                write!(f, "holds a number that cannot be stored exactly ({number})")
+            }
         }
     }
 }
@@ -131,20 +139,4 @@ impl fmt::Display for FieldErrors {
         let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
         f.write_str(&parts.join(", "))
     }
-}
-
-/// Trims `raw` and checks it holds 1..=`max` characters.
-pub(crate) fn required_text(
-    field: &'static str,
-    raw: &str,
-    max: usize,
-) -> Result<String, FieldError> {
-    let trimmed = raw.trim();
-    if trimmed.is_empty() {
-        return Err(FieldError::new(field, Problem::Blank));
-    }
-    if trimmed.chars().count() > max {
-        return Err(FieldError::new(field, Problem::TooLong { max }));
-    }
-    Ok(trimmed.to_owned())
 }

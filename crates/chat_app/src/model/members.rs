@@ -104,4 +104,21 @@ mod tests {
         let fields: Option<Vec<_>> = errors.map(|e| e.iter().map(|f| f.field).collect());
         assert_eq!(fields, Some(vec!["user_id", "user_name"]));
     }
+
+    #[test]
+    fn a_nul_in_a_join_is_refused_naming_the_field() {
+        let meta = serde_json::json!({ "\u{0}": 1 }).as_object().cloned();
+        let errors = Join::parse(Some("u\u{0}"), Some("Ann\u{0}"), meta).err();
+        let problems: Option<Vec<_>> =
+            errors.map(|e| e.iter().map(|f| (f.field, f.problem.clone())).collect());
+        let nul = Problem::InvalidCharacter;
+        assert_eq!(
+            problems,
+            Some(vec![
+                ("user_id", nul.clone()),
+                ("user_name", nul.clone()),
+                ("meta", nul)
+            ])
+        );
+    }
 }

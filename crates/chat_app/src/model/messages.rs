@@ -219,6 +219,37 @@ mod tests {
     }
 
     #[test]
+    fn a_nul_in_any_text_or_in_meta_is_refused_naming_each_field() {
+        let meta = serde_json::json!({ "k": ["\u{0}"] }).as_object().cloned();
+        let refused = Outgoing::parse(RawOutgoing {
+            sender_id: Some("b\u{0}b"),
+            sender_name: Some("B\u{0}"),
+            content: Some("h\u{0}i"),
+            meta,
+            echo_id: Some("\u{0}"),
+            ..RawOutgoing::default()
+        });
+        let problems: Vec<_> = match refused {
+            Err(AppError::Invalid(errors)) => errors
+                .iter()
+                .map(|e| (e.field, e.problem.clone()))
+                .collect(),
+            other => panic!("{other:?}"),
+        };
+        let nul = Problem::InvalidCharacter;
+        assert_eq!(
+            problems,
+            [
+                ("sender_id", nul.clone()),
+                ("sender_name", nul.clone()),
+                ("meta", nul.clone()),
+                ("echo_id", nul.clone()),
+                ("content", nul),
+            ]
+        );
+    }
+
+    #[test]
     fn a_message_with_only_files_may_have_empty_text() {
         let out = Outgoing::parse(RawOutgoing {
             content: Some(""),

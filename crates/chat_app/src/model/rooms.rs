@@ -2,6 +2,7 @@
 
 use chat_domain::{
     Description, FieldError, FieldErrors, Problem, RoomMeta, RoomName, StoredUpload, UserId,
+    storable,
 };
 use serde_json::{Map, Value};
 
@@ -143,13 +144,17 @@ impl RoomQuery {
     /// The longest `search` accepted, in characters.
     pub const MAX_SEARCH_CHARS: usize = 255;
 
-    /// Checks the query: a blank `search` is none; a longer one than [`RoomQuery::MAX_SEARCH_CHARS`] is refused.
+    /// Checks the query: a blank `search` is none; a longer one than
+    /// [`RoomQuery::MAX_SEARCH_CHARS`], or one the database cannot take (a NUL), is refused.
     pub fn new(
         search: Option<&str>,
         is_active: Option<bool>,
         sort: RoomSort,
         window: Window,
     ) -> Result<Self, FieldError> {
+        if let Some(raw) = search {
+            storable::text("search", raw)?;
+        }
         let search = search.map(str::trim).filter(|s| !s.is_empty());
         if search.is_some_and(|s| s.chars().count() > Self::MAX_SEARCH_CHARS) {
             return Err(FieldError::new(
@@ -211,5 +216,10 @@ mod tests {
         let blank = RoomQuery::new(Some("   "), None, RoomSort::NameAsc, window);
         assert_eq!(blank.map(|q| q.search), Ok(None));
         assert!(RoomQuery::new(Some(&"s".repeat(256)), None, RoomSort::NameAsc, window).is_err());
+        let nul = RoomQuery::new(Some("a\u{0}"), None, RoomSort::NameAsc, window);
+        assert_eq!(
+            nul.err(),
+            Some(FieldError::new("search", Problem::InvalidCharacter))
+        );
     }
 }

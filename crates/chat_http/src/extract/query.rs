@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
+use chat_domain::storable;
 
 use crate::error::{ApiError, Dialect, RequestError};
 
@@ -22,18 +23,23 @@ impl<D: Dialect> Query<D> {
             .map_err(|e| RequestError::MalformedQuery(e.to_string()).into())
     }
 
-    /// The last value of `name`, if any.
-    pub fn get(&self, name: &str) -> Result<Option<String>, ApiError<D>> {
-        Ok(self
+    /// The last value of `name`, if any. A value the database could not store (a NUL)
+    /// is refused here, for every parameter, as a field error on `name`.
+    pub fn get(&self, name: &'static str) -> Result<Option<String>, ApiError<D>> {
+        let value = self
             .pairs()?
             .into_iter()
             .rev()
             .find(|(key, _)| key == name)
-            .map(|(_, value)| value))
+            .map(|(_, value)| value);
+        if let Some(value) = &value {
+            storable::text(name, value)?;
+        }
+        Ok(value)
     }
 
     /// `name` as an integer; a value that is not one is the wrong type.
-    pub fn integer(&self, name: &str) -> Result<Option<i64>, ApiError<D>> {
+    pub fn integer(&self, name: &'static str) -> Result<Option<i64>, ApiError<D>> {
         self.get(name)?
             .map(|raw| {
                 raw.trim().parse::<i64>().map_err(|_| {
@@ -48,7 +54,7 @@ impl<D: Dialect> Query<D> {
     }
 
     /// `name` as a boolean (`true`/`false`, `1`/`0`).
-    pub fn boolean(&self, name: &str) -> Result<Option<bool>, ApiError<D>> {
+    pub fn boolean(&self, name: &'static str) -> Result<Option<bool>, ApiError<D>> {
         self.get(name)?
             .map(|raw| match raw.trim().to_ascii_lowercase().as_str() {
                 "true" | "1" => Ok(true),
