@@ -28,6 +28,7 @@ pub mod rooms;
 pub mod sockets;
 pub mod users;
 
+pub use access::RoomAction;
 pub use accounts::{Accounts, IssuedAccount};
 pub use actor::{AccountAccess, Actor};
 pub use auth::{Authenticator, CredentialCache, PlatformToken};

@@ -7,7 +7,8 @@
 //! | administrator | anyone (likewise) | yes | every room |
 //! | agent | only itself (else `Forbidden(NotAdministrator)`) | no (`Forbidden(NotAdministrator)`) | its rooms (else `Forbidden(NotMember)`) |
 //!
-//! Joining an inactive room is `Conflict(RoomInactive)`; administrators may still
+//! The room comes first: another account's room (or none) is `NotFound(Room)` for every
+//! caller, before any right is checked. Joining an inactive room is `Conflict(RoomInactive)`; administrators may still
 //! change an inactive room's members. A room with `meta.max_participants` refuses any
 //! change past it with `Conflict(RoomFull)`, checked atomically in the store.
 
@@ -18,7 +19,7 @@ use chat_domain::{
     AccountId, ExternalId, MemberMeta, Membership, PersonName, Room, RoomRef, User, UserId,
 };
 
-use crate::access::{room_error, visible_room};
+use crate::access::{managed_room, room_error, visible_room};
 use crate::actor::Actor;
 use crate::error::{AppError, Conflict, Denied, Resource};
 use crate::events::{DomainEvent, EventPublisher, MemberEvent};
@@ -193,8 +194,7 @@ impl Members {
         room: RoomRef,
         ids: UserIds,
     ) -> Result<Vec<User>, AppError> {
-        let account = actor.require_manager()?;
-        let room = self.find_room(account, room).await?;
+        let (account, room) = managed_room(self.rooms.as_ref(), actor, room).await?;
         let users = self.users_of(account, &ids).await?;
         let change = self
             .members
@@ -219,8 +219,7 @@ impl Members {
         room: RoomRef,
         ids: UserIds,
     ) -> Result<Vec<User>, AppError> {
-        let account = actor.require_manager()?;
-        let room = self.find_room(account, room).await?;
+        let (account, room) = managed_room(self.rooms.as_ref(), actor, room).await?;
         let users = self.users_of(account, &ids).await?;
         let before = self.members_of(account, &room).await?;
         let change: MemberChange = self
@@ -240,8 +239,7 @@ impl Members {
 
     /// Removes users from a room; users who were not members are ignored.
     pub async fn remove(&self, actor: &Actor, room: RoomRef, ids: UserIds) -> Result<(), AppError> {
-        let account = actor.require_manager()?;
-        let room = self.find_room(account, room).await?;
+        let (account, room) = managed_room(self.rooms.as_ref(), actor, room).await?;
         let users = self.users_of(account, &ids).await?;
         let change = self
             .members
@@ -705,5 +703,52 @@ mod tests {
         assert!(not_member(members.online(&agent(), ROOM).await.map(drop)));
         let online = members.online(&admin(), ROOM).await.map(|o| o.user_ids);
         assert_eq!(online.ok(), Some(vec!["user_123".to_owned()]));
+    }
+
+    #[tokio::test]
+    async fn a_room_outside_the_account_is_not_found_for_every_caller_before_any_right() {
+        let ids = UserIds::parse(Some(vec![1])).unwrap_or_else(|e| panic!("{e}"));
+        let window = Window::new(0, 10, 100).unwrap_or_else(|e| panic!("{e}"));
+        for actor in [agent(), admin()] {
+            let mut rooms = MockRoomStore::new();
+            rooms
+                .expect_find_room()
+                .returning(|_, _| Err(StoreError::NotFound));
+            rooms.expect_is_member().never();
+            let mut ports = Ports::new(room(true, None));
+            ports.rooms = rooms;
+            ports.users.expect_find_users().never();
+            ports.users.expect_find_by_chat_id().never();
+            ports.members.expect_add_members().never();
+            ports.members.expect_replace_members().never();
+            ports.members.expect_remove_members().never();
+            let members = ports.build();
+            let join = || join("user_123");
+            let user_id = || ExternalId::parse("user_123").unwrap_or_else(|e| panic!("{e}"));
+            for (what, result) in [
+                (
+                    "add",
+                    members.add(&actor, ROOM, ids.clone()).await.map(drop),
+                ),
+                (
+                    "replace",
+                    members.replace(&actor, ROOM, ids.clone()).await.map(drop),
+                ),
+                ("remove", members.remove(&actor, ROOM, ids.clone()).await),
+                ("join", members.join(&actor, ROOM, join()).await.map(drop)),
+                ("leave", members.leave(&actor, ROOM, user_id()).await),
+                ("list", members.list(&actor, ROOM).await.map(drop)),
+                (
+                    "participants",
+                    members.participants(&actor, ROOM, window).await.map(drop),
+                ),
+                ("online", members.online(&actor, ROOM).await.map(drop)),
+            ] {
+                assert!(
+                    matches!(result, Err(AppError::NotFound(Resource::Room))),
+                    "{actor:?} {what}: {result:?}"
+                );
+            }
+        }
     }
 }

@@ -7,6 +7,9 @@
 //! | administrator | every room of its account | yes |
 //! | agent | the rooms it belongs to (others: `Forbidden(NotMember)`) | no (`Forbidden(NotAdministrator)`) |
 //! | platform token | nothing (`Unauthenticated`) | no |
+//!
+//! The room is looked up before the rights are checked: another account's room (or
+//! none) is `NotFound(Room)` for every caller, agents included.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -14,7 +17,7 @@ use std::sync::Arc;
 
 use chat_domain::{AccountId, Room, RoomId, RoomRef, StorageKey, User};
 
-use crate::access::{room_error, unread_counts, visible_room};
+use crate::access::{RoomAction, admit, managed_room, room_error, unread_counts, visible_room};
 use crate::actor::Actor;
 use crate::error::AppError;
 use crate::events::{DomainEvent, EventPublisher, MemberEvent, RoomEvent};
@@ -162,6 +165,21 @@ impl Rooms {
         Ok(Page { items, total })
     }
 
+    /// Whether `actor` may do `action` with `room`: `NotFound(Room)` when the room is not
+    /// in the actor's account, whoever asks, then `Forbidden` when the actor's rights do
+    /// not allow it. For adapters that refuse a caller before reading the request's body
+    /// (each use case checks again, in the same order).
+    pub async fn admit(
+        &self,
+        actor: &Actor,
+        room: RoomRef,
+        action: RoomAction,
+    ) -> Result<(), AppError> {
+        admit(self.store.as_ref(), actor, room, action)
+            .await
+            .map(drop)
+    }
+
     /// One room, if the actor may see it.
     pub async fn get(
         &self,
@@ -207,12 +225,7 @@ impl Rooms {
         room: RoomRef,
         patch: RoomPatch,
     ) -> Result<(AccountId, Room, Option<StorageKey>), AppError> {
-        let account = actor.require_manager()?;
-        let found = self
-            .store
-            .find_room(account, room)
-            .await
-            .map_err(room_error)?;
+        let (account, found) = managed_room(self.store.as_ref(), actor, room).await?;
         if patch.is_empty() {
             return Ok((account, found, None));
         }
@@ -234,12 +247,7 @@ impl Rooms {
         room: RoomRef,
         detail: Detail,
     ) -> Result<RoomView, AppError> {
-        let account = actor.require_manager()?;
-        let found = self
-            .store
-            .find_room(account, room)
-            .await
-            .map_err(room_error)?;
+        let (account, found) = managed_room(self.store.as_ref(), actor, room).await?;
         if found.avatar.is_none() {
             return self.view(actor, account, found, detail).await;
         }
@@ -259,12 +267,7 @@ impl Rooms {
         room: RoomRef,
         active: bool,
     ) -> Result<Room, AppError> {
-        let account = actor.require_manager()?;
-        let found = self
-            .store
-            .find_room(account, room)
-            .await
-            .map_err(room_error)?;
+        let (account, found) = managed_room(self.store.as_ref(), actor, room).await?;
         let room = self
             .store
             .set_room_active(account, found.id, active)
@@ -282,12 +285,7 @@ impl Rooms {
     /// Deletes a room and everything in it; its files (avatar, attachments) are removed
     /// once the database commits.
     pub async fn delete(&self, actor: &Actor, room: RoomRef) -> Result<(), AppError> {
-        let account = actor.require_manager()?;
-        let found = self
-            .store
-            .find_room(account, room)
-            .await
-            .map_err(room_error)?;
+        let (account, found) = managed_room(self.store.as_ref(), actor, room).await?;
         let files = self
             .store
             .delete_room(account, found.id)
@@ -503,7 +501,7 @@ mod tests {
     async fn agents_may_not_create_change_or_delete_rooms() {
         let mut store = MockRoomStore::new();
         store.expect_create_room().never();
-        store.expect_find_room().never();
+        store.expect_find_room().returning(|_, _| Ok(room(1)));
         store.expect_update_room().never();
         store.expect_set_room_active().never();
         store.expect_delete_room().never();
@@ -618,6 +616,110 @@ mod tests {
         assert!(matches!(get, Err(AppError::NotFound(Resource::Room))));
         let delete = rooms.delete(&admin(), RoomRef::Id(RoomId(9))).await;
         assert!(matches!(delete, Err(AppError::NotFound(Resource::Room))));
+    }
+
+    #[tokio::test]
+    async fn a_room_outside_the_account_is_not_found_for_every_caller_before_any_right() {
+        for actor in [agent(), admin(), api_key()] {
+            let mut store = MockRoomStore::new();
+            store
+                .expect_find_room()
+                .returning(|_, _| Err(StoreError::NotFound));
+            store.expect_is_member().never();
+            store.expect_update_room().never();
+            store.expect_set_room_active().never();
+            store.expect_delete_room().never();
+            let rooms = rooms(store, quiet_events());
+            let any = RoomRef::Id(RoomId(9));
+            let rename =
+                RoomPatch::parse(Some(Some("New")), None, None).unwrap_or_else(|e| panic!("{e}"));
+            let mut results = vec![
+                (
+                    "get",
+                    rooms.get(&actor, any, Detail::Summary).await.map(drop),
+                ),
+                (
+                    "update",
+                    rooms
+                        .update(&actor, any, rename, Detail::Summary)
+                        .await
+                        .map(drop),
+                ),
+                (
+                    "remove_avatar",
+                    rooms
+                        .remove_avatar(&actor, any, Detail::Summary)
+                        .await
+                        .map(drop),
+                ),
+                (
+                    "set_active",
+                    rooms.set_active(&actor, any, false).await.map(drop),
+                ),
+                ("delete", rooms.delete(&actor, any).await),
+            ];
+            for action in [
+                RoomAction::See,
+                RoomAction::Manage,
+                RoomAction::SpeakAsMember,
+            ] {
+                results.push(("admit", rooms.admit(&actor, any, action).await));
+            }
+            for (what, result) in results {
+                assert!(
+                    matches!(result, Err(AppError::NotFound(Resource::Room))),
+                    "{actor:?} {what}: {result:?}"
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn admit_checks_the_room_first_then_the_callers_rights() {
+        use Denied::{NotAdministrator, NotMember};
+        // (caller, action, is the caller a member, the refusal if any)
+        let cases = [
+            (agent(), RoomAction::Manage, true, Some(NotAdministrator)),
+            (agent(), RoomAction::See, false, Some(NotMember)),
+            (agent(), RoomAction::See, true, None),
+            (agent(), RoomAction::SpeakAsMember, false, Some(NotMember)),
+            (agent(), RoomAction::SpeakAsMember, true, None),
+            (admin(), RoomAction::Manage, false, None),
+            (admin(), RoomAction::See, false, None),
+            (admin(), RoomAction::SpeakAsMember, false, Some(NotMember)),
+            (admin(), RoomAction::SpeakAsMember, true, None),
+            (api_key(), RoomAction::Manage, false, None),
+            (api_key(), RoomAction::See, false, None),
+            // The API key is nobody: no member of any room, and no membership to ask about.
+            (api_key(), RoomAction::SpeakAsMember, false, Some(NotMember)),
+        ];
+        for (actor, action, member, refusal) in cases {
+            let mut store = MockRoomStore::new();
+            store
+                .expect_find_room()
+                .times(1)
+                .returning(|_, _| Ok(room(1)));
+            store
+                .expect_is_member()
+                .returning(move |_, _, _| Ok(member));
+            let result = rooms(store, quiet_events())
+                .admit(&actor, RoomRef::Id(RoomId(1)), action)
+                .await;
+            let context = format!("{actor:?} {action:?} member={member}");
+            match refusal {
+                None => assert!(result.is_ok(), "{context}: {result:?}"),
+                Some(denied) => assert!(
+                    matches!(result, Err(AppError::Forbidden(d)) if d == denied),
+                    "{context}: {result:?}"
+                ),
+            }
+        }
+        let mut store = MockRoomStore::new();
+        store.expect_find_room().never();
+        let platform = rooms(store, quiet_events())
+            .admit(&Actor::Platform, RoomRef::Id(RoomId(1)), RoomAction::See)
+            .await;
+        assert!(matches!(platform, Err(AppError::Unauthenticated)));
     }
 
     #[tokio::test]
@@ -921,15 +1023,17 @@ mod tests {
         let rename =
             RoomPatch::parse(Some(Some("New")), None, None).unwrap_or_else(|e| panic!("{e}"));
         for patch in [rename, with_avatar(None)] {
-            let result =
-                rooms_with_files(MockRoomStore::new(), MockFileStore::new(), quiet_events())
-                    .update(
-                        &agent(),
-                        RoomRef::Id(RoomId(1)),
-                        patch.clone(),
-                        Detail::Summary,
-                    )
-                    .await;
+            let mut found = MockRoomStore::new();
+            found.expect_find_room().returning(|_, _| Ok(room(1)));
+            found.expect_update_room().never();
+            let result = rooms_with_files(found, MockFileStore::new(), quiet_events())
+                .update(
+                    &agent(),
+                    RoomRef::Id(RoomId(1)),
+                    patch.clone(),
+                    Detail::Summary,
+                )
+                .await;
             assert!(
                 matches!(result, Err(AppError::Forbidden(Denied::NotAdministrator))),
                 "{result:?}"
@@ -982,7 +1086,8 @@ mod tests {
         assert_eq!(view.room.avatar, None);
         // Agents may not.
         let mut store = MockRoomStore::new();
-        store.expect_find_room().never();
+        store.expect_find_room().returning(|_, _| Ok(room(1)));
+        store.expect_update_room().never();
         let mut files = MockFileStore::new();
         files.expect_delete().never();
         let denied = rooms_with_files(store, files, quiet_events())

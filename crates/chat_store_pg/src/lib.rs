@@ -152,6 +152,11 @@ fn advisory_lock(conn: &mut PgConnection, function: &str) -> QueryResult<usize> 
         .execute(conn)
 }
 
+/// The longest a readiness ping waits for a pooled connection: a probe is answered well
+/// within a second, whatever the pool's checkout timeout. A pool busy that long with
+/// requests reads as not ready, too.
+const PING_CHECKOUT: Duration = Duration::from_millis(500);
+
 /// The unique index or constraint names that stand for an input field, and that field.
 const DUPLICATE_FIELDS: &[(&str, &str)] = &[
     ("users_account_email_key", "email"),
@@ -242,15 +247,23 @@ pub(crate) fn contains_pattern(search: &str) -> String {
 
 #[async_trait]
 impl StoreHealth for PgStore {
+    /// Waits at most [`PING_CHECKOUT`] for a connection (or the pool's own timeout, if
+    /// shorter), not the pool's checkout timeout that requests wait.
     async fn ping(&self) -> Result<(), StoreError> {
-        self.with_conn(|conn| {
+        let pool = self.pool.clone();
+        let wait = PING_CHECKOUT.min(pool.connection_timeout());
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get_timeout(wait).map_err(|e| {
+                StoreError::Unavailable(anyhow!(e).context("no database connection"))
+            })?;
             diesel::sql_query("SELECT 1")
-                .execute(conn)
+                .execute(&mut conn)
                 .map(drop)
                 // Whatever went wrong, the database did not answer as it should.
                 .map_err(|e| StoreError::Unavailable(e.into()))
         })
         .await
+        .map_err(|e| StoreError::Unexpected(anyhow!(e).context("database task failed")))?
     }
 
     fn pool_state(&self) -> PoolState {

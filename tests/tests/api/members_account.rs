@@ -452,7 +452,7 @@ async fn an_agent_may_not_change_members_even_with_an_invalid_body() {
             }
         }
     }
-    // The same before the room is even looked up.
+    // A room that is not in the account is not found, before any right is checked.
     let reply = app
         .members_request(
             Method::POST,
@@ -462,7 +462,12 @@ async fn an_agent_may_not_change_members_even_with_an_invalid_body() {
             &json!({ "user_ids": [id_of(&cy)] }),
         )
         .await;
-    assert_reply(&reply, 403, &only_administrators(), "unknown room");
+    assert_reply(
+        &reply,
+        404,
+        &json!({ "error": "Resource could not be found" }),
+        "unknown room",
+    );
     assert_eq!(
         app.member_ids(acme.id, &acme.api_key, id).await,
         [id_of(&bea)]

@@ -306,9 +306,8 @@ async fn another_accounts_credentials_find_none_of_an_accounts_rooms() {
         ("administrator", &globex.admin_token),
         ("agent", &globex.agent_token),
     ] {
-        // ChatAPI: A's room answers exactly as a room that does not exist; for B's API
-        // key and administrator that is ROOM_NOT_FOUND. (B's agent is refused changes to
-        // any room with the same 403 before a room is looked up.)
+        // ChatAPI: A's room answers exactly as a room that does not exist: ROOM_NOT_FOUND
+        // (for every caller, agents included: cross_account.rs checks every route).
         let unknown = "00000000-0000-4000-8000-000000000000";
         for ((method, route, body), (_, unknown_route, unknown_body)) in chatapi_routes(uuid)
             .into_iter()

@@ -19,7 +19,9 @@ pub struct PoolState {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait StoreHealth: Send + Sync {
-    /// `Ok` when a round trip to the database succeeds; `Unavailable` otherwise.
+    /// `Ok` when a round trip to the database succeeds; `Unavailable` otherwise. For
+    /// readiness probes, which time out after about a second: an adapter waits for a
+    /// connection only briefly (well under a second), not as long as requests do.
     async fn ping(&self) -> Result<(), StoreError>;
 
     /// The pool's current state, without waiting.
