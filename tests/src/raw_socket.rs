@@ -103,6 +103,31 @@ impl RawSocket {
         }
     }
 
+    /// Without reading anything, sends an empty (masked) ping every 500 ms until a write
+    /// fails because the server's end of the TCP connection is gone (its kernel answers
+    /// the ping with a reset), and answers how long that took; `None` if the connection
+    /// still stood after `bound`. A server that merely stopped writing, or that still
+    /// holds the connection with unsent bytes, keeps acknowledging the pings. (Not more
+    /// often: every segment that comes in re-arms the server kernel's window-probe timer,
+    /// and pings every 100 ms were seen to keep its first probe, and so its
+    /// `TCP_USER_TIMEOUT`, from ever running.)
+    pub async fn dropped_by_server_within(&mut self, bound: Duration) -> Option<Duration> {
+        const PING: [u8; 6] = [0x89, 0x80, 0x0a, 0x0b, 0x0c, 0x0d];
+        let started = actix_web::rt::time::Instant::now();
+        while started.elapsed() < bound {
+            if let Ok(Some(_)) | Err(_) = self.stream.take_error() {
+                return Some(started.elapsed());
+            }
+            match self.stream.try_write(&PING) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => return Some(started.elapsed()),
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        }
+        None
+    }
+
     /// Reads every frame until the server ends the connection, or nothing comes for
     /// `quiet`.
     pub async fn drain(&mut self, quiet: Duration) -> Drained {

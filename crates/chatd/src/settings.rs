@@ -142,6 +142,17 @@ pub struct Settings {
     #[arg(long, env = "CHAT_WS_QUEUE", default_value_t = 256, global = true)]
     pub ws_queue: usize,
 
+    /// Seconds one frame may wait to go out to a WebSocket client before the socket is
+    /// closed as too slow (1013); a connection that takes no byte for this long plus 2 s
+    /// is dropped by the kernel.
+    #[arg(
+        long,
+        env = "CHAT_WS_SEND_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub ws_send_timeout_secs: u64,
+
     /// Seconds a presence session lives without its node's heartbeat (a node that dies
     /// takes its users offline within this).
     #[arg(
@@ -212,6 +223,7 @@ impl Settings {
         chat_http::live::LiveSettings {
             heartbeat: Duration::from_secs(self.ws_heartbeat_secs.max(1)),
             idle_timeout: Duration::from_secs(self.ws_idle_secs.max(1)),
+            send_timeout: Duration::from_secs(self.ws_send_timeout_secs.max(1)),
             ..chat_http::live::LiveSettings::default()
         }
     }

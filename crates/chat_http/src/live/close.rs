@@ -1,4 +1,5 @@
-//! How a live connection ends: close codes, and the close itself.
+//! How a live connection ends: close codes, why a running connection ended, and the
+//! close itself.
 
 use std::time::Duration;
 
@@ -17,14 +18,93 @@ pub const TOO_SLOW: u16 = 1013;
 /// Standard "internal error".
 pub const SERVER_ERROR: u16 = 1011;
 
+/// How long a close frame may take to be handed over before the connection is left to
+/// end without it.
+pub const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
 /// A close: its code and reason.
 pub type Close = (u16, &'static str);
 
-/// Closes the socket with `code` (waiting at most 2 s for the close to go out).
+/// Why a running connection ended: the close it gets, if any, and the `reason` label
+/// it is counted under in `chat_live_sockets_closed_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The client sent a close frame.
+    ClientClosed,
+    /// The connection ended without a close frame (the client vanished, or the kernel
+    /// gave up on a peer that took no byte): nothing more can be said.
+    Lost,
+    /// Nothing was heard for the idle timeout.
+    Idle,
+    /// The hub dropped the connection: its queue of deliveries overflowed.
+    QueueOverflow,
+    /// One frame could not be handed over within the send timeout.
+    SendTimeout,
+    /// The connection ended while a frame waited for room in its queue: the client had
+    /// stopped taking frames and the kernel dropped its connection.
+    Stalled,
+    /// Too many frames, too often refused.
+    RateLimited,
+    /// A frame over the size limit.
+    FrameTooLarge,
+    /// A frame that breaks the WebSocket protocol.
+    ProtocolError,
+    /// The caller is no longer a member.
+    Removed,
+    /// The room was deleted.
+    RoomDeleted,
+    /// The session has no scope to listen to.
+    Unauthorized,
+    /// Something on the server failed.
+    ServerError,
+    /// The replay of `since_seq` could not be read.
+    ReplayFailed,
+}
+
+impl Ending {
+    /// The close frame this ending sends, if any.
+    pub fn close(self) -> Option<Close> {
+        match self {
+            Self::ClientClosed | Self::Lost | Self::Stalled => None,
+            Self::Idle => Some((1001, "idle")),
+            Self::QueueOverflow => Some((TOO_SLOW, "too slow: reconnect with since_seq")),
+            Self::SendTimeout => Some((TOO_SLOW, "too slow")),
+            Self::RateLimited => Some((RATE_LIMITED, "rate limited")),
+            Self::FrameTooLarge => Some((1009, "frame too large")),
+            Self::ProtocolError => Some((1002, "protocol error")),
+            Self::Removed => Some((ACCESS_DENIED, "no longer a member")),
+            Self::RoomDeleted => Some((ROOM_NOT_FOUND, "room deleted")),
+            Self::Unauthorized => Some((UNAUTHORIZED, "unauthorized")),
+            Self::ServerError => Some((SERVER_ERROR, "server error")),
+            Self::ReplayFailed => Some((SERVER_ERROR, "replay failed")),
+        }
+    }
+
+    /// The `reason` label of `chat_live_sockets_closed_total`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ClientClosed => "client_closed",
+            Self::Lost => "lost",
+            Self::Idle => "idle",
+            Self::QueueOverflow | Self::SendTimeout | Self::Stalled => "too_slow",
+            Self::RateLimited => "rate_limited",
+            Self::FrameTooLarge => "frame_too_large",
+            Self::ProtocolError => "protocol_error",
+            Self::Removed => "removed",
+            Self::RoomDeleted => "room_deleted",
+            Self::Unauthorized => "unauthorized",
+            Self::ServerError | Self::ReplayFailed => "server_error",
+        }
+    }
+}
+
+/// Closes the socket with `code` (waiting at most [`CLOSE_WAIT`] for the close to be
+/// handed over: a client that reads nothing never gets it, and its connection is left
+/// to the kernel's timeout, see `crate::live::tcp`).
 pub async fn close(ws: actix_ws::Session, code: u16, reason: &'static str) {
     let reason = CloseReason {
         code: CloseCode::Other(code),
         description: Some(reason.to_owned()),
     };
-    let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(Some(reason))).await;
+    let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(Some(reason))).await;
 }

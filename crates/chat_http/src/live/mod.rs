@@ -11,6 +11,10 @@
 //!
 //! Frames are rendered by one [`LiveDialect`] per dialect ([`chatapi`], [`account`]):
 //! the envelope and error frames are in [`frames`], events in [`events`].
+//!
+//! A client that stops reading is closed with 1013 by its loop; its TCP connection is
+//! dropped by the kernel once no byte has gone out for the send timeout plus the close's
+//! wait ([`tcp`]).
 
 pub mod account;
 pub mod chatapi;
@@ -20,6 +24,7 @@ pub mod events;
 pub mod frames;
 pub mod session;
 mod settings;
+pub mod tcp;
 
 use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, get};
@@ -33,6 +38,7 @@ pub use self::dialect::LiveDialect;
 pub use self::settings::{Live, LiveSettings};
 use crate::AppState;
 use crate::links::Links;
+use crate::observe::Metrics;
 
 /// The close of a refused connection.
 fn refusal(refused: &Refusal) -> Close {
@@ -68,6 +74,7 @@ struct Admitted {
     live: Live,
     session: LiveSession,
     links: Links,
+    metrics: Metrics,
 }
 
 /// Upgrades the request and runs the connection `admitted` lets in (or closes with its
@@ -89,6 +96,7 @@ where
             live,
             session,
             links,
+            metrics,
         } = match Box::pin(admitted).await {
             Ok(admitted) => admitted,
             Err((code, reason)) => return close(ws, code, reason).await,
@@ -98,11 +106,11 @@ where
             SessionKind::Room { room, .. } => {
                 let client = session.actor.account().map(|a| a.uuid).unwrap_or_default();
                 let dialect = ChatApiLive::new(room, session.user_key(), client, links);
-                Box::pin(session::run(live, session, dialect, ws, stream)).await;
+                Box::pin(session::run(live, session, dialect, ws, stream, metrics)).await;
             }
             SessionKind::Stream { .. } => {
                 let dialect = AccountLive::new(&session, links);
-                Box::pin(session::run(live, session, dialect, ws, stream)).await;
+                Box::pin(session::run(live, session, dialect, ws, stream, metrics)).await;
             }
         }
     });
@@ -159,6 +167,7 @@ pub async fn room_socket(
             live,
             session,
             links,
+            metrics: state.metrics.clone(),
         })
     })
 }
@@ -197,6 +206,7 @@ pub async fn user_stream(
             live,
             session,
             links,
+            metrics: state.metrics.clone(),
         })
     })
 }

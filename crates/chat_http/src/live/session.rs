@@ -1,30 +1,23 @@
 //! One connection's loop: it selects over the client's frames, the hub's deliveries and
-//! a heartbeat; every frame out goes with a timeout; every way out unsubscribes and
-//! closes the presence session.
+//! a heartbeat; every frame out goes with a timeout; every way out unsubscribes, closes
+//! the presence session and is counted (`chat_live_sockets_closed_total{reason}`), and a
+//! client too slow for its events is logged once.
 
+use std::pin::pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, MessageStream, Session};
 use chat_app::{Connection, Delivery, FrameError, FrameRate, FrameVerdict, LiveSession, Presence};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use serde_json::Value;
 
-use super::close::{
-    ACCESS_DENIED, RATE_LIMITED, ROOM_NOT_FOUND, SERVER_ERROR, TOO_SLOW, UNAUTHORIZED, close,
-};
+use super::close::{Ending, close};
 use super::dialect::LiveDialect;
 use super::events::render;
 use super::frames::{command, envelope, error_data, frame_error, reply};
 use super::settings::Live;
-
-/// Why a connection loop ended.
-enum Exit {
-    /// The client closed, went silent or vanished: nothing more to say.
-    Gone,
-    /// Close with this code.
-    Close(u16, &'static str),
-}
+use crate::observe::Metrics;
 
 /// A running connection.
 struct Socket<D> {
@@ -34,6 +27,7 @@ struct Socket<D> {
     ws: Session,
     connection: Connection,
     presence: Option<Presence>,
+    metrics: Metrics,
 }
 
 /// Runs an admitted connection until it ends.
@@ -43,6 +37,7 @@ pub(crate) async fn run<D: LiveDialect>(
     dialect: D,
     ws: Session,
     stream: MessageStream,
+    metrics: Metrics,
 ) {
     let settings = live.settings;
     let mut stream = stream
@@ -50,7 +45,7 @@ pub(crate) async fn run<D: LiveDialect>(
         .aggregate_continuations()
         .max_continuation_size(settings.max_frame);
     if session.scope().is_none() {
-        return close(ws, UNAUTHORIZED, "unauthorized").await;
+        return end_before_running(&metrics, ws, Ending::Unauthorized).await;
     }
     let presence = Box::pin(live.sessions.open_presence(&session)).await;
     let connection = match Box::pin(live.sessions.subscribe(&session)).await {
@@ -58,7 +53,7 @@ pub(crate) async fn run<D: LiveDialect>(
         Err(error) => {
             tracing::warn!(%error, "a socket could not subscribe");
             Box::pin(live.sessions.close(None, presence)).await;
-            return close(ws, SERVER_ERROR, "server error").await;
+            return end_before_running(&metrics, ws, Ending::ServerError).await;
         }
     };
     let mut socket = Socket {
@@ -68,19 +63,54 @@ pub(crate) async fn run<D: LiveDialect>(
         ws,
         connection,
         presence,
+        metrics,
     };
-    let exit = match socket.serve(&mut stream).await {
-        Err(exit) => exit,
+    let ending = match socket.serve(&mut stream).await {
+        Err(ending) => ending,
         Ok(never) => match never {},
     };
-    Box::pin(socket.finish(exit)).await;
+    Box::pin(socket.finish(ending)).await;
+}
+
+/// Hands one frame over to the connection within `timeout`. A frame that had to wait
+/// for room in the connection's queue and then found the connection gone was waiting on
+/// a client that took nothing: the kernel dropped it (see [`super::tcp`]), so it is too
+/// slow, like one that times out.
+async fn hand_over<F>(timeout: Duration, send: F) -> Result<(), Ending>
+where
+    F: Future<Output = Result<(), actix_ws::Closed>>,
+{
+    let mut send = pin!(send);
+    if let Some(sent) = send.as_mut().now_or_never() {
+        return sent.map_err(|_| Ending::Lost);
+    }
+    match tokio::time::timeout(timeout, send).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Ending::Stalled),
+        Err(_) => Err(Ending::SendTimeout),
+    }
+}
+
+/// Whether `error` is the connection breaking off (the client vanished mid-frame, or the
+/// kernel dropped it) rather than a frame breaking the protocol; text that is not UTF-8
+/// is an I/O error too, of kind `InvalidData`.
+fn broken(error: &actix_ws::ProtocolError) -> bool {
+    matches!(error, actix_ws::ProtocolError::Io(io) if io.kind() != std::io::ErrorKind::InvalidData)
+}
+
+/// Ends a connection that never ran its loop: counted, then closed.
+async fn end_before_running(metrics: &Metrics, ws: Session, ending: Ending) {
+    metrics.live_closed(ending.label());
+    if let Some((code, reason)) = ending.close() {
+        close(ws, code, reason).await;
+    }
 }
 
 impl<D: LiveDialect> Socket<D> {
     async fn serve(
         &mut self,
         stream: &mut AggregatedMessageStream,
-    ) -> Result<std::convert::Infallible, Exit> {
+    ) -> Result<std::convert::Infallible, Ending> {
         Box::pin(self.greet()).await?;
         Box::pin(self.replay()).await?;
         let settings = self.live.settings;
@@ -93,13 +123,11 @@ impl<D: LiveDialect> Socket<D> {
                 frame = stream.next() => {
                     heard = Instant::now();
                     match frame {
-                        None => return Err(Exit::Gone),
+                        None => return Err(Ending::Lost),
                         Some(Ok(AggregatedMessage::Text(text))) => match rate.frame(heard) {
                             FrameVerdict::Handle => Box::pin(self.client_frame(&text)).await?,
                             FrameVerdict::Refuse => self.error(&FrameError::RateLimited).await?,
-                            FrameVerdict::Close => {
-                                return Err(Exit::Close(RATE_LIMITED, "rate limited"));
-                            }
+                            FrameVerdict::Close => return Err(Ending::RateLimited),
                         },
                         Some(Ok(AggregatedMessage::Binary(_))) => {
                             self.error(&FrameError::NotText).await?;
@@ -108,15 +136,18 @@ impl<D: LiveDialect> Socket<D> {
                             self.send_raw(|s| s.pong(&bytes)).await?;
                         }
                         Some(Ok(AggregatedMessage::Pong(_))) => {}
-                        Some(Ok(AggregatedMessage::Close(_))) => return Err(Exit::Gone),
+                        Some(Ok(AggregatedMessage::Close(_))) => return Err(Ending::ClientClosed),
                         Some(Err(error)) => {
                             if matches!(error, actix_ws::ProtocolError::Overflow) {
                                 let message = format!("Frames may be at most {} bytes", settings.max_frame);
                                 self.error_frame("frame_too_large", &message).await?;
-                                return Err(Exit::Close(1009, "frame too large"));
+                                return Err(Ending::FrameTooLarge);
+                            }
+                            if broken(&error) {
+                                return Err(Ending::Lost);
                             }
                             self.error_frame("invalid_frame", &error.to_string()).await?;
-                            return Err(Exit::Close(1002, "protocol error"));
+                            return Err(Ending::ProtocolError);
                         }
                     }
                 }
@@ -124,17 +155,15 @@ impl<D: LiveDialect> Socket<D> {
                     match delivery {
                         Some(delivery) => self.deliver(&delivery).await?,
                         None if self.connection.state.was_too_slow() => {
-                            return Err(Exit::Close(TOO_SLOW, "too slow: reconnect with since_seq"));
+                            return Err(Ending::QueueOverflow);
                         }
-                        None if self.connection.state.was_removed() => {
-                            return Err(Exit::Close(ACCESS_DENIED, "no longer a member"));
-                        }
-                        None => return Err(Exit::Close(ROOM_NOT_FOUND, "room deleted")),
+                        None if self.connection.state.was_removed() => return Err(Ending::Removed),
+                        None => return Err(Ending::RoomDeleted),
                     }
                 }
                 _ = heartbeat.tick() => {
                     if heard.elapsed() > settings.idle_timeout {
-                        return Err(Exit::Close(1001, "idle"));
+                        return Err(Ending::Idle);
                     }
                     self.send_raw(|s| s.ping(b"")).await?;
                 }
@@ -142,56 +171,71 @@ impl<D: LiveDialect> Socket<D> {
         }
     }
 
-    async fn finish(&mut self, exit: Exit) {
+    async fn finish(&mut self, ending: Ending) {
+        self.metrics.live_closed(ending.label());
+        match ending {
+            Ending::QueueOverflow | Ending::SendTimeout | Ending::Stalled => tracing::warn!(
+                connection = %self.connection.id,
+                cause = ?ending,
+                "a live socket did not keep up with its events: closing it (1013 if the \
+                 close can still go out; else the kernel drops the connection)"
+            ),
+            Ending::ClientClosed
+            | Ending::Lost
+            | Ending::Idle
+            | Ending::RateLimited
+            | Ending::FrameTooLarge
+            | Ending::ProtocolError
+            | Ending::Removed
+            | Ending::RoomDeleted
+            | Ending::Unauthorized
+            | Ending::ServerError
+            | Ending::ReplayFailed => tracing::debug!(
+                connection = %self.connection.id,
+                reason = ending.label(),
+                "a live socket ended"
+            ),
+        }
         let presence = self.presence.take();
         self.live
             .sessions
             .close(Some(self.connection.id), presence)
             .await;
-        if let Exit::Close(code, reason) = exit {
+        if let Some((code, reason)) = ending.close() {
             close(self.ws.clone(), code, reason).await;
         }
     }
 
-    /// Sends one frame; a client that does not take it in time is gone.
-    async fn send_text(&mut self, text: String) -> Result<(), Exit> {
-        let timeout = self.live.settings.send_timeout;
-        match tokio::time::timeout(timeout, self.ws.text(text)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Exit::Gone),
-            Err(_) => Err(Exit::Close(TOO_SLOW, "too slow")),
-        }
+    /// Sends one frame; a client that does not take it within the send timeout is too
+    /// slow.
+    async fn send_text(&mut self, text: String) -> Result<(), Ending> {
+        hand_over(self.live.settings.send_timeout, self.ws.text(text)).await
     }
 
-    async fn send_raw<'a, F, Fut>(&'a mut self, send: F) -> Result<(), Exit>
+    async fn send_raw<'a, F, Fut>(&'a mut self, send: F) -> Result<(), Ending>
     where
         F: FnOnce(&'a mut Session) -> Fut,
-        Fut: std::future::Future<Output = Result<(), actix_ws::Closed>> + 'a,
+        Fut: Future<Output = Result<(), actix_ws::Closed>> + 'a,
     {
-        let timeout = self.live.settings.send_timeout;
-        match tokio::time::timeout(timeout, send(&mut self.ws)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Exit::Gone),
-            Err(_) => Err(Exit::Close(TOO_SLOW, "too slow")),
-        }
+        hand_over(self.live.settings.send_timeout, send(&mut self.ws)).await
     }
 
-    async fn frame(&mut self, kind: &str, data: Value, room: Value) -> Result<(), Exit> {
+    async fn frame(&mut self, kind: &str, data: Value, room: Value) -> Result<(), Ending> {
         self.send_text(envelope(kind, data, room)).await
     }
 
-    async fn error(&mut self, error: &FrameError) -> Result<(), Exit> {
+    async fn error(&mut self, error: &FrameError) -> Result<(), Ending> {
         let (code, message) = frame_error(error);
         self.error_frame(code, &message).await
     }
 
-    async fn error_frame(&mut self, code: &str, message: &str) -> Result<(), Exit> {
+    async fn error_frame(&mut self, code: &str, message: &str) -> Result<(), Ending> {
         let room = self.dialect.own_room_id();
         self.frame("error", error_data(code, message), room).await
     }
 
     /// `connection_status`, with who is online in a room socket's room.
-    async fn greet(&mut self) -> Result<(), Exit> {
+    async fn greet(&mut self) -> Result<(), Ending> {
         let online = match self.session.room() {
             Some(room) => Some(
                 self.live
@@ -207,7 +251,7 @@ impl<D: LiveDialect> Socket<D> {
     }
 
     /// `since_seq`: the room's messages after it, up to where the live events start.
-    async fn replay(&mut self) -> Result<(), Exit> {
+    async fn replay(&mut self) -> Result<(), Ending> {
         let sessions = self.live.sessions.clone();
         let Some(mut replay) = sessions.replay(&self.session, &self.connection) else {
             return Ok(());
@@ -224,7 +268,7 @@ impl<D: LiveDialect> Socket<D> {
                 Ok(None) => break,
                 Err(error) => {
                     tracing::warn!(%error, "a replay could not be read");
-                    return Err(Exit::Close(SERVER_ERROR, "replay failed"));
+                    return Err(Ending::ReplayFailed);
                 }
             }
         }
@@ -233,7 +277,7 @@ impl<D: LiveDialect> Socket<D> {
     }
 
     /// Renders a delivery for this connection and sends it.
-    async fn deliver(&mut self, delivery: &Delivery) -> Result<(), Exit> {
+    async fn deliver(&mut self, delivery: &Delivery) -> Result<(), Ending> {
         if !self
             .live
             .sessions
@@ -253,7 +297,7 @@ impl<D: LiveDialect> Socket<D> {
         self.send_text(text.to_string()).await
     }
 
-    async fn client_frame(&mut self, text: &str) -> Result<(), Exit> {
+    async fn client_frame(&mut self, text: &str) -> Result<(), Ending> {
         let handled = match command(text) {
             Ok(command) => Box::pin(self.live.sessions.handle(&self.session, command)).await,
             Err(error) => Err(error),

@@ -13,7 +13,10 @@ pub struct LiveSettings {
     pub idle_timeout: Duration,
     /// Largest client frame, in bytes.
     pub max_frame: usize,
-    /// How long one frame may take to go out before the client counts as gone.
+    /// How long one frame may take to be handed over before the client is too slow
+    /// (1013); a connection that takes no byte for this plus
+    /// [`CLOSE_WAIT`](super::close::CLOSE_WAIT) is dropped by the kernel
+    /// ([`tcp`](super::tcp)).
     pub send_timeout: Duration,
     /// Client frames allowed per second, on average.
     pub frames_per_second: u32,

@@ -1,5 +1,5 @@
 //! The Prometheus series the server keeps: requests by route and status, their latency,
-//! and the database pool.
+//! the database pool, and why live sockets ended.
 
 use chat_app::PoolState;
 use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
@@ -13,6 +13,7 @@ pub struct Metrics {
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
+    live_closed: IntCounterVec,
 }
 
 impl Metrics {
@@ -39,11 +40,19 @@ impl Metrics {
         )?;
         let pool_idle = IntGauge::new("db_pool_idle_connections", "Idle database connections")?;
         let pool_max = IntGauge::new("db_pool_max_connections", "Maximum pool size")?;
+        let live_closed = IntCounterVec::new(
+            Opts::new(
+                "chat_live_sockets_closed_total",
+                "Live sockets (WebSockets) that ended, by why",
+            ),
+            &["reason"],
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
         registry.register(Box::new(pool_max.clone()))?;
+        registry.register(Box::new(live_closed.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -51,6 +60,7 @@ impl Metrics {
             pool_connections,
             pool_idle,
             pool_max,
+            live_closed,
         })
     }
 
@@ -59,6 +69,11 @@ impl Metrics {
         let labels = [method, route, status.as_str()];
         self.requests.with_label_values(&labels).inc();
         self.latency.with_label_values(&labels).observe(seconds);
+    }
+
+    /// Counts a live socket that ended, under `reason`.
+    pub(crate) fn live_closed(&self, reason: &str) {
+        self.live_closed.with_label_values(&[reason]).inc();
     }
 
     /// The exposition text, with the pool gauges as of now.

@@ -125,6 +125,7 @@ async fn operator_commands_print_accounts_and_users_whose_secrets_work() {
         ws_heartbeat_secs: 15,
         ws_idle_secs: 45,
         ws_queue: 256,
+        ws_send_timeout_secs: 10,
         presence_ttl_secs: 30,
         presence_heartbeat_secs: 10,
         credential_cache_secs: 5,
