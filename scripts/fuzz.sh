@@ -36,7 +36,7 @@ schemathesis_version="4.32.5"
 fail_on="${FUZZ_FAIL_ON:-ST101,ST102,ST108,ST109,ST110}"
 workers="${FUZZ_WORKERS:-2}"
 max_time="${FUZZ_SECONDS:-60}"
-work=".local/fuzz"
+work="$repo_root/.local/fuzz"
 venv="${FUZZ_VENV:-$work/venv}"
 target_dir="${CARGO_TARGET_DIR:-target}"
 
@@ -224,7 +224,8 @@ for credential in api-key admin-token; do
     [[ -z ${FUZZ_SEED:-} ]] || args+=(--seed "$FUZZ_SEED")
     log "schemathesis with the ${credential/-/ } for $per_run s ($dir/output.txt)"
     status=0
-    "$venv/bin/schemathesis" "${args[@]}" >"$dir/output.txt" 2>&1 9>&- || status=$?
+    # From $work: schemathesis keeps its example database (.schemathesis/) in the current folder.
+    (cd "$work" && "$venv/bin/schemathesis" "${args[@]}") >"$dir/output.txt" 2>&1 9>&- || status=$?
     # 0: nothing found; 1: something found (the summary judges what). Anything else: it broke.
     if ((status > 1)); then
         tail -n 20 "$dir/output.txt" >&2

@@ -1,17 +1,20 @@
 //! The server under test: [`TestApp`] (a real `chatd` on port 0 over its own database),
-//! the [`Reply`] it answers, and the credentials every test server accepts.
+//! how it reads each [`Reply`] (checked against the OpenAPI document the server serves),
+//! and the credentials every test server accepts.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use awc::http::Method;
-use awc::http::header::HeaderMap;
 use chat_test_db::TestDatabase;
 use chatd::{Application, LogFormat, Secret, Settings};
 use serde_json::Value;
 
 use crate::database::migrated_database;
+use crate::openapi::{api_document, assert_documented, remember_document};
+/// Re-exported: the harness's modules name it as `crate::app::Reply`.
+pub use crate::reply::Reply;
 
 /// The secret every test server signs file URLs with.
 pub const URL_SECRET: &str = "test-url-secret-0123456789abcdef0123456789abcdef";
@@ -26,34 +29,6 @@ pub struct TestApp {
     handle: ServerHandle,
     storage: PathBuf,
     _db: TestDatabase,
-}
-
-/// A response, read whole.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    /// The body as JSON; panics with the body text when it is not JSON.
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}): {:?}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
 }
 
 /// Settings of a test server: port 0, its own database, the test platform token.
@@ -76,6 +51,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         ws_heartbeat_secs: 15,
         ws_idle_secs: 45,
         ws_queue: 256,
+        ws_send_timeout_secs: 10,
         presence_ttl_secs: 30,
         presence_heartbeat_secs: 10,
         credential_cache_secs: 5,
@@ -142,11 +118,11 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> Reply {
-        let mut request = self.client.request(method, self.url(path));
+        let mut request = self.client.request(method.clone(), self.url(path));
         for (name, value) in headers {
             request = request.insert_header((*name, *value));
         }
-        let mut response = match body {
+        let response = match body {
             Some(bytes) => request
                 .insert_header(("content-type", "application/json"))
                 .send_body(bytes)
@@ -154,16 +130,54 @@ impl TestApp {
                 .expect("the request is answered"),
             None => request.send().await.expect("the request is answered"),
         };
+        self.reply(&method, path, response).await
+    }
+
+    /// Reads `response` whole, and checks it against the OpenAPI document the server
+    /// serves (fetched once per test process): every reply a test reads is one the
+    /// document describes, or the test fails naming the route, status, body and problem.
+    pub async fn reply<S>(
+        &self,
+        method: &Method,
+        path: &str,
+        mut response: awc::ClientResponse<S>,
+    ) -> Reply
+    where
+        S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>
+            + Unpin,
+    {
         let body = response
             .body()
             .limit(16 * 1024 * 1024)
             .await
             .expect("the body is read");
-        Reply {
+        let reply = Reply {
             status: response.status().as_u16(),
             headers: response.headers().clone(),
             body: body.to_vec(),
-        }
+        };
+        let document = match api_document() {
+            Some(document) => document,
+            None => remember_document(self.fetch_document().await),
+        };
+        assert_documented(document, method, path, &reply);
+        reply
+    }
+
+    /// The server's `/openapi.json`, unchecked.
+    pub async fn fetch_document(&self) -> Value {
+        let mut response = self
+            .client
+            .get(self.url("/openapi.json"))
+            .send()
+            .await
+            .expect("the document is served");
+        let body = response
+            .body()
+            .limit(16 * 1024 * 1024)
+            .await
+            .expect("the document is read");
+        serde_json::from_slice(&body).expect("the document is JSON")
     }
 
     /// Sends `body` as JSON.

@@ -13,7 +13,9 @@ mod live;
 mod members;
 mod messages;
 mod multipart;
+mod openapi;
 mod raw_socket;
+mod reply;
 mod rooms;
 mod tenant;
 
@@ -24,6 +26,8 @@ pub use live::*;
 pub use members::*;
 pub use messages::*;
 pub use multipart::*;
+pub use openapi::{ApiDocument, api_document};
 pub use raw_socket::*;
+pub use reply::*;
 pub use rooms::*;
 pub use tenant::*;

@@ -49,24 +49,15 @@ impl TestApp {
         content_type: &str,
         body: Vec<u8>,
     ) -> Reply {
-        let mut request = self.client.request(method, self.url(path));
+        let mut request = self.client.request(method.clone(), self.url(path));
         for (name, value) in headers {
             request = request.insert_header((*name, *value));
         }
-        let mut response = request
+        let response = request
             .insert_header(("content-type", content_type))
             .send_body(body)
             .await
             .expect("the request is answered");
-        let body = response
-            .body()
-            .limit(16 * 1024 * 1024)
-            .await
-            .expect("the body is read");
-        Reply {
-            status: response.status().as_u16(),
-            headers: response.headers().clone(),
-            body: body.to_vec(),
-        }
+        self.reply(&method, path, response).await
     }
 }

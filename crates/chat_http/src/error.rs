@@ -25,8 +25,10 @@ pub enum RequestError {
     MalformedQuery(String),
     /// The body is larger than the configured limit (bytes).
     PayloadTooLarge { limit: usize },
-    /// No route answers this path and method.
+    /// No route answers this path.
     RouteNotFound,
+    /// The path has routes, but none for this method; `Allow` lists theirs.
+    MethodNotAllowed,
 }
 
 /// Anything that can make a request fail.

@@ -60,9 +60,10 @@ fn signature_of(req: &HttpRequest) -> Option<(i64, String)> {
         ("signature" = String, Query, description = "HMAC-SHA256 of the path and expiry"),
     ),
     responses(
-        (status = 200, description = "The file, with its Content-Type, Content-Length, caching and Content-Disposition", content_type = "application/octet-stream", body = String),
+        (status = 200, description = "The file, with its Content-Type, Content-Length, caching and Content-Disposition", content_type = "*/*", body = String),
         (status = 403, description = "Tampered or expired link", body = FileErrorBody),
         (status = 404, description = "No such file", body = FileErrorBody),
+        (status = 503, description = "The storage cannot be read right now", body = FileErrorBody),
     )
 )]
 #[get("/files/{key:.*}")]

@@ -11,6 +11,7 @@
 //! `utoipa-actix-web`, so the OpenAPI document lists exactly the routes served.
 
 pub mod account;
+mod allow;
 pub mod chatapi;
 pub mod error;
 pub mod extract;
@@ -28,6 +29,8 @@ use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::{ALLOW, HeaderValue};
 use actix_web::middleware::{NormalizePath, from_fn};
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
@@ -205,11 +208,13 @@ pub fn build_app(
     >,
 > {
     let (app, api) = routes(App::new().into_utoipa_app()).split_for_parts();
+    let methods = Data::new(allow::MethodTable::of(&api));
     let document = api.to_json().unwrap_or_else(|error| {
         tracing::error!(error = %error, "the OpenAPI document could not be rendered");
         "{}".to_owned()
     });
     app.app_data(state)
+        .app_data(methods)
         .app_data(Data::new(ops::OpenApiJson(document)))
         .default_service(web::to(no_route))
         // Outermost last: paths are normalised before they are observed and routed.
@@ -222,17 +227,38 @@ fn is_account_dialect(path: &str) -> bool {
     path.starts_with("/api/v1/accounts") || path.starts_with("/platform/")
 }
 
+/// An unknown path is 404; a known path asked with a method it does not have is 405 with
+/// `Allow` listing the methods it has; both in the error shape of the path's dialect.
 async fn no_route(req: HttpRequest) -> HttpResponse {
-    let failure = Failure::Request(RequestError::RouteNotFound);
-    if is_account_dialect(req.path()) {
+    let allowed = req
+        .app_data::<Data<allow::MethodTable>>()
+        .and_then(|table| table.allowed(req.path()));
+    let failure = Failure::Request(match allowed {
+        Some(_) => RequestError::MethodNotAllowed,
+        None => RequestError::RouteNotFound,
+    });
+    let mut response = if is_account_dialect(req.path()) {
         AccountApi::render(&failure)
     } else {
         ChatApi::render(&failure)
+    };
+    if let Some(methods) = allowed {
+        let list = methods
+            .iter()
+            .map(Method::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        if let Ok(value) = HeaderValue::from_str(&list) {
+            response.headers_mut().insert(ALLOW, value);
+        }
     }
+    response
 }
 
 /// Starts serving `app` on `listener`. SIGINT and SIGTERM stop accepting connections
-/// and let in-flight requests finish for `options.shutdown_timeout`.
+/// and let in-flight requests finish for `options.shutdown_timeout`. With live events,
+/// every accepted connection is dropped by the kernel once its peer takes no byte for
+/// the live send timeout plus the close's wait (`live::tcp`).
 pub fn serve(listener: TcpListener, app: ChatApp, options: HttpOptions) -> anyhow::Result<Server> {
     let state = Data::new(AppState {
         app,
@@ -244,7 +270,17 @@ pub fn serve(listener: TcpListener, app: ChatApp, options: HttpOptions) -> anyho
         live: options.live.clone(),
         metrics: Metrics::new()?,
     });
+    // A peer that takes no byte for this long is dropped by the kernel (`live::tcp`).
+    let stall = options
+        .live
+        .as_ref()
+        .map(|live| live::tcp::stall_timeout(&live.settings));
     let mut server = HttpServer::new(move || build_app(state.clone()))
+        .on_connect(move |io, _| {
+            if let Some(stall) = stall {
+                live::tcp::drop_when_stalled(io, stall);
+            }
+        })
         .shutdown_timeout(options.shutdown_timeout.as_secs())
         .listen(listener)?;
     if options.workers > 0 {

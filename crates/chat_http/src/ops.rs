@@ -31,16 +31,29 @@ pub async fn health() -> HttpResponse {
 )]
 #[get("/ready")]
 pub async fn ready(state: Data<AppState>) -> HttpResponse {
-    match state.app.health.ping().await {
-        Ok(()) => HttpResponse::Ok().json(StatusJson { status: "ready" }),
-        Err(error) => {
+    // The store bounds its own wait; this deadline also covers a round trip that hangs.
+    let ping = actix_web::rt::time::timeout(READY_DEADLINE, state.app.health.ping()).await;
+    let unavailable = || {
+        HttpResponse::ServiceUnavailable().json(StatusJson {
+            status: "unavailable",
+        })
+    };
+    match ping {
+        Ok(Ok(())) => HttpResponse::Ok().json(StatusJson { status: "ready" }),
+        Ok(Err(error)) => {
             tracing::warn!(error = format!("{error:#}"), "not ready");
-            HttpResponse::ServiceUnavailable().json(StatusJson {
-                status: "unavailable",
-            })
+            unavailable()
+        }
+        Err(_elapsed) => {
+            tracing::warn!(deadline = ?READY_DEADLINE, "not ready: the database did not answer in time");
+            unavailable()
         }
     }
 }
+
+/// The longest `/ready` waits for the database: a probe with a one-second timeout always
+/// gets an answer.
+const READY_DEADLINE: std::time::Duration = std::time::Duration::from_millis(800);
 
 /// Prometheus metrics: requests and latencies by route and status, pool state.
 #[utoipa::path(

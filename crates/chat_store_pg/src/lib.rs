@@ -247,7 +247,7 @@ pub(crate) fn contains_pattern(search: &str) -> String {
 
 #[async_trait]
 impl StoreHealth for PgStore {
-    /// Waits at most [`PING_CHECKOUT`] for a connection (or the pool's own timeout, if
+    /// Waits at most 500 ms for a connection (or the pool's own timeout, if
     /// shorter), not the pool's checkout timeout that requests wait.
     async fn ping(&self) -> Result<(), StoreError> {
         let pool = self.pool.clone();

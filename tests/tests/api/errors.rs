@@ -464,3 +464,37 @@ async fn a_huge_body_is_answered_413_not_dropped() {
     assert_account_error(&reply, 413, "65 MiB");
     assert_eq!(app.get("/health", &[]).await.status, 200);
 }
+
+/// actix-multipart panics when polled again after refusing a `Content-Type` without a
+/// boundary; the server must answer, not drop the connection (found by schemathesis).
+#[actix_web::test]
+async fn a_multipart_body_without_a_boundary_is_answered_in_each_dialect_not_dropped() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("Acme").await;
+    let room = app
+        .create_chat_room(tenant.id, &tenant.admin_token, "General", None)
+        .await;
+    let room_id = room["id"].as_i64().unwrap_or_default();
+    let auth = [("api_access_token", tenant.admin_token.as_str())];
+    for (method, path) in [
+        (Method::PATCH, chat_room_path(tenant.id, room_id)),
+        (Method::POST, chat_rooms_path(tenant.id)),
+        (Method::POST, chat_messages_path(tenant.id, room_id)),
+    ] {
+        let reply = app
+            .send_as(
+                method.clone(),
+                &path,
+                &auth,
+                "multipart/form-data",
+                b"x".to_vec(),
+            )
+            .await;
+        let context = format!("{method} {path}");
+        assert_account_error(&reply, 400, &context);
+    }
+    // The room is unchanged and the server still answers.
+    let reply = app.get(&chat_room_path(tenant.id, room_id), &auth).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["name"], "General");
+}

@@ -3,8 +3,10 @@
 
 mod attachments;
 mod clients;
+mod cross_account;
 mod errors;
 mod files;
+mod input;
 mod live;
 mod live_nodes;
 mod members_account;
@@ -13,9 +15,12 @@ mod members_cross;
 mod messages_account;
 mod messages_chatapi;
 mod messages_cross;
+mod openapi;
 mod operations;
 mod platform;
+mod readiness;
 mod resilience;
 mod rooms_account;
 mod rooms_chatapi;
 mod rooms_cross;
+mod slow_sockets;

@@ -2,10 +2,11 @@
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
-use chat_app::{Actor, AppError, Denied};
+use chat_app::{Actor, AppError, Denied, RoomAction};
+use chat_domain::RoomRef;
 use futures_util::future::LocalBoxFuture;
 
-use super::path::account_id;
+use super::path::{account_id, room_ref};
 use super::{Authenticated, Error};
 use crate::extract::caller::state_of;
 use crate::extract::{Admitted, Caller, Rule};
@@ -40,10 +41,19 @@ impl Caller for ChatRoomsCaller {
     fn into_actor(self) -> Actor {
         self.actor
     }
+
+    /// The room of `/api/v1/accounts/{account_id}/chat_rooms/{id}/…` (named
+    /// `{chat_room_id}` on some routes), an integer.
+    fn room_in_path(req: &HttpRequest) -> Option<Result<RoomRef, AppError>> {
+        let info = req.match_info();
+        info.get("chat_room_id")
+            .or_else(|| info.get("id"))
+            .map(room_ref)
+    }
 }
 
 /// Admits a user: the account dialect speaks as one, and the API key, which is nobody,
-/// is no member (403).
+/// is no member (403; 404 for a room that is not in its account).
 #[derive(Debug)]
 pub struct IsUser;
 
@@ -54,6 +64,8 @@ impl Rule for IsUser {
             None => Err(AppError::Forbidden(Denied::NotMember)),
         }
     }
+
+    const ROOM_ACTION: Option<RoomAction> = Some(RoomAction::SpeakAsMember);
 }
 
 /// A [`ChatRoomsCaller`] who is a user, else 403 before the body is read.

@@ -125,6 +125,7 @@ pub struct ChatMessageJson {
 /// A file sent with a message. Its URLs are signed and expire (after
 /// `CHAT_FILE_URL_TTL_SECS`); they work without a credential.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AccountAttachmentJson)]
 pub struct AttachmentJson {
     pub id: i64,
     pub message_id: i64,

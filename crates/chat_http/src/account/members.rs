@@ -9,14 +9,17 @@ use utoipa::ToSchema;
 
 use super::caller::{ChatRoomsCaller, Manager};
 use super::path::ChatRoomPath;
-use super::responses::{NotAdministrator, NotMember, Unauthenticated};
+use super::responses::{
+    BadRequest, NotAdministrator, NotMember, TooLarge, Unauthenticated, Unavailable,
+};
 use super::{Error, ErrorBody, Json, ValidationBody};
 use crate::AppState;
 
 /// `{"user_ids": [3, 4, 5]}`
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UserIdsRequest {
-    #[schema(example = json!([3, 4, 5]))]
+    /// At least one user id of the account.
+    #[schema(required = true, value_type = Vec<i64>, min_items = 1, example = json!([3, 4, 5]))]
     pub user_ids: Option<Vec<i64>>,
 }
 
@@ -71,6 +74,7 @@ async fn user_ids(body: Json<UserIdsRequest>) -> Result<UserIds, Error> {
         Unauthenticated,
         NotMember,
         (status = 404, description = "No such account or room", body = ErrorBody),
+        Unavailable,
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]
@@ -103,6 +107,9 @@ pub async fn list_members(
         (status = 404, description = "No such account, room or user", body = ErrorBody),
         (status = 409, description = "The room would exceed its max_participants", body = ErrorBody),
         (status = 422, description = "user_ids missing or empty", body = ValidationBody),
+        BadRequest,
+        TooLarge,
+        Unavailable,
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]
@@ -137,6 +144,9 @@ pub async fn add_members(
         (status = 404, description = "No such account, room or user", body = ErrorBody),
         (status = 409, description = "The room would exceed its max_participants", body = ErrorBody),
         (status = 422, description = "user_ids missing or empty", body = ValidationBody),
+        BadRequest,
+        TooLarge,
+        Unavailable,
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]
@@ -170,6 +180,9 @@ pub async fn replace_members(
         NotAdministrator,
         (status = 404, description = "No such account, room or user", body = ErrorBody),
         (status = 422, description = "user_ids missing or empty", body = ValidationBody),
+        BadRequest,
+        TooLarge,
+        Unavailable,
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]

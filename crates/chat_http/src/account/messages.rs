@@ -13,7 +13,7 @@ use super::caller::{ChatRoomsCaller, ChatUser};
 use super::json::ChatMessageJson;
 use super::paging::Paging;
 use super::path::ChatRoomPath;
-use super::responses::{NotMember, Unauthenticated};
+use super::responses::{BadRequest, NotMember, Unauthenticated, Unavailable};
 use super::{Error, ErrorBody, Query, RequestBody, ValidationBody};
 use crate::AppState;
 use crate::extract::{FileField, UploadForm, unless_refused};
@@ -22,6 +22,7 @@ use crate::links::Links;
 /// `{"chat_room_message": {content, message_type?, echo_id?, content_attributes?: {in_reply_to?}}}`
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SendChatMessageRequest {
+    #[schema(required = true, value_type = ChatMessageFields)]
     pub chat_room_message: Option<ChatMessageFields>,
 }
 
@@ -139,8 +140,8 @@ const MAX_PER_PAGE: i64 = 50;
     params(
         ("account_id" = i64, Path, description = "Account id"),
         ("chat_room_id" = i64, Path, description = "Room id"),
-        ("page" = Option<i64>, Query, description = "Page, from 1 (default 1)"),
-        ("per_page" = Option<i64>, Query, description = "Messages per page: default 20, at most 50 (larger values are clamped)"),
+        ("page" = Option<i64>, Query, minimum = 1, description = "Page, from 1 (default 1)"),
+        ("per_page" = Option<i64>, Query, minimum = 1, description = "Messages per page: default 20, at most 50 (larger values are clamped)"),
     ),
     responses(
         (status = 200, description = "Messages; pages in X-Total-Count, X-Current-Page, X-Per-Page, X-Total-Pages", body = Vec<ChatMessageJson>),
@@ -148,6 +149,8 @@ const MAX_PER_PAGE: i64 = 50;
         NotMember,
         (status = 404, description = "No such account or room", body = ErrorBody),
         (status = 422, description = "page or per_page out of range", body = ValidationBody),
+        BadRequest,
+        Unavailable,
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]
@@ -188,6 +191,7 @@ pub async fn list_chat_messages(
         (status = 409, description = "The room is inactive", body = ErrorBody),
         (status = 413, description = "The body is larger than the upload limit", body = ErrorBody),
         (status = 422, description = "Invalid fields, a reply to a message of another room, too many files or a file too large", body = ValidationBody),
+        Unavailable,
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]
@@ -246,6 +250,7 @@ fn outgoing(
         Unauthenticated,
         NotMember,
         (status = 404, description = "No such account or room", body = ErrorBody),
+        Unavailable,
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]

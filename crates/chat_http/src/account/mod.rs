@@ -35,12 +35,16 @@ pub type PlatformCaller = crate::extract::PlatformCaller<AccountApi>;
 
 /// `{"error": "..."}`
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AccountError)]
+#[serde(deny_unknown_fields)] // documents `additionalProperties: false`
 pub struct ErrorBody {
     pub error: String,
 }
 
 /// `422 {"message": "Name can't be blank", "attributes": ["name"]}`
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AccountValidationError)]
+#[serde(deny_unknown_fields)] // documents `additionalProperties: false`
 pub struct ValidationBody {
     /// Every problem as a sentence, joined with `, `.
     pub message: String,
@@ -164,6 +168,9 @@ fn describe(failure: &Failure) -> (StatusCode, Body) {
             ),
             RequestError::RouteNotFound => {
                 error(StatusCode::NOT_FOUND, "Resource could not be found")
+            }
+            RequestError::MethodNotAllowed => {
+                error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
             }
         },
     }

@@ -10,14 +10,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::path::AccountPath;
-use super::responses::NotPlatform;
+use super::responses::{BadRequest, NotPlatform, TooLarge, Unavailable};
 use super::{Error, ErrorBody, Json, PlatformCaller, ValidationBody};
 use crate::AppState;
 
 /// `{name, description?}`
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateAccountRequest {
-    #[schema(example = "Acme")]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 255, example = "Acme")]
     pub name: Option<String>,
     pub description: Option<String>,
 }
@@ -26,16 +26,19 @@ pub struct CreateAccountRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccountRequest {
+    /// 1–255 characters after trimming; `null` is a blank name (422).
     #[serde(default, deserialize_with = "crate::fields::present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, min_length = 1, max_length = 255)]
     pub name: Option<Option<String>>,
     /// `null` clears the description.
     #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::fields::not_null")]
+    #[schema(value_type = bool)]
     pub is_active: Option<bool>,
     #[serde(default, deserialize_with = "crate::fields::not_null")]
+    #[schema(value_type = FeaturesRequest)]
     pub features: Option<FeaturesRequest>,
 }
 
@@ -44,13 +47,14 @@ pub struct UpdateAccountRequest {
 pub struct FeaturesRequest {
     /// `false` turns the account dialect's chat rooms off for the account.
     #[serde(default, deserialize_with = "crate::fields::not_null")]
+    #[schema(value_type = bool)]
     pub chat_rooms: Option<bool>,
 }
 
 /// `{name, email?, role?, external_id?}`; `role` defaults to `agent`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateUserRequest {
-    #[schema(example = "Ada Lovelace")]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 255, example = "Ada Lovelace")]
     pub name: Option<String>,
     #[schema(example = "ada@example.com")]
     pub email: Option<String>,
@@ -159,6 +163,7 @@ impl From<&IssuedUser> for UserJson {
         NotPlatform,
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ValidationBody),
+        Unavailable,
     ),
     security(("bearer" = []), ("api_key" = []), ("api_access_token" = []))
 )]
@@ -184,6 +189,9 @@ pub async fn create_account(
         NotPlatform,
         (status = 404, description = "No such account", body = ErrorBody),
         (status = 422, description = "Invalid or unknown fields", body = ValidationBody),
+        BadRequest,
+        TooLarge,
+        Unavailable,
     ),
     security(("bearer" = []), ("api_key" = []), ("api_access_token" = []))
 )]
@@ -219,6 +227,9 @@ pub async fn update_account(
         NotPlatform,
         (status = 404, description = "No such account", body = ErrorBody),
         (status = 422, description = "Invalid fields, or email / external id taken", body = ValidationBody),
+        BadRequest,
+        TooLarge,
+        Unavailable,
     ),
     security(("bearer" = []), ("api_key" = []), ("api_access_token" = []))
 )]

@@ -4,7 +4,7 @@
 
 use utoipa::IntoResponses;
 
-use super::ErrorBody;
+use super::{ErrorBody, ValidationBody};
 
 /// 401 from [`ChatRoomsCaller`](super::caller::ChatRoomsCaller): no credential, an
 /// unknown one, or a user of another account.
@@ -30,3 +30,43 @@ pub struct NotMember(pub ErrorBody);
     description = "Not an administrator, or the feature is off"
 )]
 pub struct NotAdministrator(pub ErrorBody);
+
+/// 400: the body is not JSON or not a valid multipart form, or the query string cannot
+/// be decoded.
+#[derive(Debug, IntoResponses)]
+#[response(
+    status = 400,
+    description = "The body is not JSON (or not a valid multipart form), or the query string cannot be decoded"
+)]
+pub struct BadRequest(pub ErrorBody);
+
+/// 404 `Resource could not be found`: the account, or an id in the path, that does not
+/// exist, is malformed, or belongs to another account.
+#[derive(Debug, IntoResponses)]
+#[response(
+    status = 404,
+    description = "Resource could not be found: no such account, or an id in the path that is malformed, unknown or another account's"
+)]
+pub struct NotFound(pub ErrorBody);
+
+/// 413: the body is over the JSON or upload limit.
+#[derive(Debug, IntoResponses)]
+#[response(status = 413, description = "The body is larger than the limit")]
+pub struct TooLarge(pub ErrorBody);
+
+/// 422 `{"message", "attributes"}`: invalid fields, or a field or parameter of the wrong type.
+#[derive(Debug, IntoResponses)]
+#[response(
+    status = 422,
+    description = "Invalid fields or parameters, or a field of the wrong type; `attributes` names them"
+)]
+pub struct Invalid(pub ValidationBody);
+
+/// 503 with `Retry-After`: the database does not answer.
+#[derive(Debug, IntoResponses)]
+#[response(
+    status = 503,
+    description = "The database does not answer; retry after Retry-After seconds",
+    headers(("Retry-After" = String, description = "Seconds to wait"))
+)]
+pub struct Unavailable(pub ErrorBody);

@@ -12,7 +12,7 @@ use super::caller::{ChatRoomsCaller, Manager};
 use super::json::ChatRoomJson;
 use super::paging::Paging;
 use super::path::ChatRoomPath;
-use super::responses::{NotAdministrator, NotMember, Unauthenticated};
+use super::responses::{BadRequest, NotAdministrator, NotMember, Unauthenticated, Unavailable};
 use super::{Error, ErrorBody, Query, RequestBody, ValidationBody};
 use crate::AppState;
 use crate::extract::{FileField, unless_refused};
@@ -22,13 +22,15 @@ use crate::links::Links;
 /// `chat_room[name]`, `chat_room[description]`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ChatRoomRequest {
+    #[schema(required = true, value_type = ChatRoomFields)]
     pub chat_room: Option<ChatRoomFields>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ChatRoomFields {
+    /// Needed to create a room; 1–255 characters after trimming.
     #[serde(default, deserialize_with = "crate::fields::present")]
-    #[schema(value_type = Option<String>, example = "Marketing Team")]
+    #[schema(value_type = String, min_length = 1, max_length = 255, example = "Marketing Team")]
     pub name: Option<Option<String>>,
     /// `null` clears the description (on update).
     #[serde(default, deserialize_with = "crate::fields::present")]
@@ -113,8 +115,8 @@ const DEFAULT_PER_PAGE: i64 = 50;
     tag = "chat_rooms",
     params(
         ("account_id" = i64, Path, description = "Account id"),
-        ("page" = Option<i64>, Query, description = "Page, from 1 (default 1)"),
-        ("per_page" = Option<i64>, Query, description = "Rooms per page: default 50, at most 100 (larger values are clamped)"),
+        ("page" = Option<i64>, Query, minimum = 1, description = "Page, from 1 (default 1)"),
+        ("per_page" = Option<i64>, Query, minimum = 1, description = "Rooms per page: default 50, at most 100 (larger values are clamped)"),
     ),
     responses(
         (status = 200, description = "Rooms; pages in X-Total-Count, X-Current-Page, X-Per-Page, X-Total-Pages", body = Vec<ChatRoomJson>),
@@ -122,6 +124,8 @@ const DEFAULT_PER_PAGE: i64 = 50;
         (status = 403, description = "Feature chat_rooms is not enabled for this account", body = ErrorBody),
         (status = 404, description = "No such account", body = ErrorBody),
         (status = 422, description = "page or per_page out of range", body = ValidationBody),
+        BadRequest,
+        Unavailable,
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]
@@ -157,6 +161,7 @@ pub async fn list_chat_rooms(
         (status = 404, description = "No such account", body = ErrorBody),
         (status = 413, description = "The body is larger than the upload limit", body = ErrorBody),
         (status = 422, description = "Invalid fields, or an avatar that is not a JPEG, PNG, GIF or WebP image within the avatar limit (15 MiB by default)", body = ValidationBody),
+        Unavailable,
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]
@@ -192,6 +197,7 @@ pub async fn create_chat_room(
         Unauthenticated,
         NotMember,
         (status = 404, description = "No such account or room", body = ErrorBody),
+        Unavailable,
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]
@@ -225,6 +231,8 @@ pub async fn get_chat_room(
         (status = 404, description = "No such account or room", body = ErrorBody),
         (status = 413, description = "The body is larger than the upload limit", body = ErrorBody),
         (status = 422, description = "Invalid fields, or an avatar that is not a JPEG, PNG, GIF or WebP image within the avatar limit (15 MiB by default)", body = ValidationBody),
+        BadRequest,
+        Unavailable,
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]
@@ -254,6 +262,8 @@ pub async fn update_chat_room(
         (status = 404, description = "No such account or room", body = ErrorBody),
         (status = 413, description = "The body is larger than the upload limit", body = ErrorBody),
         (status = 422, description = "Invalid fields, or an avatar that is not a JPEG, PNG, GIF or WebP image within the avatar limit (15 MiB by default)", body = ValidationBody),
+        BadRequest,
+        Unavailable,
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]
@@ -304,6 +314,7 @@ async fn update(
         Unauthenticated,
         NotAdministrator,
         (status = 404, description = "No such account or room", body = ErrorBody),
+        Unavailable,
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]
@@ -334,6 +345,7 @@ pub async fn delete_chat_room_avatar(
         Unauthenticated,
         NotAdministrator,
         (status = 404, description = "No such account or room", body = ErrorBody),
+        Unavailable,
     ),
     security(("api_access_token" = []), ("api_key" = []), ("bearer" = []))
 )]

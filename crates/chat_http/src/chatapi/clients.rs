@@ -9,14 +9,14 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::responses::{NotApiKey, NotPlatform};
+use super::responses::{NotApiKey, NotPlatform, TooLarge, Unavailable};
 use super::{Authenticated, Envelope, Error, ErrorBody, Json, PlatformCaller, rfc3339};
 use crate::AppState;
 
 /// `{name, description?}`
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateClientRequest {
-    #[schema(example = "Acme")]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 255, example = "Acme")]
     pub name: Option<String>,
     pub description: Option<String>,
 }
@@ -61,6 +61,8 @@ impl ClientJson {
         (status = 400, description = "Body is not JSON or a field has the wrong type", body = ErrorBody),
         NotPlatform,
         (status = 422, description = "Invalid fields", body = ErrorBody),
+        TooLarge,
+        Unavailable,
     ),
     security(("bearer" = []), ("api_key" = []), ("api_access_token" = []))
 )]
@@ -83,6 +85,7 @@ pub async fn create_client(
     responses(
         (status = 200, description = "The client", body = Envelope<ClientJson>),
         NotApiKey,
+        Unavailable,
     ),
     security(("api_key" = []), ("bearer" = []), ("api_access_token" = []))
 )]
@@ -101,6 +104,7 @@ pub async fn current_client(
     responses(
         (status = 200, description = "The client, with its new API key (shown once)", body = Envelope<ClientJson>),
         NotApiKey,
+        Unavailable,
     ),
     security(("api_key" = []), ("bearer" = []), ("api_access_token" = []))
 )]

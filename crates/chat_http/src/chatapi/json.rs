@@ -50,6 +50,7 @@ pub struct MessageJson {
 /// A file sent with a message, in the ChatAPI dialect's terms (UUIDs, the media type).
 /// Its URLs are signed and expire; they work without a credential.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ChatApiAttachmentJson)]
 pub struct AttachmentJson {
     pub id: Uuid,
     /// The message's UUID.

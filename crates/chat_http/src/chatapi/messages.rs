@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::json::{MessageJson, Pagination, client_id};
 use super::path::{MessagePath, RoomPath};
-use super::responses::{EditDenied, RoomAccessDenied, Unauthenticated};
+use super::responses::{EditDenied, RoomAccessDenied, TooLarge, Unauthenticated, Unavailable};
 use super::{Authenticated, Envelope, Error, ErrorBody, Json, Query, rfc3339};
 use crate::AppState;
 use crate::error::RequestError;
@@ -30,7 +30,7 @@ pub struct SendMessageRequest {
     pub sender_id: Option<String>,
     pub sender_name: Option<String>,
     /// 1–10,000 characters.
-    #[schema(example = "Hello, team!")]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 10_000, example = "Hello, team!")]
     pub content: Option<String>,
     /// `text` (default), `system`, `image`, `file`, `audio` or `video`.
     pub message_type: Option<String>,
@@ -62,9 +62,10 @@ impl SendMessageRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EditMessageRequest {
     #[serde(default, deserialize_with = "crate::fields::not_null")]
+    #[schema(value_type = String, min_length = 1, max_length = 10_000)]
     pub content: Option<String>,
     #[serde(default, deserialize_with = "crate::fields::not_null")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub meta: Option<Map<String, Value>>,
 }
 
@@ -103,6 +104,8 @@ const DEFAULT_LIMIT: i64 = 50;
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
         (status = 409, description = "ROOM_INACTIVE", body = ErrorBody),
         (status = 422, description = "VALIDATION_ERROR or CONTENT_TOO_LONG", body = ErrorBody),
+        TooLarge,
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]
@@ -134,7 +137,7 @@ pub async fn send_message(
     })
 }
 
-fn time_param(query: &Query, name: &str) -> Result<Option<OffsetDateTime>, Error> {
+fn time_param(query: &Query, name: &'static str) -> Result<Option<OffsetDateTime>, Error> {
     query
         .get(name)?
         .map(|raw| {
@@ -203,8 +206,8 @@ fn message_filter(query: &Query) -> Result<MessageFilter, Error> {
     tag = "messages",
     params(
         ("room_id" = Uuid, Path, description = "The room's UUID"),
-        ("skip" = Option<i64>, Query, description = "Messages to skip (default 0)"),
-        ("limit" = Option<i64>, Query, description = "1–100, default 50; larger values are clamped"),
+        ("skip" = Option<i64>, Query, minimum = 0, description = "Messages to skip (default 0)"),
+        ("limit" = Option<i64>, Query, minimum = 1, description = "1–100, default 50; larger values are clamped"),
         ("sender_id" = Option<String>, Query, description = "Only this sender's messages (`system` for system messages)"),
         ("message_type" = Option<String>, Query, description = "Only this type"),
         ("created_after" = Option<String>, Query, description = "RFC 3339: only messages created after"),
@@ -222,6 +225,7 @@ fn message_filter(query: &Query) -> Result<MessageFilter, Error> {
         RoomAccessDenied,
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
         (status = 422, description = "A parameter is out of range", body = ErrorBody),
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]
@@ -261,6 +265,7 @@ pub async fn list_messages(
         Unauthenticated,
         RoomAccessDenied,
         (status = 404, description = "MESSAGE_NOT_FOUND", body = ErrorBody),
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]
@@ -295,6 +300,8 @@ pub async fn get_message(
         EditDenied,
         (status = 404, description = "MESSAGE_NOT_FOUND", body = ErrorBody),
         (status = 422, description = "VALIDATION_ERROR or CONTENT_TOO_LONG", body = ErrorBody),
+        TooLarge,
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]
@@ -335,6 +342,7 @@ pub async fn edit_message(
         Unauthenticated,
         EditDenied,
         (status = 404, description = "MESSAGE_NOT_FOUND", body = ErrorBody),
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]
@@ -363,6 +371,7 @@ pub async fn delete_message(
         Unauthenticated,
         EditDenied,
         (status = 404, description = "MESSAGE_NOT_FOUND", body = ErrorBody),
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]

@@ -62,13 +62,16 @@ pub struct MessageOnly {
 
 /// The error body of the ChatAPI dialect.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ChatApiError)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
     /// Always `error`.
+    #[schema(pattern = "^error$")]
     pub status: &'static str,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ChatApiErrorDetail)]
 pub struct ErrorDetail {
     /// A stable machine-readable code, e.g. `UNAUTHORIZED`, `VALIDATION_ERROR`.
     pub code: &'static str,
@@ -222,6 +225,12 @@ fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Valu
                 StatusCode::NOT_FOUND,
                 "NOT_FOUND",
                 "No such route".to_owned(),
+                None,
+            ),
+            RequestError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "Method not allowed on this path".to_owned(),
                 None,
             ),
         },

@@ -11,7 +11,9 @@ use utoipa::ToSchema;
 
 use super::json::Pagination;
 use super::path::RoomPath;
-use super::responses::{RoomAccessDenied, Unauthenticated};
+use super::responses::{
+    BadRequest, Invalid, RoomAccessDenied, TooLarge, Unauthenticated, Unavailable,
+};
 use super::{Authenticated, Envelope, Error, ErrorBody, Json, MessageOnly, Query, rfc3339};
 use crate::AppState;
 
@@ -19,7 +21,7 @@ use crate::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct JoinRequest {
     /// The integrator's id for the user; an unknown one becomes a user of the account.
-    #[schema(example = "user_123")]
+    #[schema(required = true, value_type = String, min_length = 1, example = "user_123")]
     pub user_id: Option<String>,
     #[schema(example = "John Doe")]
     pub user_name: Option<String>,
@@ -30,7 +32,7 @@ pub struct JoinRequest {
 /// `{user_id}`
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LeaveRequest {
-    #[schema(example = "user_123")]
+    #[schema(required = true, value_type = String, min_length = 1, example = "user_123")]
     pub user_id: Option<String>,
 }
 
@@ -89,6 +91,8 @@ const MAX_LIMIT: i64 = 1000;
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
         (status = 409, description = "ALREADY_IN_ROOM, ROOM_INACTIVE or ROOM_FULL", body = ErrorBody),
         (status = 422, description = "VALIDATION_ERROR", body = ErrorBody),
+        TooLarge,
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]
@@ -127,6 +131,9 @@ pub async fn join_room(
         (status = 403, description = "ROOM_ACCESS_DENIED: an agent removing someone else", body = ErrorBody),
         (status = 404, description = "ROOM_NOT_FOUND or NOT_IN_ROOM", body = ErrorBody),
         (status = 422, description = "VALIDATION_ERROR", body = ErrorBody),
+        BadRequest,
+        TooLarge,
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]
@@ -155,14 +162,17 @@ pub async fn leave_room(
     tag = "rooms",
     params(
         ("room_id" = Uuid, Path, description = "The room's UUID"),
-        ("skip" = Option<i64>, Query, description = "Participants to skip (default 0)"),
-        ("limit" = Option<i64>, Query, description = "1–1000, default 100; larger values are clamped"),
+        ("skip" = Option<i64>, Query, minimum = 0, description = "Participants to skip (default 0)"),
+        ("limit" = Option<i64>, Query, minimum = 1, description = "1–1000, default 100; larger values are clamped"),
     ),
     responses(
         (status = 200, description = "A page of participants", body = ParticipantList),
         Unauthenticated,
         RoomAccessDenied,
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
+        BadRequest,
+        Invalid,
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]
@@ -200,6 +210,7 @@ pub async fn list_participants(
         Unauthenticated,
         RoomAccessDenied,
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]

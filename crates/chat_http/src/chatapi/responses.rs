@@ -31,3 +31,46 @@ pub struct RoomAccessDenied(pub ErrorBody);
 #[derive(Debug, IntoResponses)]
 #[response(status = 403, description = "UNAUTHORIZED_EDIT or ROOM_ACCESS_DENIED")]
 pub struct EditDenied(pub ErrorBody);
+
+/// 400 `INVALID_REQUEST`: the body is not JSON, a field or parameter has the wrong type,
+/// or the query string cannot be decoded.
+#[derive(Debug, IntoResponses)]
+#[response(
+    status = 400,
+    description = "INVALID_REQUEST: the body is not JSON, a field or parameter has the wrong type, or the query string cannot be decoded"
+)]
+pub struct BadRequest(pub ErrorBody);
+
+/// 404: `ROOM_NOT_FOUND`, `MESSAGE_NOT_FOUND`, `NOT_IN_ROOM`, … — also for malformed ids
+/// and other accounts' ids.
+#[derive(Debug, IntoResponses)]
+#[response(
+    status = 404,
+    description = "ROOM_NOT_FOUND, MESSAGE_NOT_FOUND, USER_NOT_FOUND or NOT_IN_ROOM; also for malformed ids and other accounts' ids"
+)]
+pub struct NotFound(pub ErrorBody);
+
+/// 413 `PAYLOAD_TOO_LARGE`.
+#[derive(Debug, IntoResponses)]
+#[response(
+    status = 413,
+    description = "PAYLOAD_TOO_LARGE: the body is larger than the limit"
+)]
+pub struct TooLarge(pub ErrorBody);
+
+/// 422 `VALIDATION_ERROR` (`details` maps each bad field to a reason) or `CONTENT_TOO_LONG`.
+#[derive(Debug, IntoResponses)]
+#[response(
+    status = 422,
+    description = "VALIDATION_ERROR (details maps each bad field or parameter to a reason) or CONTENT_TOO_LONG"
+)]
+pub struct Invalid(pub ErrorBody);
+
+/// 503 `SERVICE_UNAVAILABLE` with `Retry-After`: the database does not answer.
+#[derive(Debug, IntoResponses)]
+#[response(
+    status = 503,
+    description = "SERVICE_UNAVAILABLE: the database does not answer; retry after Retry-After seconds",
+    headers(("Retry-After" = String, description = "Seconds to wait"))
+)]
+pub struct Unavailable(pub ErrorBody);

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::json::{Pagination, RoomJson, client_id};
 use super::path::RoomPath;
-use super::responses::{RoomAccessDenied, Unauthenticated};
+use super::responses::{RoomAccessDenied, TooLarge, Unauthenticated, Unavailable};
 use super::{
     Authenticated, Envelope, Error, ErrorBody, Json, Manager, MessageOnly, Query, rfc3339,
 };
@@ -21,7 +21,7 @@ use crate::AppState;
 /// `{name, description?, meta?}`
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateRoomRequest {
-    #[schema(example = "General Discussion")]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 255, example = "General Discussion")]
     pub name: Option<String>,
     pub description: Option<String>,
     /// Any JSON object up to 16 KiB; `max_participants` caps the participants.
@@ -32,8 +32,9 @@ pub struct CreateRoomRequest {
 /// Any of `{name, description, meta}`; the fields given replace, the others are kept.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateRoomRequest {
+    /// 1–255 characters after trimming; `null` is a blank name (422).
     #[serde(default, deserialize_with = "crate::fields::present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, min_length = 1, max_length = 255)]
     pub name: Option<Option<String>>,
     /// `null` clears the description.
     #[serde(default, deserialize_with = "crate::fields::present")]
@@ -41,7 +42,7 @@ pub struct UpdateRoomRequest {
     pub description: Option<Option<String>>,
     /// Replaces the whole meta object.
     #[serde(default, deserialize_with = "crate::fields::not_null")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub meta: Option<Map<String, Value>>,
 }
 
@@ -77,6 +78,8 @@ const DEFAULT_LIMIT: i64 = 50;
         Unauthenticated,
         (status = 403, description = "ROOM_ACCESS_DENIED: agents may not create rooms", body = ErrorBody),
         (status = 422, description = "VALIDATION_ERROR", body = ErrorBody),
+        TooLarge,
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]
@@ -118,8 +121,8 @@ fn room_query(query: &Query, window: Window) -> Result<RoomQuery, Error> {
 #[utoipa::path(
     tag = "rooms",
     params(
-        ("skip" = Option<i64>, Query, description = "Rooms to skip (default 0)"),
-        ("limit" = Option<i64>, Query, description = "Rooms to return: 1–100, default 50; larger values are clamped to 100"),
+        ("skip" = Option<i64>, Query, minimum = 0, description = "Rooms to skip (default 0)"),
+        ("limit" = Option<i64>, Query, minimum = 1, description = "Rooms to return: 1–100, default 50; larger values are clamped to 100"),
         ("search" = Option<String>, Query, description = "Case-insensitive text in the name or description"),
         ("is_active" = Option<bool>, Query, description = "Only active (true) or inactive (false) rooms"),
         ("sort" = Option<String>, Query, description = "`name`, `-name`, `created_at` or `-created_at` (default)"),
@@ -129,6 +132,7 @@ fn room_query(query: &Query, window: Window) -> Result<RoomQuery, Error> {
         (status = 400, description = "A parameter has the wrong type", body = ErrorBody),
         Unauthenticated,
         (status = 422, description = "A parameter is out of range, or an unknown sort", body = ErrorBody),
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]
@@ -166,6 +170,7 @@ pub async fn list_rooms(
         Unauthenticated,
         (status = 403, description = "ROOM_ACCESS_DENIED: an agent not in the room", body = ErrorBody),
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]
@@ -198,6 +203,8 @@ pub async fn get_room(
         RoomAccessDenied,
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
         (status = 422, description = "VALIDATION_ERROR", body = ErrorBody),
+        TooLarge,
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]
@@ -234,6 +241,7 @@ pub async fn update_room(
         Unauthenticated,
         RoomAccessDenied,
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]
@@ -283,6 +291,7 @@ async fn set_active(
         Unauthenticated,
         RoomAccessDenied,
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]
@@ -311,6 +320,7 @@ pub async fn deactivate_room(
         Unauthenticated,
         RoomAccessDenied,
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
+        Unavailable,
     ),
     security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
 )]

@@ -7,7 +7,8 @@ use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest};
-use chat_app::{Actor, AppError};
+use chat_app::{Actor, AppError, RoomAction};
+use chat_domain::RoomRef;
 use futures_util::future::LocalBoxFuture;
 
 use crate::AppState;
@@ -84,11 +85,25 @@ impl<D: Dialect> FromRequest for Authenticated<D> {
 pub trait Caller {
     /// The caller, admitted.
     fn into_actor(self) -> Actor;
+
+    /// The room the request's path names, read by the dialect's rule (a segment that is
+    /// not an id names nothing: `NotFound(Room)`); `None` for a path without a room.
+    fn room_in_path(req: &HttpRequest) -> Option<Result<RoomRef, AppError>>;
 }
 
 impl<D> Caller for Authenticated<D> {
     fn into_actor(self) -> Actor {
         self.actor
+    }
+
+    /// A ChatAPI room: the `{room_id}` segment, a UUID. (The account dialect's caller is
+    /// `ChatRoomsCaller`, and no platform route names a room.)
+    fn room_in_path(req: &HttpRequest) -> Option<Result<RoomRef, AppError>> {
+        req.match_info().get("room_id").map(|raw| {
+            uuid::Uuid::parse_str(raw)
+                .map(RoomRef::Uuid)
+                .map_err(|_| AppError::NotFound(chat_app::Resource::Room))
+        })
     }
 }
 
@@ -96,6 +111,11 @@ impl<D> Caller for Authenticated<D> {
 pub trait Rule {
     /// `Ok` for a caller the rule admits, else the refusal.
     fn check(actor: &Actor) -> Result<(), AppError>;
+
+    /// What the rule guards on a route that names a room: a caller the rule refuses is
+    /// told 404 rather than 403 when the room is not in their account (see
+    /// [`chat_app::Rooms::admit`]). `None` for a rule about the caller alone.
+    const ROOM_ACTION: Option<RoomAction>;
 }
 
 /// A caller that extractor `C` admits and that passes rule `R`, else `R`'s refusal in
@@ -105,6 +125,11 @@ pub trait Rule {
 /// extraction, and bodies are read by the handler, after every extractor succeeded, so a
 /// caller refused by the rule learns nothing from the body's validation. The use case
 /// checks again.
+///
+/// On a route that names a room, the room comes first ("404, then 403, then
+/// validation"): a caller the rule refuses is refused by the use case's own check
+/// ([`chat_app::Rooms::admit`]), which answers `NotFound(Room)` for a room that is not in
+/// the caller's account. A caller the rule admits costs no look-up here.
 pub struct Admitted<C, R> {
     pub actor: Actor,
     rule: PhantomData<fn() -> (C, R)>,
@@ -118,9 +143,13 @@ impl<C, R> std::fmt::Debug for Admitted<C, R> {
     }
 }
 
-impl<C, R> Caller for Admitted<C, R> {
+impl<C: Caller, R> Caller for Admitted<C, R> {
     fn into_actor(self) -> Actor {
         self.actor
+    }
+
+    fn room_in_path(req: &HttpRequest) -> Option<Result<RoomRef, AppError>> {
+        C::room_in_path(req)
     }
 }
 
@@ -135,9 +164,16 @@ where
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let caller = C::from_request(req, payload);
+        let room = R::ROOM_ACTION.and_then(|action| Some((C::room_in_path(req)?, action)));
+        let state = state_of(req);
         Box::pin(async move {
             let actor = caller.await?.into_actor();
-            R::check(&actor)?;
+            if let Err(refusal) = R::check(&actor) {
+                if let Some((room, action)) = room {
+                    state?.app.rooms.admit(&actor, room?, action).await?;
+                }
+                return Err(refusal.into());
+            }
             Ok(Self {
                 actor,
                 rule: PhantomData,
@@ -154,6 +190,8 @@ impl Rule for HoldsPlatformToken {
     fn check(actor: &Actor) -> Result<(), AppError> {
         actor.require_platform()
     }
+
+    const ROOM_ACTION: Option<RoomAction> = None;
 }
 
 /// Admits who may manage the account: an administrator or the API key (403 otherwise).
@@ -164,6 +202,8 @@ impl Rule for Manages {
     fn check(actor: &Actor) -> Result<(), AppError> {
         actor.require_manager().map(drop)
     }
+
+    const ROOM_ACTION: Option<RoomAction> = Some(RoomAction::Manage);
 }
 
 /// A caller holding the platform token; any other credential fails with 401 in dialect

@@ -68,7 +68,8 @@ impl<D: Dialect> Body<D> {
             return Err(RequestError::PayloadTooLarge { limit }.into());
         }
         let text_limit = self.limit;
-        let mut multipart = actix_multipart::Multipart::new(&self.headers, self.payload);
+        let mut multipart =
+            Parts::new(actix_multipart::Multipart::new(&self.headers, self.payload));
         let mut form = UploadForm::default();
         let read = read_upload_form::<D>(
             &mut multipart,
@@ -100,12 +101,40 @@ struct Limits {
     text: usize,
 }
 
+/// The fields of a multipart body, never polled again once the stream has failed:
+/// actix-multipart panics ("Multipart polled after finish") when asked for a field after
+/// answering an error of its own, e.g. for a `Content-Type` without a boundary.
+struct Parts {
+    inner: actix_multipart::Multipart,
+    failed: bool,
+}
+
+impl Parts {
+    fn new(inner: actix_multipart::Multipart) -> Self {
+        Self {
+            inner,
+            failed: false,
+        }
+    }
+
+    async fn next(
+        &mut self,
+    ) -> Option<Result<actix_multipart::Field, actix_multipart::MultipartError>> {
+        if self.failed {
+            return None;
+        }
+        let next = self.inner.next().await;
+        self.failed = matches!(next, Some(Err(_)));
+        next
+    }
+}
+
 fn malformed(error: actix_multipart::MultipartError) -> RequestError {
     RequestError::MalformedMultipart(error.to_string())
 }
 
 async fn read_upload_form<D: Dialect>(
-    multipart: &mut actix_multipart::Multipart,
+    multipart: &mut Parts,
     form: &mut UploadForm,
     files: &Files,
     account: AccountId,
@@ -195,7 +224,7 @@ async fn stream_file<D: Dialect>(
 
 /// Reads and discards what is left of a refused body, up to [`DRAIN_LIMIT`], so that
 /// the client receives the error instead of a reset connection.
-async fn drain(multipart: &mut actix_multipart::Multipart) {
+async fn drain(multipart: &mut Parts) {
     let mut budget = DRAIN_LIMIT;
     while let Some(Ok(mut field)) = multipart.next().await {
         while let Some(Ok(chunk)) = field.next().await {
