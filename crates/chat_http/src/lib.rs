@@ -93,6 +93,13 @@ impl HttpOptions {
                        accepts a credential as `X-API-Key`, `api_access_token` or `Authorization: Bearer`."
     ),
     modifiers(&SecuritySchemes),
+    // Query parameters' closed sets: routes name them, and only bodies are collected
+    // into components by themselves.
+    components(schemas(
+        chatapi::params::RoomSortParam,
+        chatapi::params::MessageSortParam,
+        chatapi::params::MessageTypeParam,
+    )),
     tags(
         (name = "platform", description = "Accounts and users, with the operator's platform token (account dialect)"),
         (name = "clients", description = "ChatAPI clients: an account seen through its UUID"),

@@ -166,3 +166,36 @@ async fn a_socket_url_without_an_upgrade_is_400_and_other_methods_405() {
     assert_eq!(stream.status, 405, "{}", stream.text());
     assert_eq!(stream.json(), json!({"error": "Method Not Allowed"}));
 }
+
+/// Every `$ref` in the document names a component it has (a parameter's schema is not
+/// collected by itself: a dangling reference once made `sort` unreadable to clients).
+#[actix_web::test]
+async fn every_reference_in_the_document_resolves() {
+    let app = TestApp::spawn().await;
+    let document = app.fetch_document().await;
+    let mut refs = Vec::new();
+    let mut stack = vec![&document];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    refs.push(target.clone());
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    assert!(!refs.is_empty(), "the document has references");
+    let dangling: Vec<&String> = refs
+        .iter()
+        .filter(|target| {
+            let pointer = target.trim_start_matches('#');
+            !target.starts_with("#/") || document.pointer(pointer).is_none()
+        })
+        .collect();
+    assert!(dangling.is_empty(), "dangling references: {dangling:?}");
+    let sort = &document["components"]["schemas"]["RoomSortParam"]["enum"];
+    assert_eq!(sort, &json!(["name", "-name", "created_at", "-created_at"]));
+}

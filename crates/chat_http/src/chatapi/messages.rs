@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::json::{MessageJson, Pagination, client_id};
+use super::params::{MessageSortParam, MessageTypeParam};
 use super::path::{MessagePath, RoomPath};
 use super::responses::{EditDenied, RoomAccessDenied, TooLarge, Unauthenticated, Unavailable};
 use super::{Authenticated, Envelope, Error, ErrorBody, Json, Query, rfc3339};
@@ -209,12 +210,12 @@ fn message_filter(query: &Query) -> Result<MessageFilter, Error> {
         ("skip" = Option<i64>, Query, minimum = 0, description = "Messages to skip (default 0)"),
         ("limit" = Option<i64>, Query, minimum = 1, description = "1–100, default 50; larger values are clamped"),
         ("sender_id" = Option<String>, Query, description = "Only this sender's messages (`system` for system messages)"),
-        ("message_type" = Option<String>, Query, description = "Only this type"),
+        ("message_type" = Option<MessageTypeParam>, Query, description = "Only this type"),
         ("created_after" = Option<String>, Query, description = "RFC 3339: only messages created after"),
         ("created_before" = Option<String>, Query, description = "RFC 3339: only messages created before"),
         ("search" = Option<String>, Query, description = "Case-insensitive text in the content"),
         ("include_deleted" = Option<bool>, Query, description = "Include deleted messages (default false)"),
-        ("sort" = Option<String>, Query, description = "`-created_at` (default, newest first) or `created_at`"),
+        ("sort" = Option<MessageSortParam>, Query, description = "`-created_at` (default, newest first) or `created_at`"),
         ("after_seq" = Option<i64>, Query, description = "Keyset cursor: only messages with a larger seq"),
         ("before_seq" = Option<i64>, Query, description = "Keyset cursor: only messages with a smaller seq"),
     ),

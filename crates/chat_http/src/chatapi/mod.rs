@@ -4,6 +4,7 @@
 pub mod clients;
 pub mod json;
 pub mod messages;
+pub mod params;
 pub mod participants;
 pub mod path;
 pub mod responses;

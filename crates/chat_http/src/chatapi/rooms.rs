@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::json::{Pagination, RoomJson, client_id};
+use super::params::RoomSortParam;
 use super::path::RoomPath;
 use super::responses::{RoomAccessDenied, TooLarge, Unauthenticated, Unavailable};
 use super::{
@@ -125,7 +126,7 @@ fn room_query(query: &Query, window: Window) -> Result<RoomQuery, Error> {
         ("limit" = Option<i64>, Query, minimum = 1, description = "Rooms to return: 1–100, default 50; larger values are clamped to 100"),
         ("search" = Option<String>, Query, description = "Case-insensitive text in the name or description"),
         ("is_active" = Option<bool>, Query, description = "Only active (true) or inactive (false) rooms"),
-        ("sort" = Option<String>, Query, description = "`name`, `-name`, `created_at` or `-created_at` (default)"),
+        ("sort" = Option<RoomSortParam>, Query, description = "`name`, `-name`, `created_at` or `-created_at` (default)"),
     ),
     responses(
         (status = 200, description = "A page of rooms", body = RoomList),
