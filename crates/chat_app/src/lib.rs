@@ -48,7 +48,7 @@ pub use messages::{MessageView, Messages, Replied};
 pub use model::{
     AccountPatch, Detail, Join, MessageDetail, MessageFilter, MessageOrder, NewAccount, NewMessage,
     NewRoom, NewUser, Outgoing, Page, RawOutgoing, RoomFilter, RoomPatch, RoomQuery, RoomSort,
-    UserIds, Window,
+    UserIds, UserPatch, Window,
 };
 pub use ports::{
     AccountStore, CredentialOwner, CredentialStore, FileChunks, FileIndex, FileStore, FileWriter,
@@ -168,8 +168,8 @@ impl ChatApp {
             ),
             rooms: Rooms::new(store.clone(), store.clone(), files, events),
             auth: Authenticator::with_cache(store.clone(), platform_token, credentials.clone()),
-            accounts: Accounts::with_cache(store.clone(), credentials),
-            users: Users::new(store.clone()),
+            accounts: Accounts::with_cache(store.clone(), credentials.clone()),
+            users: Users::with_cache(store.clone(), credentials),
             health: store,
         }
     }

@@ -1,13 +1,16 @@
-//! Users of an account, created by the platform operator.
+//! Users of an account: created by the platform operator, and managed (as the account
+//! dialect's agents) by the account's API key and administrators.
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
-use chat_domain::{AccountId, CredentialKind, SecretToken, User};
+use chat_domain::{AccountId, CredentialKind, SecretToken, User, UserId};
 
 use crate::actor::Actor;
+use crate::auth::CredentialCache;
 use crate::error::{AppError, Resource};
-use crate::model::NewUser;
+use crate::model::{NewUser, UserPatch};
 use crate::ports::UserStore;
 
 /// A freshly made user: the only time its access token is seen in clear.
@@ -23,6 +26,7 @@ pub struct IssuedUser {
 #[derive(Clone)]
 pub struct Users {
     users: Arc<dyn UserStore>,
+    credentials: Arc<CredentialCache>,
 }
 
 impl fmt::Debug for Users {
@@ -32,19 +36,28 @@ impl fmt::Debug for Users {
 }
 
 impl Users {
-    /// User use cases over `users`.
+    /// User use cases over `users`, with no credential cache.
     pub fn new(users: Arc<dyn UserStore>) -> Self {
-        Self { users }
+        Self::with_cache(users, Arc::new(CredentialCache::new(Duration::ZERO)))
     }
 
-    /// Creates a user of `account` with its access token. Platform only.
+    /// Users whose changes empty `credentials` (the authenticator's cache), so that a
+    /// changed role, a replaced token or a deleted user takes effect at once on this node.
+    pub fn with_cache(users: Arc<dyn UserStore>, credentials: Arc<CredentialCache>) -> Self {
+        Self { users, credentials }
+    }
+
+    /// Creates a user of `account` with its access token: the platform token for any
+    /// account, or a manager (the API key or an administrator) of `account` itself.
     pub async fn create(
         &self,
         actor: &Actor,
         account: AccountId,
         new: NewUser,
     ) -> Result<IssuedUser, AppError> {
-        actor.require_platform()?;
+        if !matches!(actor, Actor::Platform) {
+            Self::manage(actor, account)?;
+        }
         let access_token = SecretToken::generate(CredentialKind::UserToken)?;
         let user = self
             .users
@@ -52,6 +65,75 @@ impl Users {
             .await
             .map_err(|e| e.into_app(Resource::Account))?;
         Ok(IssuedUser { user, access_token })
+    }
+
+    /// `Ok` when `actor` may change the users of `account`: the API key or an
+    /// administrator of that account (403 for an agent, 401 for anyone else).
+    fn manage(actor: &Actor, account: AccountId) -> Result<(), AppError> {
+        if actor.require_manager()? == account {
+            Ok(())
+        } else {
+            Err(AppError::WrongAccount)
+        }
+    }
+
+    /// Every user of `account`, oldest first: anyone of the account may read them.
+    pub async fn list(&self, actor: &Actor, account: AccountId) -> Result<Vec<User>, AppError> {
+        if actor.account_id()? != account {
+            return Err(AppError::WrongAccount);
+        }
+        self.users
+            .list_users(account)
+            .await
+            .map_err(|e| e.into_app(Resource::Account))
+    }
+
+    /// Changes a user's name, email, role or availability. Managers only.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: UserId,
+        patch: UserPatch,
+    ) -> Result<User, AppError> {
+        Self::manage(actor, account)?;
+        let updated = self.users.update_user(account, id, patch).await;
+        // A role travels with the user's credentials.
+        self.credentials.clear();
+        updated.map_err(|e| e.into_app(Resource::User))
+    }
+
+    /// Issues a new access token for a user; the old one stops working at once.
+    /// Managers only.
+    pub async fn replace_token(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: UserId,
+    ) -> Result<IssuedUser, AppError> {
+        Self::manage(actor, account)?;
+        let access_token = SecretToken::generate(CredentialKind::UserToken)?;
+        let replaced = self
+            .users
+            .replace_user_token(account, id, access_token.hash())
+            .await;
+        self.credentials.clear();
+        let user = replaced.map_err(|e| e.into_app(Resource::User))?;
+        Ok(IssuedUser { user, access_token })
+    }
+
+    /// Deletes a user: its messages stay (their sender is then nobody), its memberships
+    /// and credentials go at once. Managers only.
+    pub async fn delete(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        id: UserId,
+    ) -> Result<(), AppError> {
+        Self::manage(actor, account)?;
+        let deleted = self.users.delete_user(account, id).await;
+        self.credentials.clear();
+        deleted.map_err(|e| e.into_app(Resource::User))
     }
 }
 
@@ -70,7 +152,7 @@ mod tests {
             name: new.name,
             email: new.email,
             role: new.role,
-            availability: Availability::Offline,
+            availability: new.availability.unwrap_or(Availability::Offline),
             confirmed: true,
             created_at: datetime!(2024-01-01 0:00 UTC),
             updated_at: datetime!(2024-01-01 0:00 UTC),
@@ -128,6 +210,74 @@ mod tests {
         assert!(matches!(
             missing,
             Err(AppError::NotFound(Resource::Account))
+        ));
+    }
+
+    fn actor(account: i64, role: Option<Role>) -> Actor {
+        let access = crate::actor::AccountAccess {
+            id: AccountId(account),
+            uuid: uuid::Uuid::nil(),
+            features: chat_domain::Features { chat_rooms: true },
+        };
+        match role {
+            None => Actor::ApiKey(access),
+            Some(role) => Actor::User {
+                account: access,
+                user_id: UserId(1),
+                role,
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn managers_of_the_account_manage_its_users_and_nobody_else_does() {
+        // No store call is expected: every refusal comes first.
+        let users = Users::new(Arc::new(MockUserStore::new()));
+        let agent = actor(3, Some(Role::Agent));
+        assert!(matches!(
+            users.delete(&agent, AccountId(3), UserId(9)).await,
+            Err(AppError::Forbidden(_))
+        ));
+        assert!(matches!(
+            users
+                .replace_token(&actor(4, None), AccountId(3), UserId(9))
+                .await,
+            Err(AppError::WrongAccount)
+        ));
+        assert!(matches!(
+            users.list(&Actor::Platform, AccountId(3)).await,
+            Err(AppError::Unauthenticated)
+        ));
+        let new = NewUser::parse(Some("Ada"), None, None, None).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            users.create(&agent, AccountId(3), new).await,
+            Err(AppError::Forbidden(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_administrator_creates_a_user_of_its_account_and_a_missing_user_is_not_found() {
+        let mut store = MockUserStore::new();
+        store
+            .expect_create_user()
+            .times(1)
+            .returning(|account, new, _| Ok(stored(account, new)));
+        store
+            .expect_delete_user()
+            .times(1)
+            .returning(|_, _| Err(StoreError::NotFound));
+        let users = Users::new(Arc::new(store));
+        let admin = actor(3, Some(Role::Administrator));
+        let new = NewUser::parse_agent(Some("Ada"), Some("a@b.co"), None, Some("busy"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let issued = users
+            .create(&admin, AccountId(3), new)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(issued.user.availability, Availability::Busy);
+        assert!(matches!(
+            users.delete(&admin, AccountId(3), UserId(9)).await,
+            Err(AppError::NotFound(Resource::User))
         ));
     }
 }

@@ -9,6 +9,7 @@
 //! `Unexpected`, never a panic.
 
 mod accounts;
+mod agents;
 mod attachments;
 mod credentials;
 mod members;

@@ -26,6 +26,7 @@ diesel::table! {
         confirmed -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
     }
 }
 

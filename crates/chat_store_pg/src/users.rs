@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use chat_app::{NewUser, StoreError, UserDirectory, UserStore};
+use chat_app::{NewUser, StoreError, UserDirectory, UserPatch, UserStore};
 use chat_domain::{
     AccountId, Availability, CredentialKind, Email, ExternalId, PersonName, Role, TokenHash, User,
     UserId,
@@ -131,6 +131,8 @@ struct NewUserRow<'a> {
     name: &'a str,
     email: Option<&'a str>,
     role: &'a str,
+    /// `None`: the column's default.
+    availability: Option<&'a str>,
 }
 
 #[async_trait]
@@ -170,6 +172,7 @@ impl UserStore for PgStore {
                             name: new.name.as_str(),
                             email: new.email.as_ref().map(Email::as_str),
                             role: new.role.as_str(),
+                            availability: new.availability.map(Availability::as_str),
                         })
                         .returning(UserRow::as_returning())
                         .get_result(conn)?;
@@ -186,6 +189,50 @@ impl UserStore for PgStore {
             User::try_from(row)
         })
         .await
+    }
+
+    async fn list_users(&self, account: AccountId) -> Result<Vec<User>, StoreError> {
+        self.with_conn(move |conn| {
+            crate::agents::list(conn, account)?
+                .into_iter()
+                .map(User::try_from)
+                .collect()
+        })
+        .await
+    }
+
+    async fn update_user(
+        &self,
+        account: AccountId,
+        id: UserId,
+        patch: UserPatch,
+    ) -> Result<User, StoreError> {
+        self.with_conn(move |conn| {
+            User::try_from(crate::agents::update(conn, account, id, &patch)?)
+        })
+        .await
+    }
+
+    async fn replace_user_token(
+        &self,
+        account: AccountId,
+        id: UserId,
+        access_token: TokenHash,
+    ) -> Result<User, StoreError> {
+        self.with_conn(move |conn| {
+            User::try_from(crate::agents::replace_token(
+                conn,
+                account,
+                id,
+                &access_token,
+            )?)
+        })
+        .await
+    }
+
+    async fn delete_user(&self, account: AccountId, id: UserId) -> Result<(), StoreError> {
+        self.with_conn(move |conn| crate::agents::delete(conn, account, id))
+            .await
     }
 }
 
@@ -215,6 +262,7 @@ impl UserDirectory for PgStore {
             let rows: Vec<UserRow> = users::table
                 .filter(users::account_id.eq(account.0))
                 .filter(users::id.eq_any(wanted))
+                .filter(users::deleted_at.is_null())
                 .select(UserRow::as_select())
                 .load(conn)
                 .map_err(translate)?;
@@ -239,6 +287,7 @@ impl UserDirectory for PgStore {
             let by_external_id = users::table
                 .filter(users::account_id.eq(account.0))
                 .filter(users::external_id.eq(&chat_id))
+                .filter(users::deleted_at.is_null())
                 .select(UserRow::as_select())
                 .first(conn)
                 .optional()
@@ -250,6 +299,7 @@ impl UserDirectory for PgStore {
                     .filter(users::account_id.eq(account.0))
                     .filter(users::id.eq(id))
                     .filter(users::external_id.is_null())
+                    .filter(users::deleted_at.is_null())
                     .select(UserRow::as_select())
                     .first(conn)
                     .optional()
@@ -294,6 +344,7 @@ pub(crate) fn upsert_external_user(
             name: name.as_str(),
             email: None,
             role: Role::Agent.as_str(),
+            availability: None,
         })
         .on_conflict((users::account_id, users::external_id))
         .filter_target(users::external_id.is_not_null())

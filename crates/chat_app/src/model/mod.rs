@@ -13,4 +13,4 @@ pub use members::{Join, UserIds};
 pub use messages::{MessageDetail, MessageFilter, MessageOrder, NewMessage, Outgoing, RawOutgoing};
 pub use paging::{Page, Window};
 pub use rooms::{Detail, NewRoom, RoomFilter, RoomPatch, RoomQuery, RoomSort};
-pub use users::NewUser;
+pub use users::{NewUser, UserPatch};

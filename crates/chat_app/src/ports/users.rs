@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chat_domain::{AccountId, ExternalId, PersonName, TokenHash, User, UserId};
 
 use super::error::StoreError;
-use crate::model::NewUser;
+use crate::model::{NewUser, UserPatch};
 
 /// Users of an account and their access tokens.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -19,6 +19,34 @@ pub trait UserStore: Send + Sync {
         new: NewUser,
         access_token: TokenHash,
     ) -> Result<User, StoreError>;
+
+    /// Every user of the account that is not deleted, oldest first.
+    async fn list_users(&self, account: AccountId) -> Result<Vec<User>, StoreError>;
+
+    /// Applies `patch` to the account's user `id`. `NotFound` when the account has no
+    /// such user (or it is deleted); `Duplicate("email")` when another user has the email.
+    async fn update_user(
+        &self,
+        account: AccountId,
+        id: UserId,
+        patch: UserPatch,
+    ) -> Result<User, StoreError>;
+
+    /// Replaces every access token of the account's user `id` with `access_token`, in
+    /// one transaction, and answers the user. `NotFound` when the account has no such
+    /// user (or it is deleted).
+    async fn replace_user_token(
+        &self,
+        account: AccountId,
+        id: UserId,
+        access_token: TokenHash,
+    ) -> Result<User, StoreError>;
+
+    /// Deletes the account's user `id` in one transaction: its credentials and its
+    /// memberships go (each room's `member_count` adjusted), its messages stay, and the
+    /// user is no longer found by any look-up (its sender renders as missing). `NotFound`
+    /// when the account has no such user (or it is already deleted).
+    async fn delete_user(&self, account: AccountId, id: UserId) -> Result<(), StoreError>;
 }
 
 /// Finding users of an account the ways the dialects name them.
@@ -26,7 +54,7 @@ pub trait UserStore: Send + Sync {
 #[async_trait]
 pub trait UserDirectory: Send + Sync {
     /// The users of the account among `ids`, in the order of `ids`; ids of no user of
-    /// the account are left out.
+    /// the account, and deleted users, are left out.
     async fn find_users(
         &self,
         account: AccountId,

@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[&str] = &[
     "20261121000004",
     "20261121000005",
     "20261121000006",
+    "20261206000001",
 ];
 
 /// A migrated store over a fresh database. The store is declared first, so it (and its
