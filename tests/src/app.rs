@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use awc::http::Method;
 use chat_test_db::TestDatabase;
-use chatd::{Application, LogFormat, Secret, Settings};
+use chatd::{Application, LogFormat, RateSettings, Secret, Settings};
 use serde_json::Value;
 
 use crate::database::migrated_database;
@@ -57,6 +57,15 @@ pub fn test_settings(database_url: &str) -> Settings {
         credential_cache_secs: 5,
         workers: 1,
         log_format: LogFormat::Text,
+        // Generous, so that no test meets a limit it does not look for.
+        rate: RateSettings {
+            rate_per_sec: 100_000,
+            rate_burst: 100_000,
+            rate_sends_per_sec: 100_000,
+            rate_sends_burst: 100_000,
+            rate_auth_failures_per_min: 100_000,
+            ..RateSettings::default()
+        },
     }
 }
 

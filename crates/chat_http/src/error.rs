@@ -29,6 +29,9 @@ pub enum RequestError {
     RouteNotFound,
     /// The path has routes, but none for this method; `Allow` lists theirs.
     MethodNotAllowed,
+    /// The caller's allowance is spent (or its address failed authentication too often);
+    /// `Retry-After` says when to come back (whole seconds).
+    RateLimited { retry_after: u64 },
 }
 
 /// Anything that can make a request fail.

@@ -17,6 +17,7 @@ pub mod error;
 pub mod extract;
 mod fields;
 pub mod files;
+pub mod limits;
 pub mod links;
 pub mod live;
 pub mod observe;
@@ -65,6 +66,8 @@ pub struct HttpOptions {
     pub workers: usize,
     /// How long in-flight requests may finish after SIGTERM/SIGINT.
     pub shutdown_timeout: Duration,
+    /// The rate limits (`limits`).
+    pub rate: limits::RateConfig,
 }
 
 impl HttpOptions {
@@ -79,6 +82,7 @@ impl HttpOptions {
             signer,
             workers: 0,
             shutdown_timeout: Duration::from_secs(10),
+            rate: limits::RateConfig::default(),
         }
     }
 }
@@ -106,6 +110,7 @@ impl HttpOptions {
         (name = "rooms", description = "ChatAPI rooms (`X-API-Key`, UUIDs, RFC 3339)"),
         (name = "messages", description = "ChatAPI messages"),
         (name = "chat_rooms", description = "Account-dialect chat rooms (`api_access_token`, integer ids, unix times)"),
+        (name = "agents", description = "Account-dialect agents: the account's users, managed by its API key and administrators"),
         (name = "live", description = "WebSockets: live events of a room (ChatAPI dialect) or of all a user's rooms (account dialect); the frames are described in docs/asyncapi.yaml"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
@@ -170,7 +175,12 @@ where
                 .service(account::messages::list_chat_messages)
                 .service(account::messages::send_chat_message)
                 .service(account::messages::mark_as_read)
-                .service(live::user_stream),
+                .service(live::user_stream)
+                .service(account::agents::list_agents)
+                .service(account::agents::create_agent)
+                .service(account::agents::update_agent)
+                .service(account::agents::delete_agent)
+                .service(account::agents::reset_access_token),
         )
         .service(
             scope("/api/v1")
@@ -199,7 +209,9 @@ where
 
 /// The OpenAPI document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes(App::new().into_utoipa_app()).split_for_parts().1
+    let mut api = routes(App::new().into_utoipa_app()).split_for_parts().1;
+    limits::document_rate_limits(&mut api);
+    api
 }
 
 /// The application: routes, state, the OpenAPI document and middleware.
@@ -214,7 +226,8 @@ pub fn build_app(
         InitError = (),
     >,
 > {
-    let (app, api) = routes(App::new().into_utoipa_app()).split_for_parts();
+    let (app, mut api) = routes(App::new().into_utoipa_app()).split_for_parts();
+    limits::document_rate_limits(&mut api);
     let methods = Data::new(allow::MethodTable::of(&api));
     let document = api.to_json().unwrap_or_else(|error| {
         tracing::error!(error = %error, "the OpenAPI document could not be rendered");
@@ -224,13 +237,15 @@ pub fn build_app(
         .app_data(methods)
         .app_data(Data::new(ops::OpenApiJson(document)))
         .default_service(web::to(no_route))
-        // Outermost last: paths are normalised before they are observed and routed.
+        // Outermost last: paths are normalised before they are observed, limited and
+        // routed.
+        .wrap(from_fn(limits::limit))
         .wrap(from_fn(observe::observe))
         .wrap(NormalizePath::trim())
 }
 
 /// True for paths of the account dialect (and the platform API, which speaks it).
-fn is_account_dialect(path: &str) -> bool {
+pub(crate) fn is_account_dialect(path: &str) -> bool {
     path.starts_with("/api/v1/accounts") || path.starts_with("/platform/")
 }
 
@@ -276,6 +291,7 @@ pub fn serve(listener: TcpListener, app: ChatApp, options: HttpOptions) -> anyho
         file_url_ttl_secs: options.file_url_ttl_secs,
         live: options.live.clone(),
         metrics: Metrics::new()?,
+        limits: limits::RateLimits::new(options.rate.clone()),
     });
     // A peer that takes no byte for this long is dropped by the kernel (`live::tcp`).
     let stall = options

@@ -2,6 +2,7 @@
 
 use chat_app::ChatApp;
 
+use crate::limits::RateLimits;
 use crate::live::Live;
 use crate::observe::Metrics;
 use crate::signing::UrlSigner;
@@ -33,4 +34,6 @@ pub struct AppState {
     /// Live connections; `None` serves no WebSocket (they close with 1011).
     pub live: Option<Live>,
     pub metrics: Metrics,
+    /// The rate limits' buckets.
+    pub limits: RateLimits,
 }

@@ -23,7 +23,7 @@ use chat_relay_pg::PgRelay;
 use chat_store_pg::{PgStore, PoolOptions};
 use uuid::Uuid;
 
-pub use settings::{LogFormat, Secret, Settings};
+pub use settings::{LogFormat, RateSettings, Secret, Settings};
 
 /// The storage adapter and the use cases over it, migrated and ready, without live
 /// delivery (for operator commands): events are dropped and nobody is online.
@@ -219,6 +219,7 @@ impl Application {
                 public_url: settings.public_url.clone(),
                 file_url_ttl_secs: settings.file_url_ttl_secs.max(1),
                 workers: settings.workers,
+                rate: settings.rate.config(),
                 ..HttpOptions::new(url_signer(&settings)?)
             },
         )?;

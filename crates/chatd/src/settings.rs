@@ -189,6 +189,93 @@ pub struct Settings {
     /// Log line format.
     #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+
+    /// Rate limits.
+    #[command(flatten)]
+    pub rate: RateSettings,
+}
+
+/// Rate limits (`CHAT_RATE_*`): allowances per credential, and of failed authentications
+/// per client address. The defaults are never met by a normal client.
+#[derive(Debug, Clone, Args)]
+pub struct RateSettings {
+    /// Requests a second of one credential (sends included).
+    #[arg(long, env = "CHAT_RATE_PER_SEC", default_value_t = chat_http::limits::DEFAULT_REQUESTS.per_sec, global = true)]
+    pub rate_per_sec: u32,
+
+    /// Requests one credential may make at once, before the per-second rate applies.
+    #[arg(long, env = "CHAT_RATE_BURST", default_value_t = chat_http::limits::DEFAULT_REQUESTS.burst, global = true)]
+    pub rate_burst: u32,
+
+    /// Sends (POST of a message) a second of one credential.
+    #[arg(long, env = "CHAT_RATE_SENDS_PER_SEC", default_value_t = chat_http::limits::DEFAULT_SENDS.per_sec, global = true)]
+    pub rate_sends_per_sec: u32,
+
+    /// Sends one credential may make at once.
+    #[arg(long, env = "CHAT_RATE_SENDS_BURST", default_value_t = chat_http::limits::DEFAULT_SENDS.burst, global = true)]
+    pub rate_sends_burst: u32,
+
+    /// Failed authentications (401) a minute of one client address; past it, the address
+    /// is refused (429) even with a right credential until its allowance refills.
+    #[arg(long, env = "CHAT_RATE_AUTH_FAILURES_PER_MIN", default_value_t = chat_http::limits::DEFAULT_AUTH_FAILURES_PER_MIN, global = true)]
+    pub rate_auth_failures_per_min: u32,
+
+    /// For tests: every credential's allowances (requests and sends) become N a second,
+    /// N at once.
+    #[arg(long, env = "CHAT_RATE_LIMIT_PER_SEC", global = true)]
+    pub rate_limit_per_sec: Option<u32>,
+
+    /// Proxies (IPs or CIDR networks, comma-separated) whose X-Forwarded-For names the
+    /// client; without them, the peer is the client.
+    #[arg(long, env = "CHAT_TRUSTED_PROXIES", default_value = "", global = true)]
+    pub trusted_proxies: chat_http::limits::TrustedProxies,
+}
+
+impl Default for RateSettings {
+    fn default() -> Self {
+        use chat_http::limits::{DEFAULT_AUTH_FAILURES_PER_MIN, DEFAULT_REQUESTS, DEFAULT_SENDS};
+        Self {
+            rate_per_sec: DEFAULT_REQUESTS.per_sec,
+            rate_burst: DEFAULT_REQUESTS.burst,
+            rate_sends_per_sec: DEFAULT_SENDS.per_sec,
+            rate_sends_burst: DEFAULT_SENDS.burst,
+            rate_auth_failures_per_min: DEFAULT_AUTH_FAILURES_PER_MIN,
+            rate_limit_per_sec: None,
+            trusted_proxies: chat_http::limits::TrustedProxies::default(),
+        }
+    }
+}
+
+impl RateSettings {
+    /// The allowances the HTTP layer applies.
+    pub fn config(&self) -> chat_http::limits::RateConfig {
+        use chat_http::limits::Rate;
+        let (requests, sends) = match self.rate_limit_per_sec {
+            Some(n) => {
+                let rate = Rate {
+                    per_sec: n,
+                    burst: n,
+                };
+                (rate, rate)
+            }
+            None => (
+                Rate {
+                    per_sec: self.rate_per_sec,
+                    burst: self.rate_burst,
+                },
+                Rate {
+                    per_sec: self.rate_sends_per_sec,
+                    burst: self.rate_sends_burst,
+                },
+            ),
+        };
+        chat_http::limits::RateConfig {
+            requests,
+            sends,
+            auth_failures_per_min: self.rate_auth_failures_per_min,
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
+    }
 }
 
 impl Settings {

@@ -1,6 +1,7 @@
 //! Black-box API tests: each test starts the real server on port 0 over its own fresh
 //! database and speaks HTTP to it. Test names read as the specification.
 
+mod agents;
 mod attachments;
 mod clients;
 mod cross_account;
@@ -18,6 +19,7 @@ mod messages_cross;
 mod openapi;
 mod operations;
 mod platform;
+mod rate_limits;
 mod readiness;
 mod resilience;
 mod rooms_account;

@@ -2,6 +2,7 @@
 //! bare JSON bodies, integer ids, unix times, `{"error": "..."}` failures and
 //! `422 {"message", "attributes"}` validation errors.
 
+pub mod agents;
 pub mod caller;
 pub mod json;
 pub mod members;
@@ -171,6 +172,9 @@ fn describe(failure: &Failure) -> (StatusCode, Body) {
             }
             RequestError::MethodNotAllowed => {
                 error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+            }
+            RequestError::RateLimited { .. } => {
+                error(StatusCode::TOO_MANY_REQUESTS, "Too many requests")
             }
         },
     }

@@ -234,6 +234,12 @@ fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Valu
                 "Method not allowed on this path".to_owned(),
                 None,
             ),
+            RequestError::RateLimited { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                format!("Too many requests; retry after {retry_after} seconds"),
+                Some(json!({ "retry_after": retry_after })),
+            ),
         },
     }
 }

@@ -131,6 +131,7 @@ async fn operator_commands_print_accounts_and_users_whose_secrets_work() {
         credential_cache_secs: 5,
         workers: 1,
         log_format: chatd::LogFormat::Text,
+        rate: chatd::RateSettings::default(),
     };
     let app = chatd::Application::build(settings).await.expect("builds");
     let url = format!("http://127.0.0.1:{}/api/v1/clients/me", app.port());

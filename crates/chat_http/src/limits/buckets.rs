@@ -1,0 +1,299 @@
+//! The buckets: GCRA state from `governor`, keyed by the SHA-256 of the credential (what
+//! is stored, never the secret) and by client address for failed authentications.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use chat_domain::TokenHash;
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+
+use super::config::{Rate, RateConfig};
+
+type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
+
+/// How often idle keys are dropped (`retain_recent`), so memory stays bounded.
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// Which allowance a request uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allowance {
+    /// Any authenticated request.
+    Requests,
+    /// A send: it takes from the send allowance, and its answer reports that one.
+    Sends,
+}
+
+/// What a credential's request was told: its allowance, what is left, when it is full
+/// again (unix seconds), and, when refused, the seconds to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub limit: u32,
+    pub remaining: u32,
+    pub reset: u64,
+    pub retry_after: Option<u64>,
+}
+
+/// Every bucket of a server node.
+pub struct RateLimits {
+    config: RateConfig,
+    requests: Keyed<TokenHash>,
+    sends: Keyed<TokenHash>,
+    failures: Keyed<IpAddr>,
+    /// Addresses past their failure allowance, until their next failure would be allowed.
+    blocked: Mutex<HashMap<IpAddr, Instant>>,
+    last_sweep: Mutex<Instant>,
+    clock: DefaultClock,
+}
+
+impl fmt::Debug for RateLimits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RateLimits")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn non_zero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}
+
+fn quota(rate: Rate) -> Quota {
+    Quota::per_second(non_zero(rate.per_sec)).allow_burst(non_zero(rate.burst))
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+/// Whole seconds, rounded up.
+fn ceil_secs(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
+}
+
+impl RateLimits {
+    pub fn new(config: RateConfig) -> Self {
+        let clock = DefaultClock::default();
+        Self {
+            requests: RateLimiter::dashmap_with_clock(quota(config.requests), clock.clone())
+                .with_middleware::<StateInformationMiddleware>(),
+            sends: RateLimiter::dashmap_with_clock(quota(config.sends), clock.clone())
+                .with_middleware::<StateInformationMiddleware>(),
+            failures: RateLimiter::dashmap_with_clock(
+                Quota::per_minute(non_zero(config.auth_failures_per_min)),
+                clock.clone(),
+            )
+            .with_middleware::<StateInformationMiddleware>(),
+            blocked: Mutex::new(HashMap::new()),
+            last_sweep: Mutex::new(Instant::now()),
+            clock,
+            config,
+        }
+    }
+
+    pub fn config(&self) -> &RateConfig {
+        &self.config
+    }
+
+    /// Takes one request of `allowance` from the credential whose hash is `key`. A send
+    /// takes from both allowances and reports the one that is lower.
+    pub fn take(&self, allowance: Allowance, key: &TokenHash) -> Verdict {
+        self.sweep_if_due();
+        let general = self.take_from(&self.requests, key);
+        match allowance {
+            Allowance::Requests => general,
+            Allowance::Sends if general.retry_after.is_some() => general,
+            Allowance::Sends => self.take_from(&self.sends, key),
+        }
+    }
+
+    fn take_from(&self, limiter: &Keyed<TokenHash>, key: &TokenHash) -> Verdict {
+        let now = unix_now();
+        match limiter.check_key(key) {
+            Ok(snapshot) => {
+                let quota = snapshot.quota();
+                let limit = quota.burst_size().get();
+                let remaining = snapshot.remaining_burst_capacity();
+                let refill = quota.replenish_interval() * (limit - remaining.min(limit));
+                Verdict {
+                    limit,
+                    remaining,
+                    reset: now + ceil_secs(refill),
+                    retry_after: None,
+                }
+            }
+            Err(not_until) => {
+                let quota = not_until.quota();
+                let limit = quota.burst_size().get();
+                let wait = not_until.wait_time_from(self.clock.now());
+                Verdict {
+                    limit,
+                    remaining: 0,
+                    reset: now + ceil_secs(quota.burst_size_replenished_in()),
+                    retry_after: Some(ceil_secs(wait).max(1)),
+                }
+            }
+        }
+    }
+
+    /// Seconds the address must wait before it may try a credential again; `None` if it
+    /// has not failed too often.
+    pub fn refused_address(&self, address: IpAddr) -> Option<u64> {
+        let mut blocked = self.blocked.lock().ok()?;
+        let until = *blocked.get(&address)?;
+        let now = Instant::now();
+        if until > now {
+            Some(ceil_secs(until - now).max(1))
+        } else {
+            blocked.remove(&address);
+            None
+        }
+    }
+
+    /// Counts a failed authentication of `address`; past the allowance the address is
+    /// refused until its allowance has room again.
+    pub fn record_failure(&self, address: IpAddr) {
+        self.sweep_if_due();
+        if let Err(not_until) = self.failures.check_key(&address) {
+            let wait = not_until.wait_time_from(self.clock.now());
+            if let Ok(mut blocked) = self.blocked.lock() {
+                blocked.insert(address, Instant::now() + wait);
+            }
+        }
+    }
+
+    /// Drops the keys whose buckets are full again (they behave as new), and the
+    /// addresses whose refusal is over.
+    pub fn sweep(&self) {
+        self.requests.retain_recent();
+        self.sends.retain_recent();
+        self.failures.retain_recent();
+        let now = Instant::now();
+        if let Ok(mut blocked) = self.blocked.lock() {
+            blocked.retain(|_, until| *until > now);
+        }
+    }
+
+    /// Sweeps at most every [`SWEEP_EVERY`], from whichever request finds it due: no task
+    /// to start or stop, and memory bounded by the keys seen within one period.
+    fn sweep_if_due(&self) {
+        let due = match self.last_sweep.try_lock() {
+            Ok(mut last) if last.elapsed() >= SWEEP_EVERY => {
+                *last = Instant::now();
+                true
+            }
+            Ok(_) | Err(_) => false,
+        };
+        if due {
+            self.sweep();
+        }
+    }
+
+    /// Keys held by the credential buckets.
+    pub fn tracked_keys(&self) -> usize {
+        self.requests.len() + self.sends.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(requests: Rate, sends: Rate) -> RateLimits {
+        RateLimits::new(RateConfig {
+            requests,
+            sends,
+            auth_failures_per_min: 2,
+            ..RateConfig::default()
+        })
+    }
+
+    #[test]
+    fn remaining_decreases_then_the_credential_is_refused() {
+        let limits = limits(
+            Rate {
+                per_sec: 1,
+                burst: 3,
+            },
+            Rate {
+                per_sec: 1,
+                burst: 1,
+            },
+        );
+        let key = TokenHash::of("secret");
+        let seen: Vec<u32> = (0..3)
+            .map(|_| limits.take(Allowance::Requests, &key).remaining)
+            .collect();
+        assert_eq!(seen, [2, 1, 0]);
+        let refused = limits.take(Allowance::Requests, &key);
+        assert_eq!(refused.retry_after, Some(1));
+        assert_eq!(refused.limit, 3);
+        let other = limits.take(Allowance::Requests, &TokenHash::of("other"));
+        assert_eq!(other.retry_after, None);
+    }
+
+    #[test]
+    fn sends_have_their_own_smaller_allowance() {
+        let generous = Rate {
+            per_sec: 100,
+            burst: 100,
+        };
+        let limits = limits(
+            generous,
+            Rate {
+                per_sec: 1,
+                burst: 1,
+            },
+        );
+        let key = TokenHash::of("secret");
+        assert_eq!(limits.take(Allowance::Sends, &key).limit, 1);
+        assert!(limits.take(Allowance::Sends, &key).retry_after.is_some());
+        assert!(limits.take(Allowance::Requests, &key).retry_after.is_none());
+    }
+
+    #[test]
+    fn an_address_is_refused_past_its_failures() {
+        let limits = limits(DEFAULT_FOR_TESTS, DEFAULT_FOR_TESTS);
+        let address = IpAddr::from([203, 0, 113, 9]);
+        limits.record_failure(address);
+        limits.record_failure(address);
+        assert_eq!(limits.refused_address(address), None);
+        limits.record_failure(address);
+        assert!(limits.refused_address(address).is_some());
+        assert_eq!(
+            limits.refused_address(IpAddr::from([203, 0, 113, 10])),
+            None
+        );
+    }
+
+    const DEFAULT_FOR_TESTS: Rate = Rate {
+        per_sec: 1000,
+        burst: 1000,
+    };
+
+    #[test]
+    fn a_million_keys_do_not_stay_once_their_buckets_refill() {
+        let limits = limits(
+            Rate {
+                per_sec: 1_000_000_000,
+                burst: 1,
+            },
+            DEFAULT_FOR_TESTS,
+        );
+        for n in 0..1_000_000u32 {
+            limits.take(Allowance::Requests, &TokenHash::of(&n.to_string()));
+        }
+        assert!(limits.tracked_keys() > 0);
+        std::thread::sleep(Duration::from_millis(10));
+        limits.sweep();
+        assert_eq!(limits.tracked_keys(), 0);
+    }
+}
