@@ -1583,10 +1583,15 @@ async fn a_client_that_never_reads_is_closed_while_a_fast_one_gets_every_message
     let path = room_socket_path(&uuid, &format!("token={}&user_id=slow", tenant.api_key));
     let mut slow = app.raw_socket(&path, 4096).await;
     let mut fast = app.participant_socket(&tenant.api_key, &uuid, "bob").await;
-    assert_eq!(
-        sorted(app.online_ids(&tenant.api_key, &uuid).await),
-        strings(&["bob", "slow"])
-    );
+    // The raw socket returns once upgraded, before its task has recorded the presence
+    // session: wait for it rather than race it.
+    let deadline = std::time::Instant::now() + LIVE_WAIT;
+    let mut online = sorted(app.online_ids(&tenant.api_key, &uuid).await);
+    while online != strings(&["bob", "slow"]) && std::time::Instant::now() < deadline {
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        online = sorted(app.online_ids(&tenant.api_key, &uuid).await);
+    }
+    assert_eq!(online, strings(&["bob", "slow"]));
 
     let padding = "x".repeat(8 * 1024);
     let post = async {
