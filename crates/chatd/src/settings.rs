@@ -225,6 +225,11 @@ pub struct RateSettings {
     #[arg(long, env = "CHAT_RATE_LIMIT_PER_SEC", global = true)]
     pub rate_limit_per_sec: Option<u32>,
 
+    /// WebSockets one user may have open on this node (room sockets and user streams
+    /// together); one more is closed with 4004 at open. Counted per node.
+    #[arg(long, env = "CHAT_RATE_WS_SOCKETS_PER_USER", default_value_t = chat_http::live::DEFAULT_SOCKETS_PER_USER, global = true)]
+    pub rate_ws_sockets_per_user: u32,
+
     /// Proxies (IPs or CIDR networks, comma-separated) whose X-Forwarded-For names the
     /// client; without them, the peer is the client.
     #[arg(long, env = "CHAT_TRUSTED_PROXIES", default_value = "", global = true)]
@@ -241,6 +246,7 @@ impl Default for RateSettings {
             rate_sends_burst: DEFAULT_SENDS.burst,
             rate_auth_failures_per_min: DEFAULT_AUTH_FAILURES_PER_MIN,
             rate_limit_per_sec: None,
+            rate_ws_sockets_per_user: chat_http::live::DEFAULT_SOCKETS_PER_USER,
             trusted_proxies: chat_http::limits::TrustedProxies::default(),
         }
     }
@@ -311,6 +317,7 @@ impl Settings {
             heartbeat: Duration::from_secs(self.ws_heartbeat_secs.max(1)),
             idle_timeout: Duration::from_secs(self.ws_idle_secs.max(1)),
             send_timeout: Duration::from_secs(self.ws_send_timeout_secs.max(1)),
+            sockets_per_user: self.rate.rate_ws_sockets_per_user.max(1),
             ..chat_http::live::LiveSettings::default()
         }
     }

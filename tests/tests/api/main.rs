@@ -26,3 +26,4 @@ mod rooms_account;
 mod rooms_chatapi;
 mod rooms_cross;
 mod slow_sockets;
+mod ws_limits;

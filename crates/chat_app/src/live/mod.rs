@@ -8,7 +8,8 @@
 //!   [`Connection`], [`Delivery`] with its [`Context`] and shared [`RenderCache`]);
 //! - the use case, [`LiveSessions`]: admission ([`LiveSession`] or a [`Refusal`]),
 //!   presence, subscription, replay, and what each client frame ([`LiveCommand`]) does
-//!   ([`Reply`] or [`FrameError`]), at a rate a [`FrameRate`] allows.
+//!   ([`Reply`] or [`FrameError`]), at a rate a [`FrameRate`] allows, and how many
+//!   sockets a person may have open on this node ([`OpenSockets`], [`SocketPlace`]).
 
 mod command;
 mod events;
@@ -20,6 +21,7 @@ mod rate;
 mod relay;
 mod session;
 mod sessions;
+mod sockets_per_user;
 
 pub use command::{FrameError, LiveCommand, MessageDraft, Reply};
 pub use events::{LiveEvent, PresenceChange, Typing};
@@ -36,6 +38,7 @@ pub use rate::{FrameRate, FrameVerdict, REFUSALS_BEFORE_CLOSE};
 pub use relay::{EventRelay, MessageChange, Notice, RelayInbox, RoomChange};
 pub use session::{LiveSession, Presence, Refusal, SessionKind};
 pub use sessions::LiveSessions;
+pub use sockets_per_user::{OpenSockets, SocketPlace};
 
 #[cfg(test)]
 mod tests;

@@ -96,6 +96,9 @@ pub enum Refusal {
     /// The caller is known but may not listen here.
     #[error("access denied")]
     AccessDenied,
+    /// The person has as many sockets open on this node as they may.
+    #[error("too many open sockets")]
+    TooManySockets,
     /// The check itself failed (the store, a bug).
     #[error("admission failed: {0}")]
     Failed(AppError),

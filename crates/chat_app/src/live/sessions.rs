@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::live::hub::LiveHub;
 use crate::live::presence::PresenceStore;
 use crate::live::session::{LiveSession, Refusal, SessionKind};
+use crate::live::sockets_per_user::{OpenSockets, SocketPlace};
 use crate::{Authenticator, Messages, Rooms, Sockets};
 
 /// The live-session use cases: admission, presence, subscription and replay, and what
@@ -22,6 +23,8 @@ pub struct LiveSessions {
     pub(crate) messages: Messages,
     pub(crate) presence: Arc<dyn PresenceStore>,
     pub(crate) hub: Arc<dyn LiveHub>,
+    /// The open sockets of each person on this node.
+    pub(crate) open: OpenSockets,
 }
 
 impl fmt::Debug for LiveSessions {
@@ -47,6 +50,21 @@ impl LiveSessions {
             messages,
             presence,
             hub,
+            open: OpenSockets::new(),
+        }
+    }
+
+    /// Takes an admitted socket's place among its person's open sockets on this node
+    /// (room sockets and user streams alike), refusing one past `limit`; the place is
+    /// given back when the connection drops it. A socket without a person (an API-key
+    /// listener) is not counted.
+    pub fn take_place(&self, session: &LiveSession, limit: u32) -> Result<SocketPlace, Refusal> {
+        match &session.participant {
+            None => Ok(SocketPlace::uncounted()),
+            Some(user) => self
+                .open
+                .take(session.account, user.id, limit)
+                .ok_or(Refusal::TooManySockets),
         }
     }
 

@@ -5,8 +5,11 @@
 //!
 //! The credential and access are checked before the connection loop starts; a refused
 //! connection is upgraded only to be closed with its code (4001 unauthorized, 4002 room
-//! not found, 4003 access denied, 4004 rate limited). Each connection is one task that
-//! selects over the client's frames, the hub's deliveries and a heartbeat
+//! not found, 4003 access denied, 4004 rate limited: its person already has
+//! [`LiveSettings::sockets_per_user`] sockets open on this node; listeners without a
+//! person are not counted). An admitted connection's place among its person's sockets
+//! is held by its task and given back however the task ends. Each connection is one
+//! task that selects over the client's frames, the hub's deliveries and a heartbeat
 //! ([`session`]); every way out of it unsubscribes and closes its presence session.
 //!
 //! Frames are rendered by one [`LiveDialect`] per dialect ([`chatapi`], [`account`]):
@@ -28,14 +31,17 @@ pub mod tcp;
 
 use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, get};
+use chat_app::live::SocketPlace;
 use chat_app::{LiveSession, Refusal, SessionKind};
 use serde::Deserialize;
 
 use self::account::AccountLive;
 use self::chatapi::ChatApiLive;
-use self::close::{ACCESS_DENIED, Close, ROOM_NOT_FOUND, SERVER_ERROR, UNAUTHORIZED, close};
+use self::close::{
+    ACCESS_DENIED, Close, RATE_LIMITED, ROOM_NOT_FOUND, SERVER_ERROR, UNAUTHORIZED, close,
+};
 pub use self::dialect::LiveDialect;
-pub use self::settings::{Live, LiveSettings};
+pub use self::settings::{DEFAULT_SOCKETS_PER_USER, Live, LiveSettings};
 use crate::AppState;
 use crate::links::Links;
 use crate::observe::Metrics;
@@ -47,6 +53,7 @@ fn refusal(refused: &Refusal) -> Close {
         Refusal::RoomNotFound => (ROOM_NOT_FOUND, "room not found"),
         Refusal::InvalidSince => (ROOM_NOT_FOUND, "since_seq must be a non-negative integer"),
         Refusal::AccessDenied => (ACCESS_DENIED, "access denied"),
+        Refusal::TooManySockets => (RATE_LIMITED, "rate limited"),
         Refusal::Failed(error) => {
             tracing::warn!(
                 error = format!("{error:#}"),
@@ -73,8 +80,31 @@ fn socket_query(req: &HttpRequest) -> SocketQuery {
 struct Admitted {
     live: Live,
     session: LiveSession,
+    /// Its place among its person's open sockets, held by the connection's task until
+    /// it ends (however it ends).
+    place: SocketPlace,
     links: Links,
     metrics: Metrics,
+}
+
+/// Lets `session` in if its person has a socket place left on this node.
+fn admitted(
+    live: Live,
+    session: LiveSession,
+    links: Links,
+    metrics: Metrics,
+) -> Result<Admitted, Close> {
+    let place = live
+        .sessions
+        .take_place(&session, live.settings.sockets_per_user)
+        .map_err(|refused| refusal(&refused))?;
+    Ok(Admitted {
+        live,
+        session,
+        place,
+        links,
+        metrics,
+    })
 }
 
 /// Upgrades the request and runs the connection `admitted` lets in (or closes with its
@@ -95,6 +125,7 @@ where
         let Admitted {
             live,
             session,
+            place: _place,
             links,
             metrics,
         } = match Box::pin(admitted).await {
@@ -137,7 +168,7 @@ fn live_of(state: &AppState) -> Result<Live, Close> {
         ("since_seq" = Option<i64>, Query, description = "Replay the room's messages after this seq before live events"),
     ),
     responses(
-        (status = 101, description = "WebSocket; frames as in docs/asyncapi.yaml. Refusals are closes: 4001 unauthorized, 4002 room not found, 4003 access denied; later 4004 rate limited, 1013 too slow"),
+        (status = 101, description = "WebSocket; frames as in docs/asyncapi.yaml. Refusals are closes: 4001 unauthorized, 4002 room not found, 4003 access denied, 4004 too many open sockets of the user on this node; later 4004 rate limited, 1013 too slow"),
         (status = 400, description = "Not a WebSocket upgrade request"),
     )
 )]
@@ -163,12 +194,7 @@ pub async fn room_socket(
             )
             .await
             .map_err(|refused| refusal(&refused))?;
-        Ok(Admitted {
-            live,
-            session,
-            links,
-            metrics: state.metrics.clone(),
-        })
+        admitted(live, session, links, state.metrics.clone())
     })
 }
 
@@ -181,7 +207,7 @@ pub async fn room_socket(
         ("token" = String, Query, description = "The user's access token"),
     ),
     responses(
-        (status = 101, description = "WebSocket; frames as in docs/asyncapi.yaml. Refusals are closes: 4001 unauthorized, 4003 access denied; later 4004 rate limited, 1013 too slow"),
+        (status = 101, description = "WebSocket; frames as in docs/asyncapi.yaml. Refusals are closes: 4001 unauthorized, 4003 access denied, 4004 too many open sockets of the user on this node; later 4004 rate limited, 1013 too slow"),
         (status = 400, description = "Not a WebSocket upgrade request"),
     )
 )]
@@ -202,11 +228,6 @@ pub async fn user_stream(
             .admit_stream(query.token.as_deref(), &account)
             .await
             .map_err(|refused| refusal(&refused))?;
-        Ok(Admitted {
-            live,
-            session,
-            links,
-            metrics: state.metrics.clone(),
-        })
+        admitted(live, session, links, state.metrics.clone())
     })
 }

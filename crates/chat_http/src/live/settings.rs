@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use chat_app::LiveSessions;
 
+/// Sockets one person may have open on one node, by default.
+pub const DEFAULT_SOCKETS_PER_USER: u32 = 20;
+
 /// How live connections behave.
 #[derive(Debug, Clone, Copy)]
 pub struct LiveSettings {
@@ -22,6 +25,9 @@ pub struct LiveSettings {
     pub frames_per_second: u32,
     /// Client frames allowed in a burst.
     pub frame_burst: u32,
+    /// Sockets one person may have open on this node (room sockets and user streams
+    /// together); one more is closed with 4004 at open.
+    pub sockets_per_user: u32,
 }
 
 impl Default for LiveSettings {
@@ -33,6 +39,7 @@ impl Default for LiveSettings {
             send_timeout: Duration::from_secs(10),
             frames_per_second: 20,
             frame_burst: 40,
+            sockets_per_user: DEFAULT_SOCKETS_PER_USER,
         }
     }
 }
