@@ -291,8 +291,9 @@ pub fn serve(listener: TcpListener, app: ChatApp, options: HttpOptions) -> anyho
         file_url_ttl_secs: options.file_url_ttl_secs,
         live: options.live.clone(),
         metrics: Metrics::new()?,
-        limits: limits::RateLimits::new(options.rate.clone()),
+        limits: std::sync::Arc::new(limits::RateLimits::new(options.rate.clone())),
     });
+    limits::sweep_every(std::sync::Arc::downgrade(&state.limits));
     // A peer that takes no byte for this long is dropped by the kernel (`live::tcp`).
     let stall = options
         .live

@@ -35,5 +35,5 @@ pub struct AppState {
     pub live: Option<Live>,
     pub metrics: Metrics,
     /// The rate limits' buckets.
-    pub limits: RateLimits,
+    pub limits: std::sync::Arc<RateLimits>,
 }

@@ -18,8 +18,9 @@ use super::config::{Rate, RateConfig};
 
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
 
-/// How often idle keys are dropped (`retain_recent`), so memory stays bounded.
-const SWEEP_EVERY: Duration = Duration::from_secs(30);
+/// How often idle keys are dropped (`retain_recent`, by [`sweep_every`]'s task), so
+/// memory stays bounded by the keys seen within one period.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
 /// Which allowance a request uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +49,6 @@ pub struct RateLimits {
     failures: Keyed<IpAddr>,
     /// Addresses past their failure allowance, until their next failure would be allowed.
     blocked: Mutex<HashMap<IpAddr, Instant>>,
-    last_sweep: Mutex<Instant>,
     clock: DefaultClock,
 }
 
@@ -93,7 +93,6 @@ impl RateLimits {
             )
             .with_middleware::<StateInformationMiddleware>(),
             blocked: Mutex::new(HashMap::new()),
-            last_sweep: Mutex::new(Instant::now()),
             clock,
             config,
         }
@@ -106,7 +105,6 @@ impl RateLimits {
     /// Takes one request of `allowance` from the credential whose hash is `key`. A send
     /// takes from both allowances and reports the one that is lower.
     pub fn take(&self, allowance: Allowance, key: &TokenHash) -> Verdict {
-        self.sweep_if_due();
         let general = self.take_from(&self.requests, key);
         match allowance {
             Allowance::Requests => general,
@@ -161,7 +159,6 @@ impl RateLimits {
     /// Counts a failed authentication of `address`; past the allowance the address is
     /// refused until its allowance has room again.
     pub fn record_failure(&self, address: IpAddr) {
-        self.sweep_if_due();
         if let Err(not_until) = self.failures.check_key(&address) {
             let wait = not_until.wait_time_from(self.clock.now());
             if let Ok(mut blocked) = self.blocked.lock() {
@@ -182,25 +179,26 @@ impl RateLimits {
         }
     }
 
-    /// Sweeps at most every [`SWEEP_EVERY`], from whichever request finds it due: no task
-    /// to start or stop, and memory bounded by the keys seen within one period.
-    fn sweep_if_due(&self) {
-        let due = match self.last_sweep.try_lock() {
-            Ok(mut last) if last.elapsed() >= SWEEP_EVERY => {
-                *last = Instant::now();
-                true
-            }
-            Ok(_) | Err(_) => false,
-        };
-        if due {
-            self.sweep();
-        }
-    }
-
     /// Keys held by the credential buckets.
     pub fn tracked_keys(&self) -> usize {
         self.requests.len() + self.sends.len()
     }
+}
+
+/// Sweeps `limits` every [`SWEEP_EVERY`] on a task of its own, for as long as they
+/// exist: a sweep walks every key, so it stays off the requests' path.
+pub fn sweep_every(limits: std::sync::Weak<RateLimits>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(limits) = limits.upgrade() else {
+                break;
+            };
+            limits.sweep();
+        }
+    });
 }
 
 #[cfg(test)]

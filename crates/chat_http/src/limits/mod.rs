@@ -9,7 +9,7 @@ mod middleware;
 mod openapi;
 
 pub use address::TrustedProxies;
-pub use buckets::{Allowance, RateLimits, Verdict};
+pub use buckets::{Allowance, RateLimits, SWEEP_EVERY, Verdict, sweep_every};
 pub use config::{
     DEFAULT_AUTH_FAILURES_PER_MIN, DEFAULT_REQUESTS, DEFAULT_SENDS, Rate, RateConfig,
 };
