@@ -171,6 +171,7 @@ mod tests {
                 account: access(1),
                 user_id: UserId(1),
                 role: Role::Administrator,
+                scope: None,
             },
         ]
     }
@@ -303,6 +304,7 @@ mod tests {
             account: switched_off,
             user_id: UserId(3),
             role: Role::Agent,
+            scope: None,
         };
         assert!(matches!(
             use_cases.enter_chat_rooms(&agent, AccountId(1)).await,
@@ -320,6 +322,7 @@ mod tests {
             account: access(1),
             user_id: UserId(2),
             role: Role::Administrator,
+            scope: None,
         };
         for actor in [Actor::Platform, user] {
             assert!(matches!(

@@ -1,6 +1,6 @@
 //! Who is calling.
 
-use chat_domain::{AccountId, Features, Role, UserId};
+use chat_domain::{AccountId, Features, Permission, Permissions, Role, UserId};
 
 use crate::error::Denied;
 use uuid::Uuid;
@@ -25,7 +25,8 @@ pub enum Actor {
     Platform,
     /// An account's API key: administrator rights in its account, no user identity.
     ApiKey(AccountAccess),
-    /// A user's access token: that user, with that user's role.
+    /// A user's credential: that user, with that user's role. An end user's scoped
+    /// key or signed token is always [`Role::Agent`] and carries its `scope`.
     User {
         /// The user's account.
         account: AccountAccess,
@@ -33,6 +34,10 @@ pub enum Actor {
         user_id: UserId,
         /// The user's role in the account.
         role: Role,
+        /// `None` for a user's own access token (its role decides); the permissions of a
+        /// scoped key or signed token, which narrow (and, for `manage_rooms` and
+        /// `invite_users`, extend to the rooms it belongs to) what an agent may do.
+        scope: Option<Permissions>,
     },
 }
 
@@ -85,6 +90,25 @@ impl Actor {
         match self {
             Actor::User { user_id, .. } => Some(*user_id),
             Actor::Platform | Actor::ApiKey(_) => None,
+        }
+    }
+
+    /// The permissions of a scoped credential; `None` for every other credential.
+    pub fn scope(&self) -> Option<Permissions> {
+        match self {
+            Actor::User { scope, .. } => *scope,
+            Actor::Platform | Actor::ApiKey(_) => None,
+        }
+    }
+
+    /// `Ok` unless the actor is a scoped credential without `permission`
+    /// (`Forbidden(PermissionDenied)`). Every other credential passes: its role decides.
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        match self.scope() {
+            Some(scope) if !scope.contains(permission) => {
+                Err(AppError::Forbidden(Denied::PermissionDenied(permission)))
+            }
+            _ => Ok(()),
         }
     }
 

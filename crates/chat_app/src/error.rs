@@ -43,6 +43,8 @@ pub enum Conflict {
     RoomInactive,
     /// The room has reached its `max_participants`.
     RoomFull,
+    /// Another user of the account already has this ChatAPI `user_id`.
+    UserExists,
 }
 
 impl fmt::Display for Conflict {
@@ -52,6 +54,7 @@ impl fmt::Display for Conflict {
             Conflict::NotInRoom => "not in the room",
             Conflict::RoomInactive => "the room is inactive",
             Conflict::RoomFull => "the room is full",
+            Conflict::UserExists => "a user with this user_id exists",
         })
     }
 }
@@ -69,6 +72,10 @@ pub enum Denied {
     NotAuthor,
     /// The account has this feature switched off.
     FeatureDisabled(&'static str),
+    /// A scoped credential without the permission this action needs.
+    PermissionDenied(chat_domain::Permission),
+    /// The user is deactivated: nothing can be issued to it.
+    UserInactive,
 }
 
 impl fmt::Display for Denied {
@@ -78,6 +85,10 @@ impl fmt::Display for Denied {
             Denied::NotMember => f.write_str("members only"),
             Denied::NotAuthor => f.write_str("the sender only"),
             Denied::FeatureDisabled(feature) => write!(f, "feature {feature} is disabled"),
+            Denied::PermissionDenied(permission) => {
+                write!(f, "this credential lacks the {permission} permission")
+            }
+            Denied::UserInactive => f.write_str("the user is deactivated"),
         }
     }
 }
@@ -89,6 +100,12 @@ pub enum AppError {
     /// No credential, an unknown or revoked one, or one of a kind this action does not accept.
     #[error("credential missing, unknown, revoked or not accepted here")]
     Unauthenticated,
+    /// A scoped key or signed token past its expiry (ChatAPI `401 TOKEN_EXPIRED`).
+    #[error("credential expired")]
+    TokenExpired,
+    /// Signed tokens cannot be issued or checked: the server has no `CHAT_SECRET_KEY`.
+    #[error("signed tokens are not configured on this server")]
+    SigningUnavailable,
     /// A valid credential, used on another account's resources.
     #[error("credential belongs to another account")]
     WrongAccount,

@@ -67,6 +67,19 @@ pub enum MessageEvent {
     },
 }
 
+/// Credentials stopped working (or may have): a key rotated, revoked or expired by
+/// logout, a user or an account deactivated or deleted. Every node forgets the
+/// account's cached credentials and re-checks the open sockets it names, closing those
+/// whose credential no longer authenticates as the same actor (4001).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CredentialEvent {
+    /// The account whose credentials changed.
+    pub account: AccountId,
+    /// The one user concerned; `None` when it may be anyone of the account (the API
+    /// key rotated, the account deactivated).
+    pub user: Option<UserId>,
+}
+
 /// Every event the use cases publish.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainEvent {
@@ -76,6 +89,8 @@ pub enum DomainEvent {
     Member(MemberEvent),
     /// Something happened to a message, or to a read position.
     Message(MessageEvent),
+    /// Credentials of an account (or of one of its users) changed.
+    Credentials(CredentialEvent),
 }
 
 /// Where use cases publish events. Publishing never blocks and never fails the use

@@ -16,6 +16,7 @@ mod access;
 pub mod accounts;
 pub mod actor;
 pub mod auth;
+pub mod end_users;
 pub mod error;
 pub mod events;
 pub mod files;
@@ -31,10 +32,14 @@ pub mod users;
 pub use access::RoomAction;
 pub use accounts::{Accounts, IssuedAccount};
 pub use actor::{AccountAccess, Actor};
-pub use auth::{Authenticator, CredentialCache, PlatformToken};
+pub use auth::{
+    Authenticated, Authenticator, CredentialCache, PlatformToken, SigningMaster, SigningSecret,
+};
+pub use end_users::{EndUsers, IssuedScopedKey, IssuedSigningSecret};
 pub use error::{AppError, Conflict, Denied, Resource};
 pub use events::{
-    DiscardEvents, DomainEvent, EventPublisher, MemberEvent, MessageEvent, RoomEvent,
+    CredentialEvent, DiscardEvents, DomainEvent, EventPublisher, MemberEvent, MessageEvent,
+    RoomEvent,
 };
 pub use files::{Files, SweepReport, Upload, UploadLimits, UploadPurpose};
 pub use live::{
@@ -46,14 +51,15 @@ pub use live::{
 pub use members::{Members, Online};
 pub use messages::{MessageView, Messages, Replied};
 pub use model::{
-    AccountPatch, Detail, Join, MessageDetail, MessageFilter, MessageOrder, NewAccount, NewMessage,
-    NewRoom, NewUser, Outgoing, Page, RawOutgoing, RoomFilter, RoomPatch, RoomQuery, RoomSort,
-    UserIds, UserPatch, Window,
+    AccountPatch, Detail, EndUserPatch, Join, Login, MessageDetail, MessageFilter, MessageOrder,
+    NewAccount, NewEndUser, NewMessage, NewRoom, NewUser, Outgoing, Page, RawOutgoing, RoomFilter,
+    RoomPatch, RoomQuery, RoomSort, UserIds, UserPatch, UserQuery, Window,
 };
 pub use ports::{
-    AccountStore, CredentialOwner, CredentialStore, FileChunks, FileIndex, FileStore, FileWriter,
-    ListedFile, MemberChange, MemberStore, MessageStore, PoolState, RoomStore, StoreError,
-    StoreHealth, StoredFile, UserDirectory, UserStore,
+    AccountStore, CredentialOwner, CredentialStore, EndUserStore, FileChunks, FileIndex, FileStore,
+    FileWriter, ListedFile, MemberChange, MemberStore, MessageStore, PoolState, RoomStore,
+    SigningKeys, SigningSeed, StoreError, StoreHealth, StoredFile, TokenSubject, UserDirectory,
+    UserStore,
 };
 pub use rooms::{RoomView, Rooms};
 pub use sockets::{RoomSocket, Sockets, UserStream};

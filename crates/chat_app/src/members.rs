@@ -337,6 +337,7 @@ mod tests {
             account: access(),
             user_id: UserId(10),
             role: Role::Administrator,
+            scope: None,
         }
     }
 
@@ -345,6 +346,7 @@ mod tests {
             account: access(),
             user_id: UserId(20),
             role: Role::Agent,
+            scope: None,
         }
     }
 
@@ -383,6 +385,8 @@ mod tests {
             role: Role::Agent,
             availability: Availability::Offline,
             confirmed: true,
+            is_active: true,
+            meta: chat_domain::UserMeta::default(),
             created_at: datetime!(2024-01-01 0:00 UTC),
             updated_at: datetime!(2024-01-01 0:00 UTC),
         }
@@ -665,7 +669,9 @@ mod tests {
             let entry = match event {
                 DomainEvent::Member(MemberEvent::Joined { user, .. }) => ("joined", user.id),
                 DomainEvent::Member(MemberEvent::Left { user, .. }) => ("left", user.id),
-                DomainEvent::Room(_) | DomainEvent::Message(_) => ("other", UserId(0)),
+                DomainEvent::Room(_) | DomainEvent::Message(_) | DomainEvent::Credentials(_) => {
+                    ("other", UserId(0))
+                }
             };
             log.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
         });

@@ -388,6 +388,7 @@ mod tests {
             account: access(),
             user_id: UserId(10),
             role: Role::Administrator,
+            scope: None,
         }
     }
 
@@ -396,6 +397,7 @@ mod tests {
             account: access(),
             user_id: UserId(20),
             role: Role::Agent,
+            scope: None,
         }
     }
 
@@ -427,6 +429,8 @@ mod tests {
             role: Role::Agent,
             availability: Availability::Offline,
             confirmed: true,
+            is_active: true,
+            meta: chat_domain::UserMeta::default(),
             created_at: datetime!(2024-01-01 0:00 UTC),
             updated_at: datetime!(2024-01-01 0:00 UTC),
         }
@@ -748,6 +752,7 @@ mod tests {
                 DomainEvent::Room(RoomEvent::Deleted { .. }) => "deleted",
                 DomainEvent::Member(_) => "member",
                 DomainEvent::Message(_) => "message",
+                DomainEvent::Credentials(_) => "credentials",
             };
             log.lock().unwrap_or_else(|e| e.into_inner()).push(name);
         });

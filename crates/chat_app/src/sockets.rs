@@ -106,6 +106,7 @@ impl Sockets {
                         account: *access,
                         user_id: user.id,
                         role: user.role,
+                        scope: None,
                     },
                     participant: Some(user),
                 })

@@ -154,6 +154,8 @@ mod tests {
             role: new.role,
             availability: new.availability.unwrap_or(Availability::Offline),
             confirmed: true,
+            is_active: true,
+            meta: chat_domain::UserMeta::default(),
             created_at: datetime!(2024-01-01 0:00 UTC),
             updated_at: datetime!(2024-01-01 0:00 UTC),
         }
@@ -225,6 +227,7 @@ mod tests {
                 account: access,
                 user_id: UserId(1),
                 role,
+                scope: None,
             },
         }
     }

@@ -15,6 +15,9 @@ pub enum CredentialKind {
     ApiKey,
     /// A user's access token: that user, with that user's role.
     UserToken,
+    /// An end user's scoped key (`POST /api/v1/users/login`): that user, as an agent,
+    /// narrowed to its permissions, until it expires.
+    ScopedKey,
 }
 
 impl CredentialKind {
@@ -23,6 +26,7 @@ impl CredentialKind {
         match self {
             CredentialKind::ApiKey => "ck_",
             CredentialKind::UserToken => "ut_",
+            CredentialKind::ScopedKey => "sk_",
         }
     }
 }

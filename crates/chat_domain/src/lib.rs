@@ -50,6 +50,7 @@ pub mod file;
 mod ids;
 pub mod member;
 pub mod message;
+pub mod permission;
 pub mod room;
 pub mod storable;
 mod text;
@@ -67,6 +68,7 @@ pub use message::{
     Content, ContentError, ContentTooLong, DeliveryStatus, EchoId, Message, MessageId, MessageKind,
     MessageMeta, MessageRef, Position, Sender, Seq,
 };
+pub use permission::{Permission, Permissions};
 pub use room::{Room, RoomId, RoomMeta, RoomName, RoomRef};
-pub use user::{Availability, Email, ExternalId, PersonName, Role, User, UserId};
+pub use user::{Availability, Email, ExternalId, PersonName, Role, User, UserId, UserMeta};
 pub use validation::{FieldError, FieldErrors, Problem};

@@ -1,5 +1,6 @@
 //! A user is a person of one account: an administrator or an agent.
 
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::account::AccountId;
@@ -220,10 +221,51 @@ pub struct User {
     /// Whether its e-mail address is confirmed. Always `true` today: there is no
     /// confirmation flow.
     pub confirmed: bool,
+    /// An inactive user's credentials are refused and its open sockets closed; it
+    /// keeps its rooms and messages and can be made active again.
+    pub is_active: bool,
+    /// The application's data about it (ChatAPI `meta`).
+    pub meta: UserMeta,
     /// When it was created.
     pub created_at: OffsetDateTime,
     /// When it was last changed (its `created_at` until then).
     pub updated_at: OffsetDateTime,
+}
+
+/// Application data attached to a user: a JSON object of at most 16 KiB.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserMeta(Map<String, Value>);
+
+impl UserMeta {
+    /// The most bytes the object may take, serialised as compact JSON.
+    pub const MAX_BYTES: usize = 16 * 1024;
+
+    /// Keeps `object` if its compact JSON takes at most [`MAX_BYTES`](Self::MAX_BYTES),
+    /// else [`Problem::TooLarge`] on field `meta`, and the database can keep it
+    /// ([`storable::json`]), else that error on field `meta`.
+    pub fn parse(object: Map<String, Value>) -> Result<Self, FieldError> {
+        let size = Value::Object(object.clone()).to_string().len();
+        if size > Self::MAX_BYTES {
+            return Err(FieldError::new(
+                "meta",
+                Problem::TooLarge {
+                    max_bytes: Self::MAX_BYTES,
+                },
+            ));
+        }
+        storable::json("meta", &object)?;
+        Ok(Self(object))
+    }
+
+    /// The object, to read or render.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
+    /// The object itself, to store or render.
+    pub fn into_map(self) -> Map<String, Value> {
+        self.0
+    }
 }
 
 impl User {
@@ -256,6 +298,8 @@ mod tests {
             role: Role::Agent,
             availability: Availability::Offline,
             confirmed: true,
+            is_active: true,
+            meta: UserMeta::default(),
             created_at: datetime!(2024-01-01 0:00 UTC),
             updated_at: datetime!(2024-01-01 0:00 UTC),
         }

@@ -14,6 +14,8 @@ impl Dispatcher {
         let listening =
             |account: AccountId, room: RoomId| self.by_room.contains_key(&(account, room));
         let event = match notice {
+            // Issue 14 (sockets follow their credential): handled by the live sessions.
+            Notice::Credentials(event) => DomainEvent::Credentials(event),
             Notice::MessageCreated { account, room, seq } => {
                 self.committed(account, room, seq, None).await;
                 return Ok(());

@@ -81,6 +81,8 @@ fn user(account: AccountId, id: i64) -> User {
         role: Role::Agent,
         availability: Availability::Offline,
         confirmed: true,
+        is_active: true,
+        meta: chat_domain::UserMeta::default(),
         created_at: when(),
         updated_at: when(),
     }

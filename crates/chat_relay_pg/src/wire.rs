@@ -6,7 +6,7 @@
 //! [`decode_notice`]; their 7999-byte limit is PostgreSQL's.
 
 use anyhow::Context;
-use chat_app::{MessageChange, Notice, PresenceChange, RoomChange, Typing};
+use chat_app::{CredentialEvent, MessageChange, Notice, PresenceChange, RoomChange, Typing};
 use chat_domain::{AccountId, MessageId, RoomId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -84,6 +84,11 @@ enum WireNotice {
         user: Option<i64>,
         online: bool,
     },
+    Credentials {
+        account: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -106,6 +111,10 @@ enum WireRoomChange {
 impl From<&Notice> for WireNotice {
     fn from(notice: &Notice) -> Self {
         match notice {
+            Notice::Credentials(CredentialEvent { account, user }) => WireNotice::Credentials {
+                account: account.0,
+                user: user.map(|user| user.0),
+            },
             Notice::MessageCreated { account, room, seq } => WireNotice::MessageCreated {
                 account: account.0,
                 room: room.0,
@@ -208,6 +217,10 @@ impl From<&Notice> for WireNotice {
 impl From<WireNotice> for Notice {
     fn from(wire: WireNotice) -> Self {
         match wire {
+            WireNotice::Credentials { account, user } => Notice::Credentials(CredentialEvent {
+                account: AccountId(account),
+                user: user.map(UserId),
+            }),
             WireNotice::MessageCreated { account, room, seq } => Notice::MessageCreated {
                 account: AccountId(account),
                 room: RoomId(room),

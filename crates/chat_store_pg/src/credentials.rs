@@ -2,8 +2,9 @@
 
 use async_trait::async_trait;
 use chat_app::{AccountAccess, CredentialOwner, CredentialStore, StoreError};
-use chat_domain::{AccountId, CredentialKind, Features, Role, TokenHash, UserId};
+use chat_domain::{AccountId, CredentialKind, Features, Permissions, Role, TokenHash, UserId};
 use diesel::prelude::*;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::schema::{accounts, credentials, users};
@@ -14,6 +15,7 @@ pub(crate) fn kind_str(kind: CredentialKind) -> &'static str {
     match kind {
         CredentialKind::ApiKey => "api_key",
         CredentialKind::UserToken => "user_token",
+        CredentialKind::ScopedKey => "scoped_key",
     }
 }
 
@@ -21,6 +23,7 @@ fn parse_kind(raw: &str) -> Option<CredentialKind> {
     match raw {
         "api_key" => Some(CredentialKind::ApiKey),
         "user_token" => Some(CredentialKind::UserToken),
+        "scoped_key" => Some(CredentialKind::ScopedKey),
         _ => None,
     }
 }
@@ -62,6 +65,9 @@ struct OwnerRow {
     account_active: bool,
     user_id: Option<i64>,
     role: Option<String>,
+    user_active: Option<bool>,
+    permissions: Option<i16>,
+    expires_at: Option<OffsetDateTime>,
 }
 
 impl TryFrom<OwnerRow> for CredentialOwner {
@@ -72,10 +78,12 @@ impl TryFrom<OwnerRow> for CredentialOwner {
         let kind = parse_kind(&row.kind).ok_or_else(|| invalid("unknown kind"))?;
         let user = match (kind, row.user_id, row.role.as_deref()) {
             (CredentialKind::ApiKey, None, None) => None,
-            (CredentialKind::UserToken, Some(id), Some(role)) => Some((
-                UserId(id),
-                Role::parse(role).map_err(|_| invalid("user with an unknown role"))?,
-            )),
+            (CredentialKind::UserToken | CredentialKind::ScopedKey, Some(id), Some(role)) => {
+                Some((
+                    UserId(id),
+                    Role::parse(role).map_err(|_| invalid("user with an unknown role"))?,
+                ))
+            }
             _ => return Err(invalid("kind and user do not agree")),
         };
         Ok(CredentialOwner {
@@ -89,6 +97,12 @@ impl TryFrom<OwnerRow> for CredentialOwner {
             },
             account_active: row.account_active,
             user,
+            // An API key has no user; a user row (deleted users have no credentials) tells.
+            user_active: row.user_active.unwrap_or(true),
+            scope: row
+                .permissions
+                .map(|bits| Permissions::from_bits(u8::try_from(bits).unwrap_or(0))),
+            expires_at: row.expires_at,
         })
     }
 }
@@ -113,6 +127,9 @@ impl CredentialStore for PgStore {
                     accounts::is_active,
                     users::id.nullable(),
                     users::role.nullable(),
+                    users::is_active.nullable(),
+                    credentials::permissions,
+                    credentials::expires_at,
                 ))
                 .first::<OwnerRow>(conn)
                 .optional()

@@ -27,6 +27,9 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        is_active -> Bool,
+        meta -> Jsonb,
+        tokens_valid_after -> Nullable<Timestamptz>,
     }
 }
 
@@ -37,6 +40,18 @@ diesel::table! {
         account_id -> Int8,
         user_id -> Nullable<Int8>,
         created_at -> Timestamptz,
+        permissions -> Nullable<Int2>,
+        expires_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    signing_secrets (id) {
+        id -> Int8,
+        account_id -> Int8,
+        seed -> Bytea,
+        created_at -> Timestamptz,
+        retired_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -128,6 +143,7 @@ diesel::table! {
 
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(credentials -> accounts (account_id));
+diesel::joinable!(signing_secrets -> accounts (account_id));
 diesel::joinable!(rooms -> accounts (account_id));
 diesel::joinable!(room_members -> rooms (room_id));
 diesel::joinable!(room_members -> users (user_id));
@@ -142,5 +158,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     room_members,
     messages,
     attachments,
-    presence_sessions
+    presence_sessions,
+    signing_secrets
 );

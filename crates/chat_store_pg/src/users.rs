@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chat_app::{NewUser, StoreError, UserDirectory, UserPatch, UserStore};
 use chat_domain::{
     AccountId, Availability, CredentialKind, Email, ExternalId, PersonName, Role, TokenHash, User,
-    UserId,
+    UserId, UserMeta,
 };
 use diesel::expression::{AppearsOnTable, ValidGrouping};
 use diesel::pg::Pg;
@@ -89,6 +89,8 @@ pub(crate) struct UserRow {
     #[diesel(select_expression = ShownAvailability, select_expression_type = ShownAvailability)]
     availability: String,
     confirmed: bool,
+    is_active: bool,
+    meta: serde_json::Value,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
 }
@@ -117,6 +119,11 @@ impl TryFrom<UserRow> for User {
             role: Role::parse(&row.role).map_err(invalid)?,
             availability: Availability::parse(&row.availability).map_err(invalid)?,
             confirmed: row.confirmed,
+            is_active: row.is_active,
+            meta: match row.meta {
+                serde_json::Value::Object(object) => UserMeta::parse(object).map_err(invalid)?,
+                _ => return Err(corrupt("user", row.id, "meta is not an object")),
+            },
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -376,6 +383,8 @@ impl UserRow {
             role: "agent".to_owned(),
             availability: "offline".to_owned(),
             confirmed: true,
+            is_active: true,
+            meta: serde_json::Value::Object(serde_json::Map::new()),
             created_at: at,
             updated_at: at,
         }

@@ -81,6 +81,7 @@ impl LiveEvent {
             LiveEvent::Domain(DomainEvent::Message(MessageEvent::Read { room, .. })) => {
                 Some((room.account_id, room.id))
             }
+            LiveEvent::Domain(DomainEvent::Credentials(_)) => None,
             LiveEvent::Typing(t) => Some((t.account, t.room)),
             LiveEvent::Presence(p) => Some((p.account, p.room)),
         }

@@ -10,7 +10,7 @@
 use chat_domain::{AccountId, MessageId, RoomId, Seq, UserId};
 use uuid::Uuid;
 
-use crate::events::{DomainEvent, MemberEvent, MessageEvent, RoomEvent};
+use crate::events::{CredentialEvent, DomainEvent, MemberEvent, MessageEvent, RoomEvent};
 use crate::live::events::{LiveEvent, PresenceChange, Typing};
 
 /// What changed about a message, for a [`Notice`].
@@ -100,6 +100,8 @@ pub enum Notice {
         /// Read up to this message.
         seq: Seq,
     },
+    /// Credentials of an account (or one user) changed (carried whole).
+    Credentials(CredentialEvent),
     /// Someone typing (carried whole).
     Typing(Typing),
     /// Someone coming online or going offline (carried whole).
@@ -133,6 +135,7 @@ impl Notice {
                     joined,
                 }
             }
+            LiveEvent::Domain(DomainEvent::Credentials(event)) => Notice::Credentials(*event),
             LiveEvent::Domain(DomainEvent::Message(event)) => match event {
                 MessageEvent::Created(m) => Notice::MessageCreated {
                     account: m.account_id,

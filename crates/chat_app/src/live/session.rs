@@ -108,7 +108,10 @@ impl From<AppError> for Refusal {
     fn from(error: AppError) -> Self {
         use crate::error::Resource;
         match error {
-            AppError::Unauthenticated | AppError::WrongAccount => Refusal::Unauthorized,
+            AppError::Unauthenticated
+            | AppError::TokenExpired
+            | AppError::SigningUnavailable
+            | AppError::WrongAccount => Refusal::Unauthorized,
             AppError::NotFound(Resource::Room) => Refusal::RoomNotFound,
             AppError::NotFound(
                 Resource::Account | Resource::User | Resource::Message | Resource::File,

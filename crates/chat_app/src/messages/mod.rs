@@ -285,6 +285,7 @@ mod tests {
             account: access(),
             user_id: UserId(id),
             role,
+            scope: None,
         }
     }
 
@@ -316,6 +317,8 @@ mod tests {
             role: Role::Agent,
             availability: Availability::Offline,
             confirmed: true,
+            is_active: true,
+            meta: chat_domain::UserMeta::default(),
             created_at: datetime!(2024-01-01 0:00 UTC),
             updated_at: datetime!(2024-01-01 0:00 UTC),
         }

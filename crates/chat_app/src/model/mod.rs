@@ -2,6 +2,7 @@
 //! receive. Below both, so neither imports the other to name them.
 
 pub mod accounts;
+pub mod end_users;
 pub mod members;
 pub mod messages;
 pub mod paging;
@@ -9,6 +10,7 @@ pub mod rooms;
 pub mod users;
 
 pub use accounts::{AccountPatch, NewAccount};
+pub use end_users::{EndUserPatch, Login, NewEndUser, UserQuery};
 pub use members::{Join, UserIds};
 pub use messages::{MessageDetail, MessageFilter, MessageOrder, NewMessage, Outgoing, RawOutgoing};
 pub use paging::{Page, Window};

@@ -1,7 +1,8 @@
 //! Accounts (tenants), their API keys, and the look-up of any issued credential.
 
 use async_trait::async_trait;
-use chat_domain::{Account, AccountId, CredentialKind, Role, TokenHash, UserId};
+use chat_domain::{Account, AccountId, CredentialKind, Permissions, Role, TokenHash, UserId};
+use time::OffsetDateTime;
 
 use super::error::StoreError;
 use crate::actor::AccountAccess;
@@ -47,8 +48,14 @@ pub struct CredentialOwner {
     pub account: AccountAccess,
     /// Whether that account is active.
     pub account_active: bool,
-    /// The user and role, for a user token.
+    /// The user and role, for a user token or a scoped key.
     pub user: Option<(UserId, Role)>,
+    /// Whether that user is active (`true` for an API key).
+    pub user_active: bool,
+    /// A scoped key's permissions; `None` for every other kind.
+    pub scope: Option<Permissions>,
+    /// When a scoped key stops working; `None` for every other kind.
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 /// Look-up of issued credentials by hash.

@@ -6,6 +6,7 @@
 //! [`StoreError::Unexpected`].
 
 mod accounts;
+mod end_users;
 mod error;
 mod files;
 mod health;
@@ -14,6 +15,7 @@ mod rooms;
 mod users;
 
 pub use accounts::{AccountStore, CredentialOwner, CredentialStore};
+pub use end_users::{EndUserStore, SigningKeys, SigningSeed, TokenSubject};
 pub use error::StoreError;
 pub use files::{FileChunks, FileIndex, FileStore, FileWriter, ListedFile, StoredFile};
 pub use health::{PoolState, StoreHealth};
@@ -23,6 +25,8 @@ pub use users::{UserDirectory, UserStore};
 
 #[cfg(any(test, feature = "mock"))]
 pub use accounts::{MockAccountStore, MockCredentialStore};
+#[cfg(any(test, feature = "mock"))]
+pub use end_users::MockEndUserStore;
 #[cfg(any(test, feature = "mock"))]
 pub use files::{MockFileIndex, MockFileStore};
 #[cfg(any(test, feature = "mock"))]

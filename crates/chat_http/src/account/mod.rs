@@ -82,6 +82,11 @@ fn describe(failure: &Failure) -> (StatusCode, Body) {
                 StatusCode::UNAUTHORIZED,
                 "You are not authorized to access this account",
             ),
+            AppError::TokenExpired => error(StatusCode::UNAUTHORIZED, "Access token has expired"),
+            AppError::SigningUnavailable => error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Signed tokens are not configured on this server",
+            ),
             AppError::Conflict(conflict) => match conflict {
                 Conflict::AlreadyInRoom => error(
                     StatusCode::CONFLICT,
@@ -96,6 +101,7 @@ fn describe(failure: &Failure) -> (StatusCode, Body) {
                     StatusCode::CONFLICT,
                     "Chat room has reached its maximum number of members",
                 ),
+                Conflict::UserExists => error(StatusCode::CONFLICT, "User already exists"),
             },
             AppError::Forbidden(denied) => match denied {
                 Denied::NotAdministrator => (
@@ -113,6 +119,16 @@ fn describe(failure: &Failure) -> (StatusCode, Body) {
                 Denied::FeatureDisabled(feature) => (
                     StatusCode::FORBIDDEN,
                     Body::Error(format!("Feature {feature} is not enabled for this account")),
+                ),
+                Denied::PermissionDenied(permission) => (
+                    StatusCode::FORBIDDEN,
+                    Body::Error(format!(
+                        "This access token lacks the {permission} permission"
+                    )),
+                ),
+                Denied::UserInactive => (
+                    StatusCode::FORBIDDEN,
+                    Body::Error("User is deactivated".to_owned()),
                 ),
             },
             AppError::NotFound(_) => error(StatusCode::NOT_FOUND, "Resource could not be found"),

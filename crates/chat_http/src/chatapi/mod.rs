@@ -98,6 +98,18 @@ fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Valu
                 "You are not authorized to access this account".to_owned(),
                 None,
             ),
+            AppError::TokenExpired => (
+                StatusCode::UNAUTHORIZED,
+                "TOKEN_EXPIRED",
+                "The credential has expired; log in again".to_owned(),
+                None,
+            ),
+            AppError::SigningUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SIGNING_NOT_CONFIGURED",
+                "Signed tokens are not configured on this server (CHAT_SECRET_KEY)".to_owned(),
+                None,
+            ),
             AppError::Conflict(conflict) => match conflict {
                 Conflict::AlreadyInRoom => (
                     StatusCode::CONFLICT,
@@ -123,6 +135,12 @@ fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Valu
                     "Room has reached its maximum number of participants".to_owned(),
                     None,
                 ),
+                Conflict::UserExists => (
+                    StatusCode::CONFLICT,
+                    "USER_EXISTS",
+                    "A user with this user_id already exists".to_owned(),
+                    None,
+                ),
             },
             AppError::Forbidden(denied) => match denied {
                 Denied::NotAuthor => (
@@ -141,6 +159,18 @@ fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Valu
                     StatusCode::FORBIDDEN,
                     "FEATURE_DISABLED",
                     format!("Feature {feature} is not enabled for this account"),
+                    None,
+                ),
+                Denied::PermissionDenied(permission) => (
+                    StatusCode::FORBIDDEN,
+                    "PERMISSION_DENIED",
+                    format!("This credential lacks the {permission} permission"),
+                    Some(serde_json::json!({ "required_permission": permission.as_str() })),
+                ),
+                Denied::UserInactive => (
+                    StatusCode::FORBIDDEN,
+                    "USER_INACTIVE",
+                    "The user is deactivated".to_owned(),
                     None,
                 ),
             },

@@ -58,6 +58,8 @@ pub fn render<D: LiveDialect>(dialect: &D, delivery: &Delivery) -> Option<String
             });
             (kind, data, dialect.room_id(room.id, room.uuid))
         }
+        // Nothing a client is shown: the node re-checks its sockets' credentials.
+        LiveEvent::Domain(DomainEvent::Credentials(_)) => return None,
         LiveEvent::Domain(DomainEvent::Room(event)) => {
             let (kind, room) = match event {
                 RoomEvent::Created(_) => return None,
@@ -148,6 +150,7 @@ mod tests {
                 },
                 user_id: UserId(7),
                 role: Role::Agent,
+                scope: None,
             },
             account: AccountId(1),
             participant: None,

@@ -105,19 +105,30 @@ fn app_error(error: &AppError) -> (&'static str, String) {
         AppError::Forbidden(Denied::NotMember) => {
             ("forbidden", "Not a member of this room".to_owned())
         }
+        AppError::Forbidden(Denied::PermissionDenied(permission)) => (
+            "forbidden",
+            format!("This credential lacks the {permission} permission"),
+        ),
         AppError::Forbidden(
-            Denied::NotAdministrator | Denied::NotAuthor | Denied::FeatureDisabled(_),
+            Denied::NotAdministrator
+            | Denied::NotAuthor
+            | Denied::FeatureDisabled(_)
+            | Denied::UserInactive,
         ) => ("forbidden", "Not allowed".to_owned()),
         AppError::NotFound(resource) => ("not_found", format!("No such {resource}")),
         AppError::Conflict(Conflict::RoomInactive) => {
             ("conflict", "The room is inactive".to_owned())
         }
-        AppError::Conflict(Conflict::AlreadyInRoom | Conflict::NotInRoom | Conflict::RoomFull) => {
-            ("conflict", "Conflict".to_owned())
-        }
-        AppError::Unauthenticated | AppError::WrongAccount => {
-            ("unauthorized", "Unauthorized".to_owned())
-        }
+        AppError::Conflict(
+            Conflict::AlreadyInRoom
+            | Conflict::NotInRoom
+            | Conflict::RoomFull
+            | Conflict::UserExists,
+        ) => ("conflict", "Conflict".to_owned()),
+        AppError::Unauthenticated
+        | AppError::WrongAccount
+        | AppError::TokenExpired
+        | AppError::SigningUnavailable => ("unauthorized", "Unauthorized".to_owned()),
         AppError::Unavailable(error) => {
             tracing::warn!(
                 error = format!("{error:#}"),

@@ -62,6 +62,8 @@ fn user(id: i64) -> User {
         role: Role::Agent,
         availability: Availability::Offline,
         confirmed: true,
+        is_active: true,
+        meta: chat_domain::UserMeta::default(),
         created_at: datetime!(2024-01-01 0:00 UTC),
         updated_at: datetime!(2024-01-01 0:00 UTC),
     }
@@ -102,6 +104,7 @@ fn room_session(since: Option<Seq>) -> LiveSession {
             account: access(),
             user_id: bob.id,
             role: bob.role,
+            scope: None,
         },
         account: ACCOUNT,
         participant: Some(bob),

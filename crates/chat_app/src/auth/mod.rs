@@ -6,10 +6,25 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chat_domain::{Account, AccountId, CredentialKind, FieldError, Problem, TokenHash};
+use time::OffsetDateTime;
 
 use crate::actor::{AccountAccess, Actor};
 use crate::error::{AppError, Resource};
-use crate::ports::{CredentialOwner, CredentialStore};
+use crate::ports::{CredentialOwner, CredentialStore, EndUserStore};
+
+mod jwt;
+
+pub use jwt::{SigningMaster, SigningSecret};
+
+/// A credential that authenticated: who acts, and until when the credential works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Authenticated {
+    /// Who the credential acts as.
+    pub actor: Actor,
+    /// When it stops working (a scoped key's expiry, a signed token's `exp`); `None`
+    /// for credentials that do not expire. An open socket is closed (4001) then.
+    pub expires_at: Option<OffsetDateTime>,
+}
 
 /// The operator's platform token, kept only as its hash.
 #[derive(Clone, Copy)]
@@ -47,6 +62,9 @@ pub struct Authenticator {
     credentials: Arc<dyn CredentialStore>,
     platform: Option<PlatformToken>,
     cache: Arc<CredentialCache>,
+    /// Checking signed tokens (JWT): the server's secret key and the store of the
+    /// accounts' signing seeds. `None`: every JWT is refused.
+    signed: Option<(SigningMaster, Arc<dyn EndUserStore>)>,
 }
 
 /// Credentials found recently, so that a busy client's requests do not each look
@@ -160,12 +178,31 @@ impl Authenticator {
             credentials,
             platform,
             cache,
+            signed: None,
         }
     }
 
-    /// The actor behind `presented`. Missing, unknown, oversized secrets and those of
-    /// inactive accounts are all [`AppError::Unauthenticated`].
+    /// The same authenticator, also accepting signed tokens (JWT, HS256) made with the
+    /// accounts' signing secrets, which `master` derives from the seeds in `store`.
+    pub fn with_signed_tokens(
+        mut self,
+        master: SigningMaster,
+        store: Arc<dyn EndUserStore>,
+    ) -> Self {
+        self.signed = Some((master, store));
+        self
+    }
+
+    /// Like [`Authenticator::credential`], for callers that need only the actor.
     pub async fn authenticate(&self, presented: Option<&str>) -> Result<Actor, AppError> {
+        self.credential(presented).await.map(|found| found.actor)
+    }
+
+    /// The actor behind `presented`, and the credential's expiry. Missing, unknown,
+    /// oversized secrets and those of inactive accounts or users are all
+    /// [`AppError::Unauthenticated`]; an expired scoped key or signed token is
+    /// [`AppError::TokenExpired`] (found without any write).
+    pub async fn credential(&self, presented: Option<&str>) -> Result<Authenticated, AppError> {
         let presented = presented
             .map(str::trim)
             .filter(|s| !s.is_empty() && s.len() <= MAX_PRESENTED_LEN)
@@ -174,7 +211,10 @@ impl Authenticator {
         if let Some(platform) = &self.platform
             && platform.0.constant_time_eq(&hash)
         {
-            return Ok(Actor::Platform);
+            return Ok(Authenticated {
+                actor: Actor::Platform,
+                expires_at: None,
+            });
         }
         if let Some(owner) = self.cache.get(&hash) {
             return actor_of(owner);
@@ -190,28 +230,44 @@ impl Authenticator {
     }
 }
 
-fn actor_of(owner: CredentialOwner) -> Result<Actor, AppError> {
+fn actor_of(owner: CredentialOwner) -> Result<Authenticated, AppError> {
     let CredentialOwner {
         kind,
         account,
         account_active,
         user,
+        user_active,
+        scope,
+        expires_at,
     } = owner;
-    if !account_active {
+    if !account_active || !user_active {
         return Err(AppError::Unauthenticated);
     }
-    match (kind, user) {
-        (CredentialKind::ApiKey, _) => Ok(Actor::ApiKey(account)),
-        (CredentialKind::UserToken, Some((user_id, role))) => Ok(Actor::User {
+    if expires_at.is_some_and(|at| at <= OffsetDateTime::now_utc()) {
+        return Err(AppError::TokenExpired);
+    }
+    let actor = match (kind, user) {
+        (CredentialKind::ApiKey, _) => Actor::ApiKey(account),
+        (CredentialKind::UserToken, Some((user_id, role))) => Actor::User {
             account,
             user_id,
             role,
-        }),
-        (CredentialKind::UserToken, None) => Err(AppError::Unexpected(anyhow::anyhow!(
-            "user token of account {} without a user",
-            account.id.0
-        ))),
-    }
+            scope: None,
+        },
+        (CredentialKind::ScopedKey, Some((user_id, _))) => Actor::User {
+            account,
+            user_id,
+            role: chat_domain::Role::Agent,
+            scope: Some(scope.unwrap_or_default()),
+        },
+        (CredentialKind::UserToken | CredentialKind::ScopedKey, None) => {
+            return Err(AppError::Unexpected(anyhow::anyhow!(
+                "user credential of account {} without a user",
+                account.id.0
+            )));
+        }
+    };
+    Ok(Authenticated { actor, expires_at })
 }
 
 /// Convenience for tests and adapters: the access of an account.
@@ -281,6 +337,9 @@ mod tests {
                     account: access(),
                     account_active: true,
                     user: None,
+                    user_active: true,
+                    scope: None,
+                    expires_at: None,
                 }))
             });
         let actor = authenticator(store).authenticate(Some("ck_key")).await;
@@ -299,6 +358,9 @@ mod tests {
                 account: access(),
                 account_active: true,
                 user: Some((UserId(3), Role::Agent)),
+                user_active: true,
+                scope: None,
+                expires_at: None,
             }))
         });
         let actor = authenticator(store).authenticate(Some("ut_x")).await;
@@ -331,6 +393,9 @@ mod tests {
                     account: access(),
                     account_active: false,
                     user: None,
+                    user_active: true,
+                    scope: None,
+                    expires_at: None,
                 }))
             });
         let auth = authenticator(store);
@@ -368,6 +433,9 @@ mod tests {
             account: access(),
             account_active: true,
             user: None,
+            user_active: true,
+            scope: None,
+            expires_at: None,
         }
     }
 
