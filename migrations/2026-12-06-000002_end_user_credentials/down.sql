@@ -1,3 +1,6 @@
+DROP INDEX users_email_trgm_idx;
+DROP INDEX users_name_trgm_idx;
+DROP INDEX users_chat_user_id_trgm_idx;
 DROP TABLE signing_secrets;
 DELETE FROM credentials WHERE kind = 'scoped_key';
 DROP INDEX credentials_scoped_keys_by_user;

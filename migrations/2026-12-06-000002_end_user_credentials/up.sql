@@ -1,7 +1,7 @@
 -- End users' own credentials (CONTRACT §7): scoped keys, revocation of signed tokens,
 -- and the seeds of the accounts' JWT signing secrets. Expand only: new nullable or
--- defaulted columns (catalog changes, no table rewrite), a new table, and constraints
--- replaced in place.
+-- defaulted columns (catalog changes, no table rewrite), a new table, constraints
+-- replaced in place, and new indexes.
 
 -- ChatAPI users carry `is_active` and `meta`. An inactive user's credentials are refused.
 ALTER TABLE users ADD COLUMN is_active BOOLEAN NOT NULL DEFAULT TRUE;
@@ -42,3 +42,12 @@ CREATE TABLE signing_secrets (
 CREATE UNIQUE INDEX signing_secrets_one_current_per_account
     ON signing_secrets (account_id) WHERE retired_at IS NULL;
 CREATE INDEX signing_secrets_account_id_idx ON signing_secrets (account_id);
+
+-- `GET /api/v1/users/?search=`: a substring of the ChatAPI user_id (the external id, or the
+-- integer id for users without one), the name or the e-mail address, ignoring case, served
+-- by trigram indexes as rooms' search is (pg_trgm comes with the rooms migration). The
+-- store's filter spells the first expression exactly so, or the index would not serve it.
+CREATE INDEX users_chat_user_id_trgm_idx
+    ON users USING gin ((coalesce(external_id, id::text)) gin_trgm_ops);
+CREATE INDEX users_name_trgm_idx ON users USING gin (name gin_trgm_ops);
+CREATE INDEX users_email_trgm_idx ON users USING gin (email gin_trgm_ops);

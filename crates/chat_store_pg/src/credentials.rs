@@ -35,9 +35,13 @@ struct NewCredentialRow<'a> {
     kind: &'a str,
     account_id: i64,
     user_id: Option<i64>,
+    /// Only scoped keys have permissions and an expiry (`credentials_scoped_key_check`).
+    permissions: Option<i16>,
+    expires_at: Option<OffsetDateTime>,
 }
 
-/// Stores a credential hash; part of the caller's transaction.
+/// Stores a credential hash (an API key or a user's access token: no permissions, no
+/// expiry); part of the caller's transaction.
 pub(crate) fn insert_credential(
     conn: &mut PgConnection,
     hash: &TokenHash,
@@ -51,6 +55,30 @@ pub(crate) fn insert_credential(
             kind: kind_str(kind),
             account_id,
             user_id,
+            permissions: None,
+            expires_at: None,
+        })
+        .execute(conn)
+}
+
+/// Stores the hash of a user's scoped key with what it may do and when it stops
+/// working; part of the caller's transaction.
+pub(crate) fn insert_scoped_key(
+    conn: &mut PgConnection,
+    hash: &TokenHash,
+    account: AccountId,
+    user: UserId,
+    permissions: Permissions,
+    expires_at: OffsetDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(credentials::table)
+        .values(NewCredentialRow {
+            token_hash: hash.as_bytes(),
+            kind: kind_str(CredentialKind::ScopedKey),
+            account_id: account.0,
+            user_id: Some(user.0),
+            permissions: Some(i16::from(permissions.bits())),
+            expires_at: Some(expires_at),
         })
         .execute(conn)
 }

@@ -12,6 +12,7 @@ mod accounts;
 mod agents;
 mod attachments;
 mod credentials;
+mod end_users;
 mod members;
 mod messages;
 mod presence;

@@ -162,6 +162,8 @@ impl UserStore for PgStore {
                     .filter(users::account_id.eq(account.0))
                     .filter(users::id.eq(id))
                     .filter(users::external_id.is_null())
+                    // A deleted user answers to nothing, as it frees its external id.
+                    .filter(users::deleted_at.is_null())
                     .count()
                     .get_result::<i64>(conn)
                     .map_err(translate)?;
@@ -245,7 +247,7 @@ impl UserStore for PgStore {
 
 /// The integer a ChatAPI `user_id` spells, when it is written the one way `User::chat_user_id`
 /// writes an id: decimal digits only, no sign, no leading zero, within `i64`.
-fn canonical_id(chat_id: &str) -> Option<i64> {
+pub(crate) fn canonical_id(chat_id: &str) -> Option<i64> {
     let digits_only = !chat_id.is_empty() && chat_id.bytes().all(|b| b.is_ascii_digit());
     if !digits_only || (chat_id.len() > 1 && chat_id.starts_with('0')) {
         return None;
@@ -361,9 +363,11 @@ pub(crate) fn upsert_external_user(
         .optional()?;
     match inserted {
         Some(row) => Ok(row),
+        // (Deleted users have no external id; the filter says so once more.)
         None => users::table
             .filter(users::account_id.eq(account.0))
             .filter(users::external_id.eq(external_id.as_str()))
+            .filter(users::deleted_at.is_null())
             .select(UserRow::as_select())
             .first(conn),
     }

@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[&str] = &[
     "20261121000005",
     "20261121000006",
     "20261206000001",
+    "20261206000002",
 ];
 
 /// A migrated store over a fresh database. The store is declared first, so it (and its
