@@ -43,6 +43,17 @@ run: deps ## Build chatd (release) and serve on $CHAT_BIND (127.0.0.1:8000)
 		0.0.0.0:*) url_host="127.0.0.1:$${url_host#0.0.0.0:}" ;;
 		"[::]":*) url_host="[::1]:$${url_host#\[::\]:}" ;;
 	esac
+	# The key that clients' JWT signing secrets derive from: made once, kept (mode 600) and
+	# reused, so that signing secrets survive a restart. Never printed.
+	if [[ -z "$${CHAT_SECRET_KEY:-}" ]]; then
+		if [[ ! -s .local/secret-key ]]; then
+			mkdir -p .local
+			(umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > .local/secret-key)
+			echo "Made a server secret key in .local/secret-key (CHAT_SECRET_KEY; keep it, the same on every node)"
+		fi
+		CHAT_SECRET_KEY="$$(cat .local/secret-key)"
+		export CHAT_SECRET_KEY
+	fi
 	if [[ -z "$${CHAT_PLATFORM_TOKEN:-}" ]]; then
 		CHAT_PLATFORM_TOKEN="$$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
 		export CHAT_PLATFORM_TOKEN

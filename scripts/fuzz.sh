@@ -171,6 +171,7 @@ export CHAT_PLATFORM_TOKEN
 env DATABASE_URL="$database_url" \
     CHAT_BIND="127.0.0.1:$port" \
     CHAT_URL_SECRET="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
+    CHAT_SECRET_KEY="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
     CHAT_STORAGE_DIR="$storage" \
     CHAT_RATE_LIMIT_PER_SEC="${FUZZ_RATE_LIMIT_PER_SEC:-1000000}" \
     CHAT_RATE_AUTH_FAILURES_PER_MIN="${FUZZ_RATE_AUTH_FAILURES_PER_MIN:-1000000}" \

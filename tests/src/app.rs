@@ -11,7 +11,7 @@ use chat_test_db::TestDatabase;
 use chatd::{Application, LogFormat, RateSettings, Secret, Settings};
 use serde_json::Value;
 
-use crate::database::migrated_database;
+use crate::database::{migrated_database, run_sql};
 use crate::openapi::{api_document, assert_documented, remember_document};
 /// Re-exported: the harness's modules name it as `crate::app::Reply`.
 pub use crate::reply::Reply;
@@ -22,6 +22,9 @@ pub const URL_SECRET: &str = "test-url-secret-0123456789abcdef0123456789abcdef";
 /// The platform token every test server is configured with.
 pub const PLATFORM_TOKEN: &str = "test-platform-token-0123456789abcdef0123456789";
 
+/// The key every test server derives signing secrets from (`CHAT_SECRET_KEY`).
+pub const SECRET_KEY: &str = "test-secret-key-0123456789abcdef0123456789abcdef";
+
 /// A running server with its own database. Stops the server and drops the database on drop.
 pub struct TestApp {
     pub address: String,
@@ -31,12 +34,14 @@ pub struct TestApp {
     _db: TestDatabase,
 }
 
-/// Settings of a test server: port 0, its own database, the test platform token.
+/// Settings of a test server: port 0, its own database, the test platform token and
+/// secret key.
 pub fn test_settings(database_url: &str) -> Settings {
     Settings {
         database_url: Some(Secret::new(database_url)),
         bind: "127.0.0.1:0".parse().expect("a valid address"),
         platform_token: Some(Secret::new(PLATFORM_TOKEN)),
+        secret_key: Some(Secret::new(SECRET_KEY)),
         db_pool_size: 4,
         db_timeout_secs: 3,
         json_limit: 1024 * 1024,
@@ -301,5 +306,19 @@ impl TestApp {
             storage,
             _db: placeholder,
         }
+    }
+}
+
+impl TestApp {
+    /// Runs `sql` on the server's own database ([`run_sql`]).
+    pub fn sql(&self, sql: &str) -> String {
+        run_sql(self.database_url(), sql)
+    }
+
+    /// How many rows `table` holds.
+    pub fn count_rows(&self, table: &str) -> i64 {
+        let text = self.sql(&format!("SELECT count(*) FROM {table}"));
+        text.parse()
+            .unwrap_or_else(|_| panic!("not a count: {text}"))
     }
 }

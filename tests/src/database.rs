@@ -29,3 +29,18 @@ fn migrate(url: &str) -> Result<(), String> {
 pub fn migrated_database() -> TestDatabase {
     TestDatabase::migrated(&MIGRATIONS)
 }
+
+/// Runs `sql` on the database at `url` with `psql` (for checks of what is stored, and
+/// to age rows); answers what it printed, unaligned, one row a line.
+pub fn run_sql(url: &str, sql: &str) -> String {
+    let output = std::process::Command::new("psql")
+        .args(["-X", "-Atq", "-v", "ON_ERROR_STOP=1", "-c", sql, url])
+        .output()
+        .unwrap_or_else(|e| panic!("psql could not be run: {e}"));
+    assert!(
+        output.status.success(),
+        "psql failed on {sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}

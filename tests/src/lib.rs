@@ -9,6 +9,8 @@
 mod app;
 mod assertions;
 mod database;
+mod end_users;
+mod jwt;
 mod live;
 mod members;
 mod messages;
@@ -22,6 +24,8 @@ mod tenant;
 pub use app::*;
 pub use assertions::*;
 pub use database::*;
+pub use end_users::*;
+pub use jwt::*;
 pub use live::*;
 pub use members::*;
 pub use messages::*;

@@ -6,10 +6,16 @@
 //! `NotFound(Room)` for every caller, whatever they may or may not do in their own
 //! account; only a room of their own account can be `Forbidden`. So nobody learns from a
 //! 403 that an id exists elsewhere, and an unknown id reads the same for everyone.
+//!
+//! A scoped credential (an end user's scoped key or signed token) acts as its user, an
+//! agent, narrowed to its permissions: a missing permission is
+//! `Forbidden(PermissionDenied)`, checked with the role and membership (after the room
+//! is found). `manage_rooms` and `invite_users` extend it to changing the rooms it
+//! belongs to, and their members.
 
 use std::collections::HashMap;
 
-use chat_domain::{AccountId, Room, RoomId, RoomRef};
+use chat_domain::{AccountId, Permission, Room, RoomId, RoomRef, UserId};
 
 use crate::actor::Actor;
 use crate::error::{AppError, Denied, Resource};
@@ -24,13 +30,19 @@ pub(crate) fn room_error(error: StoreError) -> AppError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoomAction {
     /// Read the room, its members or its messages: agents only the rooms they belong to
-    /// (else `Forbidden(NotMember)`).
+    /// (else `Forbidden(NotMember)`); a scoped credential needs `read_messages`.
     See,
-    /// Change the room or its members: administrators and the API key (else
-    /// `Forbidden(NotAdministrator)`).
+    /// Change the room: administrators and the API key (else
+    /// `Forbidden(NotAdministrator)`), and a scoped credential holding `manage_rooms`
+    /// in the rooms it belongs to.
     Manage,
+    /// Change the room's members: administrators and the API key (else
+    /// `Forbidden(NotAdministrator)`), and a scoped credential holding `invite_users`
+    /// in the rooms it belongs to.
+    ManageMembers,
     /// Speak in it as oneself, as the account dialect sends: a user who is a member (else
-    /// `Forbidden(NotMember)`); the API key is nobody, so never a member.
+    /// `Forbidden(NotMember)`); the API key is nobody, so never a member. A scoped
+    /// credential needs `send_messages`.
     SpeakAsMember,
 }
 
@@ -43,57 +55,95 @@ pub(crate) async fn admit(
     action: RoomAction,
 ) -> Result<Room, AppError> {
     let account = actor.account_id()?;
-    match action {
-        RoomAction::See => visible_room(store, actor, account, room).await,
-        RoomAction::Manage => managed_room(store, actor, room).await.map(|(_, room)| room),
+    let permission = match action {
+        RoomAction::See => return visible_room(store, actor, account, room).await,
+        RoomAction::Manage => Permission::ManageRooms,
+        RoomAction::ManageMembers => Permission::InviteUsers,
         RoomAction::SpeakAsMember => {
             let room = store.find_room(account, room).await.map_err(room_error)?;
+            actor.require(Permission::SendMessages)?;
             let user = actor
                 .user_id()
                 .ok_or(AppError::Forbidden(Denied::NotMember))?;
-            let member = store
-                .is_member(account, room.id, user)
-                .await
-                .map_err(room_error)?;
-            if !member {
-                return Err(AppError::Forbidden(Denied::NotMember));
-            }
-            Ok(room)
+            require_member(store, account, &room, user, Denied::NotMember).await?;
+            return Ok(room);
         }
-    }
+    };
+    managed_room(store, actor, room, permission)
+        .await
+        .map(|(_, room)| room)
 }
 
 /// The room and its account, if it exists in the actor's account (else `NotFound(Room)`,
-/// whoever asks) and the actor may manage it: administrators and the API key (else
-/// `Forbidden(NotAdministrator)`).
+/// whoever asks) and the actor may change it: administrators and the API key (else
+/// `Forbidden(NotAdministrator)`), or a scoped credential holding `permission`
+/// (`manage_rooms` for the room itself, `invite_users` for its members; else
+/// `Forbidden(PermissionDenied)`) in a room it belongs to (else
+/// `Forbidden(NotAdministrator)`, as for any agent).
 pub(crate) async fn managed_room(
     store: &dyn RoomStore,
     actor: &Actor,
     room: RoomRef,
+    permission: Permission,
 ) -> Result<(AccountId, Room), AppError> {
     let account = actor.account_id()?;
     let room = store.find_room(account, room).await.map_err(room_error)?;
-    actor.require_manager()?;
+    match (actor.scope(), actor.user_id()) {
+        (Some(_), Some(user)) => {
+            actor.require(permission)?;
+            require_member(store, account, &room, user, Denied::NotAdministrator).await?;
+        }
+        _ => {
+            actor.require_manager()?;
+        }
+    }
     Ok((account, room))
 }
 
+/// `Ok` when `user` belongs to `room`, else `Forbidden(refusal)`.
+pub(crate) async fn require_member(
+    store: &dyn RoomStore,
+    account: AccountId,
+    room: &Room,
+    user: UserId,
+    refusal: Denied,
+) -> Result<(), AppError> {
+    let member = store
+        .is_member(account, room.id, user)
+        .await
+        .map_err(room_error)?;
+    if member {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(refusal))
+    }
+}
+
 /// The room, if it exists in the account (else `NotFound(Room)`, whoever asks) and the
-/// actor may see it: agents only see the rooms they belong to (`Forbidden(NotMember)`).
+/// actor may read it: agents only see the rooms they belong to (`Forbidden(NotMember)`);
+/// a scoped credential needs `read_messages` (`Forbidden(PermissionDenied)`).
 pub(crate) async fn visible_room(
     store: &dyn RoomStore,
     actor: &Actor,
     account: AccountId,
     room: RoomRef,
 ) -> Result<Room, AppError> {
+    room_for(store, actor, account, room, Permission::ReadMessages).await
+}
+
+/// As [`visible_room`], for an action that needs `permission` of a scoped credential
+/// rather than `read_messages` (editing one's own message needs `send_messages`).
+pub(crate) async fn room_for(
+    store: &dyn RoomStore,
+    actor: &Actor,
+    account: AccountId,
+    room: RoomRef,
+    permission: Permission,
+) -> Result<Room, AppError> {
     let room = store.find_room(account, room).await.map_err(room_error)?;
+    actor.require(permission)?;
     if let Some(agent) = actor.limited_to() {
-        let member = store
-            .is_member(account, room.id, agent)
-            .await
-            .map_err(room_error)?;
-        if !member {
-            return Err(AppError::Forbidden(Denied::NotMember));
-        }
+        require_member(store, account, &room, agent, Denied::NotMember).await?;
     }
     Ok(room)
 }

@@ -10,6 +10,7 @@ use chat_domain::{Account, AccountId, CredentialKind, SecretToken};
 use crate::actor::Actor;
 use crate::auth::CredentialCache;
 use crate::error::{AppError, Denied, Resource};
+use crate::events::{CredentialEvent, DiscardEvents, DomainEvent, EventPublisher};
 use crate::model::{AccountPatch, NewAccount};
 use crate::ports::{AccountStore, StoreError};
 
@@ -27,6 +28,7 @@ pub struct IssuedAccount {
 pub struct Accounts {
     accounts: Arc<dyn AccountStore>,
     credentials: Arc<CredentialCache>,
+    events: Arc<dyn EventPublisher>,
 }
 
 impl fmt::Debug for Accounts {
@@ -46,7 +48,24 @@ impl Accounts {
         Self {
             accounts,
             credentials,
+            events: Arc::new(DiscardEvents),
         }
+    }
+
+    /// The same use cases, announcing on `events` every change that stops the
+    /// account's credentials (or changes what they may do): a [`CredentialEvent`] for
+    /// the whole account after the change commits, so every node forgets them and
+    /// re-checks the account's open sockets.
+    pub fn with_events(self, events: Arc<dyn EventPublisher>) -> Self {
+        Self { events, ..self }
+    }
+
+    fn credentials_changed(&self, account: AccountId) {
+        self.events
+            .publish(DomainEvent::Credentials(CredentialEvent {
+                account,
+                user: None,
+            }));
     }
 
     /// Creates an account with its first API key. Platform only.
@@ -69,15 +88,22 @@ impl Accounts {
         patch: AccountPatch,
     ) -> Result<Account, AppError> {
         actor.require_platform()?;
-        let result = if patch == AccountPatch::default() {
-            self.accounts.get_account(id).await
-        } else {
-            let updated = self.accounts.update_account(id, patch).await;
-            // Activity and features travel with credentials.
-            self.credentials.clear();
-            updated
-        };
-        result.map_err(|e| e.into_app(Resource::Account))
+        if patch == AccountPatch::default() {
+            return self
+                .accounts
+                .get_account(id)
+                .await
+                .map_err(|e| e.into_app(Resource::Account));
+        }
+        let access_changes = patch.is_active.is_some() || patch.chat_rooms.is_some();
+        let updated = self.accounts.update_account(id, patch).await;
+        // Activity and features travel with credentials.
+        self.credentials.clear();
+        let updated = updated.map_err(|e| e.into_app(Resource::Account))?;
+        if access_changes {
+            self.credentials_changed(id);
+        }
+        Ok(updated)
     }
 
     /// Checks that `actor` may use the chat rooms of account `id` (the account dialect's
@@ -126,6 +152,7 @@ impl Accounts {
             .await
             .map_err(|e| e.into_app(Resource::Account))?;
         self.credentials.clear();
+        self.credentials_changed(access.id);
         Ok(IssuedAccount { account, api_key })
     }
 }
@@ -333,6 +360,56 @@ mod tests {
                 use_cases.regenerate_api_key(&actor).await,
                 Err(AppError::Unauthenticated)
             ));
+        }
+    }
+
+    fn announcing(account: i64, times: usize) -> crate::events::MockEventPublisher {
+        let mut events = crate::events::MockEventPublisher::new();
+        events
+            .expect_publish()
+            .withf(move |event| {
+                *event
+                    == DomainEvent::Credentials(CredentialEvent {
+                        account: AccountId(account),
+                        user: None,
+                    })
+            })
+            .times(times)
+            .return_const(());
+        events
+    }
+
+    #[tokio::test]
+    async fn a_regenerated_key_announces_the_accounts_credentials() {
+        let mut store = MockAccountStore::new();
+        store
+            .expect_replace_api_key()
+            .returning(|id, _| Ok(account(id.0, "Acme")));
+        let use_cases = use_cases(store).with_events(Arc::new(announcing(4, 1)));
+        let issued = use_cases
+            .regenerate_api_key(&Actor::ApiKey(access(4)))
+            .await;
+        assert!(issued.is_ok(), "{issued:?}");
+    }
+
+    #[tokio::test]
+    async fn switching_an_account_or_its_chat_rooms_off_announces_its_credentials() {
+        let mut store = MockAccountStore::new();
+        store
+            .expect_update_account()
+            .returning(|id, _| Ok(account(id.0, "Acme")));
+        // Activity and the feature: two announcements; a new name: none.
+        let use_cases = use_cases(store).with_events(Arc::new(announcing(5, 2)));
+        for patch in [
+            AccountPatch::parse(None, None, Some(false), None),
+            AccountPatch::parse(None, None, None, Some(false)),
+            AccountPatch::parse(Some(Some("Acme 2")), None, None, None),
+        ] {
+            let patch = patch.unwrap_or_else(|e| panic!("{e}"));
+            let updated = use_cases
+                .update(&Actor::Platform, AccountId(5), patch)
+                .await;
+            assert!(updated.is_ok(), "{updated:?}");
         }
     }
 }

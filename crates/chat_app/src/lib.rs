@@ -26,6 +26,8 @@ pub mod messages;
 pub mod model;
 pub mod ports;
 pub mod rooms;
+#[cfg(test)]
+mod scoped_tests;
 pub mod sockets;
 pub mod users;
 
@@ -35,7 +37,7 @@ pub use actor::{AccountAccess, Actor};
 pub use auth::{
     Authenticated, Authenticator, CredentialCache, PlatformToken, SigningMaster, SigningSecret,
 };
-pub use end_users::{EndUsers, IssuedScopedKey, IssuedSigningSecret};
+pub use end_users::{EndUsers, IssuedScopedKey, IssuedSigningSecret, LoggedOut, TokensRevoked};
 pub use error::{AppError, Conflict, Denied, Resource};
 pub use events::{
     CredentialEvent, DiscardEvents, DomainEvent, EventPublisher, MemberEvent, MessageEvent,
@@ -89,6 +91,11 @@ pub struct ChatApp {
     pub sockets: Sockets,
     /// Whether storage is reachable.
     pub health: Arc<dyn StoreHealth>,
+    /// The credentials this node remembers, shared by [`ChatApp::auth`] and every use
+    /// case that changes credentials (which empty it).
+    pub credentials: Arc<CredentialCache>,
+    /// Where every use case publishes its events.
+    pub events: Arc<dyn EventPublisher>,
 }
 
 impl std::fmt::Debug for ChatApp {
@@ -172,11 +179,40 @@ impl ChatApp {
                 files.clone(),
                 events.clone(),
             ),
-            rooms: Rooms::new(store.clone(), store.clone(), files, events),
+            rooms: Rooms::new(store.clone(), store.clone(), files, events.clone()),
             auth: Authenticator::with_cache(store.clone(), platform_token, credentials.clone()),
-            accounts: Accounts::with_cache(store.clone(), credentials.clone()),
-            users: Users::with_cache(store.clone(), credentials),
+            accounts: Accounts::with_cache(store.clone(), credentials.clone())
+                .with_events(events.clone()),
+            users: Users::with_cache(store.clone(), credentials.clone())
+                .with_events(events.clone()),
             health: store,
+            credentials,
+            events,
         }
+    }
+
+    /// The end-user use cases (CONTRACT §7) over `store` and `directory`, sharing this
+    /// app's credential cache and event publisher; with `master` (`CHAT_SECRET_KEY`),
+    /// [`ChatApp::auth`] also accepts the accounts' signed tokens (JWT), and signing
+    /// secrets can be made.
+    pub fn with_end_users(
+        mut self,
+        store: Arc<dyn EndUserStore>,
+        directory: Arc<dyn UserDirectory>,
+        master: Option<SigningMaster>,
+    ) -> (Self, EndUsers) {
+        if let Some(master) = &master {
+            self.auth =
+                self.auth
+                    .with_signed_tokens(master.clone(), store.clone(), directory.clone());
+        }
+        let end_users = EndUsers::new(
+            store,
+            directory,
+            self.credentials.clone(),
+            self.events.clone(),
+            master,
+        );
+        (self, end_users)
     }
 }

@@ -6,9 +6,11 @@
 //! | API key | anyone (an unknown `user_id` becomes a user) | yes | every room |
 //! | administrator | anyone (likewise) | yes | every room |
 //! | agent | only itself (else `Forbidden(NotAdministrator)`) | no (`Forbidden(NotAdministrator)`) | its rooms (else `Forbidden(NotMember)`) |
+//! | scoped credential | itself with `join_rooms`; others with `invite_users`, in its rooms | with `invite_users`, in its rooms | with `read_messages`, its rooms |
 //!
 //! The room comes first: another account's room (or none) is `NotFound(Room)` for every
-//! caller, before any right is checked. Joining an inactive room is `Conflict(RoomInactive)`; administrators may still
+//! caller, before any right is checked; the rights come before the state of things. Joining
+//! an inactive room is `Conflict(RoomInactive)`; administrators may still
 //! change an inactive room's members. A room with `meta.max_participants` refuses any
 //! change past it with `Conflict(RoomFull)`, checked atomically in the store.
 
@@ -16,10 +18,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use chat_domain::{
-    AccountId, ExternalId, MemberMeta, Membership, PersonName, Room, RoomRef, User, UserId,
+    AccountId, ExternalId, MemberMeta, Membership, Permission, PersonName, Room, RoomRef, User,
+    UserId,
 };
 
-use crate::access::{managed_room, room_error, visible_room};
+use crate::access::{managed_room, require_member, room_error, visible_room};
 use crate::actor::Actor;
 use crate::error::{AppError, Conflict, Denied, Resource};
 use crate::events::{DomainEvent, EventPublisher, MemberEvent};
@@ -82,16 +85,14 @@ impl Members {
             .find_by_chat_id(account, join.user_id.as_str().to_owned())
             .await
             .map_err(store_error(Resource::User))?;
+        self.may_change_membership(actor, account, &room, known.as_ref())
+            .await?;
         if !room.is_active {
             return Err(AppError::Conflict(Conflict::RoomInactive));
         }
         let limit = room.meta.max_participants();
-        let (user, change) = match (known, actor.limited_to()) {
-            (Some(user), Some(agent)) if user.id != agent => {
-                return Err(AppError::Forbidden(Denied::NotAdministrator));
-            }
-            (None, Some(_)) => return Err(AppError::Forbidden(Denied::NotAdministrator)),
-            (Some(user), _) => {
+        let (user, change) = match known {
+            Some(user) => {
                 let change = self
                     .members
                     .add_members(account, room.id, vec![user.id], join.meta, limit)
@@ -99,7 +100,11 @@ impl Members {
                     .map_err(room_error)?;
                 (user, change)
             }
-            (None, None) => {
+            // Only the API key and administrators make users by joining them.
+            None if actor.limited_to().is_some() => {
+                return Err(AppError::NotFound(Resource::User));
+            }
+            None => {
                 let name = match join.user_name {
                     Some(name) => name,
                     None => PersonName::parse(join.user_id.as_str())?,
@@ -133,11 +138,8 @@ impl Members {
             .find_by_chat_id(account, user_id.as_str().to_owned())
             .await
             .map_err(store_error(Resource::User))?;
-        if let Some(agent) = actor.limited_to()
-            && user.as_ref().is_none_or(|user| user.id != agent)
-        {
-            return Err(AppError::Forbidden(Denied::NotAdministrator));
-        }
+        self.may_change_membership(actor, account, &room, user.as_ref())
+            .await?;
         let user = user.ok_or(AppError::Conflict(Conflict::NotInRoom))?;
         let change = self
             .members
@@ -194,7 +196,8 @@ impl Members {
         room: RoomRef,
         ids: UserIds,
     ) -> Result<Vec<User>, AppError> {
-        let (account, room) = managed_room(self.rooms.as_ref(), actor, room).await?;
+        let (account, room) =
+            managed_room(self.rooms.as_ref(), actor, room, Permission::InviteUsers).await?;
         let users = self.users_of(account, &ids).await?;
         let change = self
             .members
@@ -219,7 +222,8 @@ impl Members {
         room: RoomRef,
         ids: UserIds,
     ) -> Result<Vec<User>, AppError> {
-        let (account, room) = managed_room(self.rooms.as_ref(), actor, room).await?;
+        let (account, room) =
+            managed_room(self.rooms.as_ref(), actor, room, Permission::InviteUsers).await?;
         let users = self.users_of(account, &ids).await?;
         let before = self.members_of(account, &room).await?;
         let change: MemberChange = self
@@ -239,7 +243,8 @@ impl Members {
 
     /// Removes users from a room; users who were not members are ignored.
     pub async fn remove(&self, actor: &Actor, room: RoomRef, ids: UserIds) -> Result<(), AppError> {
-        let (account, room) = managed_room(self.rooms.as_ref(), actor, room).await?;
+        let (account, room) =
+            managed_room(self.rooms.as_ref(), actor, room, Permission::InviteUsers).await?;
         let users = self.users_of(account, &ids).await?;
         let change = self
             .members
@@ -248,6 +253,41 @@ impl Members {
             .map_err(room_error)?;
         self.publish_left(&room, &pick(&users, &change.removed));
         Ok(())
+    }
+
+    /// Whether `actor` may put `target` (a user, or nobody known) in `room` or take them
+    /// out (ChatAPI join and leave). The API key and administrators: anyone. An agent's
+    /// own token: only itself (`Forbidden(NotAdministrator)`). A scoped credential:
+    /// itself with `join_rooms`; anyone else with `invite_users`
+    /// (`Forbidden(PermissionDenied)`) in a room it belongs to
+    /// (`Forbidden(NotAdministrator)`).
+    async fn may_change_membership(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        room: &Room,
+        target: Option<&User>,
+    ) -> Result<(), AppError> {
+        let Some(me) = actor.limited_to() else {
+            return Ok(());
+        };
+        let itself = target.is_some_and(|user| user.id == me);
+        match actor.scope() {
+            None if itself => Ok(()),
+            None => Err(AppError::Forbidden(Denied::NotAdministrator)),
+            Some(_) if itself => actor.require(Permission::JoinRooms),
+            Some(_) => {
+                actor.require(Permission::InviteUsers)?;
+                require_member(
+                    self.rooms.as_ref(),
+                    account,
+                    room,
+                    me,
+                    Denied::NotAdministrator,
+                )
+                .await
+            }
+        }
     }
 
     async fn find_room(&self, account: AccountId, room: RoomRef) -> Result<Room, AppError> {

@@ -7,6 +7,7 @@
 //! | administrator | every room of its account | yes |
 //! | agent | the rooms it belongs to (others: `Forbidden(NotMember)`) | no (`Forbidden(NotAdministrator)`) |
 //! | platform token | nothing (`Unauthenticated`) | no |
+//! | scoped credential | with `read_messages`, the rooms it belongs to | with `manage_rooms`: creates (as first member), changes the rooms it belongs to |
 //!
 //! The room is looked up before the rights are checked: another account's room (or
 //! none) is `NotFound(Room)` for every caller, agents included.
@@ -15,7 +16,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use chat_domain::{AccountId, Room, RoomId, RoomRef, StorageKey, User};
+use chat_domain::{AccountId, Permission, Room, RoomId, RoomRef, StorageKey, User};
 
 use crate::access::{RoomAction, admit, managed_room, room_error, unread_counts, visible_room};
 use crate::actor::Actor;
@@ -102,7 +103,15 @@ impl Rooms {
         actor: &Actor,
         new: NewRoom,
     ) -> Result<(AccountId, Room), AppError> {
-        let account = actor.require_manager()?;
+        let account = match actor.scope() {
+            // A scoped credential with `manage_rooms` creates rooms (it is their first
+            // member); any other credential must manage the account.
+            Some(_) => {
+                actor.require(Permission::ManageRooms)?;
+                actor.account_id()?
+            }
+            None => actor.require_manager()?,
+        };
         let creator = actor.user_id();
         let room = self
             .store
@@ -139,6 +148,7 @@ impl Rooms {
         detail: Detail,
     ) -> Result<Page<RoomView>, AppError> {
         let account = actor.account_id()?;
+        actor.require(Permission::ReadMessages)?;
         let filter = RoomFilter {
             search: query.search,
             is_active: query.is_active,
@@ -225,7 +235,8 @@ impl Rooms {
         room: RoomRef,
         patch: RoomPatch,
     ) -> Result<(AccountId, Room, Option<StorageKey>), AppError> {
-        let (account, found) = managed_room(self.store.as_ref(), actor, room).await?;
+        let (account, found) =
+            managed_room(self.store.as_ref(), actor, room, Permission::ManageRooms).await?;
         if patch.is_empty() {
             return Ok((account, found, None));
         }
@@ -247,7 +258,8 @@ impl Rooms {
         room: RoomRef,
         detail: Detail,
     ) -> Result<RoomView, AppError> {
-        let (account, found) = managed_room(self.store.as_ref(), actor, room).await?;
+        let (account, found) =
+            managed_room(self.store.as_ref(), actor, room, Permission::ManageRooms).await?;
         if found.avatar.is_none() {
             return self.view(actor, account, found, detail).await;
         }
@@ -267,7 +279,8 @@ impl Rooms {
         room: RoomRef,
         active: bool,
     ) -> Result<Room, AppError> {
-        let (account, found) = managed_room(self.store.as_ref(), actor, room).await?;
+        let (account, found) =
+            managed_room(self.store.as_ref(), actor, room, Permission::ManageRooms).await?;
         let room = self
             .store
             .set_room_active(account, found.id, active)
@@ -285,7 +298,8 @@ impl Rooms {
     /// Deletes a room and everything in it; its files (avatar, attachments) are removed
     /// once the database commits.
     pub async fn delete(&self, actor: &Actor, room: RoomRef) -> Result<(), AppError> {
-        let (account, found) = managed_room(self.store.as_ref(), actor, room).await?;
+        let (account, found) =
+            managed_room(self.store.as_ref(), actor, room, Permission::ManageRooms).await?;
         let files = self
             .store
             .delete_room(account, found.id)
@@ -665,6 +679,7 @@ mod tests {
             for action in [
                 RoomAction::See,
                 RoomAction::Manage,
+                RoomAction::ManageMembers,
                 RoomAction::SpeakAsMember,
             ] {
                 results.push(("admit", rooms.admit(&actor, any, action).await));
@@ -684,6 +699,14 @@ mod tests {
         // (caller, action, is the caller a member, the refusal if any)
         let cases = [
             (agent(), RoomAction::Manage, true, Some(NotAdministrator)),
+            (
+                agent(),
+                RoomAction::ManageMembers,
+                true,
+                Some(NotAdministrator),
+            ),
+            (admin(), RoomAction::ManageMembers, false, None),
+            (api_key(), RoomAction::ManageMembers, false, None),
             (agent(), RoomAction::See, false, Some(NotMember)),
             (agent(), RoomAction::See, true, None),
             (agent(), RoomAction::SpeakAsMember, false, Some(NotMember)),

@@ -3,14 +3,19 @@
 //! | credential | room socket (`/ws/{room}`) | user stream (`/accounts/{id}/ws`) |
 //! |---|---|---|
 //! | user token | rooms the user may see (agents: their rooms), as the user | the user's rooms |
-//! | API key + `user_id` | as that participant, who must be a member | no (`Forbidden`) |
+//! | API key + `user_id` | as that participant, who must be an active member | no (`Forbidden`) |
 //! | API key alone | any room of the account, as an observer (no presence) | no |
+//! | scoped key or signed token | rooms the user belongs to, as the user; `user_id`, if given, must be the user's own (`Forbidden`); needs `read_messages` | the user's rooms; needs `read_messages` |
 //! | platform token | no (`Unauthenticated`) | no |
+//!
+//! An open socket then follows its credential (`crate::live`): it is closed when the
+//! credential stops authenticating as the same actor, or when an API key's participant
+//! is deactivated.
 
 use std::fmt;
 use std::sync::Arc;
 
-use chat_domain::{AccountId, Room, RoomId, RoomRef, User};
+use chat_domain::{AccountId, Permission, Room, RoomId, RoomRef, User, UserId};
 
 use crate::access::{room_error, visible_room};
 use crate::actor::Actor;
@@ -59,7 +64,9 @@ impl Sockets {
     }
 
     /// May `actor` open a socket to `room`, as the participant `user_id` names (API key
-    /// only; ignored for a user token)?
+    /// only; ignored for a user token; for a scoped credential, it must name the
+    /// credential's own user)? A scoped credential needs `read_messages`, checked once
+    /// the room is known to exist (not found before forbidden).
     pub async fn room(
         &self,
         actor: &Actor,
@@ -70,8 +77,16 @@ impl Sockets {
         let room = visible_room(self.rooms.as_ref(), actor, account, room).await?;
         match actor {
             Actor::Platform => Err(AppError::Unauthenticated),
-            Actor::User { user_id, .. } => {
-                let user = self.user(account, *user_id).await?;
+            Actor::User {
+                user_id: id, scope, ..
+            } => {
+                actor.require(Permission::ReadMessages)?;
+                let user = self.user(account, *id).await?;
+                let named = user_id.map(str::trim).filter(|named| !named.is_empty());
+                if scope.is_some() && named.is_some_and(|named| named != user.chat_user_id()) {
+                    // A scoped credential speaks for its own user only.
+                    return Err(AppError::Forbidden(Denied::NotMember));
+                }
                 Ok(RoomSocket {
                     room,
                     actor: *actor,
@@ -92,6 +107,9 @@ impl Sockets {
                     .await
                     .map_err(|e| e.into_app(Resource::User))?
                     .ok_or(AppError::Forbidden(Denied::NotMember))?;
+                if !user.is_active {
+                    return Err(AppError::Forbidden(Denied::UserInactive));
+                }
                 let member = self
                     .rooms
                     .is_member(account, room.id, user.id)
@@ -114,7 +132,8 @@ impl Sockets {
         }
     }
 
-    /// May `actor` open the stream of all their rooms in `account`? A user token only.
+    /// May `actor` open the stream of all their rooms in `account`? A user's credential
+    /// only (a scoped one needs `read_messages`).
     pub async fn stream(&self, actor: &Actor, account: AccountId) -> Result<UserStream, AppError> {
         let (access, user_id) = match actor {
             Actor::Platform => return Err(AppError::Unauthenticated),
@@ -129,6 +148,7 @@ impl Sockets {
         if !access.features.chat_rooms {
             return Err(AppError::Forbidden(Denied::FeatureDisabled("chat_rooms")));
         }
+        actor.require(Permission::ReadMessages)?;
         let user = self.user(account, user_id).await?;
         let mut rooms = Vec::new();
         let mut offset = 0;
@@ -158,7 +178,22 @@ impl Sockets {
         Ok(UserStream { user, rooms })
     }
 
-    async fn user(&self, account: AccountId, id: chat_domain::UserId) -> Result<User, AppError> {
+    /// Whether `user` of `account` still exists and is active (an open socket that
+    /// speaks for them ends when not).
+    pub(crate) async fn is_active(
+        &self,
+        account: AccountId,
+        user: UserId,
+    ) -> Result<bool, AppError> {
+        let found = self
+            .users
+            .find_users(account, vec![user])
+            .await
+            .map_err(|e| e.into_app(Resource::User))?;
+        Ok(found.first().is_some_and(|user| user.is_active))
+    }
+
+    async fn user(&self, account: AccountId, id: UserId) -> Result<User, AppError> {
         self.users
             .find_users(account, vec![id])
             .await

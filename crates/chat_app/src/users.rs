@@ -9,7 +9,8 @@ use chat_domain::{AccountId, CredentialKind, SecretToken, User, UserId};
 
 use crate::actor::Actor;
 use crate::auth::CredentialCache;
-use crate::error::{AppError, Resource};
+use crate::error::{AppError, Denied, Resource};
+use crate::events::{CredentialEvent, DiscardEvents, DomainEvent, EventPublisher};
 use crate::model::{NewUser, UserPatch};
 use crate::ports::UserStore;
 
@@ -27,6 +28,7 @@ pub struct IssuedUser {
 pub struct Users {
     users: Arc<dyn UserStore>,
     credentials: Arc<CredentialCache>,
+    events: Arc<dyn EventPublisher>,
 }
 
 impl fmt::Debug for Users {
@@ -44,7 +46,26 @@ impl Users {
     /// Users whose changes empty `credentials` (the authenticator's cache), so that a
     /// changed role, a replaced token or a deleted user takes effect at once on this node.
     pub fn with_cache(users: Arc<dyn UserStore>, credentials: Arc<CredentialCache>) -> Self {
-        Self { users, credentials }
+        Self {
+            users,
+            credentials,
+            events: Arc::new(DiscardEvents),
+        }
+    }
+
+    /// The same use cases, announcing on `events` every change that stops a user's
+    /// credentials (or changes what they act as): a [`CredentialEvent`] after the
+    /// change commits, so every node forgets them and re-checks their open sockets.
+    pub fn with_events(self, events: Arc<dyn EventPublisher>) -> Self {
+        Self { events, ..self }
+    }
+
+    fn credentials_changed(&self, account: AccountId, user: UserId) {
+        self.events
+            .publish(DomainEvent::Credentials(CredentialEvent {
+                account,
+                user: Some(user),
+            }));
     }
 
     /// Creates a user of `account` with its access token: the platform token for any
@@ -77,10 +98,15 @@ impl Users {
         }
     }
 
-    /// Every user of `account`, oldest first: anyone of the account may read them.
+    /// Every user of `account`, oldest first: anyone of the account may read them,
+    /// except an end user's scoped credential (`Forbidden(NotAdministrator)`): the
+    /// account's people are not its business.
     pub async fn list(&self, actor: &Actor, account: AccountId) -> Result<Vec<User>, AppError> {
         if actor.account_id()? != account {
             return Err(AppError::WrongAccount);
+        }
+        if actor.scope().is_some() {
+            return Err(AppError::Forbidden(Denied::NotAdministrator));
         }
         self.users
             .list_users(account)
@@ -97,10 +123,15 @@ impl Users {
         patch: UserPatch,
     ) -> Result<User, AppError> {
         Self::manage(actor, account)?;
+        let role_changes = patch.role.is_some();
         let updated = self.users.update_user(account, id, patch).await;
         // A role travels with the user's credentials.
         self.credentials.clear();
-        updated.map_err(|e| e.into_app(Resource::User))
+        let updated = updated.map_err(|e| e.into_app(Resource::User))?;
+        if role_changes {
+            self.credentials_changed(account, id);
+        }
+        Ok(updated)
     }
 
     /// Issues a new access token for a user; the old one stops working at once.
@@ -119,6 +150,7 @@ impl Users {
             .await;
         self.credentials.clear();
         let user = replaced.map_err(|e| e.into_app(Resource::User))?;
+        self.credentials_changed(account, id);
         Ok(IssuedUser { user, access_token })
     }
 
@@ -133,7 +165,9 @@ impl Users {
         Self::manage(actor, account)?;
         let deleted = self.users.delete_user(account, id).await;
         self.credentials.clear();
-        deleted.map_err(|e| e.into_app(Resource::User))
+        deleted.map_err(|e| e.into_app(Resource::User))?;
+        self.credentials_changed(account, id);
+        Ok(())
     }
 }
 
@@ -281,6 +315,114 @@ mod tests {
         assert!(matches!(
             users.delete(&admin, AccountId(3), UserId(9)).await,
             Err(AppError::NotFound(Resource::User))
+        ));
+    }
+
+    fn announcing(user: i64, times: usize) -> crate::events::MockEventPublisher {
+        let mut events = crate::events::MockEventPublisher::new();
+        events
+            .expect_publish()
+            .withf(move |event| {
+                *event
+                    == DomainEvent::Credentials(CredentialEvent {
+                        account: AccountId(3),
+                        user: Some(UserId(user)),
+                    })
+            })
+            .times(times)
+            .return_const(());
+        events
+    }
+
+    #[tokio::test]
+    async fn a_new_role_a_new_token_and_a_deletion_announce_the_users_credentials() {
+        let mut store = MockUserStore::new();
+        store.expect_update_user().returning(|account, id, _| {
+            let new =
+                NewUser::parse(Some("Ada"), None, None, None).unwrap_or_else(|e| panic!("{e}"));
+            Ok(User {
+                id,
+                ..stored(account, new)
+            })
+        });
+        store
+            .expect_replace_user_token()
+            .returning(|account, id, _| {
+                let new =
+                    NewUser::parse(Some("Ada"), None, None, None).unwrap_or_else(|e| panic!("{e}"));
+                Ok(User {
+                    id,
+                    ..stored(account, new)
+                })
+            });
+        store.expect_delete_user().returning(|_, _| Ok(()));
+        // The role change, the new token and the deletion: three announcements.
+        let users = Users::new(Arc::new(store)).with_events(Arc::new(announcing(9, 3)));
+        let admin = actor(3, Some(Role::Administrator));
+        let promote = UserPatch::parse(None, None, Some("administrator"), None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            users
+                .update(&admin, AccountId(3), UserId(9), promote)
+                .await
+                .is_ok()
+        );
+        // A new name changes nothing a credential acts as.
+        let rename =
+            UserPatch::parse(Some("Ada B"), None, None, None).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            users
+                .update(&admin, AccountId(3), UserId(9), rename)
+                .await
+                .is_ok()
+        );
+        assert!(
+            users
+                .replace_token(&admin, AccountId(3), UserId(9))
+                .await
+                .is_ok()
+        );
+        assert!(users.delete(&admin, AccountId(3), UserId(9)).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_change_the_store_refuses_announces_nothing() {
+        let mut store = MockUserStore::new();
+        store
+            .expect_replace_user_token()
+            .returning(|_, _, _| Err(StoreError::NotFound));
+        store
+            .expect_delete_user()
+            .returning(|_, _| Err(StoreError::NotFound));
+        let users = Users::new(Arc::new(store)).with_events(Arc::new(announcing(9, 0)));
+        let admin = actor(3, None);
+        assert!(
+            users
+                .replace_token(&admin, AccountId(3), UserId(9))
+                .await
+                .is_err()
+        );
+        assert!(users.delete(&admin, AccountId(3), UserId(9)).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_scoped_credential_does_not_read_the_accounts_people() {
+        let mut store = MockUserStore::new();
+        store.expect_list_users().never();
+        let users = Users::new(Arc::new(store));
+        let scoped = Actor::User {
+            account: crate::actor::AccountAccess {
+                id: AccountId(3),
+                uuid: uuid::Uuid::nil(),
+                features: chat_domain::Features { chat_rooms: true },
+            },
+            user_id: UserId(1),
+            role: Role::Agent,
+            scope: Some(chat_domain::Permissions::ALL),
+        };
+        assert!(matches!(
+            users.list(&scoped, AccountId(3)).await,
+            Err(AppError::Forbidden(Denied::NotAdministrator))
         ));
     }
 }

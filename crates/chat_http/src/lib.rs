@@ -35,7 +35,7 @@ use actix_web::http::header::{ALLOW, HeaderValue};
 use actix_web::middleware::{NormalizePath, from_fn};
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
-use chat_app::ChatApp;
+use chat_app::{ChatApp, EndUsers};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
@@ -94,7 +94,10 @@ impl HttpOptions {
         description = "Rooms, members, messages, unread counts and live events, in two dialects: \
                        the ChatAPI dialect (`/api/v1/rooms`, `X-API-Key`) and the account dialect \
                        (`/api/v1/accounts/{account_id}/chat_rooms`, `api_access_token`). Every route \
-                       accepts a credential as `X-API-Key`, `api_access_token` or `Authorization: Bearer`."
+                       accepts a credential as `X-API-Key`, `api_access_token` or `Authorization: Bearer`: \
+                       an account's API key, a user's access token, an end user's scoped key (`sk_…`, \
+                       from `POST /api/v1/users/login`) or a signed token (JWT, HS256, minted with the \
+                       client's signing secret)."
     ),
     modifiers(&SecuritySchemes),
     // Query parameters' closed sets: routes name them, and only bodies are collected
@@ -107,6 +110,7 @@ impl HttpOptions {
     tags(
         (name = "platform", description = "Accounts and users, with the operator's platform token (account dialect)"),
         (name = "clients", description = "ChatAPI clients: an account seen through its UUID"),
+        (name = "users", description = "ChatAPI users: the integration's end users, their scoped keys (login, logout) and the revocation of their signed tokens (API key)"),
         (name = "rooms", description = "ChatAPI rooms (`X-API-Key`, UUIDs, RFC 3339)"),
         (name = "messages", description = "ChatAPI messages"),
         (name = "chat_rooms", description = "Account-dialect chat rooms (`api_access_token`, integer ids, unix times)"),
@@ -203,7 +207,15 @@ where
                 .service(chatapi::messages::restore_message)
                 .service(chatapi::clients::create_client)
                 .service(chatapi::clients::current_client)
-                .service(chatapi::clients::regenerate_key),
+                .service(chatapi::clients::regenerate_key)
+                .service(chatapi::clients::signing_secret)
+                .service(chatapi::users::create_user)
+                .service(chatapi::users::list_users)
+                .service(chatapi::users::login)
+                .service(chatapi::users::logout)
+                .service(chatapi::users::get_user)
+                .service(chatapi::users::update_user)
+                .service(chatapi::users::revoke_tokens),
         )
 }
 
@@ -281,9 +293,15 @@ async fn no_route(req: HttpRequest) -> HttpResponse {
 /// and let in-flight requests finish for `options.shutdown_timeout`. With live events,
 /// every accepted connection is dropped by the kernel once its peer takes no byte for
 /// the live send timeout plus the close's wait (`live::tcp`).
-pub fn serve(listener: TcpListener, app: ChatApp, options: HttpOptions) -> anyhow::Result<Server> {
+pub fn serve(
+    listener: TcpListener,
+    app: ChatApp,
+    end_users: EndUsers,
+    options: HttpOptions,
+) -> anyhow::Result<Server> {
     let state = Data::new(AppState {
         app,
+        end_users,
         signer: options.signer.clone(),
         json_limit: options.json_limit,
         upload_limit: options.upload_limit,

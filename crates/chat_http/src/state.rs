@@ -1,6 +1,6 @@
 //! What every handler can reach, and the defaults of its limits.
 
-use chat_app::ChatApp;
+use chat_app::{ChatApp, EndUsers};
 
 use crate::limits::RateLimits;
 use crate::live::Live;
@@ -20,6 +20,8 @@ pub const DEFAULT_FILE_URL_TTL_SECS: i64 = 3600;
 #[derive(Debug)]
 pub struct AppState {
     pub app: ChatApp,
+    /// End users and their own credentials (`/api/v1/users`, the signing secret).
+    pub end_users: EndUsers,
     /// Signs and checks the URLs of stored files.
     pub signer: UrlSigner,
     /// Largest accepted JSON body, in bytes.

@@ -4,7 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chat_app::{ConnectionState, Delivery, LiveEvent, Notice, Scope, StoreError};
+use chat_app::live::CredentialWatcher;
+use chat_app::{ConnectionState, CredentialEvent, Delivery, LiveEvent, Notice, Scope, StoreError};
 use chat_domain::{AccountId, RoomId, Seq, UserId};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -26,6 +27,7 @@ pub(crate) enum Command {
         reply: oneshot::Sender<Result<HashMap<RoomId, Seq>, StoreError>>,
     },
     Unsubscribe(Uuid),
+    WatchCredentials(Arc<dyn CredentialWatcher>),
 }
 
 pub(crate) struct Subscriber {
@@ -45,6 +47,8 @@ pub(crate) struct Dispatcher {
     pub(crate) by_user: HashMap<(AccountId, UserId), HashSet<Uuid>>,
     /// The newest message delivered in each room someone here listens to.
     pub(crate) last_seq: HashMap<RoomKey, Seq>,
+    /// Told of every credential change (the live sessions, which re-check sockets).
+    pub(crate) credential_watchers: Vec<Arc<dyn CredentialWatcher>>,
 }
 
 impl Dispatcher {
@@ -56,6 +60,7 @@ impl Dispatcher {
             by_room: HashMap::new(),
             by_user: HashMap::new(),
             last_seq: HashMap::new(),
+            credential_watchers: Vec::new(),
         }
     }
 
@@ -68,7 +73,13 @@ impl Dispatcher {
                         tracing::warn!(%error, "a notice from another node could not be read");
                     }
                 }
-                Command::Resync => self.resync().await,
+                Command::Resync => {
+                    // Credential changes may have been missed too: re-check every socket.
+                    for watcher in &self.credential_watchers {
+                        watcher.missed();
+                    }
+                    self.resync().await;
+                }
                 Command::Subscribe {
                     id,
                     scope,
@@ -81,7 +92,16 @@ impl Dispatcher {
                     let _ = reply.send(started);
                 }
                 Command::Unsubscribe(id) => self.remove(id),
+                Command::WatchCredentials(watcher) => self.credential_watchers.push(watcher),
             }
+        }
+    }
+
+    /// Credentials changed (here or on another node): the watchers re-check the
+    /// sockets, off this task. No socket is delivered anything.
+    pub(crate) fn credentials_changed(&self, event: CredentialEvent) {
+        for watcher in &self.credential_watchers {
+            watcher.changed(event);
         }
     }
 

@@ -11,6 +11,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use async_trait::async_trait;
+use chat_app::live::CredentialWatcher;
 use chat_app::{
     Connection, ConnectionState, Deliveries, Delivery, DomainEvent, EventPublisher, EventRelay,
     LiveEvent, LiveHub, Notice, RelayInbox, Scope, StoreError,
@@ -139,6 +140,13 @@ impl Hub {
         }
     }
 
+    /// Tells `watcher` of every credential change from now on: published here (the
+    /// relay carries it to the other nodes) or relayed from another node; and of
+    /// possibly missed ones when the relay reconnects.
+    pub fn watch_credentials(&self, watcher: Arc<dyn CredentialWatcher>) {
+        let _ = self.commands.send(Command::WatchCredentials(watcher));
+    }
+
     fn command(&self, command: Command) -> Result<(), StoreError> {
         self.commands
             .send(command)
@@ -204,6 +212,10 @@ impl LiveHub for Hub {
 
     fn delivered(&self, account: AccountId, room: RoomId, user: UserId, seq: Seq) {
         Hub::delivered(self, account, room, user, seq);
+    }
+
+    fn watch_credentials(&self, watcher: Arc<dyn CredentialWatcher>) {
+        Hub::watch_credentials(self, watcher);
     }
 }
 

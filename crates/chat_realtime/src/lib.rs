@@ -15,6 +15,11 @@
 //! A connection that does not drain its queue is dropped (its queue closes, and its
 //! task closes the socket) instead of slowing the others: fan-out never waits.
 //!
+//! Credential changes (`DomainEvent::Credentials`, published here or relayed) are
+//! delivered to no socket: the hub hands them to its credential watchers (the live
+//! sessions, which re-check their sockets off the hub's task), and tells them to
+//! re-check everything after the relay reconnects.
+//!
 //! The [`Hub`] implements `chat_app::LiveHub`; the subscription data (`Scope`,
 //! `Connection`, `Delivery`...) are `chat_app`'s.
 //!

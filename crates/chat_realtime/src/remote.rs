@@ -14,8 +14,10 @@ impl Dispatcher {
         let listening =
             |account: AccountId, room: RoomId| self.by_room.contains_key(&(account, room));
         let event = match notice {
-            // Issue 14 (sockets follow their credential): handled by the live sessions.
-            Notice::Credentials(event) => DomainEvent::Credentials(event),
+            Notice::Credentials(event) => {
+                self.credentials_changed(event);
+                return Ok(());
+            }
             Notice::MessageCreated { account, room, seq } => {
                 self.committed(account, room, seq, None).await;
                 return Ok(());

@@ -32,6 +32,7 @@ impl Dispatcher {
                 let (account, room, seq) = (message.account_id, message.room_id, message.seq);
                 self.committed(account, room, seq, Some(message)).await;
             }
+            LiveEvent::Domain(DomainEvent::Credentials(event)) => self.credentials_changed(event),
             other => self.fan_out(other).await,
         }
     }

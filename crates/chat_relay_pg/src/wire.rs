@@ -418,6 +418,14 @@ mod tests {
                 user: None,
                 online: false,
             }),
+            Notice::Credentials(CredentialEvent {
+                account,
+                user: Some(UserId(i64::MAX)),
+            }),
+            Notice::Credentials(CredentialEvent {
+                account,
+                user: None,
+            }),
         ];
         for change in [
             MessageChange::Updated,
@@ -485,6 +493,27 @@ mod tests {
                     seq: Seq(3)
                 }
             ))
+        );
+    }
+
+    #[test]
+    fn a_credential_notice_names_the_account_and_the_user_only_when_there_is_one() {
+        let node = Uuid::nil();
+        let of_user = Notice::Credentials(CredentialEvent {
+            account: AccountId(1),
+            user: Some(UserId(5)),
+        });
+        assert_eq!(
+            encode_notice(node, &of_user).expect("encodes"),
+            r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"credentials","account":1,"user":5}"#
+        );
+        let of_account = Notice::Credentials(CredentialEvent {
+            account: AccountId(1),
+            user: None,
+        });
+        assert_eq!(
+            encode_notice(node, &of_account).expect("encodes"),
+            r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"credentials","account":1}"#
         );
     }
 

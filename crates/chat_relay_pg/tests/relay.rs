@@ -8,7 +8,10 @@
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use chat_app::{EventRelay, MessageChange, Notice, PresenceChange, RelayInbox, RoomChange, Typing};
+use chat_app::{
+    CredentialEvent, EventRelay, MessageChange, Notice, PresenceChange, RelayInbox, RoomChange,
+    Typing,
+};
 use chat_domain::{AccountId, MessageId, RoomId, Seq, UserId};
 use chat_relay_pg::{PgRelay, encode_notice};
 use chat_test_db::TestDatabase;
@@ -212,6 +215,14 @@ fn every_notice() -> Vec<Notice> {
             user_key: "visitor".to_owned(),
             user: None,
             online: false,
+        }),
+        Notice::Credentials(CredentialEvent {
+            account,
+            user: Some(UserId(6)),
+        }),
+        Notice::Credentials(CredentialEvent {
+            account,
+            user: None,
         }),
     ]
 }

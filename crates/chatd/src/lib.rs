@@ -11,7 +11,7 @@ use actix_web::dev::Server;
 use anyhow::Context;
 pub use chat_app::SweepReport;
 use chat_app::{
-    ChatApp, DiscardEvents, EventPublisher, LiveSessions, NobodyOnline, PlatformToken,
+    ChatApp, DiscardEvents, EndUsers, EventPublisher, LiveSessions, NobodyOnline, PlatformToken,
     PresenceStore,
 };
 use chat_files_local::LocalFileStore;
@@ -29,7 +29,7 @@ pub use settings::{LogFormat, RateSettings, Secret, Settings};
 /// delivery (for operator commands): events are dropped and nobody is online.
 pub async fn wire(settings: &Settings) -> anyhow::Result<(PgStore, ChatApp)> {
     let store = connect(settings).await?;
-    let app = use_cases(
+    let (app, _) = use_cases(
         settings,
         &store,
         Arc::new(NobodyOnline),
@@ -43,6 +43,8 @@ pub async fn wire(settings: &Settings) -> anyhow::Result<(PgStore, ChatApp)> {
 pub struct Wired {
     pub store: PgStore,
     pub app: ChatApp,
+    /// End users and their credentials, over the same credential cache as `app`.
+    pub end_users: EndUsers,
     pub live: Live,
     /// Kept for as long as the node serves; dropping it stops its threads.
     relay: Arc<PgRelay>,
@@ -71,7 +73,7 @@ pub async fn wire_live(settings: &Settings) -> anyhow::Result<Wired> {
     let hub = Hub::start(stores, relay.clone(), node, settings.hub_config());
     relay.listen(Arc::new(hub.clone()), Duration::from_millis(5))?;
     let presence: Arc<dyn PresenceStore> = Arc::new(store.clone());
-    let app = use_cases(settings, &store, presence.clone(), Arc::new(hub.clone()))?;
+    let (app, end_users) = use_cases(settings, &store, presence.clone(), Arc::new(hub.clone()))?;
     let sessions = LiveSessions::new(
         app.auth.clone(),
         app.sockets.clone(),
@@ -79,11 +81,15 @@ pub async fn wire_live(settings: &Settings) -> anyhow::Result<Wired> {
         app.messages.clone(),
         presence,
         Arc::new(hub),
-    );
+    )
+    // Every credential change (this node's or relayed) empties the authenticator's cache
+    // before the sockets' credentials are checked again.
+    .with_credential_cache(app.credentials.clone());
     tracing::info!(%node, "live delivery started");
     Ok(Wired {
         store,
         app,
+        end_users,
         live: Live {
             sessions,
             settings: settings.live_settings(),
@@ -104,12 +110,15 @@ async fn connect(settings: &Settings) -> anyhow::Result<PgStore> {
     Ok(store)
 }
 
+/// The use cases over `store`, publishing to `events`, and the end-user use cases
+/// beside them (over the same credential cache, so that what they revoke is forgotten
+/// at once; with `CHAT_SECRET_KEY`, the authenticator also takes signed tokens).
 fn use_cases(
     settings: &Settings,
     store: &PgStore,
     presence: Arc<dyn PresenceStore>,
     events: Arc<dyn EventPublisher>,
-) -> anyhow::Result<ChatApp> {
+) -> anyhow::Result<(ChatApp, EndUsers)> {
     let platform = settings
         .platform_token
         .as_ref()
@@ -125,15 +134,25 @@ fn use_cases(
             settings.storage_dir.display()
         )
     })?;
-    Ok(ChatApp::with_credential_cache(
-        Arc::new(store.clone()),
+    let master = settings.signing_master()?;
+    if master.is_none() {
+        tracing::warn!(
+            "CHAT_SECRET_KEY is not set: signing secrets cannot be made (503) and signed \
+             tokens (JWT) are refused"
+        );
+    }
+    let shared = Arc::new(store.clone());
+    let (app, end_users) = ChatApp::with_credential_cache(
+        shared.clone(),
         Arc::new(files),
         settings.upload_limits(),
         presence,
         events,
         platform,
         Duration::from_secs(settings.credential_cache_secs),
-    ))
+    )
+    .with_end_users(shared.clone(), shared, master);
+    Ok((app, end_users))
 }
 
 /// Deletes stored files that no attachment or avatar refers to and that are older than
@@ -212,6 +231,7 @@ impl Application {
         let server = chat_http::serve(
             listener,
             wired.app.clone(),
+            wired.end_users.clone(),
             HttpOptions {
                 live: Some(wired.live.clone()),
                 json_limit: settings.json_limit,

@@ -68,6 +68,13 @@ pub struct Settings {
     )]
     pub platform_token: Option<Secret>,
 
+    /// The server's secret key (at least 32 characters; the same on every node), from
+    /// which each client's JWT signing secret is derived. Without it, signing secrets
+    /// cannot be made (503) and every signed token is refused; changing it invalidates
+    /// every signing secret.
+    #[arg(long, env = "CHAT_SECRET_KEY", hide_env_values = true, global = true)]
+    pub secret_key: Option<Secret>,
+
     /// Largest number of database connections.
     #[arg(long, env = "CHAT_DB_POOL_SIZE", default_value_t = 16, global = true)]
     pub db_pool_size: u32,
@@ -320,6 +327,16 @@ impl Settings {
             sockets_per_user: self.rate.rate_ws_sockets_per_user.max(1),
             ..chat_http::live::LiveSettings::default()
         }
+    }
+
+    /// The key signing secrets are derived from (`CHAT_SECRET_KEY`), if set; a key too
+    /// short to be one is an error naming the variable.
+    pub fn signing_master(&self) -> anyhow::Result<Option<chat_app::SigningMaster>> {
+        self.secret_key
+            .as_ref()
+            .map(|key| chat_app::SigningMaster::parse(key.expose()))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("CHAT_SECRET_KEY {}", e.problem))
     }
 
     pub fn db_timeout(&self) -> Duration {

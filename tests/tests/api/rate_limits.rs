@@ -254,3 +254,19 @@ async fn an_account_dialect_send_uses_the_send_allowance() {
     );
     assert!(number(&refused, "retry-after") >= 1);
 }
+
+#[actix_web::test]
+async fn a_scoped_keys_exhaustion_leaves_the_api_key_untouched() {
+    let app = TestApp::spawn_with(allowances(5, 5)).await;
+    let acme = app.tenant("Acme").await;
+    let key = app.scoped_key(&acme.api_key, "ann", None).await;
+    let reply = until_refused(&app, ROOMS, &[api_key_header(&key)], 10).await;
+    assert_chatapi_error(&reply, 429, "RATE_LIMITED", "scoped key");
+    assert_eq!(number(&reply, "x-ratelimit-limit"), 5);
+
+    let reply = app.get(ROOMS, &[api_key_header(&acme.api_key)]).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    // The API key made only the login and this request: three of five left at least.
+    let remaining = number(&reply, "x-ratelimit-remaining");
+    assert!(remaining >= 3, "{remaining}");
+}

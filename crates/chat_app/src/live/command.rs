@@ -7,7 +7,7 @@
 //! its parse error until the command runs, so a frame's checks come in the same order
 //! as ever: who may act first, then which room, then the fields.
 
-use chat_domain::{MessageId, MessageRef, Room, RoomId};
+use chat_domain::{MessageId, MessageRef, Permission, Room, RoomId};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -154,6 +154,22 @@ impl LiveCommand {
                 draft: draft(data),
             }),
             other => Err(FrameError::UnknownType(other.to_owned())),
+        }
+    }
+}
+
+impl LiveCommand {
+    /// The permission a scoped credential needs for the frame: `send_messages` to send
+    /// or type, `read_messages` to read or ask who is online; a ping needs none.
+    pub fn permission(&self) -> Option<Permission> {
+        match self {
+            LiveCommand::Ping => None,
+            LiveCommand::OnlineUsers { .. } | LiveCommand::Read { .. } => {
+                Some(Permission::ReadMessages)
+            }
+            LiveCommand::Typing { .. } | LiveCommand::Message { .. } => {
+                Some(Permission::SendMessages)
+            }
         }
     }
 }

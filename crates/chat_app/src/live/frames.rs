@@ -9,12 +9,17 @@ use crate::live::sessions::LiveSessions;
 use crate::{Detail, MessageDetail, Outgoing, RawOutgoing};
 
 impl LiveSessions {
-    /// Does what a client frame says, as the connection's actor.
+    /// Does what a client frame says, as the connection's actor; a scoped credential
+    /// without the frame's [`LiveCommand::permission`] is refused
+    /// (`Forbidden(PermissionDenied)`).
     pub async fn handle(
         &self,
         session: &LiveSession,
         command: LiveCommand,
     ) -> Result<Reply, FrameError> {
+        if let Some(permission) = command.permission() {
+            session.actor.require(permission)?;
+        }
         match command {
             LiveCommand::Ping => Ok(Reply::Pong),
             LiveCommand::OnlineUsers { room } => {

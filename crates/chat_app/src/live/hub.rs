@@ -16,6 +16,7 @@ use futures_core::Stream;
 use uuid::Uuid;
 
 use crate::Replied;
+use crate::live::credentials::CredentialWatcher;
 use crate::live::events::LiveEvent;
 use crate::ports::StoreError;
 
@@ -53,6 +54,12 @@ pub trait LiveHub: Send + Sync {
     /// Notes that message `seq` of `room` reached one of `user`'s sockets; the hub
     /// writes delivered positions in batches. Never blocks and never fails.
     fn delivered(&self, account: AccountId, room: RoomId, user: UserId, seq: Seq);
+
+    /// Tells `watcher` of every credential change from now on: each
+    /// `DomainEvent::Credentials` published on this node and each one relayed from
+    /// another, in the order the hub handles them, and [`CredentialWatcher::missed`]
+    /// when the relay may have lost some. The hub calls it on its own task.
+    fn watch_credentials(&self, watcher: Arc<dyn CredentialWatcher>);
 }
 
 /// What a connection listens to.

@@ -9,10 +9,16 @@
 //! - the use case, [`LiveSessions`]: admission ([`LiveSession`] or a [`Refusal`]),
 //!   presence, subscription, replay, and what each client frame ([`LiveCommand`]) does
 //!   ([`Reply`] or [`FrameError`]), at a rate a [`FrameRate`] allows, and how many
-//!   sockets a person may have open on this node ([`OpenSockets`], [`SocketPlace`]).
+//!   sockets a person may have open on this node ([`OpenSockets`], [`SocketPlace`]);
+//! - sockets follow their credential: what a socket was let in with
+//!   ([`SocketCredential`]), the hub's [`CredentialWatcher`], and a socket's
+//!   [`CredentialWatch`], which ends ([`CredentialEnd`]) when the credential is revoked,
+//!   rotated or expires, or its user or account is deactivated.
 
 mod command;
+mod credentials;
 mod events;
+mod follow;
 mod frames;
 mod hub;
 mod lifecycle;
@@ -24,7 +30,10 @@ mod sessions;
 mod sockets_per_user;
 
 pub use command::{FrameError, LiveCommand, MessageDraft, Reply};
+pub use credentials::{CredentialEnd, CredentialWatcher, SocketCredential};
 pub use events::{LiveEvent, PresenceChange, Typing};
+pub use follow::CredentialWatch;
+pub use follow::{RECHECK_ATTEMPTS, RECHECK_BACKOFF, RECHECK_CONCURRENCY};
 #[cfg(any(test, feature = "mock"))]
 pub use hub::MockLiveHub;
 pub use hub::{

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use crate::MessageDetail;
 use crate::actor::Actor;
 use crate::error::AppError;
+use crate::live::credentials::SocketCredential;
 use crate::live::hub::Scope;
 
 /// A live connection that was let in.
@@ -20,6 +21,9 @@ pub struct LiveSession {
     pub participant: Option<User>,
     /// A room's socket or a user's stream.
     pub kind: SessionKind,
+    /// What it was let in with (followed while it runs: see
+    /// [`LiveSessions::follow`](crate::LiveSessions::follow)).
+    pub credential: SocketCredential,
 }
 
 /// What a live connection is.

@@ -1,5 +1,5 @@
 //! The live-session use case: who may open a live connection ([`Sockets`] decides), and
-//! everything a connection then does (in `lifecycle` and `frames`).
+//! everything a connection then does (in `lifecycle`, `frames` and `follow`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,6 +7,9 @@ use std::sync::Arc;
 use chat_domain::{AccountId, RoomRef, Seq};
 use uuid::Uuid;
 
+use crate::auth::CredentialCache;
+use crate::live::credentials::SocketCredential;
+use crate::live::follow::{Checker, CredentialWatch, Followed};
 use crate::live::hub::LiveHub;
 use crate::live::presence::PresenceStore;
 use crate::live::session::{LiveSession, Refusal, SessionKind};
@@ -25,6 +28,8 @@ pub struct LiveSessions {
     pub(crate) hub: Arc<dyn LiveHub>,
     /// The open sockets of each person on this node.
     pub(crate) open: OpenSockets,
+    /// The open sockets' credentials, followed.
+    pub(crate) followed: Arc<Followed>,
 }
 
 impl fmt::Debug for LiveSessions {
@@ -34,7 +39,8 @@ impl fmt::Debug for LiveSessions {
 }
 
 impl LiveSessions {
-    /// Live sessions over the use cases they call, presence, and this node's hub.
+    /// Live sessions over the use cases they call, presence, and this node's hub, which
+    /// tells them of credential changes (see [`LiveSessions::follow`]).
     pub fn new(
         auth: Authenticator,
         sockets: Sockets,
@@ -43,7 +49,7 @@ impl LiveSessions {
         presence: Arc<dyn PresenceStore>,
         hub: Arc<dyn LiveHub>,
     ) -> Self {
-        Self {
+        let sessions = Self {
             auth,
             sockets,
             rooms,
@@ -51,7 +57,10 @@ impl LiveSessions {
             presence,
             hub,
             open: OpenSockets::new(),
-        }
+            followed: Arc::default(),
+        };
+        sessions.hub.watch_credentials(Arc::new(sessions.checker()));
+        sessions
     }
 
     /// Takes an admitted socket's place among its person's open sockets on this node
@@ -69,8 +78,9 @@ impl LiveSessions {
     }
 
     /// Lets in a room's socket: `token` is any credential; with the API key, `user_id`
-    /// names the participant the socket speaks for (without it, it only listens);
-    /// `since_seq` asks for a replay of the messages after it.
+    /// names the participant the socket speaks for (without it, it only listens); with a
+    /// scoped credential it may only name the credential's own user; `since_seq` asks
+    /// for a replay of the messages after it.
     pub async fn admit_room(
         &self,
         token: Option<&str>,
@@ -78,7 +88,8 @@ impl LiveSessions {
         user_id: Option<&str>,
         since_seq: Option<&str>,
     ) -> Result<LiveSession, Refusal> {
-        let actor = self.authenticate(token).await?;
+        let credential = self.authenticate(token).await?;
+        let actor = credential.actor;
         let room = Uuid::parse_str(room.trim()).map_err(|_| Refusal::RoomNotFound)?;
         let since = match since_seq.map(str::trim) {
             None | Some("") => None,
@@ -102,6 +113,7 @@ impl LiveSessions {
                 room: socket.room,
                 since,
             },
+            credential,
         })
     }
 
@@ -112,7 +124,8 @@ impl LiveSessions {
         token: Option<&str>,
         account: &str,
     ) -> Result<LiveSession, Refusal> {
-        let actor = self.authenticate(token).await?;
+        let credential = self.authenticate(token).await?;
+        let actor = credential.actor;
         let Ok(account) = account.trim().parse::<i64>().map(AccountId) else {
             return Err(Refusal::Unauthorized);
         };
@@ -124,14 +137,59 @@ impl LiveSessions {
             kind: SessionKind::Stream {
                 rooms: stream.rooms,
             },
+            credential,
         })
     }
 
-    async fn authenticate(&self, token: Option<&str>) -> Result<crate::Actor, Refusal> {
+    /// The credential `token` is, remembered with the count of credential changes seen
+    /// before it was checked.
+    async fn authenticate(&self, token: Option<&str>) -> Result<SocketCredential, Refusal> {
         let token = token.map(str::trim).filter(|t| !t.is_empty());
         let Some(token) = token else {
             return Err(Refusal::Unauthorized);
         };
-        Ok(self.auth.authenticate(Some(token)).await?)
+        let generation = self.followed.generation();
+        let found = self.auth.credential(Some(token)).await?;
+        let mut credential = SocketCredential::new(token, found);
+        credential.generation = generation;
+        Ok(credential)
+    }
+}
+
+impl LiveSessions {
+    /// The same sessions, forgetting `cache` (the authenticator's) on every credential
+    /// change, including those relayed from other nodes.
+    pub fn with_credential_cache(self, cache: Arc<CredentialCache>) -> Self {
+        self.followed.set_cache(cache);
+        self
+    }
+
+    /// Follows an admitted socket's credential for as long as the returned watch lives:
+    /// it resolves when the credential is revoked or expires. A credential
+    /// authenticated before a change this node has seen since is re-checked at once.
+    pub fn follow(&self, session: &LiveSession) -> CredentialWatch {
+        let (watch, recheck) = self.followed.follow(
+            session.account,
+            session.participant.as_ref().map(|user| user.id),
+            &session.credential,
+            matches!(session.kind, SessionKind::Stream { .. }),
+        );
+        if recheck {
+            self.checker().start();
+        }
+        watch
+    }
+
+    /// How many sockets this node follows (for tests and metrics).
+    pub fn followed_sockets(&self) -> usize {
+        self.followed.count()
+    }
+
+    pub(crate) fn checker(&self) -> Checker {
+        Checker {
+            followed: self.followed.clone(),
+            auth: self.auth.clone(),
+            sockets: self.sockets.clone(),
+        }
     }
 }

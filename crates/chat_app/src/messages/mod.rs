@@ -6,6 +6,7 @@
 //! | API key | as a participant (`sender_id`), or `system` | every room | any message |
 //! | administrator | as itself, in rooms it belongs to | every room | any message |
 //! | agent | as itself, in rooms it belongs to | its rooms | its own messages |
+//! | scoped credential | as its user, with `send_messages` | with `read_messages`, its rooms | its own, with `send_messages` |
 
 mod send;
 mod views;
@@ -15,9 +16,11 @@ pub use views::{MessageView, Replied};
 use std::fmt;
 use std::sync::Arc;
 
-use chat_domain::{Content, Message, MessageMeta, MessageRef, Role, Room, RoomRef, Seq};
+use chat_domain::{
+    Content, Message, MessageMeta, MessageRef, Permission, Role, Room, RoomRef, Seq,
+};
 
-use crate::access::{message_error, room_error, visible_room};
+use crate::access::{message_error, room_error, room_for, visible_room};
 use crate::actor::Actor;
 use crate::error::{AppError, Denied, Resource};
 use crate::events::{DomainEvent, EventPublisher, MessageEvent};
@@ -107,7 +110,9 @@ impl Messages {
         message: MessageRef,
         detail: MessageDetail,
     ) -> Result<MessageView, AppError> {
-        let (room, message) = self.visible_message(actor, message).await?;
+        let (room, message) = self
+            .visible_message(actor, message, Permission::ReadMessages)
+            .await?;
         self.views().one(&room, message, detail).await
     }
 
@@ -120,7 +125,9 @@ impl Messages {
         content: Option<Content>,
         meta: Option<MessageMeta>,
     ) -> Result<MessageView, AppError> {
-        let (room, message) = self.visible_message(actor, message).await?;
+        let (room, message) = self
+            .visible_message(actor, message, Permission::SendMessages)
+            .await?;
         require_author(actor, &message)?;
         if message.is_deleted() {
             return Err(AppError::NotFound(Resource::Message));
@@ -152,7 +159,9 @@ impl Messages {
         message: MessageRef,
         deleted: bool,
     ) -> Result<Message, AppError> {
-        let (room, message) = self.visible_message(actor, message).await?;
+        let (room, message) = self
+            .visible_message(actor, message, Permission::SendMessages)
+            .await?;
         require_author(actor, &message)?;
         if message.is_deleted() == deleted {
             return Ok(message);
@@ -189,6 +198,7 @@ impl Messages {
         let Some(user) = actor.user_id() else {
             return Ok(None);
         };
+        actor.require(Permission::ReadMessages)?;
         let member = self
             .rooms
             .is_member(account, room.id, user)
@@ -207,10 +217,14 @@ impl Messages {
         Ok(Some(seq))
     }
 
+    /// The message and its room, if the actor may see the room (a scoped credential
+    /// also needs `permission`: `read_messages` to read, `send_messages` to change its
+    /// own message).
     async fn visible_message(
         &self,
         actor: &Actor,
         message: MessageRef,
+        permission: Permission,
     ) -> Result<(Room, Message), AppError> {
         let account = actor.account_id()?;
         let message = self
@@ -218,11 +232,12 @@ impl Messages {
             .find_message(account, message)
             .await
             .map_err(message_error)?;
-        let room = visible_room(
+        let room = room_for(
             self.rooms.as_ref(),
             actor,
             account,
             RoomRef::Id(message.room_id),
+            permission,
         )
         .await?;
         Ok((room, message))

@@ -1,8 +1,8 @@
 //! Sending: who speaks, what the reply names, and the files that come along.
 
 use chat_domain::{
-    AccountId, FieldError, Message, MessageKind, Problem, Room, RoomRef, Sender, StorageKey,
-    StoredUpload,
+    AccountId, FieldError, Message, MessageKind, Permission, Problem, Room, RoomRef, Sender,
+    StorageKey, StoredUpload,
 };
 
 use super::Messages;
@@ -73,6 +73,7 @@ impl Messages {
             .find_room(account, room)
             .await
             .map_err(room_error)?;
+        actor.require(Permission::SendMessages)?;
         let (sender, sender_name) = self.speaker(actor, account, &room, &out).await?;
         if !room.is_active {
             return Err(AppError::Conflict(Conflict::RoomInactive));
@@ -160,7 +161,7 @@ impl Messages {
             return Err(AppError::Forbidden(Denied::NotMember));
         }
         let name = match actor {
-            // A user token speaks under the user's own name, whatever the body says.
+            // A user's credential speaks under the user's own name, whatever the body says.
             Actor::User { .. } => user.name.as_str().to_owned(),
             Actor::ApiKey(_) | Actor::Platform => {
                 given_name.unwrap_or_else(|| user.name.as_str().to_owned())

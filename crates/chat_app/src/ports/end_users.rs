@@ -115,8 +115,10 @@ pub trait EndUserStore: Send + Sync {
     /// look-up.
     async fn find_signing_keys(&self, client: Uuid) -> Result<Option<SigningKeys>, StoreError>;
 
-    /// The user of the account with this external id (deleted users never). One
-    /// indexed look-up.
+    /// The user a ChatAPI `user_id` names in the account, as
+    /// [`crate::ports::UserDirectory::find_by_chat_id`] finds it: the user with this
+    /// external id, else the one whose integer id it is (when that user has no external
+    /// id); deleted users never. Indexed look-ups only.
     async fn find_token_subject(
         &self,
         account: AccountId,

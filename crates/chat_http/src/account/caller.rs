@@ -71,6 +71,10 @@ impl Rule for IsUser {
 /// A [`ChatRoomsCaller`] who is a user, else 403 before the body is read.
 pub type ChatUser = Admitted<ChatRoomsCaller, IsUser>;
 
-/// A [`ChatRoomsCaller`] who may manage the account (an administrator or the API key),
-/// else 403, before the body is read.
-pub type Manager = crate::extract::Manager<ChatRoomsCaller>;
+/// A [`ChatRoomsCaller`] who may create or change rooms (an administrator, the API key,
+/// or a scoped credential with `manage_rooms`), else 403, before the body is read.
+pub type Manager = crate::extract::RoomManager<ChatRoomsCaller>;
+
+/// A [`ChatRoomsCaller`] who may change rooms' members (an administrator, the API key,
+/// or a scoped credential with `invite_users`), else 403, before the body is read.
+pub type MemberManager = crate::extract::MemberManager<ChatRoomsCaller>;

@@ -7,7 +7,7 @@ use chat_domain::User;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::caller::{ChatRoomsCaller, Manager};
+use super::caller::{ChatRoomsCaller, MemberManager};
 use super::path::ChatRoomPath;
 use super::responses::{
     BadRequest, NotAdministrator, NotMember, TooLarge, Unauthenticated, Unavailable,
@@ -116,7 +116,7 @@ pub async fn list_members(
 #[post("/chat_rooms/{chat_room_id}/members")]
 pub async fn add_members(
     state: Data<AppState>,
-    caller: Manager,
+    caller: MemberManager,
     path: ChatRoomPath,
     body: Json<UserIdsRequest>,
 ) -> Result<HttpResponse, Error> {
@@ -153,7 +153,7 @@ pub async fn add_members(
 #[patch("/chat_rooms/{chat_room_id}/members")]
 pub async fn replace_members(
     state: Data<AppState>,
-    caller: Manager,
+    caller: MemberManager,
     path: ChatRoomPath,
     body: Json<UserIdsRequest>,
 ) -> Result<HttpResponse, Error> {
@@ -189,7 +189,7 @@ pub async fn replace_members(
 #[delete("/chat_rooms/{chat_room_id}/members")]
 pub async fn remove_members(
     state: Data<AppState>,
-    caller: Manager,
+    caller: MemberManager,
     path: ChatRoomPath,
     body: Json<UserIdsRequest>,
 ) -> Result<HttpResponse, Error> {

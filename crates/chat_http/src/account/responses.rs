@@ -9,7 +9,10 @@ use super::{ErrorBody, ValidationBody};
 /// 401 from [`ChatRoomsCaller`](super::caller::ChatRoomsCaller): no credential, an
 /// unknown one, or a user of another account.
 #[derive(Debug, IntoResponses)]
-#[response(status = 401, description = "Invalid Access Token, or another account")]
+#[response(
+    status = 401,
+    description = "Invalid Access Token, an expired one (Access token has expired), or another account"
+)]
 pub struct Unauthenticated(pub ErrorBody);
 
 /// 401 from the platform API's caller: anything but the platform token.
@@ -19,7 +22,10 @@ pub struct NotPlatform(pub ErrorBody);
 
 /// 403 to a caller outside the room, or in an account without the feature.
 #[derive(Debug, IntoResponses)]
-#[response(status = 403, description = "Not a member, or the feature is off")]
+#[response(
+    status = 403,
+    description = "Not a member, the feature is off, or a scoped credential without the permission this needs"
+)]
 pub struct NotMember(pub ErrorBody);
 
 /// 403 from [`Manager`](super::caller::Manager): an agent, or an account without the
@@ -27,7 +33,7 @@ pub struct NotMember(pub ErrorBody);
 #[derive(Debug, IntoResponses)]
 #[response(
     status = 403,
-    description = "Not an administrator, or the feature is off"
+    description = "Not an administrator, the feature is off, or a scoped credential without the permission this needs"
 )]
 pub struct NotAdministrator(pub ErrorBody);
 

@@ -1,4 +1,5 @@
-//! ChatAPI clients (`/api/v1/clients`): a client is an account seen through its UUID.
+//! ChatAPI clients (`/api/v1/clients`): a client is an account seen through its UUID;
+//! its API key, and the signing secret its servers mint end users' tokens with.
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get, post};
@@ -10,7 +11,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::responses::{NotApiKey, NotPlatform, TooLarge, Unavailable};
-use super::{Authenticated, Envelope, Error, ErrorBody, Json, PlatformCaller, rfc3339};
+use super::{
+    ApiKeyCaller, Authenticated, Envelope, Error, ErrorBody, Json, PlatformCaller, rfc3339,
+};
 use crate::AppState;
 
 /// `{name, description?}`
@@ -116,4 +119,42 @@ pub async fn regenerate_key(
     let issued = state.app.accounts.regenerate_api_key(&auth.actor).await?;
     let client = ClientJson::new(&issued.account, Some(issued.api_key.expose()));
     Ok(HttpResponse::Ok().json(Envelope::ok(client)))
+}
+
+/// A new signing secret, shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SigningSecretJson {
+    /// `ss_` and 64 hex digits: the HMAC key (its UTF-8 bytes) of HS256 tokens.
+    #[schema(example = "ss_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
+    pub signing_secret: String,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    #[schema(value_type = String, format = DateTime, example = "2024-01-01T00:00:00Z")]
+    pub created_at: OffsetDateTime,
+    /// The client's id: the `iss` claim every token must carry.
+    pub client_id: Uuid,
+}
+
+/// Replace the calling client's signing secret (shown once). Tokens signed with the
+/// previous secret keep working for 24 hours, so that they can roll over. API key only.
+#[utoipa::path(
+    tag = "clients",
+    responses(
+        (status = 200, description = "The new signing secret (shown once)", body = Envelope<SigningSecretJson>),
+        NotApiKey,
+        (status = 503, description = "SIGNING_NOT_CONFIGURED: the server has no CHAT_SECRET_KEY; or SERVICE_UNAVAILABLE: the database does not answer. Retry-After says when to retry", body = ErrorBody,
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
+    ),
+    security(("api_key" = []), ("bearer" = []), ("api_access_token" = []))
+)]
+#[post("/clients/signing-secret")]
+pub async fn signing_secret(
+    state: Data<AppState>,
+    auth: ApiKeyCaller,
+) -> Result<HttpResponse, Error> {
+    let issued = state.end_users.replace_signing_secret(&auth.actor).await?;
+    Ok(HttpResponse::Ok().json(Envelope::ok(SigningSecretJson {
+        signing_secret: issued.secret.expose().to_owned(),
+        created_at: issued.created_at,
+        client_id: super::json::client_id(&auth.actor),
+    })))
 }

@@ -1,8 +1,8 @@
 //! The ChatAPI dialect's resources as JSON, shared by its REST answers and its live
-//! events: rooms, messages and their files, and the pagination of a list.
+//! events: rooms, messages and their files, users, and the pagination of a list.
 
 use chat_app::{Actor, MessageView, Window};
-use chat_domain::{Attachment, Room};
+use chat_domain::{Attachment, Room, User};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -152,6 +152,40 @@ impl RoomJson {
             updated_at: room.updated_at,
             participant_count: room.member_count,
             message_count: room.message_count,
+        }
+    }
+}
+
+/// A user (an end user of the integration) in the ChatAPI dialect.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ChatApiUserJson)]
+pub struct UserJson {
+    /// The integrator's id for the user; the integer id as text for a user made without
+    /// one (by the platform API or the account dialect).
+    #[schema(example = "user_123")]
+    pub user_id: String,
+    #[schema(example = "John Doe")]
+    pub user_name: String,
+    pub email: Option<String>,
+    /// The application's data about the user.
+    #[schema(value_type = Object)]
+    pub meta: Map<String, Value>,
+    /// An inactive user's credentials are refused.
+    pub is_active: bool,
+    #[serde(serialize_with = "rfc3339::serialize")]
+    #[schema(value_type = String, format = DateTime, example = "2024-01-01T00:00:00Z")]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<User> for UserJson {
+    fn from(user: User) -> Self {
+        Self {
+            user_id: user.chat_user_id(),
+            user_name: user.name.as_str().to_owned(),
+            email: user.email.as_ref().map(|email| email.as_str().to_owned()),
+            meta: user.meta.into_map(),
+            is_active: user.is_active,
+            created_at: user.created_at,
         }
     }
 }

@@ -101,7 +101,7 @@ const DEFAULT_LIMIT: i64 = 50;
         (status = 200, description = "A retry of an echo_id already sent: the first message, nothing stored", body = Envelope<MessageJson>),
         (status = 400, description = "Body is not JSON or a field has the wrong type", body = ErrorBody),
         Unauthenticated,
-        (status = 403, description = "ROOM_ACCESS_DENIED: the sender is not a participant", body = ErrorBody),
+        (status = 403, description = "ROOM_ACCESS_DENIED: the sender is not a participant; PERMISSION_DENIED: a scoped credential without send_messages", body = ErrorBody),
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
         (status = 409, description = "ROOM_INACTIVE", body = ErrorBody),
         (status = 422, description = "VALIDATION_ERROR or CONTENT_TOO_LONG", body = ErrorBody),

@@ -1,4 +1,5 @@
-//! The ChatAPI dialect: `/api/v1/clients`, `/api/v1/rooms`, `/api/v1/messages`;
+//! The ChatAPI dialect: `/api/v1/clients`, `/api/v1/rooms`, `/api/v1/messages`,
+//! `/api/v1/users`;
 //! `{data, status}` envelopes, UUID ids, RFC 3339 times, error codes.
 
 pub mod clients;
@@ -9,6 +10,7 @@ pub mod participants;
 pub mod path;
 pub mod responses;
 pub mod rooms;
+pub mod users;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;
@@ -30,8 +32,11 @@ pub type Json<T> = crate::extract::Json<T, ChatApi>;
 pub type Query = crate::extract::Query<ChatApi>;
 pub type Authenticated = crate::extract::Authenticated<ChatApi>;
 pub type PlatformCaller = crate::extract::PlatformCaller<ChatApi>;
-/// An authenticated caller who may manage the account, else 403 before the body is read.
-pub type Manager = crate::extract::Manager<Authenticated>;
+/// An authenticated caller who may create or change rooms (an administrator, the API
+/// key, or a scoped credential with `manage_rooms`), else 403 before the body is read.
+pub type Manager = crate::extract::RoomManager<Authenticated>;
+/// A caller holding its account's API key, else 401 before the body is read.
+pub type ApiKeyCaller = crate::extract::ApiKeyCaller<ChatApi>;
 
 /// `{"data": ..., "status": "success"}`, with `message` where the seed shows one.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,4 +1,5 @@
-//! The ids of ChatAPI paths: UUIDs. A segment that is not one names nothing (404).
+//! The ids of ChatAPI paths: UUIDs for rooms and messages (a segment that is not one
+//! names nothing: 404), the integrator's `user_id` for users.
 
 use chat_app::{AppError, Resource};
 use chat_domain::{MessageRef, RoomRef};
@@ -11,6 +12,26 @@ pub type RoomPath = PathIds<RoomSegment>;
 
 /// `/messages/{message_id}/…`: the message.
 pub type MessagePath = PathIds<MessageSegment>;
+
+/// `/users/{user_id}/…`: the user, by its ChatAPI `user_id`.
+pub type UserPath = PathIds<UserSegment>;
+
+/// Reads a user's ChatAPI `user_id` (its external id, or its integer id as text) from the
+/// first segment, as given: the use case looks it up (`USER_NOT_FOUND` when none).
+#[derive(Debug)]
+pub struct UserSegment;
+
+impl FromPath for UserSegment {
+    type Ids = String;
+
+    fn from_path(segments: &[String]) -> Result<String, AppError> {
+        segments
+            .first()
+            .filter(|raw| !raw.is_empty())
+            .cloned()
+            .ok_or(AppError::NotFound(Resource::User))
+    }
+}
 
 /// Reads a room's UUID from the first segment.
 #[derive(Debug)]
@@ -66,5 +87,17 @@ mod tests {
                 Err(AppError::NotFound(Resource::Message))
             ));
         }
+    }
+
+    #[test]
+    fn a_user_segment_is_taken_as_given_and_none_names_no_user() {
+        assert!(matches!(
+            UserSegment::from_path(&segments(&["crm user/7"])),
+            Ok(found) if found == "crm user/7"
+        ));
+        assert!(matches!(
+            UserSegment::from_path(&segments(&[])),
+            Err(AppError::NotFound(Resource::User))
+        ));
     }
 }

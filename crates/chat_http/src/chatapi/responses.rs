@@ -6,9 +6,13 @@ use utoipa::IntoResponses;
 
 use super::ErrorBody;
 
-/// 401 from [`Authenticated`](super::Authenticated): no credential, or an unknown one.
+/// 401 from [`Authenticated`](super::Authenticated): no credential, an unknown one, or
+/// an expired scoped key or signed token (`TOKEN_EXPIRED`).
 #[derive(Debug, IntoResponses)]
-#[response(status = 401, description = "Credential missing or unknown")]
+#[response(
+    status = 401,
+    description = "UNAUTHORIZED: credential missing, unknown or revoked; TOKEN_EXPIRED: a scoped key or signed token past its expiry"
+)]
 pub struct Unauthenticated(pub ErrorBody);
 
 /// 401 from [`PlatformCaller`](super::PlatformCaller): anything but the platform token.
@@ -18,18 +22,36 @@ pub struct NotPlatform(pub ErrorBody);
 
 /// 401 to a credential that is not an account's API key.
 #[derive(Debug, IntoResponses)]
-#[response(status = 401, description = "Not an API key")]
+#[response(
+    status = 401,
+    description = "UNAUTHORIZED: not an API key (TOKEN_EXPIRED for an expired scoped credential)"
+)]
 pub struct NotApiKey(pub ErrorBody);
 
-/// 403 `ROOM_ACCESS_DENIED`: an agent outside the room, or where a manager is needed.
+/// 403 `ROOM_ACCESS_DENIED`: an agent outside the room, or where a manager is needed;
+/// `PERMISSION_DENIED`: a scoped credential without the permission.
 #[derive(Debug, IntoResponses)]
-#[response(status = 403, description = "ROOM_ACCESS_DENIED")]
+#[response(
+    status = 403,
+    description = "ROOM_ACCESS_DENIED, or PERMISSION_DENIED: a scoped credential without the permission this needs"
+)]
 pub struct RoomAccessDenied(pub ErrorBody);
+
+/// 403 `PERMISSION_DENIED`: a scoped credential without the permission this needs.
+#[derive(Debug, IntoResponses)]
+#[response(
+    status = 403,
+    description = "PERMISSION_DENIED: a scoped credential without the permission this needs"
+)]
+pub struct PermissionDenied(pub ErrorBody);
 
 /// 403 to a caller who may not change a message: not its sender (`UNAUTHORIZED_EDIT`),
 /// or outside the room (`ROOM_ACCESS_DENIED`).
 #[derive(Debug, IntoResponses)]
-#[response(status = 403, description = "UNAUTHORIZED_EDIT or ROOM_ACCESS_DENIED")]
+#[response(
+    status = 403,
+    description = "UNAUTHORIZED_EDIT or ROOM_ACCESS_DENIED, or PERMISSION_DENIED: a scoped credential without the permission this needs"
+)]
 pub struct EditDenied(pub ErrorBody);
 
 /// 400 `INVALID_REQUEST`: the body is not JSON, a field or parameter has the wrong type,

@@ -13,7 +13,9 @@ use uuid::Uuid;
 use super::json::{Pagination, RoomJson, client_id};
 use super::params::RoomSortParam;
 use super::path::RoomPath;
-use super::responses::{RoomAccessDenied, TooLarge, Unauthenticated, Unavailable};
+use super::responses::{
+    PermissionDenied, RoomAccessDenied, TooLarge, Unauthenticated, Unavailable,
+};
 use super::{
     Authenticated, Envelope, Error, ErrorBody, Json, Manager, MessageOnly, Query, rfc3339,
 };
@@ -77,7 +79,7 @@ const DEFAULT_LIMIT: i64 = 50;
         (status = 201, description = "The room", body = Envelope<RoomJson>),
         (status = 400, description = "Body is not JSON or a field has the wrong type", body = ErrorBody),
         Unauthenticated,
-        (status = 403, description = "ROOM_ACCESS_DENIED: agents may not create rooms", body = ErrorBody),
+        (status = 403, description = "ROOM_ACCESS_DENIED: agents may not create rooms; PERMISSION_DENIED: a scoped credential without manage_rooms", body = ErrorBody),
         (status = 422, description = "VALIDATION_ERROR", body = ErrorBody),
         TooLarge,
         Unavailable,
@@ -132,6 +134,7 @@ fn room_query(query: &Query, window: Window) -> Result<RoomQuery, Error> {
         (status = 200, description = "A page of rooms", body = RoomList),
         (status = 400, description = "A parameter has the wrong type", body = ErrorBody),
         Unauthenticated,
+        PermissionDenied,
         (status = 422, description = "A parameter is out of range, or an unknown sort", body = ErrorBody),
         Unavailable,
     ),
@@ -169,7 +172,7 @@ pub async fn list_rooms(
     responses(
         (status = 200, description = "The room", body = Envelope<RoomJson>),
         Unauthenticated,
-        (status = 403, description = "ROOM_ACCESS_DENIED: an agent not in the room", body = ErrorBody),
+        (status = 403, description = "ROOM_ACCESS_DENIED: an agent not in the room; PERMISSION_DENIED: a scoped credential without read_messages", body = ErrorBody),
         (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
         Unavailable,
     ),

@@ -8,7 +8,7 @@ use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest};
 use chat_app::{Actor, AppError, RoomAction};
-use chat_domain::RoomRef;
+use chat_domain::{Permission, RoomRef};
 use futures_util::future::LocalBoxFuture;
 
 use crate::AppState;
@@ -194,6 +194,19 @@ impl Rule for HoldsPlatformToken {
     const ROOM_ACTION: Option<RoomAction> = None;
 }
 
+/// Admits the account's API key (its integration); any other credential is refused
+/// with 401, as the use cases refuse it ([`Actor::require_api_key`]).
+#[derive(Debug)]
+pub struct HoldsApiKey;
+
+impl Rule for HoldsApiKey {
+    fn check(actor: &Actor) -> Result<(), AppError> {
+        actor.require_api_key().map(drop)
+    }
+
+    const ROOM_ACTION: Option<RoomAction> = None;
+}
+
 /// Admits who may manage the account: an administrator or the API key (403 otherwise).
 #[derive(Debug)]
 pub struct Manages;
@@ -206,18 +219,142 @@ impl Rule for Manages {
     const ROOM_ACTION: Option<RoomAction> = Some(RoomAction::Manage);
 }
 
+/// Admits who may create and change rooms: an administrator, the API key, or a scoped
+/// credential holding `manage_rooms` (the use case then allows it only the rooms it
+/// belongs to). Anyone else is refused: an agent's own token with 403 (not an
+/// administrator), a scoped credential without the permission with 403
+/// `PERMISSION_DENIED`.
+#[derive(Debug)]
+pub struct ManagesRooms;
+
+impl Rule for ManagesRooms {
+    fn check(actor: &Actor) -> Result<(), AppError> {
+        scoped_or_manager(actor, Permission::ManageRooms)
+    }
+
+    const ROOM_ACTION: Option<RoomAction> = Some(RoomAction::Manage);
+}
+
+/// Admits who may change a room's members: an administrator, the API key, or a scoped
+/// credential holding `invite_users` (the use case then allows it only the rooms it
+/// belongs to); anyone else as [`ManagesRooms`] refuses them.
+#[derive(Debug)]
+pub struct ManagesMembers;
+
+impl Rule for ManagesMembers {
+    fn check(actor: &Actor) -> Result<(), AppError> {
+        scoped_or_manager(actor, Permission::InviteUsers)
+    }
+
+    const ROOM_ACTION: Option<RoomAction> = Some(RoomAction::ManageMembers);
+}
+
+/// A scoped credential needs `permission`; any other caller must manage the account.
+fn scoped_or_manager(actor: &Actor, permission: Permission) -> Result<(), AppError> {
+    match actor.scope() {
+        Some(_) => actor.require(permission),
+        None => actor.require_manager().map(drop),
+    }
+}
+
 /// A caller holding the platform token; any other credential fails with 401 in dialect
 /// `D`, before the body is read, so that other callers learn nothing from validation.
 pub type PlatformCaller<D> = Admitted<Authenticated<D>, HoldsPlatformToken>;
+
+/// A caller holding its account's API key; any other credential fails with 401 in
+/// dialect `D`, before the body is read.
+pub type ApiKeyCaller<D> = Admitted<Authenticated<D>, HoldsApiKey>;
 
 /// A caller that `C` admits and who may manage the account, else 403 in `C`'s dialect,
 /// before the body is read.
 pub type Manager<C> = Admitted<C, Manages>;
 
+/// A caller that `C` admits and who may create or change rooms ([`ManagesRooms`]), else
+/// 403 in `C`'s dialect, before the body is read.
+pub type RoomManager<C> = Admitted<C, ManagesRooms>;
+
+/// A caller that `C` admits and who may change rooms' members ([`ManagesMembers`]), else
+/// 403 in `C`'s dialect, before the body is read.
+pub type MemberManager<C> = Admitted<C, ManagesMembers>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use actix_web::http::header::{HeaderName, HeaderValue};
+    use chat_app::{AccountAccess, Denied};
+    use chat_domain::{AccountId, Features, Permissions, Role, UserId};
+
+    fn access() -> AccountAccess {
+        AccountAccess {
+            id: AccountId(1),
+            uuid: uuid::Uuid::nil(),
+            features: Features::default(),
+        }
+    }
+
+    fn user(role: Role, scope: Option<Permissions>) -> Actor {
+        Actor::User {
+            account: access(),
+            user_id: UserId(7),
+            role,
+            scope,
+        }
+    }
+
+    fn denied(result: Result<(), AppError>) -> Option<Denied> {
+        match result {
+            Err(AppError::Forbidden(denied)) => Some(denied),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn only_the_api_key_holds_the_api_key() {
+        assert!(HoldsApiKey::check(&Actor::ApiKey(access())).is_ok());
+        for actor in [
+            Actor::Platform,
+            user(Role::Administrator, None),
+            user(Role::Agent, Some(Permissions::ALL)),
+        ] {
+            assert!(
+                matches!(HoldsApiKey::check(&actor), Err(AppError::Unauthenticated)),
+                "{actor:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_scoped_credential_changes_rooms_and_members_with_their_permissions() {
+        let rooms = Permissions::NONE.with(Permission::ManageRooms);
+        let members = Permissions::NONE.with(Permission::InviteUsers);
+        assert!(ManagesRooms::check(&user(Role::Agent, Some(rooms))).is_ok());
+        assert!(ManagesMembers::check(&user(Role::Agent, Some(members))).is_ok());
+        assert_eq!(
+            denied(ManagesRooms::check(&user(Role::Agent, Some(members)))),
+            Some(Denied::PermissionDenied(Permission::ManageRooms))
+        );
+        assert_eq!(
+            denied(ManagesMembers::check(&user(Role::Agent, Some(rooms)))),
+            Some(Denied::PermissionDenied(Permission::InviteUsers))
+        );
+        // Managing the account (agents) is never a scoped credential's.
+        assert_eq!(
+            denied(Manages::check(&user(Role::Agent, Some(Permissions::ALL)))),
+            Some(Denied::NotAdministrator)
+        );
+    }
+
+    #[test]
+    fn other_callers_manage_rooms_by_their_role() {
+        for rule in [ManagesRooms::check, ManagesMembers::check] {
+            assert!(rule(&Actor::ApiKey(access())).is_ok());
+            assert!(rule(&user(Role::Administrator, None)).is_ok());
+            assert_eq!(
+                denied(rule(&user(Role::Agent, None))),
+                Some(Denied::NotAdministrator)
+            );
+        }
+    }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

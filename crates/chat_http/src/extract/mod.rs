@@ -13,7 +13,8 @@ pub mod query;
 
 pub use body::{Body, Json};
 pub use caller::{
-    Admitted, Authenticated, Caller, HoldsPlatformToken, Manager, Manages, PlatformCaller, Rule,
+    Admitted, ApiKeyCaller, Authenticated, Caller, HoldsApiKey, HoldsPlatformToken, Manager,
+    Manages, ManagesMembers, ManagesRooms, MemberManager, PlatformCaller, RoomManager, Rule,
 };
 pub use multipart::{FileField, UploadForm, unless_refused};
 pub use path::{FromPath, PathIds};

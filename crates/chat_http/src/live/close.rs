@@ -4,8 +4,10 @@
 use std::time::Duration;
 
 use actix_ws::{CloseCode, CloseReason};
+use chat_app::live::CredentialEnd;
 
-/// Closed: unauthorized.
+/// Closed: unauthorized (at open), or the credential stopped working (revoked,
+/// rotated, expired, its user or account deactivated).
 pub const UNAUTHORIZED: u16 = 4001;
 /// Closed: no such room (or it was deleted).
 pub const ROOM_NOT_FOUND: u16 = 4002;
@@ -59,6 +61,9 @@ pub enum Ending {
     ServerError,
     /// The replay of `since_seq` could not be read.
     ReplayFailed,
+    /// The credential the socket was let in with stopped working (or the participant
+    /// an API-key socket spoke for was deactivated).
+    Credential(CredentialEnd),
 }
 
 impl Ending {
@@ -77,6 +82,7 @@ impl Ending {
             Self::Unauthorized => Some((UNAUTHORIZED, "unauthorized")),
             Self::ServerError => Some((SERVER_ERROR, "server error")),
             Self::ReplayFailed => Some((SERVER_ERROR, "replay failed")),
+            Self::Credential(end) => Some((UNAUTHORIZED, end.reason())),
         }
     }
 
@@ -94,6 +100,7 @@ impl Ending {
             Self::RoomDeleted => "room_deleted",
             Self::Unauthorized => "unauthorized",
             Self::ServerError | Self::ReplayFailed => "server_error",
+            Self::Credential(end) => end.label(),
         }
     }
 }
@@ -107,4 +114,40 @@ pub async fn close(ws: actix_ws::Session, code: u16, reason: &'static str) {
         description: Some(reason.to_owned()),
     };
     let _ = tokio::time::timeout(CLOSE_WAIT, ws.close(Some(reason))).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_credential_that_stops_working_closes_with_4001_and_says_why() {
+        let ends = [
+            (
+                CredentialEnd::Revoked,
+                "credential revoked",
+                "credential_revoked",
+            ),
+            (
+                CredentialEnd::Expired,
+                "credential expired",
+                "credential_expired",
+            ),
+            (
+                CredentialEnd::Changed,
+                "credential changed",
+                "credential_changed",
+            ),
+            (
+                CredentialEnd::UserInactive,
+                "user deactivated",
+                "user_inactive",
+            ),
+        ];
+        for (end, reason, label) in ends {
+            let ending = Ending::Credential(end);
+            assert_eq!(ending.close(), Some((UNAUTHORIZED, reason)));
+            assert_eq!(ending.label(), label);
+        }
+    }
 }

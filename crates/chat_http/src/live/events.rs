@@ -105,7 +105,10 @@ pub fn render<D: LiveDialect>(dialect: &D, delivery: &Delivery) -> Option<String
 
 #[cfg(test)]
 mod tests {
-    use chat_app::{AccountAccess, Actor, Context, LiveSession, SessionKind, Typing};
+    use chat_app::live::SocketCredential;
+    use chat_app::{
+        AccountAccess, Actor, Authenticated, Context, LiveSession, SessionKind, Typing,
+    };
     use chat_domain::{AccountId, Features, Role, RoomId, UserId};
     use serde_json::json;
     use uuid::Uuid;
@@ -141,20 +144,28 @@ mod tests {
 
     #[test]
     fn the_account_dialect_names_rooms_and_people_by_id() {
-        let session = LiveSession {
-            actor: Actor::User {
-                account: AccountAccess {
-                    id: AccountId(1),
-                    uuid: Uuid::from_u128(1),
-                    features: Features::default(),
-                },
-                user_id: UserId(7),
-                role: Role::Agent,
-                scope: None,
+        let actor = Actor::User {
+            account: AccountAccess {
+                id: AccountId(1),
+                uuid: Uuid::from_u128(1),
+                features: Features::default(),
             },
+            user_id: UserId(7),
+            role: Role::Agent,
+            scope: None,
+        };
+        let session = LiveSession {
+            actor,
             account: AccountId(1),
             participant: None,
             kind: SessionKind::Stream { rooms: Vec::new() },
+            credential: SocketCredential::new(
+                "ut_token",
+                Authenticated {
+                    actor,
+                    expires_at: None,
+                },
+            ),
         };
         let dialect = AccountLive::new(&session, links());
         let frame = frame(render(&dialect, &typing()));

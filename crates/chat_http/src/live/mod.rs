@@ -8,7 +8,10 @@
 //! not found, 4003 access denied, 4004 rate limited: its person already has
 //! [`LiveSettings::sockets_per_user`] sockets open on this node; listeners without a
 //! person are not counted). An admitted connection's place among its person's sockets
-//! is held by its task and given back however the task ends. Each connection is one
+//! is held by its task and given back however the task ends. An admitted connection
+//! follows its credential (`chat_app::LiveSessions::follow`): revoked, rotated or
+//! expired, or its user or account deactivated, it is closed with 4001 and a reason
+//! saying which. Each connection is one
 //! task that selects over the client's frames, the hub's deliveries and a heartbeat
 //! ([`session`]); every way out of it unsubscribes and closes its presence session.
 //!
@@ -162,13 +165,13 @@ fn live_of(state: &AppState) -> Result<Live, Close> {
     tag = "live",
     params(
         ("room_id" = String, Path, description = "The room's UUID"),
-        ("token" = String, Query, description = "API key or user access token"),
-        ("user_id" = Option<String>, Query, description = "With the API key: the participant the socket speaks for"),
+        ("token" = String, Query, description = "API key, user access token, scoped key (sk_…) or signed token (JWT)"),
+        ("user_id" = Option<String>, Query, description = "With the API key: the participant the socket speaks for. Ignored for a user access token; with a scoped key or signed token it may only name the credential's own user (another one is closed with 4003)"),
         ("user_name" = Option<String>, Query, description = "Accepted for compatibility; names come from the user"),
         ("since_seq" = Option<i64>, Query, description = "Replay the room's messages after this seq before live events"),
     ),
     responses(
-        (status = 101, description = "WebSocket; frames as in docs/asyncapi.yaml. Refusals are closes: 4001 unauthorized, 4002 room not found, 4003 access denied, 4004 too many open sockets of the user on this node; later 4004 rate limited, 1013 too slow"),
+        (status = 101, description = "WebSocket; frames as in docs/asyncapi.yaml. Refusals are closes: 4001 unauthorized, 4002 room not found, 4003 access denied, 4004 too many open sockets of the user on this node; later 4001 when the credential is revoked, rotated or expires or its user or account is deactivated, 4004 rate limited, 1013 too slow"),
         (status = 400, description = "Not a WebSocket upgrade request"),
     )
 )]
@@ -204,10 +207,10 @@ pub async fn room_socket(
     tag = "live",
     params(
         ("account_id" = i64, Path, description = "Account id"),
-        ("token" = String, Query, description = "The user's access token"),
+        ("token" = String, Query, description = "The user's access token, scoped key (sk_…) or signed token (JWT)"),
     ),
     responses(
-        (status = 101, description = "WebSocket; frames as in docs/asyncapi.yaml. Refusals are closes: 4001 unauthorized, 4003 access denied, 4004 too many open sockets of the user on this node; later 4004 rate limited, 1013 too slow"),
+        (status = 101, description = "WebSocket; frames as in docs/asyncapi.yaml. Refusals are closes: 4001 unauthorized, 4003 access denied, 4004 too many open sockets of the user on this node; later 4001 when the credential is revoked, rotated or expires or its user or account is deactivated, 4004 rate limited, 1013 too slow"),
         (status = 400, description = "Not a WebSocket upgrade request"),
     )
 )]

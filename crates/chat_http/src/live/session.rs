@@ -1,13 +1,16 @@
-//! One connection's loop: it selects over the client's frames, the hub's deliveries and
-//! a heartbeat; every frame out goes with a timeout; every way out unsubscribes, closes
-//! the presence session and is counted (`chat_live_sockets_closed_total{reason}`), and a
-//! client too slow for its events is logged once.
+//! One connection's loop: it selects over the client's frames, the hub's deliveries, a
+//! heartbeat and its credential's end (revoked, rotated or expired: 4001); every frame
+//! out goes with a timeout; every way out unsubscribes, closes the presence session,
+//! stops following the credential and is counted
+//! (`chat_live_sockets_closed_total{reason}`), and a client too slow for its events is
+//! logged once.
 
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, MessageStream, Session};
+use chat_app::live::CredentialWatch;
 use chat_app::{Connection, Delivery, FrameError, FrameRate, FrameVerdict, LiveSession, Presence};
 use futures_util::{FutureExt, StreamExt};
 use serde_json::Value;
@@ -27,6 +30,8 @@ struct Socket<D> {
     ws: Session,
     connection: Connection,
     presence: Option<Presence>,
+    /// Resolves when the credential stops working; dropped with the socket.
+    credential: CredentialWatch,
     metrics: Metrics,
 }
 
@@ -47,6 +52,8 @@ pub(crate) async fn run<D: LiveDialect>(
     if session.scope().is_none() {
         return end_before_running(&metrics, ws, Ending::Unauthorized).await;
     }
+    // Followed from before its greeting: a change meanwhile ends it in the loop.
+    let credential = live.sessions.follow(&session);
     let presence = Box::pin(live.sessions.open_presence(&session)).await;
     let connection = match Box::pin(live.sessions.subscribe(&session)).await {
         Ok(connection) => connection,
@@ -63,6 +70,7 @@ pub(crate) async fn run<D: LiveDialect>(
         ws,
         connection,
         presence,
+        credential,
         metrics,
     };
     let ending = match socket.serve(&mut stream).await {
@@ -167,6 +175,7 @@ impl<D: LiveDialect> Socket<D> {
                     }
                     self.send_raw(|s| s.ping(b"")).await?;
                 }
+                end = self.credential.ended() => return Err(Ending::Credential(end)),
             }
         }
     }
@@ -190,7 +199,8 @@ impl<D: LiveDialect> Socket<D> {
             | Ending::RoomDeleted
             | Ending::Unauthorized
             | Ending::ServerError
-            | Ending::ReplayFailed => tracing::debug!(
+            | Ending::ReplayFailed
+            | Ending::Credential(_) => tracing::debug!(
                 connection = %self.connection.id,
                 reason = ending.label(),
                 "a live socket ended"

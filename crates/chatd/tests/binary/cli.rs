@@ -111,6 +111,7 @@ async fn operator_commands_print_accounts_and_users_whose_secrets_work() {
         database_url: Some(chatd::Secret::new(db.url())),
         bind: "127.0.0.1:0".parse().unwrap(),
         platform_token: None,
+        secret_key: None,
         url_secret: None,
         db_pool_size: 2,
         db_timeout_secs: 3,
@@ -197,6 +198,24 @@ fn a_short_platform_token_is_refused_at_start() {
     assert!(
         !stderr.contains("short"),
         "the token itself was printed: {stderr}"
+    );
+}
+
+#[test]
+fn a_short_secret_key_is_refused_at_start() {
+    let db = TestDatabase::new();
+    let output = Command::new(env!("CARGO_BIN_EXE_chatd"))
+        .args(["migrate"])
+        .env("DATABASE_URL", db.url())
+        .env("CHAT_SECRET_KEY", "tiny-secret-key")
+        .output()
+        .expect("chatd runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("CHAT_SECRET_KEY"), "{stderr}");
+    assert!(
+        !stderr.contains("tiny-secret-key"),
+        "the key itself was printed: {stderr}"
     );
 }
 

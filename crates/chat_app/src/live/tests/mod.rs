@@ -20,7 +20,7 @@ use crate::ports::{
     MockCredentialStore, MockFileStore, MockMessageStore, MockRoomStore, MockUserDirectory,
     StoreError,
 };
-use crate::{Authenticator, Messages, PlatformToken, Rooms, Sockets};
+use crate::{Authenticated, Authenticator, Messages, PlatformToken, Rooms, Sockets};
 
 const ACCOUNT: AccountId = AccountId(1);
 const ROOM: RoomId = RoomId(5);
@@ -96,22 +96,35 @@ fn message(room: RoomId, seq: i64) -> Message {
     }
 }
 
-/// Bob (user 7) on a socket to room 5.
+/// What `secret` authenticated as, not expiring.
+fn credential(secret: &str, actor: Actor) -> SocketCredential {
+    SocketCredential::new(
+        secret,
+        Authenticated {
+            actor,
+            expires_at: None,
+        },
+    )
+}
+
+/// Bob (user 7) on a socket to room 5, with his user token.
 fn room_session(since: Option<Seq>) -> LiveSession {
     let bob = user(7);
+    let actor = Actor::User {
+        account: access(),
+        user_id: bob.id,
+        role: bob.role,
+        scope: None,
+    };
     LiveSession {
-        actor: Actor::User {
-            account: access(),
-            user_id: bob.id,
-            role: bob.role,
-            scope: None,
-        },
+        actor,
         account: ACCOUNT,
         participant: Some(bob),
         kind: SessionKind::Room {
             room: room(ROOM),
             since,
         },
+        credential: credential("ut_bob", actor),
     }
 }
 
@@ -120,6 +133,7 @@ fn listener(since: Option<Seq>) -> LiveSession {
     LiveSession {
         actor: Actor::ApiKey(access()),
         participant: None,
+        credential: credential("ck_key", Actor::ApiKey(access())),
         ..room_session(since)
     }
 }
@@ -141,18 +155,43 @@ struct Ports {
     users: MockUserDirectory,
     presence: MockPresenceStore,
     hub: MockLiveHub,
+    credentials: MockCredentialStore,
+    /// The authenticator's cache, when it has one.
+    cache: Option<Arc<crate::CredentialCache>>,
 }
+
+/// The credential watcher the live sessions gave the hub.
+type Watcher = Arc<Mutex<Option<Arc<dyn CredentialWatcher>>>>;
 
 impl Ports {
     fn sessions(self) -> LiveSessions {
+        self.sessions_watched(Watcher::default())
+    }
+
+    /// Live sessions whose credential watcher lands in `watcher`.
+    fn sessions_watched(mut self, watcher: Watcher) -> LiveSessions {
+        self.hub
+            .expect_watch_credentials()
+            .times(1)
+            .returning(move |given| {
+                if let Ok(mut slot) = watcher.lock() {
+                    *slot = Some(given);
+                }
+            });
         let rooms = Arc::new(self.rooms);
         let messages = Arc::new(self.messages);
         let users = Arc::new(self.users);
         let files = Arc::new(MockFileStore::new());
         let events = Arc::new(MockEventPublisher::new());
         let platform = PlatformToken::parse(PLATFORM).unwrap_or_else(|e| panic!("{e:?}"));
-        LiveSessions::new(
-            Authenticator::new(Arc::new(MockCredentialStore::new()), Some(platform)),
+        let auth = match &self.cache {
+            Some(cache) => {
+                Authenticator::with_cache(Arc::new(self.credentials), Some(platform), cache.clone())
+            }
+            None => Authenticator::new(Arc::new(self.credentials), Some(platform)),
+        };
+        let sessions = LiveSessions::new(
+            auth,
             Sockets::new(rooms.clone(), users.clone()),
             Rooms::new(
                 rooms.clone(),
@@ -163,7 +202,11 @@ impl Ports {
             Messages::new(rooms, messages, users, files, events),
             Arc::new(self.presence),
             Arc::new(self.hub),
-        )
+        );
+        match self.cache {
+            Some(cache) => sessions.with_credential_cache(cache),
+            None => sessions,
+        }
     }
 }
 
@@ -204,6 +247,8 @@ fn presence_of(online: bool) -> LiveEvent {
 }
 
 mod admission;
+mod credentials;
 mod frames;
 mod presence;
 mod replay;
+mod scoped;

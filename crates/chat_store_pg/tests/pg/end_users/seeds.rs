@@ -195,6 +195,10 @@ async fn concurrent_replacements_take_turns_and_leave_one_current_seed() {
     }
     assert_eq!(count(&db, "signing_secrets WHERE retired_at IS NULL"), 1);
     let found = keys(&store, acme.uuid).await;
-    assert_eq!(found.seeds.len(), 2, "the current seed and the one it replaced");
+    assert_eq!(
+        found.seeds.len(),
+        2,
+        "the current seed and the one it replaced"
+    );
     assert_eq!(found.seeds[0].retired_at, None, "the current one first");
 }
