@@ -76,6 +76,9 @@ pub enum Denied {
     PermissionDenied(chat_domain::Permission),
     /// The user is deactivated: nothing can be issued to it.
     UserInactive,
+    /// A scoped credential acting on another user (reading or logging them out): no
+    /// permission grants it; only the API key may.
+    OtherUser,
 }
 
 impl fmt::Display for Denied {
@@ -89,6 +92,7 @@ impl fmt::Display for Denied {
                 write!(f, "this credential lacks the {permission} permission")
             }
             Denied::UserInactive => f.write_str("the user is deactivated"),
+            Denied::OtherUser => f.write_str("a scoped credential acts on its own user only"),
         }
     }
 }

@@ -237,6 +237,15 @@ pub struct RateSettings {
     #[arg(long, env = "CHAT_RATE_WS_SOCKETS_PER_USER", default_value_t = chat_http::live::DEFAULT_SOCKETS_PER_USER, global = true)]
     pub rate_ws_sockets_per_user: u32,
 
+    /// Client frames one WebSocket may send a second, on average; past the burst, frames
+    /// are answered `rate_limited`, and 20 refused in a row close the socket with 4004.
+    #[arg(long, env = "CHAT_RATE_WS_FRAMES_PER_SEC", default_value_t = chat_http::live::DEFAULT_FRAMES_PER_SECOND, global = true)]
+    pub rate_ws_frames_per_sec: u32,
+
+    /// Client frames one WebSocket may send at once before the rate applies.
+    #[arg(long, env = "CHAT_RATE_WS_FRAMES_BURST", default_value_t = chat_http::live::DEFAULT_FRAME_BURST, global = true)]
+    pub rate_ws_frames_burst: u32,
+
     /// Proxies (IPs or CIDR networks, comma-separated) whose X-Forwarded-For names the
     /// client; without them, the peer is the client.
     #[arg(long, env = "CHAT_TRUSTED_PROXIES", default_value = "", global = true)]
@@ -254,6 +263,8 @@ impl Default for RateSettings {
             rate_auth_failures_per_min: DEFAULT_AUTH_FAILURES_PER_MIN,
             rate_limit_per_sec: None,
             rate_ws_sockets_per_user: chat_http::live::DEFAULT_SOCKETS_PER_USER,
+            rate_ws_frames_per_sec: chat_http::live::DEFAULT_FRAMES_PER_SECOND,
+            rate_ws_frames_burst: chat_http::live::DEFAULT_FRAME_BURST,
             trusted_proxies: chat_http::limits::TrustedProxies::default(),
         }
     }
@@ -325,6 +336,8 @@ impl Settings {
             idle_timeout: Duration::from_secs(self.ws_idle_secs.max(1)),
             send_timeout: Duration::from_secs(self.ws_send_timeout_secs.max(1)),
             sockets_per_user: self.rate.rate_ws_sockets_per_user.max(1),
+            frames_per_second: self.rate.rate_ws_frames_per_sec.max(1),
+            frame_burst: self.rate.rate_ws_frames_burst.max(1),
             ..chat_http::live::LiveSettings::default()
         }
     }

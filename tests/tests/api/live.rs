@@ -1364,6 +1364,41 @@ async fn a_burst_of_frames_is_rate_limited_then_closed_with_4004() {
     alice.assert_alive().await;
 }
 
+#[actix_web::test]
+async fn the_frame_allowance_comes_from_its_settings() {
+    let app = TestApp::spawn_with(|settings| {
+        settings.rate.rate_ws_frames_per_sec = 1;
+        settings.rate.rate_ws_frames_burst = 5;
+    })
+    .await;
+    let tenant = app.tenant("Acme").await;
+    let uuid = room_of_alice_and_bob(&app, &tenant, "General").await;
+    let mut bob = app.participant_socket(&tenant.api_key, &uuid, "bob").await;
+    for _ in 0..8 {
+        bob.send_json(&json!({ "type": "ping" })).await;
+    }
+    let (mut pongs, mut refused) = (0, 0);
+    while pongs + refused < 8 {
+        match bob.recv(LIVE_WAIT).await {
+            Some(Received::Frame(frame)) => match frame_type(&frame) {
+                "pong" => pongs += 1,
+                "error" => {
+                    assert_eq!(frame["data"]["code"], "rate_limited", "{frame}");
+                    refused += 1;
+                }
+                "presence" => {}
+                _ => panic!("unexpected {frame}"),
+            },
+            other => panic!("expected 8 answers, got {other:?} after {pongs} pongs"),
+        }
+    }
+    // The burst of 5 (a sixth may refill during the run at 1 a second), then refusals.
+    assert!((5..=6).contains(&pongs), "{pongs} pongs, {refused} refused");
+    // Refused frames do not close the socket; a second later the allowance has refilled.
+    actix_web::rt::time::sleep(Duration::from_millis(1100)).await;
+    bob.assert_alive().await;
+}
+
 // ------------------------------------------------------------------ recovery
 
 #[actix_web::test]

@@ -246,6 +246,8 @@ impl SignedTokens {
         validation.set_required_spec_claims(&["exp", "sub", "iss"]);
         validation.leeway = 0;
         validation.validate_exp = true;
+        // A token not valid yet (`nbf` in the future) is refused like a bad one.
+        validation.validate_nbf = true;
         // No audience is defined: a token that names one is not refused for it.
         validation.validate_aud = false;
         for seed in seeds {

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use chat_domain::{AccountId, Permission, User, UserId};
+use chat_domain::{AccountId, User, UserId};
 
 use crate::actor::Actor;
 use crate::auth::{CredentialCache, SigningMaster};
@@ -41,10 +41,9 @@ pub(super) fn user_error(error: StoreError) -> AppError {
 }
 
 /// Acting on another user with a scoped credential. No permission grants it (only the
-/// API key may); the refusal names `invite_users`, the one permission that reaches
-/// other users at all.
+/// API key may), so the refusal names none.
 fn not_own_user() -> AppError {
-    AppError::Forbidden(Denied::PermissionDenied(Permission::InviteUsers))
+    AppError::Forbidden(Denied::OtherUser)
 }
 
 /// Who may act on one user: the API key (`None`), or a scoped credential of that user

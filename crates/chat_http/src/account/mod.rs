@@ -126,6 +126,10 @@ fn describe(failure: &Failure) -> (StatusCode, Body) {
                         "This access token lacks the {permission} permission"
                     )),
                 ),
+                Denied::OtherUser => (
+                    StatusCode::FORBIDDEN,
+                    Body::Error("This access token may only act on its own user".to_owned()),
+                ),
                 Denied::UserInactive => (
                     StatusCode::FORBIDDEN,
                     Body::Error("User is deactivated".to_owned()),

@@ -172,6 +172,12 @@ fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Valu
                     format!("This credential lacks the {permission} permission"),
                     Some(serde_json::json!({ "required_permission": permission.as_str() })),
                 ),
+                Denied::OtherUser => (
+                    StatusCode::FORBIDDEN,
+                    "PERMISSION_DENIED",
+                    "A scoped credential may only act on its own user".to_owned(),
+                    None,
+                ),
                 Denied::UserInactive => (
                     StatusCode::FORBIDDEN,
                     "USER_INACTIVE",

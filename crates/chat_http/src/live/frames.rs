@@ -113,7 +113,8 @@ fn app_error(error: &AppError) -> (&'static str, String) {
             Denied::NotAdministrator
             | Denied::NotAuthor
             | Denied::FeatureDisabled(_)
-            | Denied::UserInactive,
+            | Denied::UserInactive
+            | Denied::OtherUser,
         ) => ("forbidden", "Not allowed".to_owned()),
         AppError::NotFound(resource) => ("not_found", format!("No such {resource}")),
         AppError::Conflict(Conflict::RoomInactive) => {

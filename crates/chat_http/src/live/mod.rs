@@ -44,7 +44,9 @@ use self::close::{
     ACCESS_DENIED, Close, RATE_LIMITED, ROOM_NOT_FOUND, SERVER_ERROR, UNAUTHORIZED, close,
 };
 pub use self::dialect::LiveDialect;
-pub use self::settings::{DEFAULT_SOCKETS_PER_USER, Live, LiveSettings};
+pub use self::settings::{
+    DEFAULT_FRAME_BURST, DEFAULT_FRAMES_PER_SECOND, DEFAULT_SOCKETS_PER_USER, Live, LiveSettings,
+};
 use crate::AppState;
 use crate::links::Links;
 use crate::observe::Metrics;

@@ -7,6 +7,13 @@ use chat_app::LiveSessions;
 /// Sockets one person may have open on one node, by default.
 pub const DEFAULT_SOCKETS_PER_USER: u32 = 20;
 
+/// Client frames one socket may send a second, on average, by default: far above a
+/// person typing (a `typing` frame a keystroke at most, a message now and then).
+pub const DEFAULT_FRAMES_PER_SECOND: u32 = 20;
+
+/// Client frames one socket may send at once, by default.
+pub const DEFAULT_FRAME_BURST: u32 = 40;
+
 /// How live connections behave.
 #[derive(Debug, Clone, Copy)]
 pub struct LiveSettings {
@@ -37,8 +44,8 @@ impl Default for LiveSettings {
             idle_timeout: Duration::from_secs(45),
             max_frame: 64 * 1024,
             send_timeout: Duration::from_secs(10),
-            frames_per_second: 20,
-            frame_burst: 40,
+            frames_per_second: DEFAULT_FRAMES_PER_SECOND,
+            frame_burst: DEFAULT_FRAME_BURST,
             sockets_per_user: DEFAULT_SOCKETS_PER_USER,
         }
     }
