@@ -113,6 +113,7 @@ env DATABASE_URL="$database_url" \
     CHAT_URL_SECRET="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
     CHAT_STORAGE_DIR="$storage" \
     CHAT_RATE_LIMIT_PER_SEC="${CHAT_RATE_LIMIT_PER_SEC:-1000000}" \
+    CHAT_WEBHOOK_ALLOW_PRIVATE=1 \
     RUST_LOG="${BENCH_RUST_LOG:-warn}" \
     "$chatd_bin" serve >"$work/chatd.log" 2>&1 9>&- &
 server_pid=$!

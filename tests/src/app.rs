@@ -61,6 +61,11 @@ pub fn test_settings(database_url: &str) -> Settings {
         presence_heartbeat_secs: 10,
         credential_cache_secs: 5,
         workers: 1,
+        // Deliveries to the receiver inside the test (127.0.0.1), retried within seconds.
+        webhook_retry_schedule: "1,1,1,1".to_owned(),
+        webhook_log_days: 7,
+        webhook_allow_private: true,
+        offline_notice_secs: 60,
         log_format: LogFormat::Text,
         // Generous, so that no test meets a limit it does not look for.
         rate: RateSettings {

@@ -18,6 +18,8 @@ pub enum Resource {
     Message,
     /// A stored file.
     File,
+    /// A webhook.
+    Webhook,
 }
 
 impl fmt::Display for Resource {
@@ -28,6 +30,7 @@ impl fmt::Display for Resource {
             Resource::Room => "room",
             Resource::Message => "message",
             Resource::File => "file",
+            Resource::Webhook => "webhook",
         })
     }
 }

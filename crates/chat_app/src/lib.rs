@@ -30,6 +30,7 @@ pub mod rooms;
 mod scoped_tests;
 pub mod sockets;
 pub mod users;
+pub mod webhooks;
 
 pub use access::RoomAction;
 pub use accounts::{Accounts, IssuedAccount};
@@ -54,18 +55,24 @@ pub use members::{Members, Online};
 pub use messages::{MessageView, Messages, Replied};
 pub use model::{
     AccountPatch, Detail, EndUserPatch, Join, Login, MessageDetail, MessageFilter, MessageOrder,
-    NewAccount, NewEndUser, NewMessage, NewRoom, NewUser, Outgoing, Page, RawOutgoing, RoomFilter,
-    RoomPatch, RoomQuery, RoomSort, UserIds, UserPatch, UserQuery, Window,
+    NewAccount, NewEndUser, NewMessage, NewRoom, NewUser, Outgoing, Page, RawOutgoing, RawWebhook,
+    RoomFilter, RoomPatch, RoomQuery, RoomSort, UserIds, UserPatch, UserQuery, Window,
 };
+pub use model::{NewWebhook, WebhookPatch};
 pub use ports::{
     AccountStore, CredentialOwner, CredentialStore, EndUserStore, FileChunks, FileIndex, FileStore,
     FileWriter, ListedFile, MemberChange, MemberStore, MessageStore, PoolState, RoomStore,
     SigningKeys, SigningSeed, StoreError, StoreHealth, StoredFile, TokenSubject, UserDirectory,
     UserStore,
 };
+pub use ports::{
+    Attempt, Claimed, Finished, Outgoing as WebhookOutgoing, Response as WebhookResponse,
+    StoredEvent, WebhookRef, WebhookRenderer, WebhookSender, WebhookStore,
+};
 pub use rooms::{RoomView, Rooms};
 pub use sockets::{RoomSocket, Sockets, UserStream};
 pub use users::{IssuedUser, Users};
+pub use webhooks::{DeliveryCounts, DeliveryPorts, DeliverySettings, WebhookDelivery, Webhooks};
 
 use std::sync::Arc;
 use std::time::Duration;

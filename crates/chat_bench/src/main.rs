@@ -21,6 +21,7 @@ mod setup;
 mod sql;
 mod stats;
 mod ui;
+mod webhook;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -141,7 +142,7 @@ struct RunArgs {
     /// The server's source revision (for the report).
     #[arg(long, default_value = "unknown")]
     revision: String,
-    /// Phases to leave out: send, hot, list, me, rooms, fanout, idle, growth.
+    /// Phases to leave out: send, webhook, hot, list, me, rooms, fanout, idle, growth.
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
 }
@@ -166,6 +167,10 @@ struct Profile {
 const IDLE_TARGET_SOCKETS: usize = 10_000;
 const SEND_SHARE: f64 = 0.60;
 const SEND_TARGET_LEVEL: usize = 32;
+/// Send throughput with one webhook on message.created, as a share of the same send without.
+const WEBHOOK_SHARE: f64 = 0.80;
+/// How long the webhook row waits, after its load, for every event to be delivered.
+const WEBHOOK_DRAIN: Duration = Duration::from_secs(120);
 const LIST_SHARE: f64 = 0.70;
 const AUTH_SHARE: f64 = 0.40;
 const FANOUT_P99_MS: f64 = 20.0;
@@ -261,6 +266,9 @@ struct Run<'a> {
     notes: Vec<String>,
     /// Whether leftover presence sessions were reported already.
     presence_noted: bool,
+    /// The send over 100 rooms at the target concurrency, without webhooks (the webhook
+    /// row's baseline).
+    send_baseline: Option<Summary>,
     /// Our processes (label, pid: chatd, the bare handler, this one), for the CPU
     /// accounting.
     ours: Vec<(String, String)>,
@@ -293,6 +301,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         phases: Vec::new(),
         notes: Vec::new(),
         presence_noted: false,
+        send_baseline: None,
         ours: [
             Some(("chatd", args.server_pid.to_string())),
             args.bare_pid
@@ -363,6 +372,12 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         run.phase("send over 100 rooms, and the raw insert limit", |r| {
             r.send_phase(&world, false)
         });
+    }
+    if !run.skipped("webhook") {
+        run.phase(
+            "send with one webhook on message.created, and its deliveries",
+            |r| r.webhook_phase(&world),
+        );
     }
     if !run.skipped("hot") {
         run.phase("send to one hot room, and the raw insert limit", |r| {
@@ -760,6 +775,9 @@ impl Run<'_> {
                 Self::send_op(world, hot, c),
             )?;
             let target = (c == SEND_TARGET_LEVEL).then_some(SEND_SHARE);
+            if c == SEND_TARGET_LEVEL && !hot {
+                self.send_baseline = Some(ours.clone());
+            }
             self.results.push(
                 Row::measured(id, &format!("{what} (POST …/messages)"), Some(c), &ours)
                     .labelled(what)
@@ -772,6 +790,104 @@ impl Run<'_> {
                 &limit,
             ));
         }
+        Ok(())
+    }
+
+    /// Send over 100 rooms at the target concurrency with one active webhook on
+    /// `message.created` pointing at a receiver on this machine; compared with the same send
+    /// without webhooks (the send phase's, else measured here first). After the load, waits
+    /// for every event the load made to be delivered; the webhook is deleted at the end.
+    fn webhook_phase(&mut self, world: &World) -> anyhow::Result<()> {
+        let c = SEND_TARGET_LEVEL;
+        let timing = self.profile.timing;
+        let baseline = match self.send_baseline.clone() {
+            Some(baseline) => baseline,
+            None => self.http(
+                &format!("send a message, 100 rooms, no webhook · c={c}"),
+                c,
+                timing,
+                self.send_req(world, false, c),
+            )?,
+        };
+        let receiver = webhook::Receiver::start(2)?;
+        let api = Api::new(&self.args.server);
+        let key = setup::api_key_header(&world.api_key);
+        let body = serde_json::json!({
+            "url": receiver.url(),
+            "events": ["message.created"],
+        });
+        let created = actix_rt::System::new().block_on(api.call(
+            Method::POST,
+            "/api/v1/webhooks/",
+            &key,
+            Some(&body),
+            201,
+        ));
+        let webhook = match created {
+            Ok(created) => setup::str_field(&created, "/data/id")?,
+            Err(error) => {
+                receiver.stop();
+                return Err(error.context(
+                    "creating the webhook (the server needs CHAT_WEBHOOK_ALLOW_PRIVATE=1 for a \
+                     receiver on 127.0.0.1)",
+                ));
+            }
+        };
+        let before = sql::stored_messages(&mut self.conn)?;
+        let measured = self.http(
+            &format!("send a message, 100 rooms, one webhook · c={c}"),
+            c,
+            timing,
+            self.send_req(world, false, c),
+        );
+        let after = sql::stored_messages(&mut self.conn)?;
+        let expected = u64::try_from(after - before).unwrap_or(0);
+        let (delivered, posts, waited) = receiver.wait_for(expected, WEBHOOK_DRAIN);
+        let deleted = actix_rt::System::new().block_on(api.call(
+            Method::DELETE,
+            &format!("/api/v1/webhooks/{webhook}"),
+            &key,
+            None,
+            200,
+        ));
+        receiver.stop();
+        let ours = measured?;
+        let all = delivered >= expected;
+        let note = format!(
+            "{} {delivered} of the {expected} message.created events the load made (warm-up \
+             included) delivered {} after the load ended; {posts} posts in all (a post more \
+             than the deliveries is a retry or a duplicate); receiver: actix-web, 2 workers, \
+             on this machine.",
+            if all {
+                "Every event delivered:"
+            } else {
+                "**Not every event delivered**:"
+            },
+            if all {
+                format!("within {:.1} s", waited.as_secs_f64())
+            } else {
+                format!("in the {:.0} s waited", waited.as_secs_f64())
+            },
+        );
+        self.ui.say(format!("  {note}"));
+        let mut row = Row::measured(
+            "send_100_rooms_webhook",
+            "send a message, 100 rooms, one webhook on message.created (POST …/messages)",
+            Some(c),
+            &ours,
+        )
+        .labelled("send, one webhook")
+        .share_of(
+            "send a message, 100 rooms, no webhook (same run)",
+            &baseline,
+            Some(WEBHOOK_SHARE),
+        )
+        .with_note(note);
+        if !all {
+            row.met = Some(false);
+        }
+        self.results.push(row);
+        deleted.context("deleting the bench's webhook")?;
         Ok(())
     }
 

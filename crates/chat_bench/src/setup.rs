@@ -133,11 +133,11 @@ pub struct Sizes {
     pub agent_rooms: usize,
 }
 
-fn api_key_header(key: &str) -> Vec<(&'static str, String)> {
+pub fn api_key_header(key: &str) -> Vec<(&'static str, String)> {
     vec![("x-api-key", key.to_owned())]
 }
 
-fn str_field(value: &Value, pointer: &str) -> anyhow::Result<String> {
+pub fn str_field(value: &Value, pointer: &str) -> anyhow::Result<String> {
     value
         .pointer(pointer)
         .and_then(Value::as_str)

@@ -56,6 +56,7 @@ pub mod storable;
 mod text;
 pub mod user;
 mod validation;
+pub mod webhook;
 
 pub use account::{Account, AccountId, AccountName, Description, Features};
 pub use credential::{CredentialKind, EntropyUnavailable, SecretToken, TokenHash};
@@ -72,3 +73,7 @@ pub use permission::{Permission, Permissions};
 pub use room::{Room, RoomId, RoomMeta, RoomName, RoomRef};
 pub use user::{Availability, Email, ExternalId, PersonName, Role, User, UserId, UserMeta};
 pub use validation::{FieldError, FieldErrors, Problem};
+pub use webhook::{
+    CustomHeaders, DEACTIVATE_AFTER_FAILURES, RetrySchedule, Webhook, WebhookEvent, WebhookEvents,
+    WebhookId, WebhookMeta, WebhookSecret, WebhookUrl,
+};

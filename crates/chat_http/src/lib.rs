@@ -35,7 +35,7 @@ use actix_web::http::header::{ALLOW, HeaderValue};
 use actix_web::middleware::{NormalizePath, from_fn};
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer};
-use chat_app::{ChatApp, EndUsers};
+use chat_app::{ChatApp, EndUsers, WebhookDelivery, Webhooks};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
@@ -115,6 +115,7 @@ impl HttpOptions {
         (name = "messages", description = "ChatAPI messages"),
         (name = "chat_rooms", description = "Account-dialect chat rooms (`api_access_token`, integer ids, unix times)"),
         (name = "agents", description = "Account-dialect agents: the account's users, managed by its API key and administrators"),
+        (name = "webhooks", description = "Webhooks: signed POSTs of what happens in the account, retried, with a delivery log (ChatAPI: API key; account dialect: administrators and the API key)"),
         (name = "live", description = "WebSockets: live events of a room (ChatAPI dialect) or of all a user's rooms (account dialect); the frames are described in docs/asyncapi.yaml"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
@@ -184,7 +185,11 @@ where
                 .service(account::agents::create_agent)
                 .service(account::agents::update_agent)
                 .service(account::agents::delete_agent)
-                .service(account::agents::reset_access_token),
+                .service(account::agents::reset_access_token)
+                .service(account::webhooks::list_account_webhooks)
+                .service(account::webhooks::create_account_webhook)
+                .service(account::webhooks::update_account_webhook)
+                .service(account::webhooks::delete_account_webhook),
         )
         .service(
             scope("/api/v1")
@@ -215,7 +220,16 @@ where
                 .service(chatapi::users::logout)
                 .service(chatapi::users::get_user)
                 .service(chatapi::users::update_user)
-                .service(chatapi::users::revoke_tokens),
+                .service(chatapi::users::revoke_tokens)
+                .service(chatapi::webhooks::create_webhook)
+                .service(chatapi::webhooks::list_webhooks)
+                .service(chatapi::webhooks::get_webhook)
+                .service(chatapi::webhooks::update_webhook)
+                .service(chatapi::webhooks::delete_webhook)
+                .service(chatapi::webhooks::activate_webhook)
+                .service(chatapi::webhooks::deactivate_webhook)
+                .service(chatapi::webhooks::test_webhook)
+                .service(chatapi::webhooks::list_deliveries),
         )
 }
 
@@ -289,19 +303,24 @@ async fn no_route(req: HttpRequest) -> HttpResponse {
     response
 }
 
-/// Starts serving `app` on `listener`. SIGINT and SIGTERM stop accepting connections
-/// and let in-flight requests finish for `options.shutdown_timeout`. With live events,
-/// every accepted connection is dropped by the kernel once its peer takes no byte for
-/// the live send timeout plus the close's wait (`live::tcp`).
+/// Starts serving `app` on `listener`, with the end-user and webhook use cases beside it
+/// (and the webhook deliveries whose counts `/metrics` shows). SIGINT and SIGTERM stop
+/// accepting connections and let in-flight requests finish for `options.shutdown_timeout`.
+/// With live events, every accepted connection is dropped by the kernel once its peer
+/// takes no byte for the live send timeout plus the close's wait (`live::tcp`).
 pub fn serve(
     listener: TcpListener,
     app: ChatApp,
     end_users: EndUsers,
+    webhooks: (Webhooks, WebhookDelivery),
     options: HttpOptions,
 ) -> anyhow::Result<Server> {
+    let (webhooks, delivery) = webhooks;
     let state = Data::new(AppState {
         app,
         end_users,
+        webhooks,
+        delivery,
         signer: options.signer.clone(),
         json_limit: options.json_limit,
         upload_limit: options.upload_limit,

@@ -55,13 +55,25 @@ pub async fn ready(state: Data<AppState>) -> HttpResponse {
 /// gets an answer.
 const READY_DEADLINE: std::time::Duration = std::time::Duration::from_millis(800);
 
-/// Prometheus metrics: requests and latencies by route and status, pool state.
+/// Prometheus metrics: requests and latencies by route and status, pool state, live
+/// sockets closed, webhook deliveries by result and the webhook backlog.
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String))
 )]
 #[get("/metrics")]
 pub async fn metrics(state: Data<AppState>) -> HttpResponse {
+    let backlog = match state.delivery.backlog().await {
+        Ok(backlog) => Some(backlog),
+        Err(error) => {
+            tracing::warn!(error = %error, "the webhook backlog could not be read");
+            None
+        }
+    };
+    state.metrics.set_webhooks(crate::observe::WebhookGauges {
+        counts: state.delivery.counts(),
+        backlog,
+    });
     match state.metrics.render(state.app.health.pool_state()) {
         Ok(text) => HttpResponse::Ok()
             .insert_header((CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"))

@@ -1,6 +1,6 @@
 //! What every handler can reach, and the defaults of its limits.
 
-use chat_app::{ChatApp, EndUsers};
+use chat_app::{ChatApp, EndUsers, WebhookDelivery, Webhooks};
 
 use crate::limits::RateLimits;
 use crate::live::Live;
@@ -22,6 +22,11 @@ pub struct AppState {
     pub app: ChatApp,
     /// End users and their own credentials (`/api/v1/users`, the signing secret).
     pub end_users: EndUsers,
+    /// Webhooks (`/api/v1/webhooks`, `/api/v1/accounts/{account_id}/webhooks`).
+    pub webhooks: Webhooks,
+    /// The deliveries of webhooks, for `/metrics` (this node's counts, every node's
+    /// backlog).
+    pub delivery: WebhookDelivery,
     /// Signs and checks the URLs of stored files.
     pub signer: UrlSigner,
     /// Largest accepted JSON body, in bytes.

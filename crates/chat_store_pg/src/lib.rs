@@ -19,6 +19,7 @@ mod presence;
 mod rooms;
 mod schema;
 mod users;
+mod webhooks;
 
 use std::fmt;
 use std::time::Duration;

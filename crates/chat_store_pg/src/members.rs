@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use chat_app::{MemberChange, MemberStore, StoreError, Window};
 use chat_domain::{
-    AccountId, ExternalId, MemberMeta, Membership, PersonName, RoomId, User, UserId,
+    AccountId, ExternalId, MemberMeta, Membership, PersonName, RoomId, User, UserId, WebhookEvent,
 };
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 
 use crate::schema::{room_members, rooms, users};
 use crate::users::{UserRow, upsert_external_user};
+use crate::webhooks::record::{Recorded, record_event};
 use crate::{PgStore, corrupt, translate};
 
 /// A new membership. `joined_at` comes from its `clock_timestamp()` default.
@@ -160,6 +161,26 @@ fn insert_members(
     Ok(added)
 }
 
+/// Records `event` (room.joined, room.left) for each of `users`, none when empty.
+fn record_members(
+    conn: &mut PgConnection,
+    account: AccountId,
+    room: RoomId,
+    event: &str,
+    users: &[UserId],
+) -> QueryResult<()> {
+    if !users.is_empty() {
+        record_event(
+            conn,
+            &Recorded {
+                users,
+                ..Recorded::of_room(account, event, room)
+            },
+        )?;
+    }
+    Ok(())
+}
+
 /// Whether a room with `count` members breaks `limit`.
 fn exceeds(limit: Option<u64>, count: i64) -> bool {
     limit.is_some_and(|limit| u64::try_from(count).is_ok_and(|count| count > limit))
@@ -211,6 +232,13 @@ impl MemberStore for PgStore {
                 let after = i64::from(before) + count_of(added.len())?;
                 check_limit(limit, &added, after)?;
                 set_member_count(conn, account, room, after)?;
+                record_members(
+                    conn,
+                    account,
+                    room,
+                    WebhookEvent::RoomJoined.as_str(),
+                    &added,
+                )?;
                 Ok(MemberChange {
                     added,
                     removed: Vec::new(),
@@ -243,6 +271,13 @@ impl MemberStore for PgStore {
                         let after = i64::from(before) + count_of(added.len())?;
                         check_limit(limit, &added, after)?;
                         set_member_count(conn, account, room, after)?;
+                        record_members(
+                            conn,
+                            account,
+                            room,
+                            WebhookEvent::RoomJoined.as_str(),
+                            &added,
+                        )?;
                     }
                     Ok((
                         row,
@@ -281,9 +316,17 @@ impl MemberStore for PgStore {
                 }
                 let after = i64::from(before) - count_of(deleted.len())?;
                 set_member_count(conn, account, room, after)?;
+                let removed = in_given_order(&users, &deleted);
+                record_members(
+                    conn,
+                    account,
+                    room,
+                    WebhookEvent::RoomLeft.as_str(),
+                    &removed,
+                )?;
                 Ok(MemberChange {
                     added: Vec::new(),
-                    removed: in_given_order(&users, &deleted),
+                    removed,
                 })
             })
             .map_err(Rollback::into_store)
@@ -344,6 +387,20 @@ impl MemberStore for PgStore {
                 if after != i64::from(stored_count) {
                     set_member_count(conn, account, room, after)?;
                 }
+                record_members(
+                    conn,
+                    account,
+                    room,
+                    WebhookEvent::RoomLeft.as_str(),
+                    &removed,
+                )?;
+                record_members(
+                    conn,
+                    account,
+                    room,
+                    WebhookEvent::RoomJoined.as_str(),
+                    &added,
+                )?;
                 Ok(MemberChange { added, removed })
             })
             .map_err(Rollback::into_store)

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chat_app::{NewRoom, RoomFilter, RoomPatch, RoomSort, RoomStore, StoreError};
 use chat_domain::{
     AccountId, Description, Room, RoomId, RoomMeta, RoomName, RoomRef, StorageKey, User, UserId,
+    WebhookEvent,
 };
 use diesel::dsl::{exists, now};
 use diesel::pg::Pg;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 use crate::members::NewMemberRow;
 use crate::schema::{attachments, room_members, rooms, users};
 use crate::users::UserRow;
+use crate::webhooks::record::{Recorded, record_event};
 use crate::{PgStore, contains_pattern, corrupt, translate};
 
 /// One row of `rooms`.
@@ -213,6 +215,26 @@ impl RoomStore for PgStore {
                             })
                             .execute(conn)?;
                     }
+                    let created = Recorded {
+                        room_uuid: Some(row.uuid),
+                        ..Recorded::of_room(
+                            account,
+                            WebhookEvent::RoomCreated.as_str(),
+                            RoomId(row.id),
+                        )
+                    };
+                    record_event(conn, &created)?;
+                    if let Some(creator) = creator {
+                        let users = [creator];
+                        record_event(
+                            conn,
+                            &Recorded {
+                                event: WebhookEvent::RoomJoined.as_str(),
+                                users: &users,
+                                ..created
+                            },
+                        )?;
+                    }
                     Ok::<_, diesel::result::Error>(row)
                 })
                 .map_err(translate)?;
@@ -295,6 +317,13 @@ impl RoomStore for PgStore {
                         .set((changes, rooms::updated_at.eq(now)))
                         .returning(RoomRow::as_returning())
                         .get_result(conn)?;
+                    record_event(
+                        conn,
+                        &Recorded {
+                            room_uuid: Some(row.uuid),
+                            ..Recorded::of_room(account, WebhookEvent::RoomUpdated.as_str(), room)
+                        },
+                    )?;
                     Ok::<_, diesel::result::Error>((row, previous))
                 })
                 .map_err(translate)?;
@@ -314,15 +343,38 @@ impl RoomStore for PgStore {
         active: bool,
     ) -> Result<Room, StoreError> {
         self.with_conn(move |conn| {
-            let row = diesel::update(
-                rooms::table
-                    .filter(rooms::account_id.eq(account.0))
-                    .filter(rooms::id.eq(room.0)),
-            )
-            .set((rooms::is_active.eq(active), rooms::updated_at.eq(now)))
-            .returning(RoomRow::as_returning())
-            .get_result(conn)
-            .map_err(translate)?;
+            let row = conn
+                .transaction(|conn| {
+                    let target = rooms::table
+                        .filter(rooms::account_id.eq(account.0))
+                        .filter(rooms::id.eq(room.0));
+                    // The state before, under the lock the update keeps: only a change
+                    // of state is an event.
+                    let was: bool = target
+                        .select(rooms::is_active)
+                        .for_no_key_update()
+                        .first(conn)?;
+                    let row: RoomRow = diesel::update(target)
+                        .set((rooms::is_active.eq(active), rooms::updated_at.eq(now)))
+                        .returning(RoomRow::as_returning())
+                        .get_result(conn)?;
+                    if was != active {
+                        let event = if active {
+                            WebhookEvent::RoomActivated.as_str()
+                        } else {
+                            WebhookEvent::RoomDeactivated.as_str()
+                        };
+                        record_event(
+                            conn,
+                            &Recorded {
+                                room_uuid: Some(row.uuid),
+                                ..Recorded::of_room(account, event, room)
+                            },
+                        )?;
+                    }
+                    Ok::<_, diesel::result::Error>(row)
+                })
+                .map_err(translate)?;
             Room::try_from(row)
         })
         .await
@@ -342,14 +394,25 @@ impl RoomStore for PgStore {
                     let target = rooms::table
                         .filter(rooms::account_id.eq(account.0))
                         .filter(rooms::id.eq(room.0));
-                    let avatar: Option<String> =
-                        target.select(rooms::avatar_key).for_update().first(conn)?;
+                    let (avatar, uuid, name): (Option<String>, Uuid, String) = target
+                        .select((rooms::avatar_key, rooms::uuid, rooms::name))
+                        .for_update()
+                        .first(conn)?;
                     let mut keys: Vec<String> = attachments::table
                         .filter(attachments::account_id.eq(account.0))
                         .filter(attachments::room_id.eq(room.0))
                         .select(attachments::storage_key)
                         .load(conn)?;
                     diesel::delete(target).execute(conn)?;
+                    // The room is gone at delivery time: its id and name go with the event.
+                    record_event(
+                        conn,
+                        &Recorded {
+                            room_uuid: Some(uuid),
+                            data: Some(serde_json::json!({ "id": uuid, "name": name })),
+                            ..Recorded::of_room(account, WebhookEvent::RoomDeleted.as_str(), room)
+                        },
+                    )?;
                     keys.extend(avatar);
                     Ok(keys)
                 })

@@ -141,6 +141,82 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Int8,
+        uuid -> Uuid,
+        account_id -> Int8,
+        url -> Text,
+        events -> Array<Text>,
+        secret -> Text,
+        is_active -> Bool,
+        custom_headers -> Jsonb,
+        room_filters -> Array<Uuid>,
+        meta -> Jsonb,
+        failure_count -> Int4,
+        last_delivery_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// The outbox (see the migration).
+    webhook_events (id) {
+        id -> Int8,
+        uuid -> Uuid,
+        account_id -> Int8,
+        event -> Text,
+        room_id -> Nullable<Int8>,
+        message_id -> Nullable<Int8>,
+        user_id -> Nullable<Int8>,
+        data -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+        expanded_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Int8,
+        uuid -> Uuid,
+        webhook_id -> Int8,
+        event_id -> Int8,
+        account_id -> Int8,
+        attempts -> Int4,
+        state -> Text,
+        next_attempt_at -> Timestamptz,
+        leased_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// The delivery log.
+    webhook_attempts (id) {
+        id -> Int8,
+        delivery_id -> Int8,
+        webhook_id -> Int8,
+        account_id -> Int8,
+        event -> Text,
+        attempt -> Int4,
+        status_code -> Nullable<Int4>,
+        duration_ms -> Int4,
+        error -> Nullable<Text>,
+        delivered_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    offline_notices (room_id, user_id) {
+        account_id -> Int8,
+        room_id -> Int8,
+        user_id -> Int8,
+        last_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(credentials -> accounts (account_id));
 diesel::joinable!(signing_secrets -> accounts (account_id));
@@ -149,6 +225,10 @@ diesel::joinable!(room_members -> rooms (room_id));
 diesel::joinable!(room_members -> users (user_id));
 diesel::joinable!(messages -> rooms (room_id));
 diesel::joinable!(attachments -> messages (message_id));
+diesel::joinable!(webhooks -> accounts (account_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -159,5 +239,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     attachments,
     presence_sessions,
-    signing_secrets
+    signing_secrets,
+    webhooks,
+    webhook_events,
+    webhook_deliveries,
+    webhook_attempts,
+    offline_notices
 );

@@ -11,16 +11,20 @@ use actix_web::dev::Server;
 use anyhow::Context;
 pub use chat_app::SweepReport;
 use chat_app::{
-    ChatApp, DiscardEvents, EndUsers, EventPublisher, LiveSessions, NobodyOnline, PlatformToken,
-    PresenceStore,
+    ChatApp, DeliveryPorts, DeliverySettings, DiscardEvents, EndUsers, EventPublisher,
+    LiveSessions, NobodyOnline, PlatformToken, PresenceStore, WebhookDelivery, Webhooks,
 };
+use chat_domain::RetrySchedule;
 use chat_files_local::LocalFileStore;
 use chat_http::HttpOptions;
+use chat_http::chatapi::renderer::ChatApiRenderer;
 use chat_http::live::Live;
 use chat_http::signing::UrlSigner;
 use chat_realtime::{Hub, HubStores};
 use chat_relay_pg::PgRelay;
 use chat_store_pg::{PgStore, PoolOptions};
+use chat_webhooks::AwcSender;
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
 pub use settings::{LogFormat, RateSettings, Secret, Settings};
@@ -155,6 +159,44 @@ fn use_cases(
     Ok((app, end_users))
 }
 
+/// The webhook use cases and the deliveries behind them, over `store`: deliveries go
+/// out through awc (private addresses refused unless `CHAT_WEBHOOK_ALLOW_PRIVATE`), and
+/// their `data` is rendered as the ChatAPI renders it, file URLs starting with `base`.
+pub fn webhooks(
+    settings: &Settings,
+    store: &PgStore,
+    signer: UrlSigner,
+    base: String,
+) -> anyhow::Result<(Webhooks, WebhookDelivery)> {
+    let schedule = RetrySchedule::parse(&settings.webhook_retry_schedule)
+        .map_err(|e| anyhow::anyhow!("CHAT_WEBHOOK_RETRY_SCHEDULE {e}"))?;
+    if settings.webhook_allow_private {
+        tracing::warn!(
+            "CHAT_WEBHOOK_ALLOW_PRIVATE is set: webhooks may deliver to loopback and private \
+             addresses"
+        );
+    }
+    let shared = Arc::new(store.clone());
+    let renderer = ChatApiRenderer::new(base, signer, settings.file_url_ttl_secs.max(1));
+    let delivery = WebhookDelivery::new(
+        DeliveryPorts {
+            store: shared.clone(),
+            sender: Arc::new(AwcSender::new(settings.webhook_allow_private)),
+            renderer: Arc::new(renderer),
+            rooms: shared.clone(),
+            messages: shared.clone(),
+            users: shared,
+        },
+        DeliverySettings {
+            schedule,
+            coalesce: Duration::from_secs(settings.offline_notice_secs),
+            log_retention: Duration::from_secs(settings.webhook_log_days.saturating_mul(86_400)),
+            ..DeliverySettings::default()
+        },
+    );
+    Ok((Webhooks::new(delivery.clone()), delivery))
+}
+
 /// Deletes stored files that no attachment or avatar refers to and that are older than
 /// `grace` (files whose row is being written right now are younger).
 pub async fn sweep_files(settings: &Settings, grace: Duration) -> anyhow::Result<SweepReport> {
@@ -204,12 +246,16 @@ pub fn url_signer(settings: &Settings) -> anyhow::Result<UrlSigner> {
     }
 }
 
-/// A built server, bound to its port, not yet running.
+/// A built server, bound to its port, not yet running; its webhook deliveries have
+/// started.
 pub struct Application {
     port: u16,
     server: Server,
     /// The node's hub and relay live as long as it serves.
     _wired: Wired,
+    /// The webhook delivery loop, stopped when this is sent or dropped.
+    stop_deliveries: oneshot::Sender<()>,
+    deliveries: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for Application {
@@ -227,11 +273,24 @@ impl Application {
         let wired = wire_live(&settings).await?;
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
-        let port = listener.local_addr()?.port();
+        let local = listener.local_addr()?;
+        let port = local.port();
+        let signer = url_signer(&settings)?;
+        let base = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}"));
+        let (webhooks, delivery) = webhooks(&settings, &wired.store, signer.clone(), base)?;
+        let (stop_deliveries, stopped) = oneshot::channel::<()>();
+        let deliveries = delivery.clone().spawn(async move {
+            // Sent or dropped: either way, stop.
+            let _ = stopped.await;
+        });
         let server = chat_http::serve(
             listener,
             wired.app.clone(),
             wired.end_users.clone(),
+            (webhooks, delivery),
             HttpOptions {
                 live: Some(wired.live.clone()),
                 json_limit: settings.json_limit,
@@ -240,13 +299,15 @@ impl Application {
                 file_url_ttl_secs: settings.file_url_ttl_secs.max(1),
                 workers: settings.workers,
                 rate: settings.rate.config(),
-                ..HttpOptions::new(url_signer(&settings)?)
+                ..HttpOptions::new(signer)
             },
         )?;
         Ok(Self {
             port,
             server,
             _wired: wired,
+            stop_deliveries,
+            deliveries,
         })
     }
 
@@ -259,9 +320,16 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGINT/SIGTERM (or the handle) stops it.
+    /// Serves until SIGINT/SIGTERM (or the handle) stops it, then stops the webhook
+    /// deliveries (a delivery in flight is cut off; its lease runs out and another node,
+    /// or the next start, makes it again).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        let _ = self.stop_deliveries.send(());
+        if let Err(error) = self.deliveries.await {
+            tracing::warn!(error = %error, "the webhook delivery loop ended abnormally");
+        }
+        served
     }
 }
 

@@ -193,6 +193,48 @@ pub struct Settings {
     #[arg(long, env = "CHAT_WORKERS", default_value_t = 0, global = true)]
     pub workers: usize,
 
+    /// Seconds between a failed webhook delivery and its next attempt, one per retry
+    /// (comma-separated); once they are spent the delivery has failed.
+    #[arg(
+        long,
+        env = "CHAT_WEBHOOK_RETRY_SCHEDULE",
+        default_value = "30,120,480,1920",
+        global = true
+    )]
+    pub webhook_retry_schedule: String,
+
+    /// Days the webhook delivery log (and finished deliveries) are kept.
+    #[arg(
+        long,
+        env = "CHAT_WEBHOOK_LOG_DAYS",
+        default_value_t = 7,
+        global = true
+    )]
+    pub webhook_log_days: u64,
+
+    /// Allow webhook URLs that resolve to loopback, private, link-local and other
+    /// non-public addresses (`1`/`true`); refused by default.
+    #[arg(
+        long,
+        env = "CHAT_WEBHOOK_ALLOW_PRIVATE",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        global = true
+    )]
+    pub webhook_allow_private: bool,
+
+    /// Seconds within which a member gets at most one `message.unread_offline` per room.
+    #[arg(
+        long,
+        env = "CHAT_OFFLINE_NOTICE_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub offline_notice_secs: u64,
+
     /// Log line format.
     #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,

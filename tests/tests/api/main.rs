@@ -31,4 +31,6 @@ mod rooms_cross;
 mod scoped_keys;
 mod slow_sockets;
 mod users;
+mod webhooks;
+mod webhooks_crud;
 mod ws_limits;

@@ -118,7 +118,11 @@ impl From<AppError> for Refusal {
             | AppError::WrongAccount => Refusal::Unauthorized,
             AppError::NotFound(Resource::Room) => Refusal::RoomNotFound,
             AppError::NotFound(
-                Resource::Account | Resource::User | Resource::Message | Resource::File,
+                Resource::Account
+                | Resource::User
+                | Resource::Message
+                | Resource::File
+                | Resource::Webhook,
             ) => Refusal::Unauthorized,
             AppError::Forbidden(_) => Refusal::AccessDenied,
             error @ (AppError::Conflict(_)

@@ -27,7 +27,7 @@ use crate::events::{DomainEvent, EventPublisher, MessageEvent};
 use crate::files::discard;
 use crate::model::{MessageDetail, MessageFilter, Page};
 use crate::ports::{FileStore, MessageStore, RoomStore, UserDirectory};
-use views::Views;
+pub(crate) use views::Views;
 
 /// The message use cases.
 #[derive(Clone)]

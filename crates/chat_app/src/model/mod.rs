@@ -8,6 +8,7 @@ pub mod messages;
 pub mod paging;
 pub mod rooms;
 pub mod users;
+pub mod webhooks;
 
 pub use accounts::{AccountPatch, NewAccount};
 pub use end_users::{EndUserPatch, Login, NewEndUser, UserQuery};
@@ -16,3 +17,4 @@ pub use messages::{MessageDetail, MessageFilter, MessageOrder, NewMessage, Outgo
 pub use paging::{Page, Window};
 pub use rooms::{Detail, NewRoom, RoomFilter, RoomPatch, RoomQuery, RoomSort};
 pub use users::{NewUser, UserPatch};
+pub use webhooks::{NewWebhook, RawWebhook, WebhookPatch};

@@ -13,6 +13,7 @@ mod health;
 mod messages;
 mod rooms;
 mod users;
+mod webhooks;
 
 pub use accounts::{AccountStore, CredentialOwner, CredentialStore};
 pub use end_users::{EndUserStore, SigningKeys, SigningSeed, TokenSubject};
@@ -22,6 +23,10 @@ pub use health::{PoolState, StoreHealth};
 pub use messages::MessageStore;
 pub use rooms::{MemberChange, MemberStore, RoomStore};
 pub use users::{UserDirectory, UserStore};
+pub use webhooks::{
+    Attempt, Claimed, Finished, Outgoing, Response, StoredEvent, WebhookRef, WebhookRenderer,
+    WebhookSender, WebhookStore,
+};
 
 #[cfg(any(test, feature = "mock"))]
 pub use accounts::{MockAccountStore, MockCredentialStore};
@@ -37,3 +42,5 @@ pub use messages::MockMessageStore;
 pub use rooms::{MockMemberStore, MockRoomStore};
 #[cfg(any(test, feature = "mock"))]
 pub use users::{MockUserDirectory, MockUserStore};
+#[cfg(any(test, feature = "mock"))]
+pub use webhooks::{MockWebhookRenderer, MockWebhookSender, MockWebhookStore};

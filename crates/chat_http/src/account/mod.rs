@@ -12,6 +12,7 @@ pub mod path;
 pub mod platform;
 pub mod responses;
 pub mod rooms;
+pub mod webhooks;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;

@@ -1,5 +1,5 @@
 //! The ChatAPI dialect: `/api/v1/clients`, `/api/v1/rooms`, `/api/v1/messages`,
-//! `/api/v1/users`;
+//! `/api/v1/users`, `/api/v1/webhooks`;
 //! `{data, status}` envelopes, UUID ids, RFC 3339 times, error codes.
 
 pub mod clients;
@@ -8,9 +8,11 @@ pub mod messages;
 pub mod params;
 pub mod participants;
 pub mod path;
+pub mod renderer;
 pub mod responses;
 pub mod rooms;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::RETRY_AFTER;
@@ -192,6 +194,7 @@ fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Valu
                     Resource::Room => ("ROOM_NOT_FOUND", "Room not found"),
                     Resource::Message => ("MESSAGE_NOT_FOUND", "Message not found"),
                     Resource::File => ("FILE_NOT_FOUND", "File not found"),
+                    Resource::Webhook => ("WEBHOOK_NOT_FOUND", "Webhook not found"),
                 };
                 (StatusCode::NOT_FOUND, code, message.to_owned(), None)
             }

@@ -1,7 +1,7 @@
 //! The ids of ChatAPI paths: UUIDs for rooms and messages (a segment that is not one
 //! names nothing: 404), the integrator's `user_id` for users.
 
-use chat_app::{AppError, Resource};
+use chat_app::{AppError, Resource, WebhookRef};
 use chat_domain::{MessageRef, RoomRef};
 use uuid::Uuid;
 
@@ -15,6 +15,21 @@ pub type MessagePath = PathIds<MessageSegment>;
 
 /// `/users/{user_id}/…`: the user, by its ChatAPI `user_id`.
 pub type UserPath = PathIds<UserSegment>;
+
+/// `/webhooks/{webhook_id}/…`: the webhook, by its UUID.
+pub type WebhookPath = PathIds<WebhookSegment>;
+
+/// Reads a webhook's UUID from the first segment.
+#[derive(Debug)]
+pub struct WebhookSegment;
+
+impl FromPath for WebhookSegment {
+    type Ids = WebhookRef;
+
+    fn from_path(segments: &[String]) -> Result<WebhookRef, AppError> {
+        uuid(segments, Resource::Webhook).map(WebhookRef::Uuid)
+    }
+}
 
 /// Reads a user's ChatAPI `user_id` (its external id, or its integer id as text) from the
 /// first segment, as given: the use case looks it up (`USER_NOT_FOUND` when none).
@@ -85,6 +100,10 @@ mod tests {
             assert!(matches!(
                 MessageSegment::from_path(&segments(raw)),
                 Err(AppError::NotFound(Resource::Message))
+            ));
+            assert!(matches!(
+                WebhookSegment::from_path(&segments(raw)),
+                Err(AppError::NotFound(Resource::Webhook))
             ));
         }
     }

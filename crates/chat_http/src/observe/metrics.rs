@@ -1,8 +1,12 @@
 //! The Prometheus series the server keeps: requests by route and status, their latency,
-//! the database pool, and why live sockets ended.
+//! the database pool, why live sockets ended, and webhook deliveries.
 
-use chat_app::PoolState;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
+use std::time::Duration;
+
+use chat_app::{DeliveryCounts, PoolState};
+use prometheus::{
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
+};
 
 /// The server's Prometheus registry and the series it keeps.
 #[derive(Debug, Clone)]
@@ -14,6 +18,17 @@ pub struct Metrics {
     pool_idle: IntGauge,
     pool_max: IntGauge,
     live_closed: IntCounterVec,
+    webhook_deliveries: IntCounterVec,
+    webhook_pending: IntGauge,
+    webhook_oldest: Gauge,
+}
+
+/// The webhook series as of now: this node's deliveries by outcome, and every node's
+/// backlog (`None` when the database did not answer).
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookGauges {
+    pub counts: DeliveryCounts,
+    pub backlog: Option<(i64, Option<Duration>)>,
 }
 
 impl Metrics {
@@ -47,12 +62,30 @@ impl Metrics {
             ),
             &["reason"],
         )?;
+        let webhook_deliveries = IntCounterVec::new(
+            Opts::new(
+                "webhook_deliveries_total",
+                "Webhook delivery attempts made by this node, by result (delivered, retry, failed)",
+            ),
+            &["result"],
+        )?;
+        let webhook_pending = IntGauge::new(
+            "webhook_deliveries_pending",
+            "Webhook deliveries waiting to be made or retried (every node's)",
+        )?;
+        let webhook_oldest = Gauge::new(
+            "webhook_oldest_pending_seconds",
+            "How long the oldest due webhook delivery has waited (0 when none is due)",
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
         registry.register(Box::new(pool_max.clone()))?;
         registry.register(Box::new(live_closed.clone()))?;
+        registry.register(Box::new(webhook_deliveries.clone()))?;
+        registry.register(Box::new(webhook_pending.clone()))?;
+        registry.register(Box::new(webhook_oldest.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -61,6 +94,9 @@ impl Metrics {
             pool_idle,
             pool_max,
             live_closed,
+            webhook_deliveries,
+            webhook_pending,
+            webhook_oldest,
         })
     }
 
@@ -74,6 +110,25 @@ impl Metrics {
     /// Counts a live socket that ended, under `reason`.
     pub(crate) fn live_closed(&self, reason: &str) {
         self.live_closed.with_label_values(&[reason]).inc();
+    }
+
+    /// Brings the webhook series up to `gauges`: the counters catch up with the
+    /// delivery's own counts (which only grow).
+    pub fn set_webhooks(&self, gauges: WebhookGauges) {
+        let counts = gauges.counts;
+        for (result, total) in [
+            ("delivered", counts.delivered),
+            ("retry", counts.retry),
+            ("failed", counts.failed),
+        ] {
+            let counter = self.webhook_deliveries.with_label_values(&[result]);
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
+        if let Some((pending, oldest)) = gauges.backlog {
+            self.webhook_pending.set(pending);
+            self.webhook_oldest
+                .set(oldest.map_or(0.0, |age| age.as_secs_f64()));
+        }
     }
 
     /// The exposition text, with the pool gauges as of now.

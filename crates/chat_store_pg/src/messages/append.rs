@@ -28,6 +28,14 @@ const ECHO_KEY: &str = "messages_echo_key";
 ///
 /// The attachments refer to the message the same statement inserts: their foreign keys
 /// are checked at the end of the statement, when the message row is there.
+///
+/// The webhooks outbox (`wh`, `ev`, `wd`): when an active webhook of the account
+/// subscribes to `message.created` or `message.unread_offline` for the room (a probe of
+/// the partial index `webhooks_active_by_account`, empty for most accounts), the same
+/// statement records the `message.created` event, with one delivery per webhook
+/// subscribed to it; the event is left unexpanded (`expanded_at` NULL) for the delivery
+/// worker when some webhook wants `message.unread_offline`. No such webhook: nothing is
+/// recorded. A failed statement records nothing.
 const APPEND: &str = "
 WITH r AS (
     UPDATE rooms
@@ -61,6 +69,23 @@ WITH r AS (
       FROM m
      WHERE rm.account_id = m.account_id AND rm.room_id = m.room_id
        AND rm.user_id = m.sender_user_id
+), wh AS (
+    SELECT w.id, 'message.created' = ANY(w.events) AS created,
+           'message.unread_offline' = ANY(w.events) AS offline
+      FROM webhooks AS w, r
+     WHERE w.account_id = $1 AND w.is_active
+       AND w.events && ARRAY['message.created', 'message.unread_offline']
+       AND (cardinality(w.room_filters) = 0 OR r.uuid = ANY(w.room_filters))
+), ev AS (
+    INSERT INTO webhook_events (account_id, event, room_id, message_id, user_id, expanded_at)
+    SELECT m.account_id, 'message.created', m.room_id, m.id, m.sender_user_id,
+           CASE WHEN bool_or(wh.offline) THEN NULL ELSE now() END
+      FROM m, wh
+  GROUP BY m.account_id, m.room_id, m.id, m.sender_user_id
+ RETURNING id
+), wd AS (
+    INSERT INTO webhook_deliveries (webhook_id, event_id, account_id)
+    SELECT wh.id, ev.id, $1 FROM wh, ev WHERE wh.created
 )
 SELECT m.*, r.uuid AS room_uuid,
        ARRAY(SELECT a.id FROM a ORDER BY a.position) AS attachment_ids

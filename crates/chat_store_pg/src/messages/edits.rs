@@ -2,7 +2,10 @@
 //! rows of its files).
 
 use chat_app::StoreError;
-use chat_domain::{AccountId, Content, Message, MessageId, MessageMeta, MessageRef, StorageKey};
+use chat_domain::{
+    AccountId, Content, Message, MessageId, MessageMeta, MessageRef, RoomId, StorageKey,
+    WebhookEvent,
+};
 use diesel::dsl::now;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
@@ -14,6 +17,7 @@ use uuid::Uuid;
 use super::load::{Wanted, first_message, load};
 use super::rows::MessageRow;
 use crate::schema::{messages, rooms};
+use crate::webhooks::record::{EventMessage, Recorded, record_event};
 use crate::{attachments, corrupt, translate};
 
 /// The columns an edit may change; `None` leaves a column alone.
@@ -36,6 +40,27 @@ fn reread(
         return Err(DieselError::NotFound);
     }
     load(conn, account, Wanted::One(MessageRef::Id(message)))
+}
+
+/// Records `event` about the message read back in `rows` (inside the change's
+/// transaction).
+fn record(
+    conn: &mut PgConnection,
+    account: AccountId,
+    event: &str,
+    rows: &[(MessageRow, Uuid)],
+) -> QueryResult<()> {
+    if let Some((row, room_uuid)) = rows.first() {
+        record_event(
+            conn,
+            &Recorded {
+                room_uuid: Some(*room_uuid),
+                message: EventMessage::Id(row.id),
+                ..Recorded::of_room(account, event, RoomId(row.room_id))
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// [`chat_app::MessageStore::edit_message`]: the change and the message as it is after,
@@ -64,7 +89,9 @@ pub(super) fn edit(
                 messages::updated_at.eq(now),
             ))
             .execute(conn)?;
-            reread(conn, account, message, changed)
+            let rows = reread(conn, account, message, changed)?;
+            record(conn, account, WebhookEvent::MessageUpdated.as_str(), &rows)?;
+            Ok(rows)
         })
         .map_err(translate)?;
     first_message(conn, account, rows)
@@ -130,6 +157,15 @@ pub(super) fn set_deleted(
             };
             // NotFound when the account has no such message (in either state).
             let rows = load(conn, account, Wanted::One(MessageRef::Id(message)))?;
+            // Only a change of state is an event.
+            if !changed_in.is_empty() {
+                let event = if deleted {
+                    WebhookEvent::MessageDeleted.as_str()
+                } else {
+                    WebhookEvent::MessageRestored.as_str()
+                };
+                record(conn, account, event, &rows)?;
+            }
             Ok::<_, DieselError>((rows, removed))
         })
         .map_err(translate)?;

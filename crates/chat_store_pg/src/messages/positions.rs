@@ -1,13 +1,14 @@
 //! How far each member has got: read and delivered positions, and unread counts.
 
 use chat_app::StoreError;
-use chat_domain::{AccountId, Position, RoomId, Seq, UserId};
+use chat_domain::{AccountId, Position, RoomId, Seq, UserId, WebhookEvent};
 use diesel::expression::functions::declare_sql_function;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, SingleValue, SqlType};
 
 use crate::schema::{room_members, rooms};
 use crate::translate;
+use crate::webhooks::record::{EventMessage, Recorded, record_event};
 
 #[declare_sql_function]
 extern "SQL" {
@@ -96,7 +97,8 @@ pub(super) fn positions(
 }
 
 /// [`chat_app::MessageStore::mark_read`]: up to `upto`, or the room's newest message;
-/// never past the newest message.
+/// never past the newest message. A position that moves records `message.read` in the
+/// same transaction.
 pub(super) fn mark_read(
     conn: &mut PgConnection,
     account: AccountId,
@@ -110,25 +112,39 @@ pub(super) fn mark_read(
         .filter(room_members::account_id.eq(account.0))
         .filter(room_members::room_id.eq(room.0))
         .filter(room_members::user_id.eq(user.0));
-    // Only a position that moves is written (delivered is never behind read, so it cannot
-    // need moving when read does not).
-    let moved = diesel::update(member.filter(room_members::last_read_seq.lt(target())))
-        .set((
-            room_members::last_read_seq.eq(greatest(room_members::last_read_seq, target())),
-            room_members::delivered_seq.eq(greatest(room_members::delivered_seq, target())),
-        ))
-        .returning(room_members::last_read_seq)
-        .get_result::<i64>(conn)
-        .optional()
+    let read = conn
+        .transaction(|conn| {
+            // Only a position that moves is written (delivered is never behind read, so it
+            // cannot need moving when read does not).
+            let moved = diesel::update(member.filter(room_members::last_read_seq.lt(target())))
+                .set((
+                    room_members::last_read_seq.eq(greatest(room_members::last_read_seq, target())),
+                    room_members::delivered_seq.eq(greatest(room_members::delivered_seq, target())),
+                ))
+                .returning(room_members::last_read_seq)
+                .get_result::<i64>(conn)
+                .optional()?;
+            match moved {
+                Some(read) => {
+                    let users = [user];
+                    record_event(
+                        conn,
+                        &Recorded {
+                            message: EventMessage::Seq(read),
+                            users: &users,
+                            data: Some(serde_json::json!({ "seq": read })),
+                            ..Recorded::of_room(account, WebhookEvent::MessageRead.as_str(), room)
+                        },
+                    )?;
+                    Ok(read)
+                }
+                // Nothing moved: the position as it is; NotFound when not a member.
+                None => member
+                    .select(room_members::last_read_seq)
+                    .first::<i64>(conn),
+            }
+        })
         .map_err(translate)?;
-    let read = match moved {
-        Some(read) => read,
-        // Nothing moved: the position as it is; NotFound when not a member.
-        None => member
-            .select(room_members::last_read_seq)
-            .first::<i64>(conn)
-            .map_err(translate)?,
-    };
     Ok(Seq(read))
 }
 

@@ -23,7 +23,7 @@ pub(super) struct MessageRow {
     pub(super) id: i64,
     uuid: Uuid,
     account_id: i64,
-    room_id: i64,
+    pub(super) room_id: i64,
     seq: i64,
     sender_user_id: Option<i64>,
     sender_label: String,

@@ -14,3 +14,4 @@ mod members;
 mod messages;
 mod presence;
 mod rooms;
+mod webhooks;

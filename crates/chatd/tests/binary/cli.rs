@@ -131,6 +131,10 @@ async fn operator_commands_print_accounts_and_users_whose_secrets_work() {
         presence_heartbeat_secs: 10,
         credential_cache_secs: 5,
         workers: 1,
+        webhook_retry_schedule: "30,120,480,1920".to_owned(),
+        webhook_log_days: 7,
+        webhook_allow_private: false,
+        offline_notice_secs: 60,
         log_format: chatd::LogFormat::Text,
         rate: chatd::RateSettings::default(),
     };

@@ -1,5 +1,7 @@
 //! The `chatd` binary run as a process, one test binary (one link instead of one per file):
-//! the operator's commands (`cli`) and two nodes over one database (`nodes`).
+//! the operator's commands (`cli`), two nodes over one database (`nodes`),
+//! and a webhook delivered after a SIGKILL right after the send (`webhooks_crash`).
 
 mod cli;
 mod nodes;
+mod webhooks_crash;

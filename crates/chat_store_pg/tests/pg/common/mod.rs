@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[&str] = &[
     "20261121000006",
     "20261206000001",
     "20261206000002",
+    "20261206000003",
 ];
 
 /// A migrated store over a fresh database. The store is declared first, so it (and its
