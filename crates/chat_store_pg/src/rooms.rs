@@ -21,6 +21,12 @@ use crate::users::UserRow;
 use crate::webhooks::record::{Recorded, record_event};
 use crate::{PgStore, contains_pattern, corrupt, translate};
 
+/// What a room event's payload says of the room if it is deleted before the event is
+/// delivered (its ChatAPI id and name; a delivery renders the room as it is when it can).
+fn gone_room(row: &RoomRow) -> Value {
+    serde_json::json!({ "id": row.uuid, "name": row.name })
+}
+
 /// One row of `rooms`.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = rooms, check_for_backend(diesel::pg::Pg))]
@@ -217,6 +223,7 @@ impl RoomStore for PgStore {
                     }
                     let created = Recorded {
                         room_uuid: Some(row.uuid),
+                        data: Some(gone_room(&row)),
                         ..Recorded::of_room(
                             account,
                             WebhookEvent::RoomCreated.as_str(),
@@ -231,6 +238,7 @@ impl RoomStore for PgStore {
                             &Recorded {
                                 event: WebhookEvent::RoomJoined.as_str(),
                                 users: &users,
+                                data: None,
                                 ..created
                             },
                         )?;
@@ -321,6 +329,7 @@ impl RoomStore for PgStore {
                         conn,
                         &Recorded {
                             room_uuid: Some(row.uuid),
+                            data: Some(gone_room(&row)),
                             ..Recorded::of_room(account, WebhookEvent::RoomUpdated.as_str(), room)
                         },
                     )?;
@@ -368,6 +377,7 @@ impl RoomStore for PgStore {
                             conn,
                             &Recorded {
                                 room_uuid: Some(row.uuid),
+                                data: Some(gone_room(&row)),
                                 ..Recorded::of_room(account, event, room)
                             },
                         )?;
