@@ -7,6 +7,7 @@ mod clients;
 mod credential_sockets;
 mod cross_account;
 mod docs_examples;
+mod docs_webhooks;
 mod errors;
 mod files;
 mod input;
