@@ -91,7 +91,7 @@ test: deps ## Run every test (nextest, doc tests, a 60 s schemathesis pass) agai
 fuzz: deps ## Fuzz the HTTP API with schemathesis for $FUZZ_SECONDS (600) against a fresh database
 	@scripts/fuzz.sh --max-time "$${FUZZ_SECONDS:-600}"
 
-deps: ## Install missing build dependencies (libpq-dev, pkg-config, gcc) from Debian
+deps: ## Install missing build and test dependencies (libpq-dev, pkg-config, gcc, python3, nodejs, ruby) from Debian
 	@scripts/ensure-build-deps.sh
 
 build: deps ## Build the workspace (debug)

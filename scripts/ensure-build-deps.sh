@@ -3,7 +3,8 @@
 #   libpq-dev   diesel links libpq (pq-sys emits -lpq; without it only the final link fails)
 #   pkg-config  how pq-sys finds libpq
 #   gcc         the linker driver cargo calls (cc)
-#   python3     runs scripts/module-cycles.py in make lint
+#   python3     runs scripts/module-cycles.py in make lint, and the docs' Python examples
+#   nodejs ruby run the docs' Node and Ruby examples (JWT minting, webhook signatures) in make test
 # Quiet and fast when everything is present.
 set -euo pipefail
 
@@ -30,6 +31,9 @@ command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v cc >/dev/null || missing+=(gcc libc6-dev)
 # scripts/module-cycles.py (make lint)
 command -v python3 >/dev/null || missing+=(python3)
+# tests/tests/api/docs_examples.rs and docs_webhooks.rs (make test)
+command -v node >/dev/null || missing+=(nodejs)
+command -v ruby >/dev/null || missing+=(ruby)
 
 if ((${#missing[@]} == 0)); then
     exit 0
