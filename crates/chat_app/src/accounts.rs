@@ -88,6 +88,40 @@ impl Accounts {
         patch: AccountPatch,
     ) -> Result<Account, AppError> {
         actor.require_platform()?;
+        self.apply(id, patch).await
+    }
+
+    /// Changes the calling integration's own account: only its name and description
+    /// (activity and features stay the platform's). API key only.
+    pub async fn update_own(
+        &self,
+        actor: &Actor,
+        patch: AccountPatch,
+    ) -> Result<Account, AppError> {
+        let access = actor.require_api_key()?;
+        let patch = AccountPatch {
+            name: patch.name,
+            description: patch.description,
+            ..AccountPatch::default()
+        };
+        self.apply(access.id, patch).await
+    }
+
+    /// Deactivates the calling integration's own account: its API key (and every other
+    /// credential of the account) stops working at once and its open sockets close; its
+    /// data is kept. API key only.
+    pub async fn deactivate_own(&self, actor: &Actor) -> Result<Account, AppError> {
+        let access = actor.require_api_key()?;
+        let patch = AccountPatch {
+            is_active: Some(false),
+            ..AccountPatch::default()
+        };
+        self.apply(access.id, patch).await
+    }
+
+    /// Writes `patch` to account `id`, forgetting cached credentials and announcing the
+    /// account's credentials when activity or features change.
+    async fn apply(&self, id: AccountId, patch: AccountPatch) -> Result<Account, AppError> {
         if patch == AccountPatch::default() {
             return self
                 .accounts
@@ -358,6 +392,68 @@ mod tests {
             ));
             assert!(matches!(
                 use_cases.regenerate_api_key(&actor).await,
+                Err(AppError::Unauthenticated)
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn the_api_key_changes_only_its_own_name_and_description() {
+        let mut store = MockAccountStore::new();
+        store
+            .expect_update_account()
+            .withf(|id, patch| {
+                *id == AccountId(4)
+                    && patch.name.as_ref().map(AccountName::as_str) == Some("Acme 2")
+                    && patch.is_active.is_none()
+                    && patch.chat_rooms.is_none()
+            })
+            .times(1)
+            .returning(|id, _| Ok(account(id.0, "Acme 2")));
+        // A new name closes nothing.
+        let use_cases = use_cases(store).with_events(Arc::new(announcing(4, 0)));
+        let patch = AccountPatch::parse(Some(Some("Acme 2")), None, Some(false), Some(false))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let updated = use_cases.update_own(&Actor::ApiKey(access(4)), patch).await;
+        assert!(updated.is_ok(), "{updated:?}");
+    }
+
+    #[tokio::test]
+    async fn deactivating_its_own_account_announces_its_credentials() {
+        let mut store = MockAccountStore::new();
+        store
+            .expect_update_account()
+            .withf(|id, patch| *id == AccountId(4) && patch.is_active == Some(false))
+            .times(1)
+            .returning(|id, _| {
+                let mut account = account(id.0, "Acme");
+                account.is_active = false;
+                Ok(account)
+            });
+        let use_cases = use_cases(store).with_events(Arc::new(announcing(4, 1)));
+        let deactivated = use_cases.deactivate_own(&Actor::ApiKey(access(4))).await;
+        assert!(matches!(deactivated, Ok(a) if !a.is_active));
+    }
+
+    #[tokio::test]
+    async fn only_the_api_key_changes_or_deactivates_its_own_account() {
+        let mut store = MockAccountStore::new();
+        store.expect_update_account().never();
+        store.expect_get_account().never();
+        let use_cases = use_cases(store);
+        let user = Actor::User {
+            account: access(1),
+            user_id: UserId(2),
+            role: Role::Administrator,
+            scope: None,
+        };
+        for actor in [Actor::Platform, user] {
+            assert!(matches!(
+                use_cases.update_own(&actor, AccountPatch::default()).await,
+                Err(AppError::Unauthenticated)
+            ));
+            assert!(matches!(
+                use_cases.deactivate_own(&actor).await,
                 Err(AppError::Unauthenticated)
             ));
         }

@@ -19,7 +19,7 @@
 //! // Bad input: each error names its field, so all of them can be reported at once.
 //! let mut errors = FieldErrors::new();
 //! errors.collect(RoomName::parse("   "));
-//! errors.collect(MessageKind::parse("shout"));
+//! errors.collect(MessageKind::parse("Shout!"));
 //! errors.collect(EchoId::parse(""));
 //! let fields: Vec<&str> = errors.iter().map(|error| error.field).collect();
 //! assert_eq!(fields, ["name", "message_type", "echo_id"]);
@@ -66,8 +66,8 @@ pub use file::{
 };
 pub use member::{MemberMeta, Membership};
 pub use message::{
-    Content, ContentError, ContentTooLong, DeliveryStatus, EchoId, Message, MessageId, MessageKind,
-    MessageMeta, MessageRef, Position, Sender, Seq,
+    Content, ContentError, ContentTooLong, CustomKind, DeliveryStatus, EchoId, Message, MessageId,
+    MessageKind, MessageMeta, MessageRef, Position, Sender, Seq,
 };
 pub use permission::{Permission, Permissions};
 pub use room::{Room, RoomId, RoomMeta, RoomName, RoomRef};

@@ -105,31 +105,32 @@ pub enum MessageKind {
     Audio,
     /// Mostly video: a label chosen by the sender.
     Video,
+    /// Any other type the application names (`poll`, `order_update`, …): stored and
+    /// filtered on, never interpreted.
+    Custom(CustomKind),
 }
 
 impl MessageKind {
-    /// Every wire name, in the order error messages list them.
+    /// Every built-in wire name, in the order error messages list them.
     pub const ALL: &'static [&'static str] = &["text", "system", "image", "file", "audio", "video"];
 
-    /// One of the names in [`ALL`](Self::ALL), exactly (case matters), else
-    /// [`Problem::NotIncluded`] on field `message_type`.
+    /// One of the names in [`ALL`](Self::ALL), or any other name matching
+    /// [`CustomKind::RULE`] (case matters), else [`Problem::Invalid`] on field
+    /// `message_type` naming the rule.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        match raw {
-            "text" => Ok(MessageKind::Text),
-            "system" => Ok(MessageKind::System),
-            "image" => Ok(MessageKind::Image),
-            "file" => Ok(MessageKind::File),
-            "audio" => Ok(MessageKind::Audio),
-            "video" => Ok(MessageKind::Video),
-            _ => Err(FieldError::new(
-                "message_type",
-                Problem::NotIncluded { allowed: Self::ALL },
-            )),
-        }
+        Ok(match raw {
+            "text" => MessageKind::Text,
+            "system" => MessageKind::System,
+            "image" => MessageKind::Image,
+            "file" => MessageKind::File,
+            "audio" => MessageKind::Audio,
+            "video" => MessageKind::Video,
+            _ => MessageKind::Custom(CustomKind::parse(raw)?),
+        })
     }
 
     /// The wire name, which [`parse`](Self::parse) reads back.
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             MessageKind::Text => "text",
             MessageKind::System => "system",
@@ -137,7 +138,62 @@ impl MessageKind {
             MessageKind::File => "file",
             MessageKind::Audio => "audio",
             MessageKind::Video => "video",
+            MessageKind::Custom(custom) => custom.as_str(),
         }
+    }
+}
+
+/// The name of a custom message type: a lowercase ASCII letter, then up to 31 lowercase
+/// ASCII letters, digits or `_` (`[a-z][a-z0-9_]{0,31}`). Kept inline, so a
+/// [`MessageKind`] stays `Copy`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CustomKind {
+    len: u8,
+    bytes: [u8; CustomKind::MAX_LEN],
+}
+
+impl CustomKind {
+    /// The most characters a custom type may have.
+    pub const MAX_LEN: usize = 32;
+    /// The rule a custom type follows, as error messages and the OpenAPI pattern say it.
+    pub const RULE: &'static str = "^[a-z][a-z0-9_]{0,31}$";
+
+    /// `raw` if it follows [`RULE`](Self::RULE), else [`Problem::Invalid`] on field
+    /// `message_type`. A built-in name also passes: [`MessageKind::parse`] takes those first.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let b = raw.as_bytes();
+        let valid = matches!(b.first(), Some(b'a'..=b'z'))
+            && b.len() <= Self::MAX_LEN
+            && b.iter()
+                .all(|c| matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_'));
+        if !valid {
+            return Err(FieldError::new(
+                "message_type",
+                Problem::Invalid(format!(
+                    "must be one of {} or a custom type matching {}",
+                    MessageKind::ALL.join(", "),
+                    Self::RULE
+                )),
+            ));
+        }
+        let mut bytes = [0; Self::MAX_LEN];
+        bytes[..b.len()].copy_from_slice(b);
+        Ok(Self {
+            len: b.len() as u8,
+            bytes,
+        })
+    }
+
+    /// The name as given.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever kept, so this never falls back.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for CustomKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("CustomKind").field(&self.as_str()).finish()
     }
 }
 
@@ -355,6 +411,52 @@ impl DeliveryStatus {
 mod tests {
     use super::*;
 
+    #[test]
+    fn custom_message_types_follow_the_rule() {
+        for ok in ["poll", "a", "order_update_2", &"a".repeat(32)] {
+            let kind = MessageKind::parse(ok).map_err(|e| e.to_string());
+            assert_eq!(kind.as_ref().map(MessageKind::as_str), Ok(ok), "{ok:?}");
+            assert!(matches!(kind, Ok(MessageKind::Custom(_))), "{ok:?}");
+        }
+        for bad in [
+            "",
+            "Poll",
+            "Poll!",
+            "1x",
+            "a-b",
+            "_a",
+            "é",
+            "a b",
+            &"a".repeat(33),
+        ] {
+            let error = MessageKind::parse(bad).err();
+            assert_eq!(
+                error.as_ref().map(|e| e.field),
+                Some("message_type"),
+                "{bad:?}"
+            );
+            assert!(
+                matches!(&error.map(|e| e.problem), Some(Problem::Invalid(reason)) if reason.contains(CustomKind::RULE)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn built_in_types_stay_built_in() {
+        for (name, kind) in [
+            ("text", MessageKind::Text),
+            ("system", MessageKind::System),
+            ("image", MessageKind::Image),
+            ("file", MessageKind::File),
+            ("audio", MessageKind::Audio),
+            ("video", MessageKind::Video),
+        ] {
+            assert_eq!(MessageKind::parse(name), Ok(kind));
+            assert_eq!(kind.as_str(), name);
+        }
+    }
+
     fn at(user: i64, delivered: i64, read: i64) -> Position {
         Position {
             user: UserId(user),
@@ -473,9 +575,12 @@ mod tests {
     #[test]
     fn kinds_and_echo_ids_parse_exactly() {
         for raw in MessageKind::ALL {
-            assert_eq!(MessageKind::parse(raw).map(MessageKind::as_str), Ok(*raw));
+            assert_eq!(
+                MessageKind::parse(raw).as_ref().map(MessageKind::as_str),
+                Ok(*raw)
+            );
         }
-        assert!(MessageKind::parse("outgoing").is_err());
+        assert!(MessageKind::parse("Outgoing").is_err());
         assert!(EchoId::parse("temp-msg-12345").is_ok());
         assert!(EchoId::parse("").is_err());
         assert!(EchoId::parse(&"e".repeat(256)).is_err());

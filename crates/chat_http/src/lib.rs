@@ -212,6 +212,8 @@ where
                 .service(chatapi::messages::restore_message)
                 .service(chatapi::clients::create_client)
                 .service(chatapi::clients::current_client)
+                .service(chatapi::clients::update_client)
+                .service(chatapi::clients::deactivate_client)
                 .service(chatapi::clients::regenerate_key)
                 .service(chatapi::clients::signing_secret)
                 .service(chatapi::users::create_user)

@@ -406,3 +406,299 @@ async fn each_key_sees_only_its_own_client() {
     assert_eq!(reply.json()["data"]["id"], two["uuid"]);
     assert_eq!(reply.json()["data"]["name"], "Two");
 }
+
+async fn update_me(app: &TestApp, key: &str, body: &Value) -> Reply {
+    app.json(Method::PUT, ME, &[api_key_header(key)], body)
+        .await
+}
+
+async fn deactivate_me(app: &TestApp, headers: &[(&str, &str)]) -> Reply {
+    app.send(Method::DELETE, ME, headers, None).await
+}
+
+#[actix_web::test]
+async fn a_client_renames_and_describes_itself() {
+    let app = TestApp::spawn().await;
+    let account = app.create_account("Acme").await;
+    let key = str_of(&account, "api_key");
+    let before = me(&app, key).await.json()["data"].clone();
+    for path in [ME, "/api/v1/clients/me/"] {
+        let reply = app
+            .json(
+                Method::PUT,
+                path,
+                &[api_key_header(key)],
+                &json!({ "name": "  Acme Corp ", "description": "Support desk" }),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.text());
+        let body = reply.json();
+        let data = &body["data"];
+        assert_client_shape(data, false);
+        assert!(!reply.text().contains(key), "{path} leaks the key");
+        assert_eq!(
+            body,
+            json!({
+                "data": {
+                    "id": account["uuid"],
+                    "name": "Acme Corp",
+                    "description": "Support desk",
+                    "is_active": true,
+                    "created_at": before["created_at"],
+                    "updated_at": data["updated_at"],
+                },
+                "status": "success",
+            }),
+            "{path}"
+        );
+        // GET shows the same client.
+        assert_eq!(me(&app, key).await.json(), body, "{path}");
+    }
+    // The platform API sees the change.
+    let patched = app
+        .json(
+            Method::PATCH,
+            &format!("/platform/api/v1/accounts/{}", account["id"]),
+            &[platform_auth()],
+            &json!({}),
+        )
+        .await
+        .json();
+    assert_eq!(patched["name"], "Acme Corp");
+    assert_eq!(patched["description"], "Support desk");
+}
+
+#[actix_web::test]
+async fn a_client_update_keeps_the_fields_it_is_not_given() {
+    let app = TestApp::spawn().await;
+    let account = app
+        .json(
+            Method::POST,
+            "/platform/api/v1/accounts",
+            &[platform_auth()],
+            &json!({ "name": "Acme", "description": "Desk" }),
+        )
+        .await
+        .json();
+    let key = str_of(&account, "api_key");
+    let before = me(&app, key).await.json();
+
+    let reply = update_me(&app, key, &json!({})).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json(), before, "an empty body changes nothing");
+
+    let reply = update_me(&app, key, &json!({ "name": "Acme 2" })).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let data = reply.json()["data"].clone();
+    assert_eq!(data["name"], "Acme 2");
+    assert_eq!(data["description"], "Desk");
+
+    let reply = update_me(&app, key, &json!({ "description": "New desk" })).await;
+    let data = reply.json()["data"].clone();
+    assert_eq!(data["name"], "Acme 2");
+    assert_eq!(data["description"], "New desk");
+
+    // `null` clears the description.
+    let reply = update_me(&app, key, &json!({ "description": null })).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let data = reply.json()["data"].clone();
+    assert_eq!(data["name"], "Acme 2");
+    assert_eq!(data["description"], Value::Null);
+    assert_eq!(data["is_active"], true);
+}
+
+#[actix_web::test]
+async fn a_client_update_refuses_bad_fields() {
+    let app = TestApp::spawn().await;
+    let account = app.create_account("Acme").await;
+    let key = str_of(&account, "api_key");
+    let invalid = [
+        ("blank name", json!({ "name": "   " })),
+        ("empty name", json!({ "name": "" })),
+        ("null name", json!({ "name": null })),
+        ("long name", json!({ "name": "n".repeat(256) })),
+        (
+            "long description",
+            json!({ "description": "d".repeat(10_001) }),
+        ),
+    ];
+    for (name, body) in invalid {
+        let reply = update_me(&app, key, &body).await;
+        let error = assert_chatapi_error(&reply, 422, "VALIDATION_ERROR", name);
+        assert!(error["details"].is_object(), "{name}: {error}");
+    }
+    let reply = update_me(&app, key, &json!({ "is_active": true })).await;
+    assert!(
+        matches!(reply.status, 400 | 422),
+        "an unknown field: {}",
+        reply.text()
+    );
+    assert_eq!(reply.json()["status"], "error");
+    let malformed = [
+        ("name as a number", json!({ "name": 5 })),
+        ("description as an object", json!({ "description": {} })),
+        ("an array", json!(["Acme"])),
+        ("null", Value::Null),
+    ];
+    for (name, body) in malformed {
+        let reply = update_me(&app, key, &body).await;
+        assert!(
+            matches!(reply.status, 400 | 422),
+            "{name}: {} {}",
+            reply.status,
+            reply.text()
+        );
+        assert_eq!(reply.json()["status"], "error", "{name}");
+        assert!(reply.json()["error"]["code"].is_string(), "{name}");
+    }
+    let reply = app
+        .send(
+            Method::PUT,
+            ME,
+            &[api_key_header(key), ("content-type", "application/json")],
+            Some(b"{not json".to_vec()),
+        )
+        .await;
+    assert_chatapi_error(&reply, 400, "INVALID_REQUEST", "not JSON");
+    // Nothing changed.
+    let data = me(&app, key).await.json()["data"].clone();
+    assert_eq!(data["name"], "Acme");
+    assert_eq!(data["description"], Value::Null);
+}
+
+#[actix_web::test]
+async fn a_deactivated_client_keeps_its_data_and_its_key_stops_working() {
+    let app = TestApp::spawn().await;
+    let account = app.create_account("Acme").await;
+    let key = str_of(&account, "api_key");
+    let other = app.create_account("Other").await;
+    let other_key = str_of(&other, "api_key");
+    let user = app
+        .create_user(
+            account["id"].as_i64().unwrap_or_default(),
+            json!({ "name": "Ada", "role": "administrator" }),
+        )
+        .await;
+    let token = str_of(&user, "access_token");
+    // Something to keep.
+    let room = app
+        .json(
+            Method::POST,
+            "/api/v1/rooms",
+            &[api_key_header(key)],
+            &json!({ "name": "Kept" }),
+        )
+        .await;
+    assert_eq!(room.status, 201, "{}", room.text());
+    // Warm the credential cache.
+    assert_eq!(me(&app, key).await.status, 200);
+
+    let reply = deactivate_me(&app, &[api_key_header(key)]).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let body = reply.json();
+    let data = &body["data"];
+    assert_client_shape(data, false);
+    assert_eq!(body["status"], "success");
+    assert_eq!(data["id"], account["uuid"]);
+    assert_eq!(data["name"], "Acme");
+    assert_eq!(data["is_active"], false);
+    assert!(!reply.text().contains(key), "DELETE leaks the key");
+
+    // The key stops working at once, everywhere, and so do the account's other credentials.
+    assert_unauthorized(&me(&app, key).await, "GET me after DELETE");
+    assert_unauthorized(
+        &app.get("/api/v1/rooms", &[api_key_header(key)]).await,
+        "rooms",
+    );
+    assert_unauthorized(
+        &update_me(&app, key, &json!({ "name": "Back" })).await,
+        "PUT me after DELETE",
+    );
+    assert_unauthorized(
+        &deactivate_me(&app, &[api_key_header(key)]).await,
+        "DELETE twice",
+    );
+    assert_unauthorized(
+        &regenerate(&app, &[api_key_header(key)]).await,
+        "regenerate",
+    );
+    assert_eq!(
+        app.get("/api/v1/rooms", &[api_key_header(token)])
+            .await
+            .status,
+        401,
+        "the account's user token"
+    );
+    // Another account is untouched.
+    assert_eq!(me(&app, other_key).await.status, 200);
+
+    // The platform still shows the account, inactive; switching it on again brings back
+    // the same key and the kept data.
+    let id = &account["id"];
+    let shown = app
+        .json(
+            Method::PATCH,
+            &format!("/platform/api/v1/accounts/{id}"),
+            &[platform_auth()],
+            &json!({}),
+        )
+        .await;
+    assert_eq!(shown.status, 200, "{}", shown.text());
+    assert_eq!(shown.json()["is_active"], false);
+    assert_eq!(shown.json()["name"], "Acme");
+    let revived = app
+        .json(
+            Method::PATCH,
+            &format!("/platform/api/v1/accounts/{id}"),
+            &[platform_auth()],
+            &json!({ "is_active": true }),
+        )
+        .await;
+    assert_eq!(revived.status, 200, "{}", revived.text());
+    let rooms = app.get("/api/v1/rooms", &[api_key_header(key)]).await;
+    assert_eq!(rooms.status, 200, "{}", rooms.text());
+    assert_eq!(rooms.json()["data"][0]["name"], "Kept");
+}
+
+#[actix_web::test]
+async fn updating_or_deactivating_a_client_needs_its_api_key() {
+    let app = TestApp::spawn().await;
+    let account = app.create_account("Acme").await;
+    let key = str_of(&account, "api_key");
+    let user = app
+        .create_user(
+            account["id"].as_i64().unwrap_or_default(),
+            json!({ "name": "Ada", "role": "administrator" }),
+        )
+        .await;
+    let token = str_of(&user, "access_token");
+    let unknown = format!("ck_{}", "a".repeat(64));
+    let cases: [(&str, Vec<(&str, &str)>); 5] = [
+        ("user token", vec![api_key_header(token)]),
+        (
+            "user token as api_access_token",
+            vec![("api_access_token", token)],
+        ),
+        ("platform token", vec![platform_auth()]),
+        ("unknown key", vec![api_key_header(&unknown)]),
+        ("no credential", vec![]),
+    ];
+    for (name, headers) in cases {
+        let reply = app
+            .json(Method::PUT, ME, &headers, &json!({ "name": "Taken" }))
+            .await;
+        assert_unauthorized(&reply, &format!("PUT with {name}"));
+        // Refused before the body is read.
+        let mut with_type = headers.clone();
+        with_type.push(("content-type", "application/json"));
+        let reply = app
+            .send(Method::PUT, ME, &with_type, Some(b"{bad".to_vec()))
+            .await;
+        assert_unauthorized(&reply, &format!("PUT bad body with {name}"));
+        let reply = deactivate_me(&app, &headers).await;
+        assert_unauthorized(&reply, &format!("DELETE with {name}"));
+    }
+    let data = me(&app, key).await.json()["data"].clone();
+    assert_eq!(data["name"], "Acme");
+    assert_eq!(data["is_active"], true);
+}

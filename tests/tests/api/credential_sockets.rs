@@ -308,3 +308,29 @@ async fn a_scoped_socket_needs_read_messages_and_its_frames_their_permissions() 
     let pong: Value = socket.expect("pong").await;
     assert_eq!(pong["type"], "pong");
 }
+
+#[actix_web::test]
+async fn a_client_deactivating_itself_closes_its_sockets_on_the_other_node() {
+    let (a, b) = two_nodes().await;
+    let tenant = a.tenant("Acme").await;
+    let other = a.tenant("Other").await;
+    let uuid = room_of_alice_and_bob(&a, &tenant).await;
+    let other_uuid = room_of_alice_and_bob(&a, &other).await;
+    let mut acme = b.participant_socket(&tenant.api_key, &uuid, "bob").await;
+    let mut unrelated = b
+        .participant_socket(&other.api_key, &other_uuid, "bob")
+        .await;
+
+    let since = Instant::now();
+    let reply = a
+        .send(
+            Method::DELETE,
+            "/api/v1/clients/me",
+            &[api_key_header(&tenant.api_key)],
+            None,
+        )
+        .await;
+    ok(&reply, "DELETE /api/v1/clients/me");
+    closed_unauthorized(&mut acme, since).await;
+    still_open(&a, &other, &other_uuid, &mut unrelated).await;
+}

@@ -197,7 +197,7 @@ async fn sending_with_the_api_key_answers_201_with_the_message_and_seq_counts_up
 }
 
 #[actix_web::test]
-async fn message_type_defaults_to_text_takes_the_listed_types_and_refuses_others_with_422() {
+async fn message_type_defaults_to_text_takes_the_listed_types_and_refuses_bad_names_with_422() {
     let app = TestApp::spawn().await;
     let acme = app.tenant("Acme").await;
     let uuid = room_with_ann(&app, &acme, "General").await;
@@ -211,7 +211,7 @@ async fn message_type_defaults_to_text_takes_the_listed_types_and_refuses_others
             .await;
         assert_eq!(data["message_type"], kind, "{data}");
     }
-    for bad in ["outgoing", "TEXT", ""] {
+    for bad in ["Outgoing", "TEXT", "out-going", ""] {
         let reply = app
             .post_message(
                 &acme.api_key,
@@ -455,7 +455,7 @@ async fn blank_or_missing_content_is_422_validation_error() {
         .post_message(
             &acme.api_key,
             &uuid,
-            &json!({ "sender_id": "crm-ann", "content": "", "message_type": "nope" }),
+            &json!({ "sender_id": "crm-ann", "content": "", "message_type": "No pe" }),
         )
         .await;
     assert_validation(&reply, &["content", "message_type"], "two bad fields");
@@ -1060,11 +1060,15 @@ async fn sender_id_and_message_type_filter_the_list() {
     }
     let reply = app
         .get(
-            &format!("{}?message_type=outgoing", room_messages_path(&uuid)),
+            &format!("{}?message_type=Outgoing", room_messages_path(&uuid)),
             &key(&acme.api_key),
         )
         .await;
-    assert_validation(&reply, &["message_type"], "unknown message_type");
+    assert_validation(
+        &reply,
+        &["message_type"],
+        "a message_type breaking the rule",
+    );
 }
 
 /// `text` with `%`-escapes for a query string (RFC 3339 times carry `:` and maybe `+`).
@@ -1546,4 +1550,66 @@ async fn deleting_is_soft_and_restore_brings_the_message_back() {
     let again = restore_message(&app, &acme.api_key, &id).await;
     assert_eq!(again.status, 200, "{}", again.text());
     assert_eq!(again.json(), restored);
+}
+
+#[actix_web::test]
+async fn a_custom_message_type_is_stored_read_back_and_filtered_on() {
+    let app = TestApp::spawn().await;
+    let acme = app.tenant("Acme").await;
+    let uuid = room_with_ann(&app, &acme, "General").await;
+    ann_says(&app, &acme, &uuid, "plain").await;
+    let poll = app
+        .send_message_ok(
+            &acme.api_key,
+            &uuid,
+            json!({ "sender_id": "crm-ann", "content": "Lunch?", "message_type": "poll" }),
+        )
+        .await;
+    assert_eq!(poll["message_type"], "poll", "{poll}");
+    let longest = "a".repeat(32);
+    let other = app
+        .send_message_ok(
+            &acme.api_key,
+            &uuid,
+            json!({ "sender_id": "crm-ann", "content": "Long", "message_type": longest }),
+        )
+        .await;
+    assert_eq!(other["message_type"], longest.as_str(), "{other}");
+    // Read back: in the list, and on its own.
+    let list = app.list_messages(&acme.api_key, &uuid, "").await;
+    assert_eq!(contents(&list), ["Long", "Lunch?", "plain"]);
+    assert_eq!(list["data"][1]["message_type"], "poll");
+    let id = str_of(&poll, "id");
+    let reply = app.get(&message_path(id), &key(&acme.api_key)).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["data"]["message_type"], "poll");
+    // Filtered on: only the poll, and a type no message has finds none.
+    let polls = app
+        .list_messages(&acme.api_key, &uuid, "message_type=poll")
+        .await;
+    assert_eq!(contents(&polls), ["Lunch?"]);
+    assert_eq!(total(&polls), 1);
+    let none = app
+        .list_messages(&acme.api_key, &uuid, "message_type=survey")
+        .await;
+    assert_eq!(total(&none), 0);
+    // A name breaking the rule is refused, on send and as a filter.
+    for bad in ["Poll!", "1x", &"a".repeat(33)] {
+        let reply = app
+            .post_message(
+                &acme.api_key,
+                &uuid,
+                &json!({ "sender_id": "crm-ann", "content": "x", "message_type": bad }),
+            )
+            .await;
+        assert_validation(&reply, &["message_type"], bad);
+    }
+    let reply = app
+        .get(
+            &format!("{}?message_type=Poll", room_messages_path(&uuid)),
+            &key(&acme.api_key),
+        )
+        .await;
+    assert_validation(&reply, &["message_type"], "?message_type=Poll");
+    assert_eq!(app.message_count(&acme.api_key, &uuid).await, 3);
 }

@@ -168,6 +168,8 @@ async fn openapi_document_lists_every_route_with_its_method() {
         ("/platform/api/v1/accounts/{id}/users", "post"),
         ("/api/v1/clients", "post"),
         ("/api/v1/clients/me", "get"),
+        ("/api/v1/clients/me", "put"),
+        ("/api/v1/clients/me", "delete"),
         ("/api/v1/clients/regenerate-key", "post"),
     ];
     let paths = doc["paths"]

@@ -208,7 +208,7 @@ mod tests {
         assert!(matches!(alone, Err(AppError::ContentTooLong(t)) if t.current_length == 10_001));
         let with_others = Outgoing::parse(RawOutgoing {
             content: Some(&long),
-            message_type: Some("outgoing"),
+            message_type: Some("Outgoing"),
             ..RawOutgoing::default()
         });
         let fields = match with_others {

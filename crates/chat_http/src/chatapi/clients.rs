@@ -2,15 +2,15 @@
 //! its API key, and the signing secret its servers mint end users' tokens with.
 
 use actix_web::web::Data;
-use actix_web::{HttpResponse, get, post};
-use chat_app::NewAccount;
+use actix_web::{HttpResponse, delete, get, post, put};
+use chat_app::{AccountPatch, NewAccount};
 use chat_domain::Account;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::responses::{NotApiKey, NotPlatform, TooLarge, Unavailable};
+use super::responses::{BadRequest, Invalid, NotApiKey, NotPlatform, TooLarge, Unavailable};
 use super::{
     ApiKeyCaller, Authenticated, Envelope, Error, ErrorBody, Json, PlatformCaller, rfc3339,
 };
@@ -22,6 +22,20 @@ pub struct CreateClientRequest {
     #[schema(required = true, value_type = String, min_length = 1, max_length = 255, example = "Acme")]
     pub name: Option<String>,
     pub description: Option<String>,
+}
+
+/// `{name?, description?}`: the fields given replace, the others are kept.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClientRequest {
+    /// 1–255 characters after trimming; `null` is a blank name (422).
+    #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(value_type = String, min_length = 1, max_length = 255, example = "Acme")]
+    pub name: Option<Option<String>>,
+    /// Up to 10,000 characters; `null` clears the description.
+    #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(value_type = Option<String>, max_length = 10000)]
+    pub description: Option<Option<String>>,
 }
 
 /// A client; `api_key` only when it was just made or regenerated.
@@ -99,6 +113,63 @@ pub async fn current_client(
 ) -> Result<HttpResponse, Error> {
     let account = state.app.accounts.current(&auth.actor).await?;
     Ok(HttpResponse::Ok().json(Envelope::ok(ClientJson::new(&account, None))))
+}
+
+/// Change the calling client's name or description: the fields given replace, the
+/// others are kept; `{}` changes nothing. API key only.
+#[utoipa::path(
+    tag = "clients",
+    request_body = UpdateClientRequest,
+    responses(
+        (status = 200, description = "The client, without its key", body = Envelope<ClientJson>),
+        BadRequest,
+        NotApiKey,
+        Invalid,
+        TooLarge,
+        Unavailable,
+    ),
+    security(("api_key" = []), ("bearer" = []), ("api_access_token" = []))
+)]
+#[put("/clients/me")]
+pub async fn update_client(
+    state: Data<AppState>,
+    auth: ApiKeyCaller,
+    body: Json<UpdateClientRequest>,
+) -> Result<HttpResponse, Error> {
+    let body = body.read().await?;
+    let patch = AccountPatch::parse(
+        body.name.as_ref().map(Option::as_deref),
+        body.description.as_ref().map(Option::as_deref),
+        None,
+        None,
+    )?;
+    let account = state.app.accounts.update_own(&auth.actor, patch).await?;
+    Ok(HttpResponse::Ok().json(Envelope::ok(ClientJson::new(&account, None))))
+}
+
+/// Deactivate the calling client: its API key and every credential of its account stop
+/// working at once (401 afterwards) and their open sockets close; its data is kept, and
+/// the platform can switch it on again. API key only.
+#[utoipa::path(
+    tag = "clients",
+    responses(
+        (status = 200, description = "The client, now inactive", body = Envelope<ClientJson>),
+        NotApiKey,
+        Unavailable,
+    ),
+    security(("api_key" = []), ("bearer" = []), ("api_access_token" = []))
+)]
+#[delete("/clients/me")]
+pub async fn deactivate_client(
+    state: Data<AppState>,
+    auth: ApiKeyCaller,
+) -> Result<HttpResponse, Error> {
+    let account = state.app.accounts.deactivate_own(&auth.actor).await?;
+    Ok(HttpResponse::Ok().json(Envelope {
+        data: ClientJson::new(&account, None),
+        message: Some("Client deactivated successfully"),
+        status: "success",
+    }))
 }
 
 /// Replace the calling client's API key; the old key stops working at once.

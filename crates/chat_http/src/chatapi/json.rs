@@ -22,7 +22,14 @@ pub struct MessageJson {
     pub sender_id: String,
     pub sender_name: Option<String>,
     pub content: String,
-    pub message_type: &'static str,
+    /// `text`, `system`, `image`, `file`, `audio`, `video`, or a custom type (`poll`).
+    #[schema(
+        pattern = "^[a-z][a-z0-9_]{0,31}$",
+        min_length = 1,
+        max_length = 32,
+        example = "text"
+    )]
+    pub message_type: String,
     #[schema(value_type = Object)]
     pub meta: Map<String, Value>,
     #[serde(serialize_with = "rfc3339::serialize")]
@@ -105,7 +112,7 @@ impl MessageJson {
             sender_id: message.sender.label().to_owned(),
             sender_name: message.sender_name,
             content: message.content.as_str().to_owned(),
-            message_type: message.kind.as_str(),
+            message_type: message.kind.as_str().to_owned(),
             meta: message.meta.into_map(),
             created_at: message.created_at,
             updated_at: message.updated_at,

@@ -33,7 +33,15 @@ pub struct SendMessageRequest {
     /// 1–10,000 characters.
     #[schema(required = true, value_type = String, min_length = 1, max_length = 10_000, example = "Hello, team!")]
     pub content: Option<String>,
-    /// `text` (default), `system`, `image`, `file`, `audio` or `video`.
+    /// `text` (default), `system` (API key only), `image`, `file`, `audio`, `video`, or a
+    /// custom type of the application's own (`poll`): a lowercase letter, then up to 31
+    /// lowercase letters, digits or `_`.
+    #[schema(
+        pattern = "^[a-z][a-z0-9_]{0,31}$",
+        min_length = 1,
+        max_length = 32,
+        example = "text"
+    )]
     pub message_type: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub meta: Option<Map<String, Value>>,
@@ -210,7 +218,7 @@ fn message_filter(query: &Query) -> Result<MessageFilter, Error> {
         ("skip" = Option<i64>, Query, minimum = 0, description = "Messages to skip (default 0)"),
         ("limit" = Option<i64>, Query, minimum = 1, description = "1–100, default 50; larger values are clamped"),
         ("sender_id" = Option<String>, Query, description = "Only this sender's messages (`system` for system messages)"),
-        ("message_type" = Option<MessageTypeParam>, Query, description = "Only this type"),
+        ("message_type" = Option<MessageTypeParam>, Query, description = "Only this type: a built-in one or a custom one (`poll`)"),
         ("created_after" = Option<String>, Query, description = "RFC 3339: only messages created after"),
         ("created_before" = Option<String>, Query, description = "RFC 3339: only messages created before"),
         ("search" = Option<String>, Query, description = "Case-insensitive text in the content"),

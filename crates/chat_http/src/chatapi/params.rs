@@ -32,20 +32,9 @@ pub enum MessageSortParam {
     CreatedAtDescending,
 }
 
-/// A message's `message_type`.
+/// A message's `message_type`: `text`, `system`, `image`, `file`, `audio`, `video`, or a
+/// custom type of the application's own (`poll`), 1–32 lowercase letters, digits or `_`,
+/// starting with a letter.
 #[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum MessageTypeParam {
-    /// Plain text, the default.
-    Text,
-    /// Said by the system (sender `system`).
-    System,
-    /// Mostly an image.
-    Image,
-    /// Mostly a file.
-    File,
-    /// Mostly sound.
-    Audio,
-    /// Mostly video.
-    Video,
-}
+#[schema(value_type = String, pattern = "^[a-z][a-z0-9_]{0,31}$", min_length = 1, max_length = 32, example = "text")]
+pub struct MessageTypeParam(String);

@@ -31,7 +31,7 @@ fn filtered<'a, ST: 'a>(
     }
     if let Some(kind) = filter.kind {
         // messages_room_type_seq_idx.
-        query = query.filter(messages::message_type.eq(kind.as_str()));
+        query = query.filter(messages::message_type.eq(kind.as_str().to_owned()));
     }
     // messages_room_created_idx.
     if let Some(after) = filter.created_after {

@@ -197,7 +197,7 @@ mod tests {
                 ..row()
             },
             MessageRow {
-                message_type: "outgoing".to_owned(),
+                message_type: "Outgoing".to_owned(),
                 ..row()
             },
             MessageRow {

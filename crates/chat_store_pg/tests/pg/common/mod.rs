@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[&str] = &[
     "20261206000001",
     "20261206000002",
     "20261206000003",
+    "20261206000004",
 ];
 
 /// A migrated store over a fresh database. The store is declared first, so it (and its
