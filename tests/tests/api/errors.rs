@@ -265,7 +265,7 @@ async fn a_wrong_method_on_a_known_path_answers_in_the_dialect_shape() {
     let account = app.create_account("Acme").await;
     let key = str_of(&account, "api_key");
     for (method, path) in [
-        (Method::DELETE, "/api/v1/clients/me"),
+        (Method::PATCH, "/api/v1/clients/me"),
         (Method::GET, "/api/v1/clients"),
     ] {
         let reply = app
