@@ -1,0 +1,361 @@
+//! The HTTP phases: send (with and without a webhook), list, an authenticated request, the rooms page; and the requests and raw-PostgreSQL limits they are measured against.
+
+use crate::*;
+
+impl Run<'_> {
+    pub(crate) fn send_req(&self, world: &World, hot: bool, concurrency: usize) -> MakeReq {
+        let base = self.args.server.trim_end_matches('/').to_owned();
+        let key = world.api_key.clone();
+        let targets: Arc<Vec<(String, String)>> = Arc::new(if hot {
+            world
+                .hot_senders
+                .iter()
+                .map(|s| (world.hot_room.uuid.clone(), s.label.clone()))
+                .collect()
+        } else {
+            world
+                .send_rooms
+                .iter()
+                .map(|(room, s)| (room.uuid.clone(), s.label.clone()))
+                .collect()
+        });
+        Arc::new(move |task, iteration| {
+            // In the hot room each client is one participant; else clients walk the rooms.
+            let i = if hot {
+                task % targets.len()
+            } else {
+                spread(task, iteration, concurrency, targets.len())
+            };
+            let (uuid, sender) = &targets[i];
+            Req {
+                method: Method::POST,
+                url: format!("{base}/api/v1/rooms/{uuid}/messages"),
+                headers: vec![("x-api-key", key.clone())],
+                body: Some(Bytes::from(format!(
+                    r#"{{"sender_id":"{sender}","content":"bench message {task}-{iteration}"}}"#
+                ))),
+                expect: 201,
+            }
+        })
+    }
+
+    pub(crate) fn send_op(world: &World, hot: bool, concurrency: usize) -> PgOp {
+        let account = world.account_id;
+        let targets: Arc<Vec<(i64, sql::Sender)>> = Arc::new(if hot {
+            world
+                .hot_senders
+                .iter()
+                .map(|s| (world.hot_room.id, s.clone()))
+                .collect()
+        } else {
+            world
+                .send_rooms
+                .iter()
+                .map(|(room, s)| (room.id, s.clone()))
+                .collect()
+        });
+        Arc::new(move |conn, task, iteration| {
+            let i = if hot {
+                task % targets.len()
+            } else {
+                spread(task, iteration, concurrency, targets.len())
+            };
+            let (room, sender) = &targets[i];
+            sql::append(
+                conn,
+                account,
+                *room,
+                sender,
+                &format!("bench message {task}-{iteration}"),
+            )
+        })
+    }
+
+    pub(crate) fn list_req(&self, world: &World, concurrency: usize) -> MakeReq {
+        let base = self.args.server.trim_end_matches('/').to_owned();
+        let key = world.api_key.clone();
+        let rooms: Arc<Vec<String>> = Arc::new(
+            world
+                .send_rooms
+                .iter()
+                .map(|(r, _)| r.uuid.clone())
+                .collect(),
+        );
+        Arc::new(move |task, iteration| {
+            let uuid = &rooms[spread(task, iteration, concurrency, rooms.len())];
+            Req::get(
+                format!("{base}/api/v1/rooms/{uuid}/messages?limit=50"),
+                vec![("x-api-key", key.clone())],
+            )
+        })
+    }
+
+    pub(crate) fn list_op(world: &World, concurrency: usize) -> PgOp {
+        let account = world.account_id;
+        let rooms: Arc<Vec<i64>> = Arc::new(world.send_rooms.iter().map(|(r, _)| r.id).collect());
+        Arc::new(move |conn, task, iteration| {
+            let room = rooms[spread(task, iteration, concurrency, rooms.len())];
+            sql::newest(conn, account, room, 50).map(drop)
+        })
+    }
+
+    pub(crate) fn send_phase(&mut self, world: &World, hot: bool) -> anyhow::Result<()> {
+        let (id, what, limit_name) = if hot {
+            (
+                "send_hot_room",
+                "send a message, one hot room",
+                "raw PG insert txn, one hot room",
+            )
+        } else {
+            (
+                "send_100_rooms",
+                "send a message, 100 rooms",
+                "raw PG insert txn, 100 rooms",
+            )
+        };
+        for &c in &self.profile.levels.clone() {
+            let timing = self.profile.timing;
+            let ours = self.http(
+                &format!("{what} · c={c}"),
+                c,
+                timing,
+                self.send_req(world, hot, c),
+            )?;
+            let limit = self.pg(
+                &format!("{limit_name} · c={c}"),
+                c,
+                timing,
+                Self::send_op(world, hot, c),
+            )?;
+            let target = (c == SEND_TARGET_LEVEL).then_some(SEND_SHARE);
+            if c == SEND_TARGET_LEVEL && !hot {
+                self.send_baseline = Some(ours.clone());
+            }
+            self.results.push(
+                Row::measured(id, &format!("{what} (POST …/messages)"), Some(c), &ours)
+                    .labelled(what)
+                    .share_of(limit_name, &limit, target),
+            );
+            self.limits.push(Row::measured(
+                &format!("limit_{id}"),
+                limit_name,
+                Some(c),
+                &limit,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Send over 100 rooms at the target concurrency with one active webhook on
+    /// `message.created` pointing at a receiver on this machine; compared with the same send
+    /// without webhooks (the send phase's, else measured here first). After the load, waits
+    /// for every event the load made to be delivered; the webhook is deleted at the end.
+    pub(crate) fn webhook_phase(&mut self, world: &World) -> anyhow::Result<()> {
+        let c = SEND_TARGET_LEVEL;
+        let timing = self.profile.timing;
+        let baseline = match self.send_baseline.clone() {
+            Some(baseline) => baseline,
+            None => self.http(
+                &format!("send a message, 100 rooms, no webhook · c={c}"),
+                c,
+                timing,
+                self.send_req(world, false, c),
+            )?,
+        };
+        let receiver = webhook::Receiver::start(2)?;
+        let api = Api::new(&self.args.server);
+        let key = setup::api_key_header(&world.api_key);
+        let body = serde_json::json!({
+            "url": receiver.url(),
+            "events": ["message.created"],
+        });
+        let created = actix_rt::System::new().block_on(api.call(
+            Method::POST,
+            "/api/v1/webhooks/",
+            &key,
+            Some(&body),
+            201,
+        ));
+        let webhook = match created {
+            Ok(created) => setup::str_field(&created, "/data/id")?,
+            Err(error) => {
+                receiver.stop();
+                return Err(error.context(
+                    "creating the webhook (the server needs CHAT_WEBHOOK_ALLOW_PRIVATE=1 for a \
+                     receiver on 127.0.0.1)",
+                ));
+            }
+        };
+        let before = sql::stored_messages(&mut self.conn)?;
+        let measured = self.http(
+            &format!("send a message, 100 rooms, one webhook · c={c}"),
+            c,
+            timing,
+            self.send_req(world, false, c),
+        );
+        let after = sql::stored_messages(&mut self.conn)?;
+        let expected = u64::try_from(after - before).unwrap_or(0);
+        let (delivered, posts, waited) = receiver.wait_for(expected, WEBHOOK_DRAIN);
+        let deleted = actix_rt::System::new().block_on(api.call(
+            Method::DELETE,
+            &format!("/api/v1/webhooks/{webhook}"),
+            &key,
+            None,
+            200,
+        ));
+        receiver.stop();
+        let ours = measured?;
+        let all = delivered >= expected;
+        let note = format!(
+            "{} {delivered} of the {expected} message.created events the load made (warm-up \
+             included) delivered {} after the load ended; {posts} posts in all (a post more \
+             than the deliveries is a retry or a duplicate); receiver: actix-web, 2 workers, \
+             on this machine.",
+            if all {
+                "Every event delivered:"
+            } else {
+                "**Not every event delivered**:"
+            },
+            if all {
+                format!("within {:.1} s", waited.as_secs_f64())
+            } else {
+                format!("in the {:.0} s waited", waited.as_secs_f64())
+            },
+        );
+        self.ui.say(format!("  {note}"));
+        let mut row = Row::measured(
+            "send_100_rooms_webhook",
+            "send a message, 100 rooms, one webhook on message.created (POST …/messages)",
+            Some(c),
+            &ours,
+        )
+        .labelled("send, one webhook")
+        .share_of(
+            "send a message, 100 rooms, no webhook (same run)",
+            &baseline,
+            Some(WEBHOOK_SHARE),
+        )
+        .with_note(note);
+        if !all {
+            row.met = Some(false);
+        }
+        self.results.push(row);
+        deleted.context("deleting the bench's webhook")?;
+        Ok(())
+    }
+
+    pub(crate) fn list_phase(&mut self, world: &World) -> anyhow::Result<()> {
+        let limit_name = "raw PG select newest 50";
+        for &c in &self.profile.levels.clone() {
+            let timing = self.profile.timing;
+            let ours = self.http(
+                &format!("list newest 50 · c={c}"),
+                c,
+                timing,
+                self.list_req(world, c),
+            )?;
+            let limit = self.pg(
+                &format!("{limit_name} · c={c}"),
+                c,
+                timing,
+                Self::list_op(world, c),
+            )?;
+            self.results.push(
+                Row::measured(
+                    "list_newest_50",
+                    "list newest 50 (GET …/messages?limit=50)",
+                    Some(c),
+                    &ours,
+                )
+                .labelled("list newest 50")
+                .share_of(limit_name, &limit, Some(LIST_SHARE)),
+            );
+            self.limits.push(Row::measured(
+                "limit_list_newest_50",
+                limit_name,
+                Some(c),
+                &limit,
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn me_phase(&mut self, world: &World) -> anyhow::Result<()> {
+        let base = self.args.server.trim_end_matches('/').to_owned();
+        let bare = self.args.bare.trim_end_matches('/').to_owned();
+        let key = world.api_key.clone();
+        let limit_name = "bare actix-web handler";
+        for &c in &self.profile.levels.clone() {
+            let timing = self.profile.timing;
+            let (base, key) = (base.clone(), key.clone());
+            let ours = self.http(
+                &format!("clients/me · c={c}"),
+                c,
+                timing,
+                Arc::new(move |_, _| {
+                    Req::get(
+                        format!("{base}/api/v1/clients/me"),
+                        vec![("x-api-key", key.clone())],
+                    )
+                }),
+            )?;
+            let bare = bare.clone();
+            let limit = self.http(
+                &format!("{limit_name} · c={c}"),
+                c,
+                timing,
+                Arc::new(move |_, _| Req::get(format!("{bare}/api/v1/clients/me"), Vec::new())),
+            )?;
+            self.results.push(
+                Row::measured(
+                    "clients_me",
+                    "authenticated request, no query beyond the credential (GET /api/v1/clients/me)",
+                    Some(c),
+                    &ours,
+                )
+                .labelled("GET /api/v1/clients/me")
+                .share_of(limit_name, &limit, Some(AUTH_SHARE)),
+            );
+            self.limits.push(Row::measured(
+                "limit_bare_handler",
+                limit_name,
+                Some(c),
+                &limit,
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn rooms_phase(&mut self, world: &World) -> anyhow::Result<()> {
+        let base = self.args.server.trim_end_matches('/').to_owned();
+        let url = format!(
+            "{base}/api/v1/accounts/{}/chat_rooms?per_page=100",
+            world.account_id
+        );
+        let token = world.agent_token.clone();
+        for &c in &self.profile.levels.clone() {
+            let (url, token) = (url.clone(), token.clone());
+            let ours = self.http(
+                &format!("agent's rooms · c={c}"),
+                c,
+                self.profile.timing,
+                Arc::new(move |_, _| {
+                    Req::get(url.clone(), vec![("api_access_token", token.clone())])
+                }),
+            )?;
+            self.results.push(
+                Row::measured(
+                    "agent_rooms",
+                    &format!(
+                        "an agent's rooms with unread counts, member of {} (GET /api/v1/accounts/{{id}}/chat_rooms?per_page=100)",
+                        world.agent_rooms
+                    ),
+                    Some(c),
+                    &ours,
+                )
+                .labelled("an agent's 200 rooms"),
+            );
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,5 @@
+//! The measured phases of a run, as methods of [`crate::Run`], by what they load.
+
+mod history;
+mod http;
+mod sockets;
