@@ -5,7 +5,12 @@ use crate::*;
 impl Run<'_> {
     /// Grows the history to `target` stored messages (when there are fewer), then measures
     /// send and list; answers whether the run can go on growing.
-    pub(crate) fn growth_step(&mut self, world: &World, target: i64, points: &mut Vec<GrowthPoint>) -> bool {
+    pub(crate) fn growth_step(
+        &mut self,
+        world: &World,
+        target: i64,
+        points: &mut Vec<GrowthPoint>,
+    ) -> bool {
         let stored = sql::stored_messages(&mut self.conn).unwrap_or(0);
         if target > stored {
             let grown = self.phase(
@@ -49,7 +54,11 @@ impl Run<'_> {
         }
     }
 
-    pub(crate) fn growth_point(&mut self, world: &World, target: i64) -> anyhow::Result<GrowthPoint> {
+    pub(crate) fn growth_point(
+        &mut self,
+        world: &World,
+        target: i64,
+    ) -> anyhow::Result<GrowthPoint> {
         // Sockets closed by the socket phases should be gone by now.
         let sessions = sql::presence_sessions(&mut self.conn)?;
         if sessions > 0 && !self.presence_noted {
