@@ -19,6 +19,7 @@ use chat_domain::{AccountId, Permission, Room, RoomId, RoomRef, UserId};
 
 use crate::actor::Actor;
 use crate::error::{AppError, Denied, Resource};
+use crate::model::Unread;
 use crate::ports::{MessageStore, RoomStore, StoreError};
 
 /// A store failure about a room: `NotFound` is `NotFound(Room)`.
@@ -148,15 +149,16 @@ pub(crate) async fn room_for(
     Ok(room)
 }
 
-/// The unread count of each room for a viewer: other people's messages after their read
-/// position. Nobody (the API key) has nothing unread.
+/// What a viewer has not read in each room: other people's messages after their read
+/// position, and the mentions of them among those. Nobody (`None`: the API key) has
+/// nothing unread.
 pub(crate) async fn unread_counts(
     messages: &dyn MessageStore,
-    actor: &Actor,
+    viewer: Option<UserId>,
     account: AccountId,
     rooms: Vec<RoomId>,
-) -> Result<HashMap<RoomId, i64>, AppError> {
-    let Some(user) = actor.user_id() else {
+) -> Result<HashMap<RoomId, Unread>, AppError> {
+    let Some(user) = viewer else {
         return Ok(HashMap::new());
     };
     if rooms.is_empty() {

@@ -1,7 +1,7 @@
 //! Domain events: what changed, published after the change is committed, for live
 //! delivery (WebSockets) and anything else that listens.
 
-use chat_domain::{AccountId, Message, Room, RoomId, Seq, User, UserId};
+use chat_domain::{AccountId, Emoji, Message, Person, Room, RoomId, Seq, User, UserId};
 use uuid::Uuid;
 
 /// Something that happened to a room.
@@ -56,6 +56,21 @@ pub enum MessageEvent {
     Deleted(Message),
     /// A deleted message was restored.
     Restored(Message),
+    /// A message was pinned (the message carries its pin).
+    Pinned(Message),
+    /// A message was unpinned.
+    Unpinned(Message),
+    /// Someone added or removed a reaction (the message carries its reactions after).
+    Reacted {
+        /// The message, after the change.
+        message: Message,
+        /// The emoji added or removed.
+        emoji: Emoji,
+        /// Who reacted.
+        user: Person,
+        /// Added (`true`) or removed (`false`).
+        added: bool,
+    },
     /// `user` has read `room` up to `seq`.
     Read {
         /// The room read.

@@ -16,6 +16,7 @@ mod access;
 pub mod accounts;
 pub mod actor;
 pub mod auth;
+pub mod conversations;
 pub mod end_users;
 pub mod error;
 pub mod events;
@@ -38,6 +39,7 @@ pub use actor::{AccountAccess, Actor};
 pub use auth::{
     Authenticated, Authenticator, CredentialCache, PlatformToken, SigningMaster, SigningSecret,
 };
+pub use conversations::{Conversations, ReadState, ThreadSummary};
 pub use end_users::{EndUsers, IssuedScopedKey, IssuedSigningSecret, LoggedOut, TokensRevoked};
 pub use error::{AppError, Conflict, Denied, Resource};
 pub use events::{
@@ -54,16 +56,17 @@ pub use live::{
 pub use members::{Members, Online};
 pub use messages::{MessageView, Messages, Replied};
 pub use model::{
-    AccountPatch, Detail, EndUserPatch, Join, Login, MessageDetail, MessageFilter, MessageOrder,
-    NewAccount, NewEndUser, NewMessage, NewRoom, NewUser, Outgoing, Page, RawOutgoing, RawWebhook,
-    RoomFilter, RoomPatch, RoomQuery, RoomSort, UserIds, UserPatch, UserQuery, Window,
+    AccountPatch, Detail, EndUserPatch, Join, Login, Mention, MessageDetail, MessageFilter,
+    MessageOrder, NewAccount, NewEndUser, NewMessage, NewRoom, NewUser, Outgoing, Page,
+    RawOutgoing, RawSearch, RawWebhook, RoomFilter, RoomPatch, RoomQuery, RoomSort, SearchQuery,
+    Unread, UserIds, UserPatch, UserQuery, Window,
 };
 pub use model::{NewWebhook, WebhookPatch};
 pub use ports::{
-    AccountStore, CredentialOwner, CredentialStore, EndUserStore, FileChunks, FileIndex, FileStore,
-    FileWriter, ListedFile, MemberChange, MemberStore, MessageStore, PoolState, RoomStore,
-    SigningKeys, SigningSeed, StoreError, StoreHealth, StoredFile, TokenSubject, UserDirectory,
-    UserStore,
+    AccountStore, ConversationStore, CredentialOwner, CredentialStore, EndUserStore, FileChunks,
+    FileIndex, FileStore, FileWriter, ListedFile, MemberChange, MemberStore, MessageStore,
+    PoolState, RoomStore, SigningKeys, SigningSeed, StoreError, StoreHealth, StoredFile,
+    TokenSubject, UserDirectory, UserStore,
 };
 pub use ports::{
     Attempt, Claimed, Finished, Outgoing as WebhookOutgoing, Response as WebhookResponse,
@@ -92,6 +95,8 @@ pub struct ChatApp {
     pub members: Members,
     /// Messages and read positions.
     pub messages: Messages,
+    /// Search, threads, reactions, pins and read state.
+    pub conversations: Conversations,
     /// Uploaded files.
     pub files: Files,
     /// Admission of live connections.
@@ -120,6 +125,7 @@ pub trait Store:
     + RoomStore
     + MemberStore
     + MessageStore
+    + ConversationStore
     + FileIndex
     + StoreHealth
 {
@@ -132,6 +138,7 @@ impl<T> Store for T where
         + RoomStore
         + MemberStore
         + MessageStore
+        + ConversationStore
         + FileIndex
         + StoreHealth
 {
@@ -184,6 +191,13 @@ impl ChatApp {
                 store.clone(),
                 store.clone(),
                 files.clone(),
+                events.clone(),
+            ),
+            conversations: Conversations::new(
+                store.clone(),
+                store.clone(),
+                store.clone(),
+                store.clone(),
                 events.clone(),
             ),
             rooms: Rooms::new(store.clone(), store.clone(), files, events.clone()),

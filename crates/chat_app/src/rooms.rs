@@ -36,6 +36,8 @@ pub struct RoomView {
     /// Other people's messages after the caller's read position (with
     /// [`Detail::WithMembers`]; always 0 for the API key and for non-members).
     pub unread_count: i64,
+    /// Of those, the ones that mention the caller.
+    pub unread_mentions: i64,
 }
 
 impl RoomView {
@@ -168,6 +170,7 @@ impl Rooms {
                     room,
                     members: None,
                     unread_count: 0,
+                    unread_mentions: 0,
                 })
                 .collect(),
             Detail::WithMembers => self.with_members(actor, account, rooms).await?,
@@ -326,6 +329,7 @@ impl Rooms {
                 room,
                 members: None,
                 unread_count: 0,
+                unread_mentions: 0,
             }),
             Detail::WithMembers => {
                 let mut views = self.with_members(actor, account, vec![room]).await?;
@@ -345,7 +349,13 @@ impl Rooms {
         rooms: Vec<Room>,
     ) -> Result<Vec<RoomView>, AppError> {
         let ids: Vec<RoomId> = rooms.iter().map(|room| room.id).collect();
-        let unread = unread_counts(self.messages.as_ref(), actor, account, ids.clone()).await?;
+        let unread = unread_counts(
+            self.messages.as_ref(),
+            actor.user_id(),
+            account,
+            ids.clone(),
+        )
+        .await?;
         let mut members: HashMap<RoomId, Vec<User>> = HashMap::new();
         for (room, user) in self
             .store
@@ -360,7 +370,8 @@ impl Rooms {
             .map(|room| {
                 let list = members.remove(&room.id).unwrap_or_default();
                 RoomView {
-                    unread_count: unread.get(&room.id).copied().unwrap_or(0),
+                    unread_count: unread.get(&room.id).map_or(0, |u| u.messages),
+                    unread_mentions: unread.get(&room.id).map_or(0, |u| u.mentions),
                     room,
                     members: Some(list),
                 }
@@ -462,9 +473,12 @@ mod tests {
 
     fn rooms(store: MockRoomStore, events: MockEventPublisher) -> Rooms {
         let mut messages = MockMessageStore::new();
-        messages
-            .expect_unread_counts()
-            .returning(|_, _, rooms| Ok(rooms.into_iter().map(|room| (room, 0)).collect()));
+        messages.expect_unread_counts().returning(|_, _, rooms| {
+            Ok(rooms
+                .into_iter()
+                .map(|room| (room, crate::model::Unread::default()))
+                .collect())
+        });
         Rooms::new(
             Arc::new(store),
             Arc::new(messages),

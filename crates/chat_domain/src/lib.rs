@@ -45,6 +45,7 @@
 #![warn(missing_docs)]
 
 pub mod account;
+pub mod conversation;
 pub mod credential;
 pub mod file;
 mod ids;
@@ -59,6 +60,9 @@ mod validation;
 pub mod webhook;
 
 pub use account::{Account, AccountId, AccountName, Description, Features};
+pub use conversation::{
+    Emoji, MAX_EMOJI_PER_MESSAGE, MAX_MENTIONS, Person, Pin, Reaction, ThreadStats,
+};
 pub use credential::{CredentialKind, EntropyUnavailable, SecretToken, TokenHash};
 pub use file::{
     Attachment, AttachmentId, FileType, InvalidStorageKey, SNIFF_LEN, Sniffed, StorageKey,

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::account::AccountId;
+use crate::conversation::{Person, Pin, Reaction, ThreadStats};
 use crate::file::Attachment;
 pub use crate::ids::MessageId;
 use crate::room::RoomId;
@@ -338,6 +339,16 @@ pub struct Message {
     pub deleted_at: Option<OffsetDateTime>,
     /// The files sent with it, in the order they came. A deleted message has none.
     pub attachments: Vec<Attachment>,
+    /// Who deleted it, while it is deleted ([`Sender::System`]: the API key).
+    pub deleted_by: Option<Sender>,
+    /// Its replies, summed up.
+    pub thread: ThreadStats,
+    /// The members of its room it mentions (its sender never), in the order named.
+    pub mentions: Vec<Person>,
+    /// Its reactions, in the order each emoji was first used.
+    pub reactions: Vec<Reaction>,
+    /// Its pin, while it is pinned.
+    pub pin: Option<Pin>,
 }
 
 impl Message {

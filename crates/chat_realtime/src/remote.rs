@@ -39,6 +39,30 @@ impl Dispatcher {
                     MessageChange::Updated => MessageEvent::Updated(message),
                     MessageChange::Deleted => MessageEvent::Deleted(message),
                     MessageChange::Restored => MessageEvent::Restored(message),
+                    MessageChange::Pinned => MessageEvent::Pinned(message),
+                    MessageChange::Unpinned => MessageEvent::Unpinned(message),
+                })
+            }
+            Notice::Reaction {
+                account,
+                message,
+                emoji,
+                user,
+                added,
+            } => {
+                let message = self
+                    .stores
+                    .messages
+                    .find_message(account, MessageRef::Id(message))
+                    .await?;
+                if !listening(account, message.room_id) {
+                    return Ok(());
+                }
+                DomainEvent::Message(MessageEvent::Reacted {
+                    message,
+                    emoji,
+                    user,
+                    added,
                 })
             }
             Notice::RoomChanged {

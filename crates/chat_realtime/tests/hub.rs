@@ -113,6 +113,11 @@ fn message(account: AccountId, room: RoomId, seq: i64, sender: i64) -> Message {
         edited_at: None,
         deleted_at: None,
         attachments: Vec::new(),
+        deleted_by: None,
+        thread: chat_domain::ThreadStats::default(),
+        mentions: Vec::new(),
+        reactions: Vec::new(),
+        pin: None,
     }
 }
 

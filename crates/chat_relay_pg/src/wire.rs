@@ -7,7 +7,7 @@
 
 use anyhow::Context;
 use chat_app::{CredentialEvent, MessageChange, Notice, PresenceChange, RoomChange, Typing};
-use chat_domain::{AccountId, MessageId, RoomId, Seq, UserId};
+use chat_domain::{AccountId, Emoji, MessageId, Person, RoomId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -89,6 +89,14 @@ enum WireNotice {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         user: Option<i64>,
     },
+    Reaction {
+        account: i64,
+        message: i64,
+        emoji: String,
+        user: i64,
+        user_key: String,
+        added: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -97,6 +105,8 @@ enum WireMessageChange {
     Updated,
     Deleted,
     Restored,
+    Pinned,
+    Unpinned,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -131,7 +141,23 @@ impl From<&Notice> for WireNotice {
                     MessageChange::Updated => WireMessageChange::Updated,
                     MessageChange::Deleted => WireMessageChange::Deleted,
                     MessageChange::Restored => WireMessageChange::Restored,
+                    MessageChange::Pinned => WireMessageChange::Pinned,
+                    MessageChange::Unpinned => WireMessageChange::Unpinned,
                 },
+            },
+            Notice::Reaction {
+                account,
+                message,
+                emoji,
+                user,
+                added,
+            } => WireNotice::Reaction {
+                account: account.0,
+                message: message.0,
+                emoji: emoji.as_str().to_owned(),
+                user: user.id.0,
+                user_key: user.label.clone(),
+                added: *added,
             },
             Notice::RoomChanged {
                 account,
@@ -214,9 +240,10 @@ impl From<&Notice> for WireNotice {
     }
 }
 
-impl From<WireNotice> for Notice {
-    fn from(wire: WireNotice) -> Self {
-        match wire {
+impl WireNotice {
+    /// The notice this wire form carries; `None` when a field is not valid.
+    fn into_notice(self) -> Option<Notice> {
+        Some(match self {
             WireNotice::Credentials { account, user } => Notice::Credentials(CredentialEvent {
                 account: AccountId(account),
                 user: user.map(UserId),
@@ -237,7 +264,27 @@ impl From<WireNotice> for Notice {
                     WireMessageChange::Updated => MessageChange::Updated,
                     WireMessageChange::Deleted => MessageChange::Deleted,
                     WireMessageChange::Restored => MessageChange::Restored,
+                    WireMessageChange::Pinned => MessageChange::Pinned,
+                    WireMessageChange::Unpinned => MessageChange::Unpinned,
                 },
+            },
+            WireNotice::Reaction {
+                account,
+                message,
+                emoji,
+                user,
+                user_key,
+                added,
+            } => Notice::Reaction {
+                account: AccountId(account),
+                message: MessageId(message),
+                // Written by encode_notice from a valid emoji; anything else is not a notice.
+                emoji: Emoji::parse(&emoji).ok()?,
+                user: Person {
+                    id: UserId(user),
+                    label: user_key,
+                },
+                added,
             },
             WireNotice::RoomChanged {
                 account,
@@ -316,7 +363,7 @@ impl From<WireNotice> for Notice {
                 user: user.map(UserId),
                 online,
             }),
-        }
+        })
     }
 }
 
@@ -342,7 +389,7 @@ pub fn encode_notice(node: Uuid, notice: &Notice) -> anyhow::Result<String> {
 /// anything else (never a panic).
 pub fn decode_notice(payload: &str) -> Option<(Uuid, Notice)> {
     let envelope: Envelope = serde_json::from_str(payload).ok()?;
-    Some((envelope.node, Notice::from(envelope.notice)))
+    Some((envelope.node, envelope.notice.into_notice()?))
 }
 
 #[cfg(test)]
@@ -427,10 +474,24 @@ mod tests {
                 user: None,
             }),
         ];
+        for added in [true, false] {
+            notices.push(Notice::Reaction {
+                account,
+                message: MessageId(3),
+                emoji: Emoji::parse("👩🏽‍💻").expect("an emoji"),
+                user: Person {
+                    id: UserId(5),
+                    label: "user_5".to_owned(),
+                },
+                added,
+            });
+        }
         for change in [
             MessageChange::Updated,
             MessageChange::Deleted,
             MessageChange::Restored,
+            MessageChange::Pinned,
+            MessageChange::Unpinned,
         ] {
             notices.push(Notice::MessageChanged {
                 account,

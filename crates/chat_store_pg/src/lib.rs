@@ -11,6 +11,7 @@
 mod accounts;
 mod agents;
 mod attachments;
+mod conversations;
 mod credentials;
 mod end_users;
 mod members;

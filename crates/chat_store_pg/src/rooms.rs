@@ -453,6 +453,15 @@ impl RoomStore for PgStore {
         .await
     }
 
+    async fn find_membership(
+        &self,
+        _account: AccountId,
+        _room: RoomId,
+        _user: UserId,
+    ) -> Result<Option<chat_domain::Membership>, StoreError> {
+        Err(StoreError::Unexpected(anyhow::anyhow!("not built yet")))
+    }
+
     async fn members_of(
         &self,
         account: AccountId,

@@ -76,7 +76,10 @@ impl LiveEvent {
                 MessageEvent::Created(m)
                 | MessageEvent::Updated(m)
                 | MessageEvent::Deleted(m)
-                | MessageEvent::Restored(m),
+                | MessageEvent::Restored(m)
+                | MessageEvent::Pinned(m)
+                | MessageEvent::Unpinned(m)
+                | MessageEvent::Reacted { message: m, .. },
             )) => Some((m.account_id, m.room_id)),
             LiveEvent::Domain(DomainEvent::Message(MessageEvent::Read { room, .. })) => {
                 Some((room.account_id, room.id))

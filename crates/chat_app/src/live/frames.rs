@@ -120,6 +120,7 @@ impl LiveSessions {
             reply_to,
             echo_id: draft.echo_id.as_deref(),
             has_files: false,
+            mentions: Vec::new(),
         })?;
         let (message, _) = self
             .messages

@@ -7,7 +7,7 @@
 //! that is lost (a relay reconnecting) is made up for by reading a room's messages
 //! after the last `seq` it delivered.
 
-use chat_domain::{AccountId, MessageId, RoomId, Seq, UserId};
+use chat_domain::{AccountId, Emoji, MessageId, Person, RoomId, Seq, UserId};
 use uuid::Uuid;
 
 use crate::events::{CredentialEvent, DomainEvent, MemberEvent, MessageEvent, RoomEvent};
@@ -22,6 +22,10 @@ pub enum MessageChange {
     Deleted,
     /// Restored after a deletion.
     Restored,
+    /// Pinned.
+    Pinned,
+    /// Unpinned.
+    Unpinned,
 }
 
 /// What changed about a room, for a [`Notice`].
@@ -100,6 +104,19 @@ pub enum Notice {
         /// Read up to this message.
         seq: Seq,
     },
+    /// Someone added or removed a reaction.
+    Reaction {
+        /// The message's account.
+        account: AccountId,
+        /// The message.
+        message: MessageId,
+        /// The emoji.
+        emoji: Emoji,
+        /// Who reacted.
+        user: Person,
+        /// Added (`true`) or removed (`false`).
+        added: bool,
+    },
     /// Credentials of an account (or one user) changed (carried whole).
     Credentials(CredentialEvent),
     /// Someone typing (carried whole).
@@ -145,6 +162,20 @@ impl Notice {
                 MessageEvent::Updated(m) => Self::message(m, MessageChange::Updated),
                 MessageEvent::Deleted(m) => Self::message(m, MessageChange::Deleted),
                 MessageEvent::Restored(m) => Self::message(m, MessageChange::Restored),
+                MessageEvent::Pinned(m) => Self::message(m, MessageChange::Pinned),
+                MessageEvent::Unpinned(m) => Self::message(m, MessageChange::Unpinned),
+                MessageEvent::Reacted {
+                    message,
+                    emoji,
+                    user,
+                    added,
+                } => Notice::Reaction {
+                    account: message.account_id,
+                    message: message.id,
+                    emoji: emoji.clone(),
+                    user: user.clone(),
+                    added: *added,
+                },
                 MessageEvent::Read { room, user, seq } => Notice::Read {
                     account: room.account_id,
                     room: room.id,

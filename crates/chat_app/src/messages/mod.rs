@@ -168,7 +168,7 @@ impl Messages {
         }
         let (changed, removed) = self
             .messages
-            .set_message_deleted(room.account_id, message.id, deleted)
+            .set_message_deleted(room.account_id, message.id, deleted, actor.user_id())
             .await
             .map_err(message_error)?;
         discard(self.files.as_ref(), removed).await;
@@ -359,11 +359,17 @@ mod tests {
             edited_at: None,
             deleted_at: None,
             attachments: Vec::new(),
+            deleted_by: None,
+            thread: chat_domain::ThreadStats::default(),
+            mentions: Vec::new(),
+            reactions: Vec::new(),
+            pin: None,
         }
     }
 
     fn message_from(sender: Sender, id: i64, room: RoomId) -> Message {
         let new = NewMessage {
+            mentions: Vec::new(),
             sender,
             sender_name: None,
             content: Content::parse("hi").unwrap_or_else(|e| panic!("{e:?}")),
@@ -659,7 +665,7 @@ mod tests {
                 .messages
                 .expect_set_message_deleted()
                 .times(usize::from(allowed))
-                .returning(move |_, _, _| Ok((by_ann(), Vec::new())));
+                .returning(move |_, _, _, _| Ok((by_ann(), Vec::new())));
             ports.events.expect_publish().return_const(());
             let result = ports
                 .build()
@@ -985,10 +991,10 @@ mod tests {
         ports
             .messages
             .expect_set_message_deleted()
-            .withf(|account, id, deleted| *account == ACCOUNT && *id == MessageId(3) && *deleted)
+            .withf(|account, id, deleted, _| *account == ACCOUNT && *id == MessageId(3) && *deleted)
             .times(1)
             .in_sequence(&mut order)
-            .returning(move |_, _, _| {
+            .returning(move |_, _, _, _| {
                 let deleted = Message {
                     deleted_at: Some(datetime!(2024-01-02 0:00 UTC)),
                     ..by_ann()
@@ -1030,7 +1036,7 @@ mod tests {
             .messages
             .expect_set_message_deleted()
             .times(1)
-            .returning(|_, _, _| Err(StoreError::Unavailable(anyhow::anyhow!("down"))));
+            .returning(|_, _, _, _| Err(StoreError::Unavailable(anyhow::anyhow!("down"))));
         ports.files.expect_delete().never();
         ports.events.expect_publish().never();
         let failed = ports
@@ -1050,9 +1056,9 @@ mod tests {
         ports
             .messages
             .expect_set_message_deleted()
-            .withf(|_, _, deleted| !*deleted)
+            .withf(|_, _, deleted, _| !*deleted)
             .times(1)
-            .returning(move |_, _, _| Ok((live(), Vec::new())));
+            .returning(move |_, _, _, _| Ok((live(), Vec::new())));
         ports.files.expect_delete().never();
         ports.events.expect_publish().times(1).return_const(());
         let restored = ports

@@ -101,6 +101,7 @@ impl Messages {
             reply_to,
             echo_id: out.echo_id,
             attachments,
+            mentions: out.mentions,
         };
         let (message, created) = self
             .messages

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::error::AppError;
+use crate::model::conversations::Mention;
 use crate::model::paging::Window;
 
 /// What the store is asked to keep: a message whose sender is settled.
@@ -30,6 +31,9 @@ pub struct NewMessage {
     /// Files received for it, stored already; the store attaches them in the same
     /// transaction as the message.
     pub attachments: Vec<StoredUpload>,
+    /// The users it mentions, as the dialect named them. The store keeps those who are
+    /// members of the room (the sender never), each once, in the order named.
+    pub mentions: Vec<Mention>,
 }
 
 /// A valid request to send a message. Who speaks is settled by the use case: a user
@@ -51,6 +55,8 @@ pub struct Outgoing {
     pub reply_to: Option<MessageRef>,
     /// The client's id for the send, which makes a retry harmless.
     pub echo_id: Option<EchoId>,
+    /// The users it mentions (at most [`chat_domain::MAX_MENTIONS`]).
+    pub mentions: Vec<Mention>,
 }
 
 /// The raw fields of a message to send, as a dialect received them.
@@ -72,6 +78,10 @@ pub struct RawOutgoing<'a> {
     pub echo_id: Option<&'a str>,
     /// Files come with the message: its text may then be empty.
     pub has_files: bool,
+    /// The users it mentions, as the dialect read them (`meta.mentions`,
+    /// `content_attributes.mentions`); more than [`chat_domain::MAX_MENTIONS`] is refused
+    /// on field `mentions`.
+    pub mentions: Vec<Mention>,
 }
 
 impl Outgoing {
@@ -93,11 +103,23 @@ impl Outgoing {
             None => Some(MessageKind::Text),
             Some(raw) => errors.collect(MessageKind::parse(raw)),
         };
+        // The ChatAPI dialect names mentions in `meta.mentions`; the account dialect
+        // gives them (from `content_attributes.mentions`).
+        let mentions = match (raw.meta.as_ref(), raw.mentions.is_empty()) {
+            (Some(meta), true) => errors.collect(Mention::from_meta(meta)).unwrap_or_default(),
+            _ => raw.mentions,
+        };
         let meta = match raw.meta {
             None => Some(MessageMeta::default()),
             Some(object) => errors.collect(MessageMeta::parse(object)),
         };
         let echo_id = raw.echo_id.and_then(|s| errors.collect(EchoId::parse(s)));
+        if mentions.len() > chat_domain::MAX_MENTIONS {
+            errors.push(FieldError::new(
+                "mentions",
+                Problem::Invalid(format!("at most {} users", chat_domain::MAX_MENTIONS)),
+            ));
+        }
         let content = Content::parse_allowing_empty(raw.content.unwrap_or_default(), raw.has_files);
         let content = match content {
             Ok(content) => Some(content),
@@ -127,6 +149,7 @@ impl Outgoing {
                 meta,
                 reply_to: raw.reply_to,
                 echo_id,
+                mentions,
             }),
             _ => Err(errors.into()),
         }
@@ -183,6 +206,15 @@ impl MessageFilter {
             window,
         }
     }
+}
+
+/// What a member has not read in a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Unread {
+    /// Messages after their read position (other people's).
+    pub messages: i64,
+    /// Of those, the ones that mention them.
+    pub mentions: i64,
 }
 
 /// How much of a message to load.

@@ -2,6 +2,7 @@
 //! receive. Below both, so neither imports the other to name them.
 
 pub mod accounts;
+pub mod conversations;
 pub mod end_users;
 pub mod members;
 pub mod messages;
@@ -11,9 +12,12 @@ pub mod users;
 pub mod webhooks;
 
 pub use accounts::{AccountPatch, NewAccount};
+pub use conversations::{Mention, RawSearch, SearchQuery};
 pub use end_users::{EndUserPatch, Login, NewEndUser, UserQuery};
 pub use members::{Join, UserIds};
-pub use messages::{MessageDetail, MessageFilter, MessageOrder, NewMessage, Outgoing, RawOutgoing};
+pub use messages::{
+    MessageDetail, MessageFilter, MessageOrder, NewMessage, Outgoing, RawOutgoing, Unread,
+};
 pub use paging::{Page, Window};
 pub use rooms::{Detail, NewRoom, RoomFilter, RoomPatch, RoomQuery, RoomSort};
 pub use users::{NewUser, UserPatch};

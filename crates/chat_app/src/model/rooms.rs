@@ -1,8 +1,8 @@
 //! Rooms: what a caller asks to create, change or list, and what the store is asked for.
 
 use chat_domain::{
-    Description, FieldError, FieldErrors, Problem, RoomMeta, RoomName, StoredUpload, UserId,
-    storable,
+    Description, ExternalId, FieldError, FieldErrors, Problem, RoomMeta, RoomName, StoredUpload,
+    UserId, storable,
 };
 use serde_json::{Map, Value};
 
@@ -138,6 +138,9 @@ pub struct RoomQuery {
     pub sort: RoomSort,
     /// Which slice of the list.
     pub window: Window,
+    /// Whose unread counts to show (the ChatAPI `user_id` parameter, for the API key);
+    /// a user credential always sees its own.
+    pub viewer: Option<ExternalId>,
 }
 
 impl RoomQuery {
@@ -169,6 +172,7 @@ impl RoomQuery {
             is_active,
             sort,
             window,
+            viewer: None,
         })
     }
 }

@@ -7,7 +7,7 @@ use chat_domain::{
 };
 
 use super::error::StoreError;
-use crate::model::{MessageFilter, NewMessage};
+use crate::model::{MessageFilter, NewMessage, Unread};
 
 /// Messages of rooms, and how far each member has got. Every method is scoped by
 /// `account`: a room or message of another account is `NotFound`.
@@ -71,15 +71,18 @@ pub trait MessageStore: Send + Sync {
         meta: Option<MessageMeta>,
     ) -> Result<Message, StoreError>;
 
-    /// Soft-deletes (`deleted = true`) or restores a message; bumps `updated_at`. A
-    /// delete also removes the message's attachments, in the same transaction, and
-    /// answers their keys (the caller's to delete after this commits); a restore brings
-    /// the text back, not the files.
+    /// Soft-deletes (`deleted = true`, recording `by` as `deleted_by`: the user, with
+    /// their current ChatAPI `user_id` as label, or the system for `None`) or restores a
+    /// message (clearing `deleted_by`); bumps `updated_at`. In the same transaction: a
+    /// delete removes the message's attachments and answers their keys (the caller's to
+    /// delete after this commits), a restore brings the text back, not the files; the
+    /// parent of a reply has its `reply_count` (and `last_reply_at`) kept.
     async fn set_message_deleted(
         &self,
         account: AccountId,
         message: MessageId,
         deleted: bool,
+        by: Option<UserId>,
     ) -> Result<(Message, Vec<StorageKey>), StoreError>;
 
     /// The positions of every member of the room.
@@ -90,8 +93,9 @@ pub trait MessageStore: Send + Sync {
     ) -> Result<Vec<Position>, StoreError>;
 
     /// Moves `user`'s read position (and delivered, which is never behind it) forward to
-    /// `upto`, or to the room's newest message when `None`; never backwards. Answers the
-    /// read position after. `NotFound` when `user` is not a member of the room.
+    /// `upto`, or to the room's newest message when `None`; never backwards; re-counts
+    /// the user's unread mentions in the room from the new position. Answers the read
+    /// position after. `NotFound` when `user` is not a member of the room.
     async fn mark_read(
         &self,
         account: AccountId,
@@ -111,11 +115,12 @@ pub trait MessageStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// For each of `rooms` that `user` belongs to: the messages after the user's read
-    /// position (the room's last `seq` minus it — no counting of history).
+    /// position (the room's last `seq` minus it — no counting of history) and the
+    /// mentions of the user among them (kept on the membership). One query.
     async fn unread_counts(
         &self,
         account: AccountId,
         user: UserId,
         rooms: Vec<RoomId>,
-    ) -> Result<Vec<(RoomId, i64)>, StoreError>;
+    ) -> Result<Vec<(RoomId, Unread)>, StoreError>;
 }

@@ -6,6 +6,7 @@
 //! [`StoreError::Unexpected`].
 
 mod accounts;
+mod conversations;
 mod end_users;
 mod error;
 mod files;
@@ -16,6 +17,7 @@ mod users;
 mod webhooks;
 
 pub use accounts::{AccountStore, CredentialOwner, CredentialStore};
+pub use conversations::ConversationStore;
 pub use end_users::{EndUserStore, SigningKeys, SigningSeed, TokenSubject};
 pub use error::StoreError;
 pub use files::{FileChunks, FileIndex, FileStore, FileWriter, ListedFile, StoredFile};
@@ -30,6 +32,8 @@ pub use webhooks::{
 
 #[cfg(any(test, feature = "mock"))]
 pub use accounts::{MockAccountStore, MockCredentialStore};
+#[cfg(any(test, feature = "mock"))]
+pub use conversations::MockConversationStore;
 #[cfg(any(test, feature = "mock"))]
 pub use end_users::MockEndUserStore;
 #[cfg(any(test, feature = "mock"))]

@@ -70,6 +70,14 @@ pub trait RoomStore: Send + Sync {
         user: UserId,
     ) -> Result<bool, StoreError>;
 
+    /// `user`'s membership of `room` (when they joined, its meta), if they are a member.
+    async fn find_membership(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        user: UserId,
+    ) -> Result<Option<Membership>, StoreError>;
+
     /// The members of each of `rooms`, each room's in join order. One query, whatever
     /// the number of rooms.
     async fn members_of(

@@ -139,6 +139,11 @@ pub(super) fn message(id: i64) -> Message {
         edited_at: None,
         deleted_at: None,
         attachments: Vec::new(),
+        deleted_by: None,
+        thread: chat_domain::ThreadStats::default(),
+        mentions: Vec::new(),
+        reactions: Vec::new(),
+        pin: None,
     }
 }
 
@@ -247,9 +252,12 @@ impl Stores {
         messages
             .expect_find_messages()
             .returning(|_, _| Ok(Vec::new()));
-        messages
-            .expect_unread_counts()
-            .returning(|_, _, rooms| Ok(rooms.into_iter().map(|room| (room, 0)).collect()));
+        messages.expect_unread_counts().returning(|_, _, rooms| {
+            Ok(rooms
+                .into_iter()
+                .map(|room| (room, crate::model::Unread::default()))
+                .collect())
+        });
         messages
             .expect_append()
             .times(0..=times)
@@ -269,7 +277,7 @@ impl Stores {
         messages
             .expect_set_message_deleted()
             .times(0..=times)
-            .returning(|_, id, _| Ok((message(id.0), Vec::new())));
+            .returning(|_, id, _, _| Ok((message(id.0), Vec::new())));
         messages
             .expect_mark_read()
             .times(0..=times)

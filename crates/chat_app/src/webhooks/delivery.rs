@@ -505,6 +505,7 @@ impl WebhookDelivery {
             room,
             members: None,
             unread_count: 0,
+            unread_mentions: 0,
         };
         Some((uuid, self.ports.renderer.room(&view)))
     }

@@ -55,6 +55,7 @@ impl SendMessageRequest {
     /// The checked message to send.
     fn outgoing(self) -> Result<Outgoing, AppError> {
         Outgoing::parse(RawOutgoing {
+            mentions: Vec::new(),
             sender_id: self.sender_id.as_deref(),
             sender_name: self.sender_name.as_deref(),
             content: self.content.as_deref(),

@@ -65,6 +65,7 @@ impl LiveDialect for AccountLive {
             room,
             members: None,
             unread_count: 0,
+            unread_mentions: 0,
         };
         serde_json::to_value(ChatRoomJson::new(
             &view,

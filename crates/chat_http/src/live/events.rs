@@ -26,6 +26,27 @@ pub fn render<D: LiveDialect>(dialect: &D, delivery: &Delivery) -> Option<String
                 MessageEvent::Updated(m) => ("message_updated", m),
                 MessageEvent::Deleted(m) => ("message_deleted", m),
                 MessageEvent::Restored(m) => ("message_restored", m),
+                MessageEvent::Pinned(m) => ("message_pinned", m),
+                MessageEvent::Unpinned(m) => ("message_unpinned", m),
+                MessageEvent::Reacted {
+                    message,
+                    emoji,
+                    user,
+                    added,
+                } => {
+                    let kind = if *added {
+                        "reaction_added"
+                    } else {
+                        "reaction_removed"
+                    };
+                    let data = json!({
+                        "message_id": dialect.message_id(message),
+                        "emoji": emoji.as_str(),
+                        "user_id": dialect.person_id(&user.label, Some(user.id)),
+                    });
+                    let room = dialect.room_id(message.room_id, message.room_uuid);
+                    return Some(envelope(kind, data, room));
+                }
                 MessageEvent::Read { room, user, seq } => {
                     let user_id = match &context.reader {
                         Some(reader) => dialect.user_id(reader),

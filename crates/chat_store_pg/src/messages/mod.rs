@@ -24,7 +24,7 @@ mod positions;
 mod rows;
 
 use async_trait::async_trait;
-use chat_app::{MessageFilter, MessageStore, NewMessage, RoomStore, StoreError};
+use chat_app::{MessageFilter, MessageStore, NewMessage, RoomStore, StoreError, Unread};
 use chat_domain::{
     AccountId, Content, Message, MessageId, MessageMeta, MessageRef, Position, Room, RoomId,
     RoomRef, Seq, StorageKey, UserId,
@@ -115,6 +115,7 @@ impl MessageStore for PgStore {
         account: AccountId,
         message: MessageId,
         deleted: bool,
+        _by: Option<UserId>,
     ) -> Result<(Message, Vec<StorageKey>), StoreError> {
         self.with_conn(move |conn| edits::set_deleted(conn, account, message, deleted))
             .await
@@ -156,7 +157,7 @@ impl MessageStore for PgStore {
         account: AccountId,
         user: UserId,
         rooms: Vec<RoomId>,
-    ) -> Result<Vec<(RoomId, i64)>, StoreError> {
+    ) -> Result<Vec<(RoomId, Unread)>, StoreError> {
         if rooms.is_empty() {
             return Ok(Vec::new());
         }

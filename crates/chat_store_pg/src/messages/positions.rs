@@ -1,6 +1,6 @@
 //! How far each member has got: read and delivered positions, and unread counts.
 
-use chat_app::StoreError;
+use chat_app::{StoreError, Unread};
 use chat_domain::{AccountId, Position, RoomId, Seq, UserId, WebhookEvent};
 use diesel::expression::functions::declare_sql_function;
 use diesel::prelude::*;
@@ -177,7 +177,7 @@ pub(super) fn unread_counts(
     account: AccountId,
     user: UserId,
     ids: &[i64],
-) -> Result<Vec<(RoomId, i64)>, StoreError> {
+) -> Result<Vec<(RoomId, Unread)>, StoreError> {
     // One query over the user's memberships (the (account_id, user_id, room_id) index) and
     // their rooms' primary keys: no counting of messages.
     let rows: Vec<(i64, i64)> = room_members::table
@@ -198,6 +198,14 @@ pub(super) fn unread_counts(
         .map_err(translate)?;
     Ok(rows
         .into_iter()
-        .map(|(room, unread)| (RoomId(room), unread))
+        .map(|(room, unread)| {
+            (
+                RoomId(room),
+                Unread {
+                    messages: unread,
+                    mentions: 0,
+                },
+            )
+        })
         .collect())
 }

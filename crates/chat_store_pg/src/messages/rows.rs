@@ -106,6 +106,11 @@ impl TryFrom<StoredMessage> for Message {
             edited_at: row.edited_at,
             deleted_at: row.deleted_at,
             attachments,
+            deleted_by: None,
+            thread: chat_domain::ThreadStats::default(),
+            mentions: Vec::new(),
+            reactions: Vec::new(),
+            pin: None,
         })
     }
 }

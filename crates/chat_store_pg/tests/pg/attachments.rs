@@ -34,6 +34,7 @@ fn as_sender(user: &User) -> Sender {
 /// A text message from `user`.
 fn text(user: &User, content: &str) -> NewMessage {
     NewMessage {
+        mentions: Vec::new(),
         sender: as_sender(user),
         sender_name: Some(user.name.as_str().to_owned()),
         content: Content::parse(content).expect("valid content"),
@@ -48,6 +49,7 @@ fn text(user: &User, content: &str) -> NewMessage {
 /// A message from `user` with `files` (and maybe no text).
 fn with_files(user: &User, content: &str, files: &[StoredUpload]) -> NewMessage {
     NewMessage {
+        mentions: Vec::new(),
         content: Content::parse_allowing_empty(content, true).expect("valid content"),
         attachments: files.to_vec(),
         ..text(user, "placeholder")
@@ -56,6 +58,7 @@ fn with_files(user: &User, content: &str, files: &[StoredUpload]) -> NewMessage 
 
 fn with_echo(new: NewMessage, echo_id: &str) -> NewMessage {
     NewMessage {
+        mentions: Vec::new(),
         echo_id: Some(EchoId::parse(echo_id).expect("valid echo id")),
         ..new
     }
@@ -468,6 +471,7 @@ async fn a_message_with_files_takes_the_next_seq_and_moves_the_room_and_its_send
         s.acme.id,
         s.general.id,
         NewMessage {
+            mentions: Vec::new(),
             sender: Sender::System,
             sender_name: None,
             kind: MessageKind::System,
@@ -606,7 +610,7 @@ async fn deleting_a_message_answers_the_keys_of_its_attachments_and_a_restore_br
     .await;
 
     let (deleted, removed) = store
-        .set_message_deleted(s.acme.id, message.id, true)
+        .set_message_deleted(s.acme.id, message.id, true, None)
         .await
         .expect("deleted");
     assert!(deleted.is_deleted());
@@ -622,13 +626,13 @@ async fn deleting_a_message_answers_the_keys_of_its_attachments_and_a_restore_br
 
     // Deleting again frees nothing more.
     let (_, again) = store
-        .set_message_deleted(s.acme.id, message.id, true)
+        .set_message_deleted(s.acme.id, message.id, true, None)
         .await
         .expect("deleted again");
     assert_eq!(again, []);
 
     let (restored, none) = store
-        .set_message_deleted(s.acme.id, message.id, false)
+        .set_message_deleted(s.acme.id, message.id, false, None)
         .await
         .expect("restored");
     assert!(!restored.is_deleted());
@@ -774,7 +778,7 @@ async fn deleting_a_room_answers_every_key_of_its_attachments_and_its_avatar() {
     send(&store, s.acme.id, room.id, with_files(&s.ben, "2", &second)).await;
     let deleted = send(&store, s.acme.id, room.id, with_files(&s.ann, "3", &gone)).await;
     store
-        .set_message_deleted(s.acme.id, deleted.id, true)
+        .set_message_deleted(s.acme.id, deleted.id, true, None)
         .await
         .expect("deleted");
     let kept = send(
@@ -844,7 +848,7 @@ async fn only_live_attachments_and_avatars_are_referenced_each_in_its_own_accoun
     )
     .await;
     store
-        .set_message_deleted(s.acme.id, deleted.id, true)
+        .set_message_deleted(s.acme.id, deleted.id, true, None)
         .await
         .expect("deleted");
     store
@@ -982,7 +986,11 @@ async fn another_account_cannot_read_the_attachments() {
             .list_messages(s.other.id, s.general.id, everything())
             .await,
     );
-    assert_not_found(store.set_message_deleted(s.other.id, mine.id, true).await);
+    assert_not_found(
+        store
+            .set_message_deleted(s.other.id, mine.id, true, None)
+            .await,
+    );
     // Each account reads its own files only.
     let found = store
         .find_message(s.acme.id, MessageRef::Id(mine.id))

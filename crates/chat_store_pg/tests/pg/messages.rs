@@ -47,6 +47,7 @@ fn as_sender(user: &User) -> Sender {
 /// A text message from `user`.
 fn text(user: &User, content: &str) -> NewMessage {
     NewMessage {
+        mentions: Vec::new(),
         sender: as_sender(user),
         sender_name: Some(user.name.as_str().to_owned()),
         content: Content::parse(content).expect("valid content"),
@@ -61,6 +62,7 @@ fn text(user: &User, content: &str) -> NewMessage {
 /// A system message.
 fn system(content: &str) -> NewMessage {
     NewMessage {
+        mentions: Vec::new(),
         sender: Sender::System,
         sender_name: None,
         content: Content::parse(content).expect("valid content"),
@@ -74,6 +76,7 @@ fn system(content: &str) -> NewMessage {
 
 fn with_echo(new: NewMessage, echo_id: &str) -> NewMessage {
     NewMessage {
+        mentions: Vec::new(),
         echo_id: Some(EchoId::parse(echo_id).expect("valid echo id")),
         ..new
     }
@@ -784,7 +787,7 @@ async fn a_member_who_joins_later_starts_at_the_newest_message() {
         .unread_counts(s.acme.id, s.cid.id, vec![s.general.id])
         .await
         .expect("unread counts");
-    assert_eq!(unread, [(s.general.id, 0)]);
+    assert_eq!(unread, [(s.general.id, unread_only(0))]);
 
     // Whatever an insert says (the trigger decides), e.g. a member re-added by hand.
     store
@@ -1033,19 +1036,19 @@ async fn unread_counts_are_the_newest_seq_minus_the_read_position_in_the_users_r
         .await
         .expect("counts");
     ben.sort();
-    assert_eq!(ben, [(general, 3), (random, 1)]);
+    assert_eq!(ben, [(general, unread_only(3)), (random, unread_only(1))]);
     let mut ann = store
         .unread_counts(acme, s.ann.id, asked.clone())
         .await
         .expect("counts");
     ann.sort();
-    assert_eq!(ann, [(general, 0), (random, 0)]);
+    assert_eq!(ann, [(general, unread_only(0)), (random, unread_only(0))]);
     assert_eq!(
         store
             .unread_counts(acme, s.cid.id, asked)
             .await
             .expect("counts"),
-        [(lonely.id, 0)]
+        [(lonely.id, unread_only(0))]
     );
     assert_eq!(
         store
@@ -1358,7 +1361,7 @@ async fn deleted_messages_are_listed_only_when_asked_and_cursors_page_by_seq() {
     let (acme, room) = (s.acme.id, s.general.id);
     for i in [2, 5] {
         store
-            .set_message_deleted(acme, sent[i].id, true)
+            .set_message_deleted(acme, sent[i].id, true, None)
             .await
             .expect("deleted");
     }
@@ -1554,7 +1557,7 @@ async fn a_message_is_soft_deleted_and_restored() {
     let message = send(&store, s.acme.id, s.general.id, text(&s.ann, "oops")).await;
 
     let deleted = store
-        .set_message_deleted(s.acme.id, message.id, true)
+        .set_message_deleted(s.acme.id, message.id, true, None)
         .await
         .expect("deleted");
     assert_eq!(deleted.1, Vec::new(), "a message without files frees none");
@@ -1576,7 +1579,7 @@ async fn a_message_is_soft_deleted_and_restored() {
     );
 
     let restored = store
-        .set_message_deleted(s.acme.id, message.id, false)
+        .set_message_deleted(s.acme.id, message.id, false, None)
         .await
         .expect("restored")
         .0;
@@ -1597,12 +1600,12 @@ async fn a_message_is_soft_deleted_and_restored() {
 
     assert_not_found(
         store
-            .set_message_deleted(s.other.id, message.id, true)
+            .set_message_deleted(s.other.id, message.id, true, None)
             .await,
     );
     assert_not_found(
         store
-            .set_message_deleted(s.acme.id, MessageId(i64::MAX), true)
+            .set_message_deleted(s.acme.id, MessageId(i64::MAX), true, None)
             .await,
     );
 }
@@ -1767,7 +1770,7 @@ async fn unfiltered_totals_come_from_counters_kept_by_delete_and_restore() {
     // Deleting twice counts once; restoring gives it back; a live message restored is no change.
     for _ in 0..2 {
         store
-            .set_message_deleted(acme, sent[3].id, true)
+            .set_message_deleted(acme, sent[3].id, true, None)
             .await
             .expect("deleted");
     }
@@ -1785,12 +1788,12 @@ async fn unfiltered_totals_come_from_counters_kept_by_delete_and_restore() {
     );
     for _ in 0..2 {
         store
-            .set_message_deleted(acme, sent[3].id, false)
+            .set_message_deleted(acme, sent[3].id, false, None)
             .await
             .expect("restored");
     }
     store
-        .set_message_deleted(acme, sent[4].id, false)
+        .set_message_deleted(acme, sent[4].id, false, None)
         .await
         .expect("a live message restored");
     assert_eq!(total(live).await, 10);
@@ -1807,7 +1810,7 @@ async fn unfiltered_totals_come_from_counters_kept_by_delete_and_restore() {
     // Another account's message: not found, and no counter moves.
     assert_not_found(
         store
-            .set_message_deleted(s.other.id, sent[3].id, true)
+            .set_message_deleted(s.other.id, sent[3].id, true, None)
             .await,
     );
 }
@@ -1835,7 +1838,7 @@ async fn a_room_page_reads_the_room_and_its_newest_messages_at_once() {
     }
     send(&store, acme, s.random.id, text(&s.ann, "elsewhere")).await;
     store
-        .set_message_deleted(acme, sent[1].id, true)
+        .set_message_deleted(acme, sent[1].id, true, None)
         .await
         .expect("deleted");
 
@@ -1877,5 +1880,13 @@ async fn a_room_page_reads_the_room_and_its_newest_messages_at_once() {
             .room_page(s.other.id, reference, MessageFilter::newest(window(0, 3)))
             .await;
         assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+    }
+}
+
+/// `messages` unread, none of them mentioning the viewer.
+fn unread_only(messages: i64) -> chat_app::Unread {
+    chat_app::Unread {
+        messages,
+        mentions: 0,
     }
 }

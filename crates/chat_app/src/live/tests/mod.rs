@@ -93,6 +93,11 @@ fn message(room: RoomId, seq: i64) -> Message {
         edited_at: None,
         deleted_at: None,
         attachments: Vec::new(),
+        deleted_by: None,
+        thread: chat_domain::ThreadStats::default(),
+        mentions: Vec::new(),
+        reactions: Vec::new(),
+        pin: None,
     }
 }
 

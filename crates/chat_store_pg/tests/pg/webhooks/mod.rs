@@ -93,6 +93,7 @@ pub async fn webhook(
 
 pub fn text(user: &User, content: &str) -> NewMessage {
     NewMessage {
+        mentions: Vec::new(),
         sender: Sender::User {
             id: user.id,
             label: user.chat_user_id(),

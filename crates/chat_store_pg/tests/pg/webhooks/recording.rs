@@ -90,16 +90,16 @@ async fn every_change_records_its_event_in_order() {
         .await
         .expect("edited");
     store
-        .set_message_deleted(acme.id, message.id, true)
+        .set_message_deleted(acme.id, message.id, true, None)
         .await
         .expect("deleted");
     // A delete of a deleted message changes nothing and records nothing.
     store
-        .set_message_deleted(acme.id, message.id, true)
+        .set_message_deleted(acme.id, message.id, true, None)
         .await
         .expect("deleted again");
     store
-        .set_message_deleted(acme.id, message.id, false)
+        .set_message_deleted(acme.id, message.id, false, None)
         .await
         .expect("restored");
     store
