@@ -115,29 +115,34 @@ impl Conversations {
     }
 
     /// Adds (`add`) or removes a reaction; answers the message after. A user credential
-    /// reacts as its user; the API key as the participant `user_id` (required).
+    /// reacts as its user; the API key as the participant `user_id` (required). With
+    /// `room` (the account dialect's path), a message of another room is not found.
+    #[allow(clippy::too_many_arguments)]
     pub async fn react(
         &self,
         actor: &Actor,
+        room: Option<RoomRef>,
         message: MessageRef,
         emoji: Emoji,
         user_id: Option<ExternalId>,
         add: bool,
         detail: MessageDetail,
     ) -> Result<MessageView, AppError> {
-        let _ = (actor, message, emoji, user_id, add, detail);
+        let _ = (actor, room, message, emoji, user_id, add, detail);
         Err(not_built())
     }
 
-    /// Pins (`pinned`) or unpins a message; answers the message after.
+    /// Pins (`pinned`) or unpins a message; answers the message after. With `room` (the
+    /// account dialect's path), a message of another room is not found.
     pub async fn pin(
         &self,
         actor: &Actor,
+        room: Option<RoomRef>,
         message: MessageRef,
         pinned: bool,
         detail: MessageDetail,
     ) -> Result<MessageView, AppError> {
-        let _ = (actor, message, pinned, detail);
+        let _ = (actor, room, message, pinned, detail);
         Err(not_built())
     }
 
