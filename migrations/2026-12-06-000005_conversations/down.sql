@@ -4,6 +4,9 @@ DROP TABLE message_mentions;
 DROP INDEX messages_room_pinned_idx;
 DROP INDEX messages_search_idx;
 ALTER TABLE messages
+    DROP CONSTRAINT messages_deleted_by_check,
+    DROP CONSTRAINT messages_pinned_by_check,
+    DROP CONSTRAINT messages_mention_labels_check,
     DROP COLUMN search_vector,
     DROP COLUMN deleted_by_label,
     DROP COLUMN deleted_by_user_id,
@@ -11,6 +14,7 @@ ALTER TABLE messages
     DROP COLUMN pinned_by_user_id,
     DROP COLUMN pinned_at,
     DROP COLUMN reactions,
+    DROP COLUMN mention_labels,
     DROP COLUMN mentions,
     DROP COLUMN last_reply_at,
     DROP COLUMN reply_count,

@@ -48,6 +48,8 @@ ALTER TABLE messages
     -- Mentions: the members of the room the message names (meta.mentions /
     -- content_attributes.mentions), sender excluded; message_mentions holds the same, by user.
     ADD COLUMN mentions BIGINT[] NOT NULL DEFAULT '{}',
+    -- Their chat user_ids when the message was sent (as sender_label), one per mention.
+    ADD COLUMN mention_labels TEXT[] NOT NULL DEFAULT '{}',
     -- Reactions, summarised for rendering without another query: a JSON array of
     -- {"emoji": e, "users": [[user_id, "chat user_id"], ...]} in the order each emoji was
     -- first used; rebuilt from message_reactions in every transaction that changes them.
@@ -61,7 +63,14 @@ ALTER TABLE messages
     ADD COLUMN deleted_by_user_id BIGINT NULL,
     ADD COLUMN deleted_by_label TEXT NULL,
     ADD COLUMN search_vector tsvector
-        GENERATED ALWAYS AS (to_tsvector(search_config, content)) STORED;
+        GENERATED ALWAYS AS (to_tsvector(search_config, content)) STORED,
+    ADD CONSTRAINT messages_mention_labels_check
+        CHECK (cardinality(mention_labels) = cardinality(mentions)),
+    ADD CONSTRAINT messages_pinned_by_check
+        CHECK ((pinned_at IS NULL) = (pinned_by_label IS NULL)
+               AND (pinned_by_user_id IS NULL OR pinned_by_label IS NOT NULL)),
+    ADD CONSTRAINT messages_deleted_by_check
+        CHECK (deleted_by_label IS NULL OR deleted_at IS NOT NULL);
 
 -- Search across the rooms of an account: one GIN index over (account, words) of the
 -- messages that are not deleted (btree_gin lets the account be a GIN column, so another

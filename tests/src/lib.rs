@@ -8,6 +8,7 @@
 
 mod app;
 mod assertions;
+mod conversations;
 mod database;
 mod end_users;
 mod jwt;
@@ -25,6 +26,7 @@ mod webhooks;
 
 pub use app::*;
 pub use assertions::*;
+pub use conversations::*;
 pub use database::*;
 pub use end_users::*;
 pub use jwt::*;

@@ -15,7 +15,9 @@
 
 use std::collections::HashMap;
 
-use chat_domain::{AccountId, Permission, Room, RoomId, RoomRef, UserId};
+use chat_domain::{
+    AccountId, Message, MessageRef, Permission, Role, Room, RoomId, RoomRef, UserId,
+};
 
 use crate::actor::Actor;
 use crate::error::{AppError, Denied, Resource};
@@ -147,6 +149,68 @@ pub(crate) async fn room_for(
         require_member(store, account, &room, agent, Denied::NotMember).await?;
     }
     Ok(room)
+}
+
+/// The message and its room, if the actor may see the room (a scoped credential also
+/// needs `permission`: `read_messages` to read, `send_messages` to change or react).
+///
+/// Without `room` (the ChatAPI dialect: `/messages/{id}`) the message is looked up first
+/// (`NotFound(Message)`), then its room is checked. With `room` (the account dialect's
+/// `/chat_rooms/{room}/messages/{id}`) the room comes first, as every path naming a room
+/// does (`NotFound(Room)`, then `Forbidden`), and a message of another room is
+/// `NotFound(Message)`.
+pub(crate) async fn message_for(
+    rooms: &dyn RoomStore,
+    messages: &dyn MessageStore,
+    actor: &Actor,
+    room: Option<RoomRef>,
+    message: MessageRef,
+    permission: Permission,
+) -> Result<(Room, Message), AppError> {
+    let account = actor.account_id()?;
+    match room {
+        Some(room) => {
+            let room = room_for(rooms, actor, account, room, permission).await?;
+            let message = messages
+                .find_message(account, message)
+                .await
+                .map_err(message_error)?;
+            if message.room_id != room.id {
+                return Err(AppError::NotFound(Resource::Message));
+            }
+            Ok((room, message))
+        }
+        None => {
+            let message = messages
+                .find_message(account, message)
+                .await
+                .map_err(message_error)?;
+            let room = room_for(
+                rooms,
+                actor,
+                account,
+                RoomRef::Id(message.room_id),
+                permission,
+            )
+            .await?;
+            Ok((room, message))
+        }
+    }
+}
+
+/// Editing, deleting, restoring and pinning a message: its sender, an administrator or
+/// the API key (else `Forbidden(NotAuthor)`).
+pub(crate) fn require_author(actor: &Actor, message: &Message) -> Result<(), AppError> {
+    match actor {
+        Actor::Platform => Err(AppError::Unauthenticated),
+        Actor::ApiKey(_)
+        | Actor::User {
+            role: Role::Administrator,
+            ..
+        } => Ok(()),
+        Actor::User { user_id, .. } if message.sender.user_id() == Some(*user_id) => Ok(()),
+        Actor::User { .. } => Err(AppError::Forbidden(Denied::NotAuthor)),
+    }
 }
 
 /// What a viewer has not read in each room: other people's messages after their read

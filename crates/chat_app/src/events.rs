@@ -1,7 +1,8 @@
 //! Domain events: what changed, published after the change is committed, for live
 //! delivery (WebSockets) and anything else that listens.
 
-use chat_domain::{AccountId, Emoji, Message, Person, Room, RoomId, Seq, User, UserId};
+use chat_domain::{AccountId, Emoji, MemberMeta, Message, Person, Room, RoomId, Seq, User, UserId};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// Something that happened to a room.
@@ -35,6 +36,10 @@ pub enum MemberEvent {
         room: Room,
         /// Who joined.
         user: User,
+        /// When, as the membership keeps it.
+        joined_at: OffsetDateTime,
+        /// The membership's meta (the application's data about this member here).
+        meta: MemberMeta,
     },
     /// `user` is no longer a member of `room`.
     Left {
@@ -42,6 +47,8 @@ pub enum MemberEvent {
         room: Room,
         /// Who left.
         user: User,
+        /// When (the change's commit, as near as the publisher knows it).
+        left_at: OffsetDateTime,
     },
 }
 

@@ -49,9 +49,9 @@ pub use events::{
 pub use files::{Files, SweepReport, Upload, UploadLimits, UploadPurpose};
 pub use live::{
     Connection, ConnectionState, Context, Deliveries, Delivery, EventRelay, FrameError, FrameRate,
-    FrameVerdict, LiveCommand, LiveEvent, LiveHub, LiveSession, LiveSessions, MessageChange,
-    NobodyOnline, Notice, Presence, PresenceChange, PresenceSession, PresenceStore, Refusal,
-    RelayInbox, RenderCache, Replay, Reply, RoomChange, Scope, SessionKind, Typing,
+    FrameVerdict, LiveCommand, LiveEvent, LiveHub, LiveSession, LiveSessions, MembershipChange,
+    MessageChange, NobodyOnline, Notice, Presence, PresenceChange, PresenceSession, PresenceStore,
+    Refusal, RelayInbox, RenderCache, Replay, Reply, RoomChange, Scope, SessionKind, Typing,
 };
 pub use members::{Members, Online};
 pub use messages::{MessageView, Messages, Replied};
@@ -200,7 +200,13 @@ impl ChatApp {
                 store.clone(),
                 events.clone(),
             ),
-            rooms: Rooms::new(store.clone(), store.clone(), files, events.clone()),
+            rooms: Rooms::new(
+                store.clone(),
+                store.clone(),
+                store.clone(),
+                files,
+                events.clone(),
+            ),
             auth: Authenticator::with_cache(store.clone(), platform_token, credentials.clone()),
             accounts: Accounts::with_cache(store.clone(), credentials.clone())
                 .with_events(events.clone()),

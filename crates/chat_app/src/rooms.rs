@@ -16,15 +16,19 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use chat_domain::{AccountId, Permission, Room, RoomId, RoomRef, StorageKey, User};
+use chat_domain::{
+    AccountId, ExternalId, Permission, Room, RoomId, RoomRef, StorageKey, User, UserId,
+};
 
-use crate::access::{RoomAction, admit, managed_room, room_error, unread_counts, visible_room};
+use crate::access::{
+    RoomAction, admit, managed_room, room_error, unread_counts, user_error, visible_room,
+};
 use crate::actor::Actor;
-use crate::error::AppError;
-use crate::events::{DomainEvent, EventPublisher, MemberEvent, RoomEvent};
+use crate::error::{AppError, Resource};
+use crate::events::{DomainEvent, EventPublisher, RoomEvent};
 use crate::files::discard;
 use crate::model::{Detail, NewRoom, Page, RoomFilter, RoomPatch, RoomQuery};
-use crate::ports::{FileStore, MessageStore, RoomStore};
+use crate::ports::{FileStore, MessageStore, RoomStore, UserDirectory};
 
 /// A room as one caller sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,10 +37,12 @@ pub struct RoomView {
     pub room: Room,
     /// In join order; loaded with [`Detail::WithMembers`].
     pub members: Option<Vec<User>>,
-    /// Other people's messages after the caller's read position (with
-    /// [`Detail::WithMembers`]; always 0 for the API key and for non-members).
+    /// Other people's messages after the viewer's read position: a user credential's own
+    /// user, or the user a list names for the API key ([`RoomQuery::viewer`]). Filled in
+    /// lists whenever there is a viewer, and in single rooms with [`Detail::WithMembers`];
+    /// 0 without a viewer and for rooms the viewer does not belong to.
     pub unread_count: i64,
-    /// Of those, the ones that mention the caller.
+    /// Of those, the ones that mention the viewer.
     pub unread_mentions: i64,
 }
 
@@ -57,6 +63,7 @@ impl RoomView {
 pub struct Rooms {
     store: Arc<dyn RoomStore>,
     messages: Arc<dyn MessageStore>,
+    users: Arc<dyn UserDirectory>,
     files: Arc<dyn FileStore>,
     events: Arc<dyn EventPublisher>,
 }
@@ -72,12 +79,14 @@ impl Rooms {
     pub fn new(
         store: Arc<dyn RoomStore>,
         messages: Arc<dyn MessageStore>,
+        users: Arc<dyn UserDirectory>,
         files: Arc<dyn FileStore>,
         events: Arc<dyn EventPublisher>,
     ) -> Self {
         Self {
             store,
             messages,
+            users,
             files,
             events,
         }
@@ -122,18 +131,13 @@ impl Rooms {
             .map_err(room_error)?;
         self.events
             .publish(DomainEvent::Room(RoomEvent::Created(room.clone())));
-        if creator.is_some() {
+        if let Some(creator) = creator {
             // The creator is the first member: their live stream follows them in.
-            match self.store.members_of(account, vec![room.id]).await {
-                Ok(members) => {
-                    for (_, user) in members {
-                        self.events
-                            .publish(DomainEvent::Member(MemberEvent::Joined {
-                                room: room.clone(),
-                                user,
-                            }));
-                    }
-                }
+            match self.store.find_membership(account, room.id, creator).await {
+                Ok(Some(membership)) => self
+                    .events
+                    .publish(crate::members::joined(&room, membership)),
+                Ok(None) => {}
                 Err(error) => {
                     tracing::warn!(%error, "the creator's joining could not be announced");
                 }
@@ -142,7 +146,9 @@ impl Rooms {
         Ok((account, room))
     }
 
-    /// The rooms the actor may see that match `query`.
+    /// The rooms the actor may see that match `query`, each with what the viewer has not
+    /// read: a user credential's own user; for the API key, the user `query.viewer`
+    /// names (an unknown one is `NotFound(User)`), else nobody.
     pub async fn list(
         &self,
         actor: &Actor,
@@ -151,6 +157,7 @@ impl Rooms {
     ) -> Result<Page<RoomView>, AppError> {
         let account = actor.account_id()?;
         actor.require(Permission::ReadMessages)?;
+        let viewer = self.viewer(actor, account, query.viewer).await?;
         let filter = RoomFilter {
             search: query.search,
             is_active: query.is_active,
@@ -164,18 +171,49 @@ impl Rooms {
             .await
             .map_err(room_error)?;
         let items = match detail {
-            Detail::Summary => rooms
-                .into_iter()
-                .map(|room| RoomView {
-                    room,
-                    members: None,
-                    unread_count: 0,
-                    unread_mentions: 0,
-                })
-                .collect(),
-            Detail::WithMembers => self.with_members(actor, account, rooms).await?,
+            Detail::Summary => {
+                let ids = rooms.iter().map(|room| room.id).collect();
+                let unread = unread_counts(self.messages.as_ref(), viewer, account, ids).await?;
+                rooms
+                    .into_iter()
+                    .map(|room| {
+                        let unread = unread.get(&room.id).copied().unwrap_or_default();
+                        RoomView {
+                            room,
+                            members: None,
+                            unread_count: unread.messages,
+                            unread_mentions: unread.mentions,
+                        }
+                    })
+                    .collect()
+            }
+            Detail::WithMembers => self.with_members(viewer, account, rooms).await?,
         };
         Ok(Page { items, total })
+    }
+
+    /// Whose unread counts a list shows: a user credential's own user (whatever `named`
+    /// says); for the API key, the user `named` names (`NotFound(User)` when nobody),
+    /// else nobody.
+    async fn viewer(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        named: Option<ExternalId>,
+    ) -> Result<Option<UserId>, AppError> {
+        if let Some(own) = actor.user_id() {
+            return Ok(Some(own));
+        }
+        let Some(named) = named else {
+            return Ok(None);
+        };
+        let user = self
+            .users
+            .find_by_chat_id(account, named.as_str().to_owned())
+            .await
+            .map_err(user_error)?
+            .ok_or(AppError::NotFound(Resource::User))?;
+        Ok(Some(user.id))
     }
 
     /// Whether `actor` may do `action` with `room`: `NotFound(Room)` when the room is not
@@ -332,7 +370,9 @@ impl Rooms {
                 unread_mentions: 0,
             }),
             Detail::WithMembers => {
-                let mut views = self.with_members(actor, account, vec![room]).await?;
+                let mut views = self
+                    .with_members(actor.user_id(), account, vec![room])
+                    .await?;
                 views.pop().ok_or_else(|| {
                     AppError::Unexpected(anyhow::anyhow!("a room view went missing"))
                 })
@@ -340,22 +380,16 @@ impl Rooms {
         }
     }
 
-    /// Attaches each room's members and the caller's unread count, with one query each
+    /// Attaches each room's members and the viewer's unread counts, with one query each
     /// for all of them.
     async fn with_members(
         &self,
-        actor: &Actor,
+        viewer: Option<UserId>,
         account: AccountId,
         rooms: Vec<Room>,
     ) -> Result<Vec<RoomView>, AppError> {
         let ids: Vec<RoomId> = rooms.iter().map(|room| room.id).collect();
-        let unread = unread_counts(
-            self.messages.as_ref(),
-            actor.user_id(),
-            account,
-            ids.clone(),
-        )
-        .await?;
+        let unread = unread_counts(self.messages.as_ref(), viewer, account, ids.clone()).await?;
         let mut members: HashMap<RoomId, Vec<User>> = HashMap::new();
         for (room, user) in self
             .store
@@ -385,9 +419,11 @@ mod tests {
     use super::*;
     use crate::actor::AccountAccess;
     use crate::error::{Denied, Resource};
-    use crate::events::MockEventPublisher;
+    use crate::events::{MemberEvent, MockEventPublisher};
     use crate::model::{RoomSort, Window};
-    use crate::ports::{MockFileStore, MockMessageStore, MockRoomStore, StoreError};
+    use crate::ports::{
+        MockFileStore, MockMessageStore, MockRoomStore, MockUserDirectory, StoreError,
+    };
     use chat_domain::{
         Availability, Features, PersonName, Role, RoomMeta, RoomName, StoredUpload, UserId,
     };
@@ -482,6 +518,7 @@ mod tests {
         Rooms::new(
             Arc::new(store),
             Arc::new(messages),
+            Arc::new(MockUserDirectory::new()),
             Arc::new(MockFileStore::new()),
             Arc::new(events),
         )
@@ -502,9 +539,18 @@ mod tests {
                 .times(1)
                 .returning(|_, _, _| Ok(room(1)));
             store
-                .expect_members_of()
+                .expect_find_membership()
+                .withf(|account, room, user| {
+                    (*account, *room, *user) == (ACCOUNT, RoomId(1), UserId(10))
+                })
                 .times(usize::from(creator.is_some()))
-                .returning(|_, rooms| Ok(rooms.into_iter().map(|r| (r, user(10))).collect()));
+                .returning(|_, _, _| {
+                    Ok(Some(chat_domain::Membership {
+                        user: user(10),
+                        joined_at: datetime!(2024-01-02 3:04 UTC),
+                        meta: chat_domain::MemberMeta::default(),
+                    }))
+                });
             let mut events = MockEventPublisher::new();
             events
                 .expect_publish()
@@ -517,8 +563,9 @@ mod tests {
             events
                 .expect_publish()
                 .withf(|e| {
-                    matches!(e, DomainEvent::Member(MemberEvent::Joined { room, user })
-                        if room.id == RoomId(1) && user.id == UserId(10))
+                    matches!(e, DomainEvent::Member(MemberEvent::Joined { room, user, joined_at, .. })
+                        if room.id == RoomId(1) && user.id == UserId(10)
+                            && *joined_at == datetime!(2024-01-02 3:04 UTC))
                 })
                 .times(usize::from(creator.is_some()))
                 .return_const(());
@@ -898,6 +945,7 @@ mod tests {
         Rooms::new(
             Arc::new(store),
             Arc::new(MockMessageStore::new()),
+            Arc::new(MockUserDirectory::new()),
             Arc::new(files),
             Arc::new(events),
         )

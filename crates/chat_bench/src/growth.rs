@@ -2,8 +2,12 @@
 //! benchmark's account, each with `PER_ROOM` messages (see `sql::history_rooms`), written
 //! by a few connections at once, then `ANALYZE`.
 //!
+//! Each message's content is a sentence of the benchmark's corpus (`crate::corpus`: words
+//! of a fixed vocabulary with a Zipf spread), so that search has real words to find.
+//!
 //! As bulk loads usually are, it is done without the indexes that back no constraint
-//! (the secondary B-trees and the trigram GIN index of `messages`): they are dropped and
+//! (the secondary B-trees, the trigram GIN index and the full-text search GIN index
+//! `messages_search_idx` of `messages`): they are dropped and
 //! then built again from their own definitions (`pg_get_indexdef`), which is about twice
 //! as fast as updating them row by row. The constraints' indexes (primary key, the UUID,
 //! `(room_id, seq)`, `(room_id, id)`) stay and check every row.
@@ -17,6 +21,7 @@ use anyhow::{Context, anyhow};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 
+use crate::corpus::Corpus;
 use crate::sql::{self, Sender};
 use crate::ui::Ui;
 
@@ -30,11 +35,12 @@ const ROOMS_PER_BATCH: i64 = 10;
 const WRITERS: usize = 2;
 
 /// What growing took.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Grown {
     pub added: i64,
     pub insert: Duration,
-    pub indexes: usize,
+    /// The indexes dropped for the load and built again, by name.
+    pub indexes: Vec<String>,
     pub rebuild: Duration,
 }
 
@@ -53,10 +59,11 @@ pub fn grow_to(
         return Ok(Grown {
             added: 0,
             insert: Duration::ZERO,
-            indexes: 0,
+            indexes: Vec::new(),
             rebuild: Duration::ZERO,
         });
     }
+    sql::conversations::store_sentences(conn, &Corpus::new().history())?;
     let indexes = sql::plain_message_indexes(conn)?;
     for index in &indexes {
         conn.batch_execute(&format!("DROP INDEX {}", index.name))
@@ -75,7 +82,7 @@ pub fn grow_to(
     Ok(Grown {
         added: need,
         insert: insert_took,
-        indexes: indexes.len(),
+        indexes: indexes.iter().map(|i| i.name.clone()).collect(),
         rebuild: rebuild_took,
     })
 }
@@ -86,7 +93,7 @@ fn bulk_connection(url: &str) -> anyhow::Result<PgConnection> {
     let mut conn = PgConnection::establish(url).context("connecting")?;
     conn.batch_execute(
         "SET synchronous_commit = off; SET maintenance_work_mem = '256MB'; \
-         SET max_parallel_maintenance_workers = 0",
+         SET work_mem = '64MB'; SET max_parallel_maintenance_workers = 0",
     )?;
     Ok(conn)
 }
@@ -194,4 +201,30 @@ fn rebuild(ui: &Ui, url: &str, indexes: &[sql::IndexDef]) -> anyhow::Result<()> 
             Ok(1)
         },
     )
+}
+
+#[cfg(test)]
+mod scratch_tests {
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn scratch_grow() -> anyhow::Result<()> {
+        let url = std::env::var("SCRATCH_URL")?;
+        let target: i64 = std::env::var("SCRATCH_TARGET")?.parse()?;
+        let mut conn = PgConnection::establish(&url)?;
+        let grown = grow_to(
+            &Ui::new(),
+            &url,
+            &mut conn,
+            1,
+            &Sender {
+                user_id: 1,
+                label: "p-0".into(),
+            },
+            target,
+        )?;
+        eprintln!("{grown:?}");
+        Ok(())
+    }
 }

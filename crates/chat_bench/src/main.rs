@@ -12,12 +12,14 @@
 //!
 //! See docs/benchmarks/README.md for what is measured and how to read the report.
 
+mod corpus;
 mod cpu;
 mod growth;
 mod live;
 mod load;
 mod phases;
 mod report;
+mod serverlog;
 mod setup;
 mod sql;
 mod stats;
@@ -143,7 +145,8 @@ struct RunArgs {
     /// The server's source revision (for the report).
     #[arg(long, default_value = "unknown")]
     revision: String,
-    /// Phases to leave out: send, webhook, hot, list, me, rooms, fanout, idle, growth.
+    /// Phases to leave out: send, webhook, hot, list, reactions, me, rooms, fanout, idle,
+    /// growth, search, searchcost.
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
 }
@@ -390,6 +393,12 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             r.list_phase(&world)
         });
     }
+    if !run.skipped("reactions") {
+        run.phase(
+            "list newest 50 with reactions on every message, and without",
+            |r| r.reactions_phase(&world),
+        );
+    }
     if !run.skipped("me") {
         run.phase("clients/me, and the bare handler limit", |r| {
             r.me_phase(&world)
@@ -414,6 +423,17 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     }
     run.growth_rows(&growth_points);
+    // Search reads the history at its largest.
+    if !run.skipped("search") {
+        run.phase("search one word across the account's rooms", |r| {
+            r.search_phase(&world)
+        });
+    }
+    if !run.skipped("searchcost") {
+        run.phase("send with and without the search index", |r| {
+            r.search_cost_phase(&world)
+        });
+    }
 
     let used = whole_run.since(&run.ours, &run.database, run.cores);
     let parts: Vec<String> = used
@@ -438,7 +458,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         parts.join(", ")
     ));
     if let Some(log) = &args.server_log {
-        run.notes.push(log_summary(log));
+        run.notes.push(serverlog::summary(log));
     }
     machine.load_average_end = cpu::load_average();
     if !std::path::Path::new(&format!("/proc/{}", args.server_pid)).exists() {
@@ -650,50 +670,6 @@ impl Run<'_> {
         self.ui.say(format!("  {label}: {}", describe(&summary)));
         Ok(summary)
     }
-}
-
-/// The server log's warnings and errors, counted by message (without their time stamps).
-fn log_summary(path: &std::path::Path) -> String {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return format!("The server's log ({}) could not be read.", path.display());
-    };
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    let mut total = 0;
-    for line in text.lines() {
-        if !(line.contains(" WARN ") || line.contains(" ERROR ")) {
-            continue;
-        }
-        total += 1;
-        // "2026-…Z  WARN target: message": drop the time stamp.
-        let message: String = line
-            .split_once(' ')
-            .map_or(line, |(_, rest)| rest.trim_start())
-            .chars()
-            .take(200)
-            .collect();
-        match counts.iter_mut().find(|(m, _)| *m == message) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((message, 1)),
-        }
-    }
-    if total == 0 {
-        return format!(
-            "The server logged no warnings or errors ({}).",
-            path.display()
-        );
-    }
-    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    let top: Vec<String> = counts
-        .iter()
-        .take(5)
-        .map(|(m, n)| format!("{n} × `{}`", m.replace('`', "'")))
-        .collect();
-    format!(
-        "The server logged {total} warnings or errors ({}): {}{}.",
-        path.display(),
-        top.join("; "),
-        if counts.len() > 5 { "; …" } else { "" }
-    )
 }
 
 /// A count as "1.2M", "120k" or "950".

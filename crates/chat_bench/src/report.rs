@@ -709,7 +709,7 @@ fn opt_count(v: Option<u64>) -> String {
     }
 }
 
-fn shorten(text: &str, max: usize) -> String {
+pub fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         text.to_owned()
     } else {

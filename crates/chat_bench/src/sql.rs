@@ -16,6 +16,8 @@ use diesel::sql_types::{Array, BigInt, Integer, Jsonb, Nullable, Text, Timestamp
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+pub mod conversations;
+
 /// The columns of `messages`, as the server's `MessageRow` reads them.
 const MESSAGE_COLUMNS: &str = "id, uuid, account_id, room_id, seq, sender_user_id, \
     sender_label, sender_name, content, message_type, meta, reply_to_id, echo_id, \
@@ -280,6 +282,12 @@ pub fn prefill(
 /// Creates `rooms` new rooms of the account, each holding `per_room` messages by `sender`
 /// (seq 1..=per_room, `last_seq` = `message_count` = per_room, one millisecond apart, a
 /// month ago), in one statement. Answers the messages inserted.
+///
+/// The content is a sentence of [`conversations::SENTENCES_TABLE`] (written by
+/// [`conversations::store_sentences`] first, `SENTENCES` rows, a power of two): message
+/// `s` of room `r` takes sentence (r·40503 + s·2654435761) mod `SENTENCES`, an odd stride,
+/// so a room's messages walk the sentences without repeating one before it has used them
+/// all.
 pub fn history_rooms(
     conn: &mut PgConnection,
     account: i64,
@@ -287,7 +295,7 @@ pub fn history_rooms(
     rooms: i64,
     per_room: i64,
 ) -> anyhow::Result<usize> {
-    let inserted = sql_query(
+    let inserted = sql_query(format!(
         "WITH new_rooms AS ( \
              INSERT INTO rooms (account_id, name, last_seq, message_count, created_at, \
                                 updated_at, last_message_at) \
@@ -298,16 +306,19 @@ pub fn history_rooms(
              RETURNING id, created_at) \
          INSERT INTO messages (account_id, room_id, seq, sender_user_id, sender_label, content, \
                                message_type, created_at, updated_at) \
-         SELECT $1, r.id, s, $4, $5, 'history message ' || s || ' of room ' || r.id, 'text', \
+         SELECT $1, r.id, s, $4, $5, t.content, 'text', \
                 r.created_at + s * interval '1 millisecond', \
                 r.created_at + s * interval '1 millisecond' \
-         FROM new_rooms r CROSS JOIN generate_series(1, $2) AS s",
-    )
+         FROM new_rooms r CROSS JOIN generate_series(1, $2) AS s \
+         JOIN {table} t ON t.i = (r.id * 40503 + s * 2654435761) % $6",
+        table = conversations::SENTENCES_TABLE,
+    ))
     .bind::<BigInt, _>(account)
     .bind::<BigInt, _>(per_room)
     .bind::<BigInt, _>(rooms)
     .bind::<BigInt, _>(sender.user_id)
     .bind::<Text, _>(&sender.label)
+    .bind::<BigInt, _>(crate::corpus::SENTENCES as i64)
     .execute(conn)
     .context("inserting history")?;
     Ok(inserted)

@@ -22,6 +22,8 @@ pub mod links;
 pub mod live;
 pub mod observe;
 pub mod ops;
+#[cfg(test)]
+mod renderings_tests;
 pub mod signing;
 mod state;
 
@@ -168,6 +170,8 @@ where
             scope("/api/v1/accounts/{account_id}")
                 .service(account::rooms::list_chat_rooms)
                 .service(account::rooms::create_chat_room)
+                // Before `/chat_rooms/{id}`, which `search` would match.
+                .service(account::search::search_chat_messages)
                 .service(account::rooms::get_chat_room)
                 .service(account::rooms::update_chat_room)
                 .service(account::rooms::patch_chat_room)
@@ -180,6 +184,10 @@ where
                 .service(account::messages::list_chat_messages)
                 .service(account::messages::send_chat_message)
                 .service(account::messages::mark_as_read)
+                .service(account::reactions::add_chat_reaction)
+                .service(account::reactions::remove_chat_reaction)
+                .service(account::reactions::pin_chat_message)
+                .service(account::reactions::unpin_chat_message)
                 .service(live::user_stream)
                 .service(account::agents::list_agents)
                 .service(account::agents::create_agent)
@@ -206,10 +214,20 @@ where
                 .service(chatapi::participants::online_users)
                 .service(chatapi::messages::send_message)
                 .service(chatapi::messages::list_messages)
+                // Before `/messages/{message_id}`, which `search` would match.
+                .service(chatapi::search::search_messages)
                 .service(chatapi::messages::get_message)
                 .service(chatapi::messages::edit_message)
                 .service(chatapi::messages::delete_message)
                 .service(chatapi::messages::restore_message)
+                .service(chatapi::threads::message_thread)
+                .service(chatapi::threads::thread_summary)
+                .service(chatapi::reactions::add_reaction)
+                .service(chatapi::reactions::remove_reaction)
+                .service(chatapi::pins::pin_message)
+                .service(chatapi::pins::unpin_message)
+                .service(chatapi::pins::list_pins)
+                .service(chatapi::read::mark_room_read)
                 .service(chatapi::clients::create_client)
                 .service(chatapi::clients::current_client)
                 .service(chatapi::clients::update_client)
@@ -350,4 +368,36 @@ pub fn serve(
         server = server.workers(options.workers);
     }
     Ok(server.run())
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::Method;
+
+    use super::*;
+
+    /// `search` is a word where a message or room id could stand: the literal route wins,
+    /// in the router (registered first) and in the methods `405` lists.
+    #[test]
+    fn search_routes_are_not_taken_for_ids() {
+        let table = allow::MethodTable::of(&openapi());
+        let allowed = |path| table.allowed(path).map(<[Method]>::to_vec);
+        assert_eq!(allowed("/api/v1/messages/search"), Some(vec![Method::GET]));
+        assert_eq!(
+            allowed("/api/v1/messages/0b0e2e9c-4a4e-4d3e-9a51-7f2d8e1f6a10"),
+            Some(vec![Method::GET, Method::PUT, Method::DELETE])
+        );
+        assert_eq!(
+            allowed("/api/v1/accounts/1/chat_rooms/search"),
+            Some(vec![Method::GET])
+        );
+        assert_eq!(
+            allowed("/api/v1/messages/x/reactions/%F0%9F%91%8D"),
+            Some(vec![Method::DELETE])
+        );
+        assert_eq!(
+            allowed("/api/v1/accounts/1/chat_rooms/2/messages/3/pin"),
+            Some(vec![Method::POST, Method::DELETE])
+        );
+    }
 }

@@ -154,11 +154,14 @@ impl Dispatcher {
     ) -> Result<Context, StoreError> {
         let mut context = Context::default();
         match event {
+            // Reactions render ids only; every other message event, the message.
             LiveEvent::Domain(DomainEvent::Message(
                 MessageEvent::Created(message)
                 | MessageEvent::Updated(message)
                 | MessageEvent::Deleted(message)
-                | MessageEvent::Restored(message),
+                | MessageEvent::Restored(message)
+                | MessageEvent::Pinned(message)
+                | MessageEvent::Unpinned(message),
             )) => {
                 let account = message.account_id;
                 if full {

@@ -1,8 +1,8 @@
 //! Notices from other nodes: what they name is read from the tables, then delivered.
 
 use chat_app::{
-    DomainEvent, LiveEvent, MemberEvent, MessageChange, MessageEvent, Notice, RoomChange,
-    RoomEvent, StoreError,
+    DomainEvent, LiveEvent, MemberEvent, MembershipChange, MessageChange, MessageEvent, Notice,
+    RoomChange, RoomEvent, StoreError,
 };
 use chat_domain::{AccountId, MessageRef, Room, RoomId, RoomRef, User, UserId};
 
@@ -93,19 +93,41 @@ impl Dispatcher {
                 account,
                 room,
                 user,
-                joined,
+                change,
             } => {
                 if !listening(account, room) && !self.by_user.contains_key(&(account, user)) {
                     return Ok(());
                 }
                 let room = self.room(account, room).await?;
-                let Some(user) = self.user(account, user).await? else {
-                    return Ok(());
-                };
-                DomainEvent::Member(if joined {
-                    MemberEvent::Joined { room, user }
-                } else {
-                    MemberEvent::Left { room, user }
+                DomainEvent::Member(match change {
+                    // The membership says when it began and its meta; one gone again
+                    // (left at once: that notice follows) is not announced.
+                    MembershipChange::Joined => {
+                        let Some(membership) = self
+                            .stores
+                            .rooms
+                            .find_membership(account, room.id, user)
+                            .await?
+                        else {
+                            return Ok(());
+                        };
+                        MemberEvent::Joined {
+                            room,
+                            user: membership.user,
+                            joined_at: membership.joined_at,
+                            meta: membership.meta,
+                        }
+                    }
+                    MembershipChange::Left { at } => {
+                        let Some(user) = self.user(account, user).await? else {
+                            return Ok(());
+                        };
+                        MemberEvent::Left {
+                            room,
+                            user,
+                            left_at: at,
+                        }
+                    }
                 })
             }
             Notice::Read {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use chat_app::{
-    CredentialEvent, EventRelay, MessageChange, Notice, PresenceChange, RelayInbox, RoomChange,
+    CredentialEvent, EventRelay, MembershipChange, MessageChange, Notice, PresenceChange, RelayInbox, RoomChange,
     Typing,
 };
 use chat_domain::{AccountId, MessageId, RoomId, Seq, UserId};
@@ -168,13 +168,15 @@ fn every_notice() -> Vec<Notice> {
             account,
             room,
             user: UserId(6),
-            joined: true,
+            change: MembershipChange::Joined,
         },
         Notice::Membership {
             account,
             room,
             user: UserId(6),
-            joined: false,
+            change: MembershipChange::Left {
+                at: time::macros::datetime!(2026-12-06 15:32:53.5 UTC),
+            },
         },
         Notice::Read {
             account,

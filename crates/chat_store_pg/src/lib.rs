@@ -215,6 +215,30 @@ pub(crate) fn translate(error: DieselError) -> StoreError {
     }
 }
 
+/// Why a transaction rolled back: a database error, or a rule of a port (a limit) found
+/// inside it.
+pub(crate) enum Rollback {
+    Database(DieselError),
+    /// A rule of the port (a limit), or a value out of range.
+    Store(StoreError),
+}
+
+impl From<DieselError> for Rollback {
+    fn from(error: DieselError) -> Self {
+        Rollback::Database(error)
+    }
+}
+
+impl Rollback {
+    /// The port's error: database errors through the one `translate`.
+    pub(crate) fn into_store(self) -> StoreError {
+        match self {
+            Rollback::Database(error) => translate(error),
+            Rollback::Store(error) => error,
+        }
+    }
+}
+
 /// Whether `error` means the connection (or the server) went away.
 fn connection_lost(error: &DieselError) -> bool {
     match error {

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 use crate::schema::{room_members, rooms, users};
 use crate::users::{UserRow, upsert_external_user};
 use crate::webhooks::record::{Recorded, record_event};
-use crate::{PgStore, corrupt, translate};
+use crate::{PgStore, Rollback, corrupt, translate};
 
 /// A new membership. `joined_at` comes from its `clock_timestamp()` default.
 #[derive(Insertable)]
@@ -33,10 +33,10 @@ pub(crate) struct NewMemberRow<'a> {
     pub(crate) meta: &'a Value,
 }
 
-/// One membership with its user, as `list_memberships` reads it.
+/// One membership with its user, as `list_memberships` and `find_membership` read it.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = room_members, check_for_backend(diesel::pg::Pg))]
-struct MembershipRow {
+pub(crate) struct MembershipRow {
     room_id: i64,
     #[diesel(embed)]
     user: UserRow,
@@ -67,29 +67,6 @@ impl TryFrom<MembershipRow> for Membership {
             joined_at: row.joined_at,
             meta,
         })
-    }
-}
-
-/// Why a membership transaction rolled back.
-enum Rollback {
-    Database(DieselError),
-    /// A rule of the port (a limit), or a value out of range.
-    Store(StoreError),
-}
-
-impl From<DieselError> for Rollback {
-    fn from(error: DieselError) -> Self {
-        Rollback::Database(error)
-    }
-}
-
-impl Rollback {
-    /// The port's error: database errors through the one `translate`.
-    fn into_store(self) -> StoreError {
-        match self {
-            Rollback::Database(error) => translate(error),
-            Rollback::Store(error) => error,
-        }
     }
 }
 

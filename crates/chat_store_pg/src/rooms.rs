@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use chat_app::{NewRoom, RoomFilter, RoomPatch, RoomSort, RoomStore, StoreError};
 use chat_domain::{
-    AccountId, Description, Room, RoomId, RoomMeta, RoomName, RoomRef, StorageKey, User, UserId,
-    WebhookEvent,
+    AccountId, Description, Membership, Room, RoomId, RoomMeta, RoomName, RoomRef, StorageKey,
+    User, UserId, WebhookEvent,
 };
 use diesel::dsl::{exists, now};
 use diesel::pg::Pg;
@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::members::NewMemberRow;
+use crate::members::{MembershipRow, NewMemberRow};
 use crate::schema::{attachments, room_members, rooms, users};
 use crate::users::UserRow;
 use crate::webhooks::record::{Recorded, record_event};
@@ -267,6 +267,28 @@ impl RoomStore for PgStore {
         .await
     }
 
+    async fn find_rooms(
+        &self,
+        account: AccountId,
+        ids: Vec<RoomId>,
+    ) -> Result<Vec<Room>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = ids.iter().map(|room| room.0).collect();
+        self.with_conn(move |conn| {
+            // One query: `id = ANY($ids)` on the primary key, scoped by account.
+            let rows = rooms::table
+                .filter(rooms::account_id.eq(account.0))
+                .filter(rooms::id.eq_any(ids))
+                .select(RoomRow::as_select())
+                .load(conn)
+                .map_err(translate)?;
+            rows.into_iter().map(Room::try_from).collect()
+        })
+        .await
+    }
+
     async fn list_rooms(
         &self,
         account: AccountId,
@@ -455,11 +477,28 @@ impl RoomStore for PgStore {
 
     async fn find_membership(
         &self,
-        _account: AccountId,
-        _room: RoomId,
-        _user: UserId,
-    ) -> Result<Option<chat_domain::Membership>, StoreError> {
-        Err(StoreError::Unexpected(anyhow::anyhow!("not built yet")))
+        account: AccountId,
+        room: RoomId,
+        user: UserId,
+    ) -> Result<Option<Membership>, StoreError> {
+        self.with_conn(move |conn| {
+            // The membership's primary key, and the user's.
+            let row = room_members::table
+                .inner_join(
+                    users::table.on(users::id
+                        .eq(room_members::user_id)
+                        .and(users::account_id.eq(room_members::account_id))),
+                )
+                .filter(room_members::account_id.eq(account.0))
+                .filter(room_members::room_id.eq(room.0))
+                .filter(room_members::user_id.eq(user.0))
+                .select(MembershipRow::as_select())
+                .first(conn)
+                .optional()
+                .map_err(translate)?;
+            row.map(Membership::try_from).transpose()
+        })
+        .await
     }
 
     async fn members_of(

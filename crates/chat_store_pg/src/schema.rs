@@ -84,6 +84,7 @@ diesel::table! {
         meta -> Jsonb,
         last_read_seq -> Int8,
         delivered_seq -> Int8,
+        unread_mentions -> Int4,
     }
 }
 
@@ -107,6 +108,40 @@ diesel::table! {
         edited_at -> Nullable<Timestamptz>,
         deleted_at -> Nullable<Timestamptz>,
         attachment_count -> Int4,
+        // Not here: search_config (regconfig) and search_vector (tsvector), which diesel
+        // has no types for; the statements that need them are written in SQL.
+        reply_count -> Int4,
+        last_reply_at -> Nullable<Timestamptz>,
+        mentions -> Array<Int8>,
+        mention_labels -> Array<Text>,
+        reactions -> Jsonb,
+        pinned_at -> Nullable<Timestamptz>,
+        pinned_by_user_id -> Nullable<Int8>,
+        pinned_by_label -> Nullable<Text>,
+        deleted_by_user_id -> Nullable<Int8>,
+        deleted_by_label -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    message_mentions (room_id, user_id, seq) {
+        account_id -> Int8,
+        room_id -> Int8,
+        user_id -> Int8,
+        seq -> Int8,
+        message_id -> Int8,
+    }
+}
+
+diesel::table! {
+    message_reactions (message_id, emoji, user_id) {
+        account_id -> Int8,
+        room_id -> Int8,
+        message_id -> Int8,
+        emoji -> Text,
+        user_id -> Int8,
+        user_label -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -225,6 +260,8 @@ diesel::joinable!(room_members -> rooms (room_id));
 diesel::joinable!(room_members -> users (user_id));
 diesel::joinable!(messages -> rooms (room_id));
 diesel::joinable!(attachments -> messages (message_id));
+diesel::joinable!(message_mentions -> messages (message_id));
+diesel::joinable!(message_reactions -> messages (message_id));
 diesel::joinable!(webhooks -> accounts (account_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
@@ -237,6 +274,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     rooms,
     room_members,
     messages,
+    message_mentions,
+    message_reactions,
     attachments,
     presence_sessions,
     signing_secrets,

@@ -245,6 +245,21 @@ impl UserStore for PgStore {
     }
 }
 
+/// The ChatAPI `user_id` of the account's user `user` (`User::chat_user_id`: the external
+/// id, or the integer id as a string); `NotFound` when the account has no such user.
+pub(crate) fn chat_label(
+    conn: &mut PgConnection,
+    account: AccountId,
+    user: UserId,
+) -> QueryResult<String> {
+    let external: Option<String> = users::table
+        .filter(users::account_id.eq(account.0))
+        .filter(users::id.eq(user.0))
+        .select(users::external_id)
+        .first(conn)?;
+    Ok(external.unwrap_or_else(|| user.0.to_string()))
+}
+
 /// The integer a ChatAPI `user_id` spells, when it is written the one way `User::chat_user_id`
 /// writes an id: decimal digits only, no sign, no leading zero, within `i64`.
 pub(crate) fn canonical_id(chat_id: &str) -> Option<i64> {

@@ -4,6 +4,14 @@
 mod agents;
 mod attachments;
 mod clients;
+mod conversations_live;
+mod conversations_mentions;
+mod conversations_pins;
+mod conversations_reactions;
+mod conversations_read;
+mod conversations_search;
+mod conversations_threads;
+mod conversations_webhooks;
 mod credential_sockets;
 mod cross_account;
 mod docs_examples;

@@ -2,20 +2,31 @@
 //! state in the ChatAPI dialect.
 //!
 //! Who may do what follows the rest of the API: reading (search, threads, pins) needs
-//! what reading a room's messages needs; reacting needs what sending needs; pinning
-//! follows editing (the sender, an administrator or the API key).
+//! what reading a room's messages needs; reacting needs what sending needs (a member
+//! reacts as themselves; the API key names the member, `user_id`); pinning follows
+//! editing (the sender, an administrator or the API key). One concern a file: `search`,
+//! `threads`, `reactions`, `pins` and `read`.
+
+mod pins;
+mod reactions;
+mod read;
+mod search;
+#[cfg(test)]
+mod tests;
+mod threads;
 
 use std::fmt;
 use std::sync::Arc;
 
-use chat_domain::{Emoji, ExternalId, Message, MessageRef, Person, Room, RoomRef, Seq, User};
+use chat_domain::{ExternalId, FieldError, Message, Person, Problem, Room, Seq, User};
 use time::OffsetDateTime;
 
+use crate::access::{require_member, room_error, user_error};
 use crate::actor::Actor;
-use crate::error::AppError;
+use crate::error::{AppError, Conflict, Denied};
 use crate::events::EventPublisher;
-use crate::messages::MessageView;
-use crate::model::{MessageDetail, Page, SearchQuery, Unread, Window};
+use crate::messages::Views;
+use crate::model::Unread;
 use crate::ports::{ConversationStore, MessageStore, RoomStore, UserDirectory};
 
 /// A message's thread, summed up.
@@ -80,99 +91,60 @@ impl Conversations {
         }
     }
 
-    /// Messages matching `query` across the rooms the caller may read (agents and end
-    /// users: the rooms they belong to), best match first, never deleted ones.
-    pub async fn search(
-        &self,
-        actor: &Actor,
-        query: SearchQuery,
-        detail: MessageDetail,
-    ) -> Result<Page<MessageView>, AppError> {
-        let _ = (actor, query, detail);
-        Err(not_built())
+    /// Where views of messages are read from.
+    fn views(&self) -> Views<'_> {
+        Views {
+            rooms: self.rooms.as_ref(),
+            messages: self.messages.as_ref(),
+            users: self.users.as_ref(),
+        }
     }
 
-    /// The replies to a message, oldest first.
-    pub async fn thread(
+    /// The member who acts in `room`: a user credential's own user (a member, else
+    /// `Forbidden(NotMember)`); for the API key, the participant `user_id` names
+    /// (required: else `Invalid` on field `user_id`; an unknown user or one who is not a
+    /// member is `Conflict(NotInRoom)`).
+    async fn participant(
         &self,
         actor: &Actor,
-        message: MessageRef,
-        window: Window,
-        detail: MessageDetail,
-    ) -> Result<Page<MessageView>, AppError> {
-        let _ = (actor, message, window, detail);
-        Err(not_built())
-    }
-
-    /// A message's thread, summed up.
-    pub async fn thread_summary(
-        &self,
-        actor: &Actor,
-        message: MessageRef,
-    ) -> Result<ThreadSummary, AppError> {
-        let _ = (actor, message);
-        Err(not_built())
-    }
-
-    /// Adds (`add`) or removes a reaction; answers the message after. A user credential
-    /// reacts as its user; the API key as the participant `user_id` (required). With
-    /// `room` (the account dialect's path), a message of another room is not found.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn react(
-        &self,
-        actor: &Actor,
-        room: Option<RoomRef>,
-        message: MessageRef,
-        emoji: Emoji,
+        room: &Room,
         user_id: Option<ExternalId>,
-        add: bool,
-        detail: MessageDetail,
-    ) -> Result<MessageView, AppError> {
-        let _ = (actor, room, message, emoji, user_id, add, detail);
-        Err(not_built())
+    ) -> Result<User, AppError> {
+        let account = room.account_id;
+        match actor {
+            Actor::Platform => Err(AppError::Unauthenticated),
+            Actor::User { user_id: own, .. } => {
+                // An agent's membership was checked with the room already.
+                if actor.limited_to().is_none() {
+                    require_member(self.rooms.as_ref(), account, room, *own, Denied::NotMember)
+                        .await?;
+                }
+                self.users
+                    .find_users(account, vec![*own])
+                    .await
+                    .map_err(user_error)?
+                    .into_iter()
+                    .next()
+                    .ok_or(AppError::Unauthenticated)
+            }
+            Actor::ApiKey(_) => {
+                let user_id = user_id.ok_or_else(|| FieldError::new("user_id", Problem::Blank))?;
+                let user = self
+                    .users
+                    .find_by_chat_id(account, user_id.as_str().to_owned())
+                    .await
+                    .map_err(user_error)?
+                    .ok_or(AppError::Conflict(Conflict::NotInRoom))?;
+                let member = self
+                    .rooms
+                    .is_member(account, room.id, user.id)
+                    .await
+                    .map_err(room_error)?;
+                if !member {
+                    return Err(AppError::Conflict(Conflict::NotInRoom));
+                }
+                Ok(user)
+            }
+        }
     }
-
-    /// Pins (`pinned`) or unpins a message; answers the message after. With `room` (the
-    /// account dialect's path), a message of another room is not found.
-    pub async fn pin(
-        &self,
-        actor: &Actor,
-        room: Option<RoomRef>,
-        message: MessageRef,
-        pinned: bool,
-        detail: MessageDetail,
-    ) -> Result<MessageView, AppError> {
-        let _ = (actor, room, message, pinned, detail);
-        Err(not_built())
-    }
-
-    /// A room's pinned messages, most recently pinned first.
-    pub async fn pins(
-        &self,
-        actor: &Actor,
-        room: RoomRef,
-        window: Window,
-        detail: MessageDetail,
-    ) -> Result<Page<MessageView>, AppError> {
-        let _ = (actor, room, window, detail);
-        Err(not_built())
-    }
-
-    /// Marks a room read up to `upto` (else its newest message) for a member: the
-    /// caller's user with a user credential, the participant `user_id` (required) with
-    /// the API key.
-    pub async fn read(
-        &self,
-        actor: &Actor,
-        room: RoomRef,
-        user_id: Option<ExternalId>,
-        upto: Option<MessageRef>,
-    ) -> Result<ReadState, AppError> {
-        let _ = (actor, room, user_id, upto);
-        Err(not_built())
-    }
-}
-
-fn not_built() -> AppError {
-    AppError::Unexpected(anyhow::anyhow!("not built yet"))
 }

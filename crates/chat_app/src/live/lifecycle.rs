@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chat_domain::{AccountId, RoomId, RoomRef, Seq};
+use chat_domain::{AccountId, Message, Person, RoomId, RoomRef, Seq};
 use uuid::Uuid;
 
 use crate::events::{DomainEvent, MessageEvent};
@@ -177,6 +177,30 @@ impl LiveSessions {
             }
         }
         true
+    }
+
+    /// Whether a delivery the connection shows is a new message naming its person: the
+    /// message and that mention, for a `mention` frame after the message's own. Only a
+    /// message with mentions costs more than a look at the event.
+    pub fn mentioned<'d>(
+        &self,
+        session: &LiveSession,
+        delivery: &'d Delivery,
+    ) -> Option<(&'d Message, &'d Person)> {
+        let LiveEvent::Domain(DomainEvent::Message(MessageEvent::Created(message))) =
+            &delivery.event
+        else {
+            return None;
+        };
+        if message.mentions.is_empty() {
+            return None;
+        }
+        let user = session.participant.as_ref()?;
+        let person = message
+            .mentions
+            .iter()
+            .find(|person| person.id == user.id)?;
+        Some((message, person))
     }
 
     /// Ends a connection: unsubscribes it and closes its presence session, announcing

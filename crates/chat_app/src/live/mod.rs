@@ -44,7 +44,7 @@ pub use lifecycle::{PRESENCE_CLOSE_ATTEMPTS, PRESENCE_CLOSE_BACKOFF, Replay};
 pub use presence::MockPresenceStore;
 pub use presence::{NobodyOnline, PresenceSession, PresenceStore};
 pub use rate::{FrameRate, FrameVerdict, REFUSALS_BEFORE_CLOSE};
-pub use relay::{EventRelay, MessageChange, Notice, RelayInbox, RoomChange};
+pub use relay::{EventRelay, MembershipChange, MessageChange, Notice, RelayInbox, RoomChange};
 pub use session::{LiveSession, Presence, Refusal, SessionKind};
 pub use sessions::LiveSessions;
 pub use sockets_per_user::{OpenSockets, SocketPlace};

@@ -8,6 +8,7 @@
 //! after the last `seq` it delivered.
 
 use chat_domain::{AccountId, Emoji, MessageId, Person, RoomId, Seq, UserId};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::events::{CredentialEvent, DomainEvent, MemberEvent, MessageEvent, RoomEvent};
@@ -26,6 +27,18 @@ pub enum MessageChange {
     Pinned,
     /// Unpinned.
     Unpinned,
+}
+
+/// How a membership changed, for a [`Notice`]: what the other nodes cannot read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MembershipChange {
+    /// The user joined (the membership row says when, and its meta).
+    Joined,
+    /// The user left (the row is gone: the notice carries when).
+    Left {
+        /// When they left.
+        at: OffsetDateTime,
+    },
 }
 
 /// What changed about a room, for a [`Notice`].
@@ -90,8 +103,8 @@ pub enum Notice {
         room: RoomId,
         /// The user.
         user: UserId,
-        /// Joined (`true`) or left (`false`).
-        joined: bool,
+        /// Joined or left.
+        change: MembershipChange,
     },
     /// A user's read position moved.
     Read {
@@ -141,15 +154,21 @@ impl Notice {
                 },
             },
             LiveEvent::Domain(DomainEvent::Member(event)) => {
-                let (room, user, joined) = match event {
-                    MemberEvent::Joined { room, user } => (room, user, true),
-                    MemberEvent::Left { room, user } => (room, user, false),
+                let (room, user, change) = match event {
+                    MemberEvent::Joined { room, user, .. } => {
+                        (room, user, MembershipChange::Joined)
+                    }
+                    MemberEvent::Left {
+                        room,
+                        user,
+                        left_at,
+                    } => (room, user, MembershipChange::Left { at: *left_at }),
                 };
                 Notice::Membership {
                     account: room.account_id,
                     room: room.id,
                     user: user.id,
-                    joined,
+                    change,
                 }
             }
             LiveEvent::Domain(DomainEvent::Credentials(event)) => Notice::Credentials(*event),

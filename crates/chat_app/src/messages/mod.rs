@@ -16,11 +16,9 @@ pub use views::{MessageView, Replied};
 use std::fmt;
 use std::sync::Arc;
 
-use chat_domain::{
-    Content, Message, MessageMeta, MessageRef, Permission, Role, Room, RoomRef, Seq,
-};
+use chat_domain::{Content, Message, MessageMeta, MessageRef, Permission, Room, RoomRef, Seq};
 
-use crate::access::{message_error, room_error, room_for, visible_room};
+use crate::access::{message_error, message_for, require_author, room_error, visible_room};
 use crate::actor::Actor;
 use crate::error::{AppError, Denied, Resource};
 use crate::events::{DomainEvent, EventPublisher, MessageEvent};
@@ -226,43 +224,24 @@ impl Messages {
         message: MessageRef,
         permission: Permission,
     ) -> Result<(Room, Message), AppError> {
-        let account = actor.account_id()?;
-        let message = self
-            .messages
-            .find_message(account, message)
-            .await
-            .map_err(message_error)?;
-        let room = room_for(
+        message_for(
             self.rooms.as_ref(),
+            self.messages.as_ref(),
             actor,
-            account,
-            RoomRef::Id(message.room_id),
+            None,
+            message,
             permission,
         )
-        .await?;
-        Ok((room, message))
+        .await
     }
 
     /// Where views of this room's messages are read from.
     fn views(&self) -> Views<'_> {
         Views {
+            rooms: self.rooms.as_ref(),
             messages: self.messages.as_ref(),
             users: self.users.as_ref(),
         }
-    }
-}
-
-/// Editing, deleting and restoring: the sender, an administrator or the API key.
-fn require_author(actor: &Actor, message: &Message) -> Result<(), AppError> {
-    match actor {
-        Actor::Platform => Err(AppError::Unauthenticated),
-        Actor::ApiKey(_)
-        | Actor::User {
-            role: Role::Administrator,
-            ..
-        } => Ok(()),
-        Actor::User { user_id, .. } if message.sender.user_id() == Some(*user_id) => Ok(()),
-        Actor::User { .. } => Err(AppError::Forbidden(Denied::NotAuthor)),
     }
 }
 
@@ -278,8 +257,8 @@ mod tests {
     };
     use chat_domain::{
         AccountId, Availability, DeliveryStatus, ExternalId, Features, MessageId, MessageKind,
-        PersonName, Position, RoomId, RoomMeta, RoomName, Sender, StorageKey, StoredUpload, User,
-        UserId,
+        PersonName, Position, Role, RoomId, RoomMeta, RoomName, Sender, StorageKey, StoredUpload,
+        User, UserId,
     };
     use time::macros::datetime;
     use uuid::Uuid;

@@ -26,6 +26,14 @@ pub trait RoomStore: Send + Sync {
     /// The room with this id or UUID. `NotFound` when the account has none.
     async fn find_room(&self, account: AccountId, room: RoomRef) -> Result<Room, StoreError>;
 
+    /// The rooms of the account among `ids`, in any order; ids of no room of the account
+    /// are left out. One query, whatever the number of rooms.
+    async fn find_rooms(
+        &self,
+        account: AccountId,
+        ids: Vec<RoomId>,
+    ) -> Result<Vec<Room>, StoreError>;
+
     /// One page of the account's rooms that pass `filter`, and how many pass in all.
     async fn list_rooms(
         &self,

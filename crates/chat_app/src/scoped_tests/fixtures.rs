@@ -173,6 +173,14 @@ impl Stores {
                 .flat_map(|room| members_of(room).iter().map(move |u| (room, user(u.0))))
                 .collect())
         });
+        // A membership just made is read back (to announce when it began).
+        rooms.expect_find_membership().returning(|_, _, id| {
+            Ok(Some(chat_domain::Membership {
+                user: user(id.0),
+                joined_at: datetime!(2024-01-01 0:00 UTC),
+                meta: chat_domain::MemberMeta::default(),
+            }))
+        });
         rooms
             .expect_list_rooms()
             .times(0..=times)
@@ -313,6 +321,7 @@ impl Stores {
             rooms: Rooms::new(
                 rooms.clone(),
                 messages.clone(),
+                users.clone(),
                 files.clone(),
                 events.clone(),
             ),

@@ -129,11 +129,12 @@ async fn a_scoped_credential_that_creates_a_room_is_its_first_member() {
         .withf(|_, _, creator| *creator == Some(ME))
         .times(1)
         .returning(|_, _, _| Ok(super::fixtures::room(7)));
-    rooms.expect_members_of().returning(|_, rooms| {
-        Ok(rooms
-            .into_iter()
-            .map(|r| (r, super::fixtures::user(20)))
-            .collect())
+    rooms.expect_find_membership().returning(|_, _, _| {
+        Ok(Some(chat_domain::Membership {
+            user: super::fixtures::user(20),
+            joined_at: time::OffsetDateTime::UNIX_EPOCH,
+            meta: chat_domain::MemberMeta::default(),
+        }))
     });
     stores.rooms = rooms;
     let mut events = crate::events::MockEventPublisher::new();
@@ -144,7 +145,7 @@ async fn a_scoped_credential_that_creates_a_room_is_its_first_member() {
         .expect_publish()
         .times(1)
         .withf(|e| {
-            matches!(e, DomainEvent::Member(MemberEvent::Joined { room, user })
+            matches!(e, DomainEvent::Member(MemberEvent::Joined { room, user, .. })
             if room.id == RoomId(7) && user.id == ME)
         })
         .return_const(());

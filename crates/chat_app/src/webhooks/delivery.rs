@@ -477,6 +477,7 @@ impl WebhookDelivery {
             .map_err(|e| log_load("room", &e))
             .ok()?;
         let views = Views {
+            rooms: self.ports.rooms.as_ref(),
             messages: self.ports.messages.as_ref(),
             users: self.ports.users.as_ref(),
         };

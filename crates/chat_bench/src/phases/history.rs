@@ -31,12 +31,13 @@ impl Run<'_> {
             };
             let note = format!(
                 "History to {}: {} messages inserted in {:.1} s ({:.0}/s, without its {} plain \
-                 indexes), which were built again in {:.1} s.",
+                 indexes: {}), which were built again in {:.1} s.",
                 millions(target),
                 grown.added,
                 grown.insert.as_secs_f64(),
                 grown.added as f64 / grown.insert.as_secs_f64().max(1e-9),
-                grown.indexes,
+                grown.indexes.len(),
+                grown.indexes.join(", "),
                 grown.rebuild.as_secs_f64()
             );
             self.ui.say(format!("  {note}"));

@@ -1,5 +1,6 @@
 //! The measured phases of a run, as methods of [`crate::Run`], by what they load.
 
+mod conversations;
 mod history;
 mod http;
 mod sockets;

@@ -2,7 +2,7 @@
 //! events: chat rooms, their members, messages and their files, each as one viewer sees it.
 
 use chat_app::{Actor, MessageView, RoomView};
-use chat_domain::{Attachment, User};
+use chat_domain::{Attachment, Reaction, User};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -48,6 +48,8 @@ pub struct ChatRoomJson {
     pub last_message_at: i64,
     /// Other people's messages after the viewer's read position.
     pub unread_count: i64,
+    /// Of those, the ones that mention the viewer.
+    pub unread_mentions: i64,
     /// In join order.
     pub members: Vec<MemberSummaryJson>,
     pub created_at: i64,
@@ -67,6 +69,7 @@ impl ChatRoomJson {
             member_count: room.member_count,
             last_message_at: room.last_message_at.unix_timestamp(),
             unread_count: view.unread_count,
+            unread_mentions: view.unread_mentions,
             members: view
                 .members
                 .iter()
@@ -102,8 +105,9 @@ pub struct ChatMessageJson {
     /// `outgoing` when the viewer sent it, else `incoming`.
     pub message_type: &'static str,
     pub content_type: &'static str,
-    /// `{}` or `{"in_reply_to": id}`.
-    #[schema(value_type = Object)]
+    /// `{}`, with `in_reply_to` (an id) for a reply and `mentions` (the ids of the
+    /// room's members it mentions, in the order named) when it mentions anyone.
+    #[schema(value_type = ContentAttributesJson)]
     pub content_attributes: Map<String, Value>,
     pub created_at: i64,
     /// The room's id.
@@ -120,6 +124,50 @@ pub struct ChatMessageJson {
     /// The client's id for the send, when it gave one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub echo_id: Option<String>,
+    /// How many replies it has (deleted replies not counted).
+    pub reply_count: i64,
+    /// Its reactions: each emoji once, in the order it was first used; `[]` for none.
+    pub reactions: Vec<ReactionJson>,
+    /// When it was pinned (unix seconds); `null` when it is not.
+    pub pinned_at: Option<i64>,
+    /// The id of the user who pinned it; `null` when it is not pinned, or when the API
+    /// key pinned it.
+    pub pinned_by: Option<i64>,
+}
+
+/// A message's `content_attributes`, as documented (rendered from a map, so that a
+/// message with neither is `{}`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContentAttributesJson {
+    /// The id of the message this one answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<i64>,
+    /// The ids of the room's members it mentions, in the order named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Vec<i64>>,
+}
+
+/// One emoji on a message, in the account dialect's terms.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AccountReactionJson)]
+pub struct ReactionJson {
+    /// One emoji (a single grapheme cluster, `👍`) or a short code (`:thumbsup:`), as given.
+    #[schema(example = "👍")]
+    pub emoji: String,
+    /// How many users reacted with it (at least 1).
+    pub count: usize,
+    /// Their ids, oldest first.
+    pub user_ids: Vec<i64>,
+}
+
+impl ReactionJson {
+    fn new(reaction: &Reaction) -> Self {
+        Self {
+            emoji: reaction.emoji.as_str().to_owned(),
+            count: reaction.count(),
+            user_ids: reaction.users.iter().map(|u| u.id.0).collect(),
+        }
+    }
 }
 
 /// A file sent with a message. Its URLs are signed and expire (after
@@ -172,6 +220,10 @@ impl ChatMessageJson {
         if let Some(replied) = message.reply_to {
             content_attributes.insert("in_reply_to".to_owned(), json!(replied.0));
         }
+        if !message.mentions.is_empty() {
+            let ids: Vec<i64> = message.mentions.iter().map(|p| p.id.0).collect();
+            content_attributes.insert("mentions".to_owned(), json!(ids));
+        }
         Self {
             id: message.id.0,
             content: message.content.as_str().to_owned(),
@@ -197,6 +249,14 @@ impl ChatMessageJson {
                 }),
             }),
             echo_id: message.echo_id.map(|e| e.as_str().to_owned()),
+            reply_count: message.thread.reply_count,
+            reactions: message.reactions.iter().map(ReactionJson::new).collect(),
+            pinned_at: message.pin.as_ref().map(|p| p.pinned_at.unix_timestamp()),
+            pinned_by: message
+                .pin
+                .as_ref()
+                .and_then(|p| p.pinned_by.user_id())
+                .map(|id| id.0),
         }
     }
 }

@@ -3,10 +3,13 @@
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get, post};
 use chat_app::{
-    Actor, AppError, MessageDetail, MessageFilter, Outgoing, RawOutgoing, UploadPurpose,
+    Actor, AppError, Mention, MessageDetail, MessageFilter, Outgoing, RawOutgoing, UploadPurpose,
 };
-use chat_domain::{FieldError, FieldErrors, MessageId, MessageRef, Problem, RoomRef, StoredUpload};
+use chat_domain::{
+    FieldError, FieldErrors, MessageId, MessageRef, Problem, RoomRef, StoredUpload, UserId,
+};
 use serde::Deserialize;
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::caller::{ChatRoomsCaller, ChatUser};
@@ -19,7 +22,7 @@ use crate::AppState;
 use crate::extract::{FileField, UploadForm, unless_refused};
 use crate::links::Links;
 
-/// `{"chat_room_message": {content, message_type?, echo_id?, content_attributes?: {in_reply_to?}}}`
+/// `{"chat_room_message": {content, message_type?, echo_id?, content_attributes?: {in_reply_to?, mentions?}}}`
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SendChatMessageRequest {
     #[schema(required = true, value_type = ChatMessageFields)]
@@ -42,14 +45,46 @@ pub struct ChatMessageFields {
 pub struct ContentAttributes {
     /// The id of a message of the same room this one answers.
     pub in_reply_to: Option<i64>,
+    /// The ids of the users it mentions (at most 50). Only the room's members count; the
+    /// sender and anyone else are dropped.
+    #[schema(value_type = Option<Vec<i64>>, example = json!([3, 4]))]
+    pub mentions: Option<Value>,
 }
+
+/// The users `content_attributes.mentions` names: an array of positive user ids (absent
+/// or null: none); anything else is refused on `mentions`.
+fn mentions(value: Option<&Value>) -> Result<Vec<Mention>, FieldError> {
+    let invalid = || {
+        FieldError::new(
+            "mentions",
+            Problem::Invalid("must be an array of user ids".to_owned()),
+        )
+    };
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                item.as_i64()
+                    .filter(|id| *id > 0)
+                    .map(|id| Mention::Id(UserId(id)))
+                    .ok_or_else(invalid)
+            })
+            .collect(),
+        Some(_) => Err(invalid()),
+    }
+}
+
+/// The multipart field of a message's mentions, one id per occurrence.
+const MENTIONS_FIELD: &str = "chat_room_message[content_attributes][mentions][]";
 
 /// The multipart field of a message's files.
 pub(crate) const ATTACHMENTS_FIELD: &str = "chat_room_message[attachments][]";
 
 /// Reads `chat_room_message` from a JSON body, or from the multipart fields
 /// `chat_room_message[content]`, `[message_type]`, `[echo_id]`,
-/// `[content_attributes][in_reply_to]` and the files of `[attachments][]`, which stream
+/// `[content_attributes][in_reply_to]`, `[content_attributes][mentions][]` (one id each)
+/// and the files of `[attachments][]`, which stream
 /// into storage (removed again if anything in the body is refused).
 ///
 /// The files are stored already when the fields are checked: the caller must hand them
@@ -104,11 +139,27 @@ fn message_fields(form: &UploadForm, has_files: bool) -> Result<ChatMessageField
             })
         })
         .transpose()?;
+    let mentions = form
+        .fields
+        .iter()
+        .filter(|(key, _)| key == MENTIONS_FIELD)
+        .map(|(_, raw)| {
+            raw.trim().parse::<i64>().map(Value::from).map_err(|_| {
+                FieldError::new(
+                    "mentions",
+                    Problem::Invalid(format!("must be user ids, got {raw:?}")),
+                )
+            })
+        })
+        .collect::<Result<Vec<Value>, FieldError>>()?;
     Ok(ChatMessageFields {
         content: field("content"),
         message_type: field("message_type"),
         echo_id: field("echo_id"),
-        content_attributes: Some(ContentAttributes { in_reply_to }),
+        content_attributes: Some(ContentAttributes {
+            in_reply_to,
+            mentions: (!mentions.is_empty()).then_some(Value::Array(mentions)),
+        }),
     })
 }
 
@@ -181,7 +232,7 @@ pub async fn list_chat_messages(
         ("account_id" = i64, Path, description = "Account id"),
         ("chat_room_id" = i64, Path, description = "Room id"),
     ),
-    request_body(content = SendChatMessageRequest, description = "JSON, or multipart with chat_room_message[content], [message_type], [echo_id], [content_attributes][in_reply_to] and files in chat_room_message[attachments][] (up to 15 of 40 MiB each by default; content may then be empty)"),
+    request_body(content = SendChatMessageRequest, description = "JSON, or multipart with chat_room_message[content], [message_type], [echo_id], [content_attributes][in_reply_to], [content_attributes][mentions][] (one user id each) and files in chat_room_message[attachments][] (up to 15 of 40 MiB each by default; content may then be empty)"),
     responses(
         (status = 200, description = "The message (the first one, for a retried echo_id)", body = ChatMessageJson),
         (status = 400, description = "Body is not JSON", body = ErrorBody),
@@ -223,15 +274,18 @@ fn outgoing(
     has_files: bool,
 ) -> Result<(RoomRef, Outgoing), Error> {
     let room = path.ids()?.room;
-    let reply_to = fields
-        .content_attributes
+    let attributes = fields.content_attributes;
+    let reply_to = attributes
+        .as_ref()
         .and_then(|attributes| attributes.in_reply_to)
         .map(|id| MessageRef::Id(MessageId(id)));
+    let mentions = mentions(attributes.as_ref().and_then(|a| a.mentions.as_ref()))?;
     let out = Outgoing::parse(RawOutgoing {
         content: fields.content.as_deref(),
         reply_to,
         echo_id: fields.echo_id.as_deref(),
         has_files,
+        mentions,
         ..RawOutgoing::default()
     })
     .map_err(in_account_words)?;
@@ -266,4 +320,39 @@ pub async fn mark_as_read(
         .mark_read(&caller.actor, path.ids()?.room, None)
         .await?;
     Ok(HttpResponse::Ok().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn mentions_are_positive_user_ids() {
+        let ids = |value: Value| match mentions(Some(&value)) {
+            Ok(list) => Ok(list),
+            Err(error) => Err(error.field),
+        };
+        assert_eq!(
+            ids(json!([3, 4, 3])),
+            Ok(vec![
+                Mention::Id(UserId(3)),
+                Mention::Id(UserId(4)),
+                Mention::Id(UserId(3))
+            ])
+        );
+        assert_eq!(ids(json!([])), Ok(Vec::new()));
+        assert_eq!(ids(Value::Null), Ok(Vec::new()));
+        assert_eq!(mentions(None), Ok(Vec::new()));
+        for bad in [
+            json!(["3"]),
+            json!([0]),
+            json!([-1]),
+            json!([1.5]),
+            json!(3),
+            json!({"id": 3}),
+        ] {
+            assert_eq!(ids(bad.clone()), Err("mentions"), "{bad}");
+        }
+    }
 }

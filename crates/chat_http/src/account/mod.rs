@@ -10,8 +10,10 @@ pub mod messages;
 pub mod paging;
 pub mod path;
 pub mod platform;
+pub mod reactions;
 pub mod responses;
 pub mod rooms;
+pub mod search;
 pub mod webhooks;
 
 use actix_web::http::StatusCode;

@@ -2,7 +2,7 @@
 //! (404).
 
 use chat_app::{AppError, Resource};
-use chat_domain::{AccountId, RoomId, RoomRef};
+use chat_domain::{AccountId, MessageId, MessageRef, RoomId, RoomRef};
 
 use crate::extract::{FromPath, PathIds};
 
@@ -61,6 +61,40 @@ impl FromPath for ChatRoomSegments {
     }
 }
 
+/// `/api/v1/accounts/{account_id}/chat_rooms/{chat_room_id}/messages/{id}/…`: the
+/// account, the room and the message.
+pub type ChatMessagePath = PathIds<ChatMessageSegments>;
+
+/// A message of a chat room of an account.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatMessageIds {
+    pub account: AccountId,
+    pub room: RoomRef,
+    pub message: MessageRef,
+}
+
+/// Reads the account, the room and the message from the first three segments.
+#[derive(Debug)]
+pub struct ChatMessageSegments;
+
+impl FromPath for ChatMessageSegments {
+    type Ids = ChatMessageIds;
+
+    fn from_path(segments: &[String]) -> Result<ChatMessageIds, AppError> {
+        let room = ChatRoomSegments::from_path(segments)?;
+        let message = segments
+            .get(2)
+            .and_then(|raw| raw.parse::<i64>().ok())
+            .map(|id| MessageRef::Id(MessageId(id)))
+            .ok_or(AppError::NotFound(Resource::Message))?;
+        Ok(ChatMessageIds {
+            account: room.account,
+            room: room.room,
+            message,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +130,26 @@ mod tests {
         ));
         assert!(matches!(
             ChatRoomSegments::from_path(&segments(&["7"])),
+            Err(AppError::NotFound(Resource::Room))
+        ));
+    }
+
+    #[test]
+    fn a_message_path_names_the_account_the_room_and_the_message() {
+        assert!(matches!(
+            ChatMessageSegments::from_path(&segments(&["7", "42", "9"])),
+            Ok(ChatMessageIds {
+                account: AccountId(7),
+                room: RoomRef::Id(RoomId(42)),
+                message: MessageRef::Id(MessageId(9)),
+            })
+        ));
+        assert!(matches!(
+            ChatMessageSegments::from_path(&segments(&["7", "42", "x"])),
+            Err(AppError::NotFound(Resource::Message))
+        ));
+        assert!(matches!(
+            ChatMessageSegments::from_path(&segments(&["7", "room", "9"])),
             Err(AppError::NotFound(Resource::Room))
         ));
     }

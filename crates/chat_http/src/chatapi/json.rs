@@ -1,8 +1,8 @@
 //! The ChatAPI dialect's resources as JSON, shared by its REST answers and its live
 //! events: rooms, messages and their files, users, and the pagination of a list.
 
-use chat_app::{Actor, MessageView, Window};
-use chat_domain::{Attachment, Room, User};
+use chat_app::{Actor, MessageView, RoomView, Window};
+use chat_domain::{Attachment, Reaction, Room, User};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -52,6 +52,49 @@ pub struct MessageJson {
     /// The files sent with it (through the account dialect), in the order they came;
     /// `[]` for none. A deleted message has none.
     pub attachments: Vec<AttachmentJson>,
+    /// How many replies it has (its thread; deleted replies not counted).
+    pub reply_count: i64,
+    /// When its newest reply was sent; `null` without replies.
+    #[serde(serialize_with = "rfc3339::serialize_option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_reply_at: Option<OffsetDateTime>,
+    /// Its reactions: each emoji once, in the order it was first used, with who reacted
+    /// (oldest first); `[]` for none.
+    pub reactions: Vec<ReactionJson>,
+    /// The `user_id`s of the room's members it mentions (`meta.mentions` as sent, less
+    /// anyone who is not a member, and the sender), in the order named.
+    pub mentions: Vec<String>,
+    /// When it was pinned; `null` when it is not.
+    #[serde(serialize_with = "rfc3339::serialize_option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub pinned_at: Option<OffsetDateTime>,
+    /// Who pinned it: a `user_id`, or `system` for the API key; `null` when it is not
+    /// pinned.
+    #[schema(example = "user_123")]
+    pub pinned_by: Option<String>,
+}
+
+/// One emoji on a message, in the ChatAPI dialect's terms.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ChatApiReactionJson)]
+pub struct ReactionJson {
+    /// One emoji (a single grapheme cluster, `👍`) or a short code (`:thumbsup:`), as given.
+    #[schema(example = "👍")]
+    pub emoji: String,
+    /// How many users reacted with it (at least 1).
+    pub count: usize,
+    /// Their `user_id`s, oldest first.
+    pub user_ids: Vec<String>,
+}
+
+impl ReactionJson {
+    fn new(reaction: &Reaction) -> Self {
+        Self {
+            emoji: reaction.emoji.as_str().to_owned(),
+            count: reaction.count(),
+            user_ids: reaction.users.iter().map(|u| u.label.clone()).collect(),
+        }
+    }
 }
 
 /// A file sent with a message, in the ChatAPI dialect's terms (UUIDs, the media type).
@@ -121,6 +164,12 @@ impl MessageJson {
             seq: message.seq.0,
             reply_to: view.in_reply_to.map(|r| r.message.uuid),
             echo_id: message.echo_id.map(|e| e.as_str().to_owned()),
+            reply_count: message.thread.reply_count,
+            last_reply_at: message.thread.last_reply_at,
+            reactions: message.reactions.iter().map(ReactionJson::new).collect(),
+            mentions: message.mentions.into_iter().map(|p| p.label).collect(),
+            pinned_at: message.pin.as_ref().map(|pin| pin.pinned_at),
+            pinned_by: message.pin.map(|pin| pin.pinned_by.label().to_owned()),
         }
     }
 }
@@ -144,6 +193,13 @@ pub struct RoomJson {
     pub updated_at: OffsetDateTime,
     pub participant_count: i64,
     pub message_count: i64,
+    /// Only in a list asked with `user_id` or with a user's credential: that user's
+    /// unread messages in the room (other people's, after their read position).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread_count: Option<i64>,
+    /// Only beside `unread_count`: how many of those mention the user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread_mentions: Option<i64>,
 }
 
 impl RoomJson {
@@ -159,6 +215,17 @@ impl RoomJson {
             updated_at: room.updated_at,
             participant_count: room.member_count,
             message_count: room.message_count,
+            unread_count: None,
+            unread_mentions: None,
+        }
+    }
+
+    /// The room with a viewer's unread counts (a list for a viewer).
+    pub(crate) fn with_unread(view: RoomView, client_id: Uuid) -> Self {
+        Self {
+            unread_count: Some(view.unread_count),
+            unread_mentions: Some(view.unread_mentions),
+            ..Self::new(view.room, client_id)
         }
     }
 }

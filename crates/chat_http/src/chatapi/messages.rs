@@ -3,7 +3,8 @@
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, post, put};
 use chat_app::{
-    AppError, MessageDetail, MessageFilter, MessageOrder, Outgoing, RawOutgoing, Window,
+    AppError, MessageDetail, MessageFilter, MessageOrder, MessageView, Outgoing, Page, RawOutgoing,
+    Window,
 };
 use chat_domain::{Content, FieldError, MessageKind, MessageMeta, MessageRef, Problem, Seq};
 use serde::{Deserialize, Serialize};
@@ -88,6 +89,26 @@ pub struct MessageList {
     pub status: &'static str,
 }
 
+impl MessageList {
+    /// A page of messages out of `window`, as `client` sees them.
+    pub(crate) fn new(
+        page: Page<MessageView>,
+        window: Window,
+        client: Uuid,
+        links: &Links,
+    ) -> Self {
+        Self {
+            pagination: Pagination::of(window, page.items.len(), page.total),
+            data: page
+                .items
+                .into_iter()
+                .map(|view| MessageJson::new(view, client, links))
+                .collect(),
+            status: "success",
+        }
+    }
+}
+
 /// What deleting or restoring answers.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageStateJson {
@@ -147,7 +168,11 @@ pub async fn send_message(
     })
 }
 
-fn time_param(query: &Query, name: &'static str) -> Result<Option<OffsetDateTime>, Error> {
+/// `name` as an RFC 3339 time; anything else is the wrong type (400).
+pub(super) fn time_param(
+    query: &Query,
+    name: &'static str,
+) -> Result<Option<OffsetDateTime>, Error> {
     query
         .get(name)?
         .map(|raw| {
@@ -254,16 +279,12 @@ pub async fn list_messages(
         .messages
         .list(&auth.actor, room_id.ids()?, filter, MessageDetail::Summary)
         .await?;
-    let client = client_id(&auth.actor);
-    Ok(HttpResponse::Ok().json(MessageList {
-        pagination: Pagination::of(window, page.items.len(), page.total),
-        data: page
-            .items
-            .into_iter()
-            .map(|view| MessageJson::new(view, client, &links))
-            .collect(),
-        status: "success",
-    }))
+    Ok(HttpResponse::Ok().json(MessageList::new(
+        page,
+        window,
+        client_id(&auth.actor),
+        &links,
+    )))
 }
 
 /// One message.

@@ -8,9 +8,14 @@ pub mod messages;
 pub mod params;
 pub mod participants;
 pub mod path;
+pub mod pins;
+pub mod reactions;
+pub mod read;
 pub mod renderer;
 pub mod responses;
 pub mod rooms;
+pub mod search;
+pub mod threads;
 pub mod users;
 pub mod webhooks;
 

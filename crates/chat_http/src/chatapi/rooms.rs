@@ -3,7 +3,7 @@
 use actix_web::web::Data;
 use actix_web::{HttpResponse, delete, get, post, put};
 use chat_app::{Detail, NewRoom, RoomPatch, RoomQuery, RoomSort, Window};
-use chat_domain::RoomRef;
+use chat_domain::{ExternalId, RoomRef};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -105,19 +105,22 @@ pub async fn create_room(
     ))))
 }
 
-/// The search, filter and sort of a list of rooms, from the query string.
+/// The search, filter, sort and viewer (`user_id`) of a list of rooms, from the query
+/// string.
 fn room_query(query: &Query, window: Window) -> Result<RoomQuery, Error> {
     let sort = match query.get("sort")? {
         Some(raw) => RoomSort::parse(&raw)?,
         None => RoomSort::CreatedDesc,
     };
     let search = query.get("search")?;
-    Ok(RoomQuery::new(
-        search.as_deref(),
-        query.boolean("is_active")?,
-        sort,
-        window,
-    )?)
+    let viewer = query
+        .get("user_id")?
+        .map(|raw| ExternalId::parse_field("user_id", &raw))
+        .transpose()?;
+    let mut room_query =
+        RoomQuery::new(search.as_deref(), query.boolean("is_active")?, sort, window)?;
+    room_query.viewer = viewer;
+    Ok(room_query)
 }
 
 /// List the rooms the caller may see.
@@ -129,12 +132,14 @@ fn room_query(query: &Query, window: Window) -> Result<RoomQuery, Error> {
         ("search" = Option<String>, Query, description = "Case-insensitive text in the name or description"),
         ("is_active" = Option<bool>, Query, description = "Only active (true) or inactive (false) rooms"),
         ("sort" = Option<RoomSortParam>, Query, description = "`name`, `-name`, `created_at` or `-created_at` (default)"),
+        ("user_id" = Option<String>, Query, description = "With the API key: whose unread counts each room shows (`unread_count`, `unread_mentions`). A user's credential always shows its own user's"),
     ),
     responses(
-        (status = 200, description = "A page of rooms", body = RoomList),
+        (status = 200, description = "A page of rooms; with `user_id` or a user's credential each room has `unread_count` and `unread_mentions`", body = RoomList),
         (status = 400, description = "A parameter has the wrong type", body = ErrorBody),
         Unauthenticated,
         PermissionDenied,
+        (status = 404, description = "USER_NOT_FOUND: `user_id` names no user of the account", body = ErrorBody),
         (status = 422, description = "A parameter is out of range, or an unknown sort", body = ErrorBody),
         Unavailable,
     ),
@@ -148,6 +153,8 @@ pub async fn list_rooms(
 ) -> Result<HttpResponse, Error> {
     let window = Pagination::window(&query, DEFAULT_LIMIT, Window::MAX_LIMIT)?;
     let room_query = room_query(&query, window)?;
+    // Unread counts are someone's: the user `user_id` names, or the caller's own.
+    let for_viewer = room_query.viewer.is_some() || auth.actor.user_id().is_some();
     let page = state
         .app
         .rooms
@@ -159,7 +166,13 @@ pub async fn list_rooms(
         data: page
             .items
             .into_iter()
-            .map(|view| RoomJson::new(view.room, client))
+            .map(|view| {
+                if for_viewer {
+                    RoomJson::with_unread(view, client)
+                } else {
+                    RoomJson::new(view.room, client)
+                }
+            })
             .collect(),
         status: "success",
     }))

@@ -95,6 +95,17 @@ impl<T: DeserializeOwned, D: Dialect> Json<T, D> {
     pub async fn read(self) -> Result<T, ApiError<D>> {
         self.body.json().await
     }
+
+    /// Reads and parses the body, which may be absent: an empty body (or only
+    /// whitespace) is `None`; anything else must be a JSON object of type `T`.
+    pub async fn read_optional(mut self) -> Result<Option<T>, ApiError<D>> {
+        let declared = self.body.declared_length();
+        let body = read_limited(&mut self.body.payload, self.body.limit, declared).await?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        Ok(Some(parse_json(&body)?))
+    }
 }
 
 impl<T: 'static, D: Dialect> FromRequest for Json<T, D> {

@@ -24,12 +24,12 @@ const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// Which allowance a request uses: a `POST` to a route whose pattern ends in `/messages`
-/// is a send (both dialects); anything else is a request.
+/// or `/reactions` is a send (both dialects); anything else is a request.
 fn allowance_of(req: &ServiceRequest) -> Allowance {
     let send = req.method() == Method::POST
-        && req
-            .match_pattern()
-            .is_some_and(|pattern| pattern.ends_with("/messages"));
+        && req.match_pattern().is_some_and(|pattern| {
+            pattern.ends_with("/messages") || pattern.ends_with("/reactions")
+        });
     if send {
         Allowance::Sends
     } else {

@@ -2,8 +2,9 @@
 //! integer id, messages and rooms as `/api/v1/accounts/{id}` renders them.
 
 use chat_app::{Actor, LiveSession, MessageView, RoomView};
-use chat_domain::{Message, Room, RoomId, User, UserId};
+use chat_domain::{Message, Room, RoomId, Sender, User, UserId};
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::dialect::LiveDialect;
@@ -49,6 +50,16 @@ impl LiveDialect for AccountLive {
 
     fn message_id(&self, message: &Message) -> Value {
         json!(message.id.0)
+    }
+
+    /// The user's id; `null` for the system.
+    fn sender_id(&self, sender: &Sender) -> Value {
+        sender.user_id().map_or(Value::Null, |user| json!(user.0))
+    }
+
+    /// Unix seconds.
+    fn time(&self, at: OffsetDateTime) -> Value {
+        json!(at.unix_timestamp())
     }
 
     fn message(&self, view: MessageView) -> Value {

@@ -2,8 +2,10 @@
 //! users by their ChatAPI `user_id`, messages and rooms as `/api/v1` renders them.
 
 use chat_app::{LiveSession, MessageView};
-use chat_domain::{Message, Room, RoomId, User, UserId};
+use chat_domain::{Message, Room, RoomId, Sender, User, UserId};
 use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
 use super::dialect::LiveDialect;
@@ -53,6 +55,18 @@ impl LiveDialect for ChatApiLive {
 
     fn message_id(&self, message: &Message) -> Value {
         json!(message.uuid)
+    }
+
+    /// The participant's `user_id` when they acted, or `system`.
+    fn sender_id(&self, sender: &Sender) -> Value {
+        json!(sender.label())
+    }
+
+    /// RFC 3339 in UTC, as `/api/v1` renders times.
+    fn time(&self, at: OffsetDateTime) -> Value {
+        at.to_offset(UtcOffset::UTC)
+            .format(&Rfc3339)
+            .map_or(Value::Null, Value::String)
     }
 
     fn message(&self, view: MessageView) -> Value {

@@ -1,8 +1,9 @@
 //! How one dialect shows live events: the one trait each dialect implements.
 
 use chat_app::{LiveSession, MessageView};
-use chat_domain::{Message, Room, RoomId, User, UserId};
+use chat_domain::{Message, Room, RoomId, Sender, User, UserId};
 use serde_json::Value;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// Everything a dialect decides about live frames, as `crate::error::Dialect` decides
@@ -26,6 +27,14 @@ pub trait LiveDialect: Send + 'static {
 
     /// A message's id (read positions).
     fn message_id(&self, message: &Message) -> Value;
+
+    /// Who wrote or did something, as a message names them (a mention's `sender_id`, a
+    /// deletion's `deleted_by`); the system is the API key speaking for nobody.
+    fn sender_id(&self, sender: &Sender) -> Value;
+
+    /// A point in time (`joined_at`, `left_at`, `deleted_at`...), in this dialect's
+    /// time format.
+    fn time(&self, at: OffsetDateTime) -> Value;
 
     /// A message, as this dialect's REST API renders it.
     fn message(&self, view: MessageView) -> Value;

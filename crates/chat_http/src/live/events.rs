@@ -3,7 +3,7 @@
 use chat_app::{
     Delivery, DomainEvent, LiveEvent, MemberEvent, MessageEvent, MessageView, RoomEvent,
 };
-use chat_domain::Message;
+use chat_domain::{Message, Person};
 use serde_json::{Value, json};
 
 use super::dialect::LiveDialect;
@@ -66,19 +66,49 @@ pub fn render<D: LiveDialect>(dialect: &D, delivery: &Delivery) -> Option<String
                 }
             };
             let room = dialect.room_id(message.room_id, message.room_uuid);
-            (kind, dialect.message(view(message)), room)
+            let mut data = dialect.message(view(message));
+            if let (MessageEvent::Deleted(_), Value::Object(fields)) = (event, &mut data) {
+                // Who deleted it (null when unknown) and when, beside the message.
+                let deleted_by = message
+                    .deleted_by
+                    .as_ref()
+                    .map_or(Value::Null, |sender| dialect.sender_id(sender));
+                let deleted_at = message
+                    .deleted_at
+                    .map_or(Value::Null, |at| dialect.time(at));
+                fields.insert("deleted_by".to_owned(), deleted_by);
+                fields.insert("deleted_at".to_owned(), deleted_at);
+            }
+            (kind, data, room)
         }
-        LiveEvent::Domain(DomainEvent::Member(event)) => {
-            let (kind, room, user) = match event {
-                MemberEvent::Joined { room, user } => ("user_joined", room, user),
-                MemberEvent::Left { room, user } => ("user_left", room, user),
-            };
-            let data = json!({
-                "user_id": dialect.user_id(user),
-                "user_name": user.name.as_str(),
-            });
-            (kind, data, dialect.room_id(room.id, room.uuid))
-        }
+        LiveEvent::Domain(DomainEvent::Member(event)) => match event {
+            MemberEvent::Joined {
+                room,
+                user,
+                joined_at,
+                meta,
+            } => {
+                let data = json!({
+                    "user_id": dialect.user_id(user),
+                    "user_name": user.name.as_str(),
+                    "joined_at": dialect.time(*joined_at),
+                    "meta": meta.as_map(),
+                });
+                ("user_joined", data, dialect.room_id(room.id, room.uuid))
+            }
+            MemberEvent::Left {
+                room,
+                user,
+                left_at,
+            } => {
+                let data = json!({
+                    "user_id": dialect.user_id(user),
+                    "user_name": user.name.as_str(),
+                    "left_at": dialect.time(*left_at),
+                });
+                ("user_left", data, dialect.room_id(room.id, room.uuid))
+            }
+        },
         // Nothing a client is shown: the node re-checks its sockets' credentials.
         LiveEvent::Domain(DomainEvent::Credentials(_)) => return None,
         LiveEvent::Domain(DomainEvent::Room(event)) => {
@@ -122,6 +152,19 @@ pub fn render<D: LiveDialect>(dialect: &D, delivery: &Delivery) -> Option<String
         }
     };
     Some(envelope(kind, data, room))
+}
+
+/// The `mention` frame telling `mentioned` that `message` (just delivered) names them.
+pub fn mention<D: LiveDialect>(dialect: &D, message: &Message, mentioned: &Person) -> String {
+    let data = json!({
+        "message_id": dialect.message_id(message),
+        "room_id": dialect.room_id(message.room_id, message.room_uuid),
+        "sender_id": dialect.sender_id(&message.sender),
+        "mentioned_user_id": dialect.person_id(&mentioned.label, Some(mentioned.id)),
+        "created_at": dialect.time(message.created_at),
+    });
+    let room = dialect.room_id(message.room_id, message.room_uuid);
+    envelope("mention", data, room)
 }
 
 #[cfg(test)]

@@ -25,6 +25,8 @@
 pub mod account;
 pub mod chatapi;
 pub mod close;
+#[cfg(test)]
+mod conversation_frames;
 mod dialect;
 pub mod events;
 pub mod frames;

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::close::{Ending, close};
 use super::dialect::LiveDialect;
-use super::events::render;
+use super::events::{mention, render};
 use super::frames::{command, envelope, error_data, frame_error, reply};
 use super::settings::Live;
 use crate::observe::Metrics;
@@ -301,10 +301,16 @@ impl<D: LiveDialect> Socket<D> {
                 .get_or_render(key, || render(&self.dialect, delivery).unwrap_or_default()),
             None => Arc::from(render(&self.dialect, delivery).unwrap_or_default()),
         };
-        if text.is_empty() {
-            return Ok(());
+        if !text.is_empty() {
+            self.send_text(text.to_string()).await?;
         }
-        self.send_text(text.to_string()).await
+        // A new message that names this socket's person: a `mention` frame after it.
+        let mentioned = self.live.sessions.mentioned(&self.session, delivery);
+        if let Some((message, person)) = mentioned {
+            let frame = mention(&self.dialect, message, person);
+            self.send_text(frame).await?;
+        }
+        Ok(())
     }
 
     async fn client_frame(&mut self, text: &str) -> Result<(), Ending> {

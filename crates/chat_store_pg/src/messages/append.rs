@@ -1,7 +1,9 @@
 //! Sending: a message, with or without files, stored by ONE statement ([`APPEND`]), and
 //! the idempotent echo id around it.
 
-use chat_app::{NewMessage, StoreError};
+use std::sync::LazyLock;
+
+use chat_app::{Mention, NewMessage, StoreError};
 use chat_domain::{AccountId, EchoId, Message, MessageId, RoomId};
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -10,9 +12,10 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::load::{Wanted, load, to_messages};
-use super::rows::{MessageRow, StoredMessage};
+use super::rows::{MessageRow, StoredMessage, message_columns};
 use crate::attachments::NewAttachments;
 use crate::translate;
+use crate::users::canonical_id;
 
 /// The unique index that keeps one message per (room, sender, echo id).
 const ECHO_KEY: &str = "messages_echo_key";
@@ -22,12 +25,26 @@ const ECHO_KEY: &str = "messages_echo_key";
 /// take turns until the statement commits; a failed statement gives the number back), the
 /// message at the time the lock was taken (never before the room's previous message), its
 /// attachment rows in upload order (from one array per column, `$11`–`$16`, empty when no
-/// file came), and the sender's positions. No room (of the account) inserts nothing and
-/// answers no row; any failure (a lost echo id race, a refused attachment row) stores
-/// nothing at all.
+/// file came), and the sender's positions (read up to the message, so none of their
+/// mentions is unread any more). No room (of the account) inserts nothing and answers no
+/// row; any failure (a lost echo id race, a refused attachment row) stores nothing at all.
 ///
-/// The attachments refer to the message the same statement inserts: their foreign keys
-/// are checked at the end of the statement, when the message row is there.
+/// The attachments and mentions refer to the message the same statement inserts: their
+/// foreign keys are checked at the end of the statement, when the message row is there.
+///
+/// Search: the message is indexed in the language (`search_config`) of its
+/// `meta.language`, else of its room's `meta.language`, else English
+/// (`chat_search_config` maps a language to a text-search configuration).
+///
+/// Mentions (`n`, `mn`, `mm`, `um`): the users named by id (`$17`) or by chat `user_id`
+/// (`$18`; a label that spells an integer is also tried as the id of a user without an
+/// external id, as `find_by_chat_id` does, the external id first), kept when they are
+/// members of the room and not the sender, each once, in the order first named; stored on
+/// the message (`mentions`, `mention_labels`) and in `message_mentions`, and each one's
+/// `unread_mentions` grows by one.
+///
+/// Threads (`p`): a reply adds one to its parent's `reply_count`, and is its
+/// `last_reply_at`.
 ///
 /// The webhooks outbox (`wh`, `ev`, `wd`): when an active webhook of the account
 /// subscribes to `message.created` or `message.unread_offline` for the room (a probe of
@@ -36,22 +53,46 @@ const ECHO_KEY: &str = "messages_echo_key";
 /// subscribed to it; the event is left unexpanded (`expanded_at` NULL) for the delivery
 /// worker when some webhook wants `message.unread_offline`. No such webhook: nothing is
 /// recorded. A failed statement records nothing.
-const APPEND: &str = "
+static APPEND: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "
 WITH r AS (
     UPDATE rooms
        SET last_seq = last_seq + 1,
            message_count = message_count + 1,
            last_message_at = GREATEST(last_message_at, clock_timestamp())
      WHERE account_id = $1 AND id = $2
- RETURNING id, account_id, uuid, last_seq, last_message_at
+ RETURNING id, account_id, uuid, meta, last_seq, last_message_at
+), n AS (
+    SELECT n.ord, u.id, coalesce(u.external_id, u.id::text) AS label
+      FROM unnest($17::bigint[], $18::text[]) WITH ORDINALITY AS n(id, label, ord)
+     CROSS JOIN LATERAL (
+            SELECT u.id, u.external_id FROM users AS u
+             WHERE u.account_id = $1 AND u.deleted_at IS NULL
+               AND (u.external_id = n.label
+                    OR (u.id = n.id AND (n.label IS NULL OR u.external_id IS NULL)))
+             ORDER BY (u.external_id = n.label) IS NOT TRUE
+             LIMIT 1
+           ) AS u
+), mn AS (
+    SELECT DISTINCT ON (n.id) n.id, n.label, n.ord
+      FROM n
+      JOIN room_members AS rm ON rm.account_id = $1 AND rm.room_id = $2 AND rm.user_id = n.id
+     WHERE n.id IS DISTINCT FROM $3
+     ORDER BY n.id, n.ord
 ), m AS (
     INSERT INTO messages (account_id, room_id, seq, sender_user_id, sender_label, sender_name,
                           content, message_type, meta, reply_to_id, echo_id, created_at,
-                          updated_at, attachment_count)
+                          updated_at, attachment_count, search_config, mentions,
+                          mention_labels)
     SELECT r.account_id, r.id, r.last_seq, $3, $4, $5, $6, $7, $8, $9, $10,
-           r.last_message_at, r.last_message_at, cardinality($11::uuid[])
+           r.last_message_at, r.last_message_at, cardinality($11::uuid[]),
+           COALESCE(chat_search_config($8::jsonb ->> 'language'),
+                    chat_search_config(r.meta ->> 'language'), 'english'),
+           ARRAY(SELECT mn.id FROM mn ORDER BY mn.ord),
+           ARRAY(SELECT mn.label FROM mn ORDER BY mn.ord)
       FROM r
- RETURNING *
+ RETURNING {returning}
 ), a AS (
     INSERT INTO attachments (uuid, account_id, room_id, message_id, position, storage_key,
                              extension, file_size, width, height)
@@ -65,10 +106,25 @@ WITH r AS (
 ), u AS (
     UPDATE room_members AS rm
        SET last_read_seq = GREATEST(rm.last_read_seq, m.seq),
-           delivered_seq = GREATEST(rm.delivered_seq, m.seq)
+           delivered_seq = GREATEST(rm.delivered_seq, m.seq),
+           unread_mentions = 0
       FROM m
      WHERE rm.account_id = m.account_id AND rm.room_id = m.room_id
        AND rm.user_id = m.sender_user_id
+), mm AS (
+    INSERT INTO message_mentions (account_id, room_id, user_id, seq, message_id)
+    SELECT m.account_id, m.room_id, mn.id, m.seq, m.id FROM m, mn
+), um AS (
+    UPDATE room_members AS rm
+       SET unread_mentions = rm.unread_mentions + 1
+      FROM m, mn
+     WHERE rm.account_id = m.account_id AND rm.room_id = m.room_id AND rm.user_id = mn.id
+), p AS (
+    UPDATE messages AS p
+       SET reply_count = p.reply_count + 1,
+           last_reply_at = GREATEST(p.last_reply_at, m.created_at)
+      FROM m
+     WHERE p.room_id = m.room_id AND p.id = m.reply_to_id AND p.account_id = m.account_id
 ), wh AS (
     SELECT w.id, 'message.created' = ANY(w.events) AS created,
            'message.unread_offline' = ANY(w.events) AS offline
@@ -87,9 +143,13 @@ WITH r AS (
     INSERT INTO webhook_deliveries (webhook_id, event_id, account_id)
     SELECT wh.id, ev.id, $1 FROM wh, ev WHERE wh.created
 )
-SELECT m.*, r.uuid AS room_uuid,
+SELECT {columns}, r.uuid AS room_uuid,
        ARRAY(SELECT a.id FROM a ORDER BY a.position) AS attachment_ids
-  FROM m, r";
+  FROM m, r",
+        returning = message_columns("messages"),
+        columns = message_columns("m"),
+    )
+});
 
 /// A new message, its room's UUID and its attachments' ids in upload order, as
 /// [`APPEND`] answers them.
@@ -122,7 +182,8 @@ fn insert(
     files: &NewAttachments<'_>,
 ) -> QueryResult<AppendedRow> {
     use diesel::sql_types::{Array, BigInt, Integer, Jsonb, Nullable, Text};
-    diesel::sql_query(APPEND)
+    let (mention_ids, mention_labels) = mention_arrays(&new.mentions);
+    diesel::sql_query(APPEND.as_str())
         .bind::<BigInt, _>(account.0)
         .bind::<BigInt, _>(room.0)
         .bind::<Nullable<BigInt>, _>(new.sender.user_id().map(|user| user.0))
@@ -139,7 +200,22 @@ fn insert(
         .bind::<Array<BigInt>, _>(&files.file_sizes)
         .bind::<Array<Nullable<Integer>>, _>(&files.widths)
         .bind::<Array<Nullable<Integer>>, _>(&files.heights)
+        .bind::<Array<Nullable<BigInt>>, _>(mention_ids)
+        .bind::<Array<Nullable<Text>>, _>(mention_labels)
         .get_result(conn)
+}
+
+/// The users `mentions` names, as [`APPEND`]'s two parallel arrays (`$17`, `$18`): an id
+/// and no label for [`Mention::Id`]; the label, and the id it spells if it spells one,
+/// for [`Mention::Label`].
+fn mention_arrays(mentions: &[Mention]) -> (Vec<Option<i64>>, Vec<Option<&str>>) {
+    mentions
+        .iter()
+        .map(|mention| match mention {
+            Mention::Id(id) => (Some(id.0), None),
+            Mention::Label(label) => (canonical_id(label), Some(label.as_str())),
+        })
+        .unzip()
 }
 
 /// [`chat_app::MessageStore::append`]: the message stored now (`true`), or the one the
@@ -223,6 +299,19 @@ fn is_echo_conflict(error: &DieselError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mentions_are_bound_as_ids_and_labels() {
+        let mentions = [
+            Mention::Id(chat_domain::UserId(7)),
+            Mention::Label("42".to_owned()),
+            Mention::Label("bob".to_owned()),
+            Mention::Label("007".to_owned()),
+        ];
+        let (ids, labels) = mention_arrays(&mentions);
+        assert_eq!(ids, [Some(7), Some(42), None, None]);
+        assert_eq!(labels, [None, Some("42"), Some("bob"), Some("007")]);
+    }
 
     #[test]
     fn only_a_violation_of_the_echo_index_is_an_echo_conflict() {

@@ -3,20 +3,21 @@
 
 use chat_app::StoreError;
 use chat_domain::{
-    AccountId, Content, Message, MessageId, MessageMeta, MessageRef, RoomId, StorageKey,
+    AccountId, Content, Message, MessageId, MessageMeta, MessageRef, RoomId, StorageKey, UserId,
     WebhookEvent,
 };
 use diesel::dsl::now;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::Timestamptz;
+use diesel::sql_types::{BigInt, Timestamptz};
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::load::{Wanted, first_message, load};
-use super::rows::MessageRow;
+use super::rows::{MessageRow, SYSTEM_LABEL};
 use crate::schema::{messages, rooms};
+use crate::users::chat_label;
 use crate::webhooks::record::{EventMessage, Recorded, record_event};
 use crate::{attachments, corrupt, translate};
 
@@ -97,27 +98,56 @@ pub(super) fn edit(
     first_message(conn, account, rows)
 }
 
-/// [`chat_app::MessageStore::set_message_deleted`]: the change, the room's count of
-/// deleted messages, the attachments and the message as it is after, in one transaction.
-/// Only a change of state moves the count.
+/// Keeps a parent's thread summary after one of its replies was deleted or restored:
+/// counted again from the replies (the `messages_room_reply_idx` range of the parent),
+/// inside the change's transaction.
+const RECOUNT_REPLIES: &str = "
+UPDATE messages AS p
+   SET reply_count = t.n, last_reply_at = t.newest
+  FROM (SELECT count(*)::integer AS n, max(c.created_at) AS newest
+          FROM messages AS c
+         WHERE c.room_id = $2 AND c.reply_to_id = $3 AND c.deleted_at IS NULL) AS t
+ WHERE p.account_id = $1 AND p.room_id = $2 AND p.id = $3";
+
+/// [`chat_app::MessageStore::set_message_deleted`]: the change (and who made it), the
+/// room's count of deleted messages, the attachments, the parent's thread summary and the
+/// message as it is after, in one transaction. Only a change of state moves the counts.
+///
+/// The room row is locked first, as a send locks it before the parent of a reply: a
+/// delete of a parent and a send of a reply to it take their locks in the same order.
 pub(super) fn set_deleted(
     conn: &mut PgConnection,
     account: AccountId,
     message: MessageId,
     deleted: bool,
+    by: Option<UserId>,
 ) -> Result<(Message, Vec<StorageKey>), StoreError> {
     let (rows, removed) = conn
         .transaction(|conn| {
             let target = messages::table
                 .filter(messages::account_id.eq(account.0))
                 .filter(messages::id.eq(message.0));
-            let (changed_in, delta): (Vec<i64>, i64) = if deleted {
+            // NotFound when the account has no such message (in either state).
+            let room: i64 = target.select(messages::room_id).first(conn)?;
+            rooms::table
+                .filter(rooms::account_id.eq(account.0))
+                .filter(rooms::id.eq(room))
+                .select(rooms::id)
+                .for_no_key_update()
+                .first::<i64>(conn)?;
+            let (changed_in, delta): (Vec<(i64, Option<i64>)>, i64) = if deleted {
+                let (by_user, by_label) = match by {
+                    Some(user) => (Some(user.0), chat_label(conn, account, user)?),
+                    None => (None, SYSTEM_LABEL.to_owned()),
+                };
                 let rooms = diesel::update(target.filter(messages::deleted_at.is_null()))
                     .set((
                         messages::deleted_at.eq(now.into_sql::<Timestamptz>().nullable()),
                         messages::updated_at.eq(now),
+                        messages::deleted_by_user_id.eq(by_user),
+                        messages::deleted_by_label.eq(Some(by_label)),
                     ))
-                    .returning(messages::room_id)
+                    .returning((messages::room_id, messages::reply_to_id))
                     .get_results(conn)?;
                 (rooms, 1)
             } else {
@@ -125,12 +155,14 @@ pub(super) fn set_deleted(
                     .set((
                         messages::deleted_at.eq(None::<OffsetDateTime>),
                         messages::updated_at.eq(now),
+                        messages::deleted_by_user_id.eq(None::<i64>),
+                        messages::deleted_by_label.eq(None::<String>),
                     ))
-                    .returning(messages::room_id)
+                    .returning((messages::room_id, messages::reply_to_id))
                     .get_results(conn)?;
                 (rooms, -1)
             };
-            if let Some(room) = changed_in.first() {
+            if let Some((room, parent)) = changed_in.first() {
                 diesel::update(
                     rooms::table
                         .filter(rooms::account_id.eq(account.0))
@@ -138,6 +170,13 @@ pub(super) fn set_deleted(
                 )
                 .set(rooms::deleted_message_count.eq(rooms::deleted_message_count + delta))
                 .execute(conn)?;
+                if let Some(parent) = parent {
+                    diesel::sql_query(RECOUNT_REPLIES)
+                        .bind::<BigInt, _>(account.0)
+                        .bind::<BigInt, _>(room)
+                        .bind::<BigInt, _>(parent)
+                        .execute(conn)?;
+                }
             }
             // A deleted message's files go for good.
             let removed = if deleted && !changed_in.is_empty() {
@@ -155,7 +194,6 @@ pub(super) fn set_deleted(
             } else {
                 Vec::new()
             };
-            // NotFound when the account has no such message (in either state).
             let rows = load(conn, account, Wanted::One(MessageRef::Id(message)))?;
             // Only a change of state is an event.
             if !changed_in.is_empty() {

@@ -11,7 +11,7 @@ use crate::attachments;
 use crate::schema::{messages, rooms};
 
 /// Which of the account's messages to read.
-pub(super) enum Wanted<'a> {
+pub(crate) enum Wanted<'a> {
     One(MessageRef),
     Ids(&'a [i64]),
     /// The message a sender sent with this echo id in the room.
@@ -24,7 +24,7 @@ pub(super) enum Wanted<'a> {
 
 /// The account's messages that `wanted` names, each with its room's UUID, in no
 /// particular order.
-pub(super) fn load(
+pub(crate) fn load(
     conn: &mut PgConnection,
     account: AccountId,
     wanted: Wanted<'_>,
@@ -58,7 +58,7 @@ pub(super) fn load(
 
 /// The messages of `rows`, each with its room's UUID and its attachments (read in one
 /// more query, only when one of them has some).
-pub(super) fn to_messages(
+pub(crate) fn to_messages(
     conn: &mut PgConnection,
     account: AccountId,
     rows: Vec<(MessageRow, Uuid)>,
@@ -81,7 +81,7 @@ pub(super) fn to_messages(
 }
 
 /// The one message of `rows`; `NotFound` when there is none.
-pub(super) fn first_message(
+pub(crate) fn first_message(
     conn: &mut PgConnection,
     account: AccountId,
     rows: Vec<(MessageRow, Uuid)>,

@@ -18,10 +18,10 @@
 
 mod append;
 mod edits;
-mod load;
+pub(crate) mod load;
 mod pages;
 mod positions;
-mod rows;
+pub(crate) mod rows;
 
 use async_trait::async_trait;
 use chat_app::{MessageFilter, MessageStore, NewMessage, RoomStore, StoreError, Unread};
@@ -115,9 +115,9 @@ impl MessageStore for PgStore {
         account: AccountId,
         message: MessageId,
         deleted: bool,
-        _by: Option<UserId>,
+        by: Option<UserId>,
     ) -> Result<(Message, Vec<StorageKey>), StoreError> {
-        self.with_conn(move |conn| edits::set_deleted(conn, account, message, deleted))
+        self.with_conn(move |conn| edits::set_deleted(conn, account, message, deleted, by))
             .await
     }
 

@@ -96,9 +96,35 @@ pub(super) fn positions(
         .collect())
 }
 
+/// Moves a member's read position (and delivered, never behind it) to `$4` or the room's
+/// newest message, whichever is lower, when that is forward; and counts the member's
+/// unread mentions again from there: the `message_mentions` after the new position (a
+/// range of its primary key), only when some were unread (the count never grows by
+/// reading). Answers the new position; no row when nothing moved (or not a member).
+const MARK_READ: &str = "
+UPDATE room_members AS rm
+   SET last_read_seq = t.seq,
+       delivered_seq = GREATEST(rm.delivered_seq, t.seq),
+       unread_mentions = CASE WHEN rm.unread_mentions = 0 THEN 0 ELSE
+           (SELECT count(*) FROM message_mentions AS mm
+             WHERE mm.room_id = rm.room_id AND mm.user_id = rm.user_id
+               AND mm.seq > t.seq)::integer
+       END
+  FROM (SELECT LEAST($4, r.last_seq) AS seq
+          FROM rooms AS r WHERE r.account_id = $1 AND r.id = $2) AS t
+ WHERE rm.account_id = $1 AND rm.room_id = $2 AND rm.user_id = $3 AND rm.last_read_seq < t.seq
+RETURNING rm.last_read_seq";
+
+/// What [`MARK_READ`] answers.
+#[derive(QueryableByName)]
+struct ReadRow {
+    #[diesel(sql_type = BigInt)]
+    last_read_seq: i64,
+}
+
 /// [`chat_app::MessageStore::mark_read`]: up to `upto`, or the room's newest message;
-/// never past the newest message. A position that moves records `message.read` in the
-/// same transaction.
+/// never past the newest message. A position that moves re-counts the unread mentions and
+/// records `message.read`, in the same transaction.
 pub(super) fn mark_read(
     conn: &mut PgConnection,
     account: AccountId,
@@ -107,7 +133,6 @@ pub(super) fn mark_read(
     upto: Option<Seq>,
 ) -> Result<Seq, StoreError> {
     let upto = upto.map_or(i64::MAX, |seq| seq.0);
-    let target = move || least(upto, last_seq_of(account, room));
     let member = room_members::table
         .filter(room_members::account_id.eq(account.0))
         .filter(room_members::room_id.eq(room.0))
@@ -116,16 +141,17 @@ pub(super) fn mark_read(
         .transaction(|conn| {
             // Only a position that moves is written (delivered is never behind read, so it
             // cannot need moving when read does not).
-            let moved = diesel::update(member.filter(room_members::last_read_seq.lt(target())))
-                .set((
-                    room_members::last_read_seq.eq(greatest(room_members::last_read_seq, target())),
-                    room_members::delivered_seq.eq(greatest(room_members::delivered_seq, target())),
-                ))
-                .returning(room_members::last_read_seq)
-                .get_result::<i64>(conn)
+            let moved = diesel::sql_query(MARK_READ)
+                .bind::<BigInt, _>(account.0)
+                .bind::<BigInt, _>(room.0)
+                .bind::<BigInt, _>(user.0)
+                .bind::<BigInt, _>(upto)
+                .get_result::<ReadRow>(conn)
                 .optional()?;
             match moved {
-                Some(read) => {
+                Some(ReadRow {
+                    last_read_seq: read,
+                }) => {
                     let users = [user];
                     record_event(
                         conn,
@@ -179,8 +205,9 @@ pub(super) fn unread_counts(
     ids: &[i64],
 ) -> Result<Vec<(RoomId, Unread)>, StoreError> {
     // One query over the user's memberships (the (account_id, user_id, room_id) index) and
-    // their rooms' primary keys: no counting of messages.
-    let rows: Vec<(i64, i64)> = room_members::table
+    // their rooms' primary keys: no counting of messages or mentions (kept on the
+    // membership).
+    let rows: Vec<(i64, i64, i32)> = room_members::table
         .inner_join(
             rooms::table.on(rooms::id
                 .eq(room_members::room_id)
@@ -193,17 +220,18 @@ pub(super) fn unread_counts(
         .select((
             room_members::room_id,
             greatest::<BigInt, _, _>(rooms::last_seq - room_members::last_read_seq, 0_i64),
+            room_members::unread_mentions,
         ))
         .load(conn)
         .map_err(translate)?;
     Ok(rows
         .into_iter()
-        .map(|(room, unread)| {
+        .map(|(room, messages, mentions)| {
             (
                 RoomId(room),
                 Unread {
-                    messages: unread,
-                    mentions: 0,
+                    messages,
+                    mentions: i64::from(mentions),
                 },
             )
         })

@@ -9,6 +9,7 @@ mod common;
 
 mod accounts_users_pool;
 mod attachments;
+mod conversations;
 mod end_users;
 mod members;
 mod messages;

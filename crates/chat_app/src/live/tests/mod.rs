@@ -201,6 +201,7 @@ impl Ports {
             Rooms::new(
                 rooms.clone(),
                 messages.clone(),
+                users.clone(),
                 files.clone(),
                 events.clone(),
             ),
@@ -254,6 +255,7 @@ fn presence_of(online: bool) -> LiveEvent {
 mod admission;
 mod credentials;
 mod frames;
+mod mentions;
 mod presence;
 mod replay;
 mod scoped;

@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[&str] = &[
     "20261206000002",
     "20261206000003",
     "20261206000004",
+    "20261206000005",
 ];
 
 /// A migrated store over a fresh database. The store is declared first, so it (and its

@@ -6,9 +6,12 @@
 //! [`decode_notice`]; their 7999-byte limit is PostgreSQL's.
 
 use anyhow::Context;
-use chat_app::{CredentialEvent, MessageChange, Notice, PresenceChange, RoomChange, Typing};
+use chat_app::{
+    CredentialEvent, MembershipChange, MessageChange, Notice, PresenceChange, RoomChange, Typing,
+};
 use chat_domain::{AccountId, Emoji, MessageId, Person, RoomId, Seq, UserId};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// The notification channel every node listens on.
@@ -58,6 +61,14 @@ enum WireNotice {
         room: i64,
         user: i64,
         joined: bool,
+        /// When a member left (RFC 3339); absent for a join. A leave without it (from a
+        /// node of an earlier version) is taken as of its arrival.
+        #[serde(
+            default,
+            with = "time::serde::rfc3339::option",
+            skip_serializing_if = "Option::is_none"
+        )]
+        left_at: Option<OffsetDateTime>,
     },
     Read {
         account: i64,
@@ -186,12 +197,16 @@ impl From<&Notice> for WireNotice {
                 account,
                 room,
                 user,
-                joined,
+                change,
             } => WireNotice::Membership {
                 account: account.0,
                 room: room.0,
                 user: user.0,
-                joined: *joined,
+                joined: matches!(change, MembershipChange::Joined),
+                left_at: match change {
+                    MembershipChange::Joined => None,
+                    MembershipChange::Left { at } => Some(*at),
+                },
             },
             Notice::Read {
                 account,
@@ -314,11 +329,18 @@ impl WireNotice {
                 room,
                 user,
                 joined,
+                left_at,
             } => Notice::Membership {
                 account: AccountId(account),
                 room: RoomId(room),
                 user: UserId(user),
-                joined,
+                change: if joined {
+                    MembershipChange::Joined
+                } else {
+                    MembershipChange::Left {
+                        at: left_at.unwrap_or_else(OffsetDateTime::now_utc),
+                    }
+                },
             },
             WireNotice::Read {
                 account,
@@ -395,231 +417,4 @@ pub fn decode_notice(payload: &str) -> Option<(Uuid, Notice)> {
 #[cfg(test)]
 // Tests stop at the first surprise, with the reason.
 #[allow(clippy::expect_used)]
-mod tests {
-    use super::*;
-
-    fn every_notice() -> Vec<Notice> {
-        let account = AccountId(7);
-        let room = RoomId(42);
-        let room_uuid = Uuid::from_u128(0x1234_5678_9abc_def0_1234_5678_9abc_def0);
-        let mut notices = vec![
-            Notice::MessageCreated {
-                account,
-                room,
-                seq: Seq(9_007_199_254_740_993),
-            },
-            Notice::RoomDeleted {
-                account,
-                room,
-                uuid: room_uuid,
-            },
-            Notice::Membership {
-                account,
-                room,
-                user: UserId(3),
-                joined: true,
-            },
-            Notice::Membership {
-                account,
-                room,
-                user: UserId(3),
-                joined: false,
-            },
-            Notice::Read {
-                account,
-                room,
-                user: UserId(i64::MAX),
-                seq: Seq(0),
-            },
-            Notice::Typing(Typing {
-                account,
-                room,
-                room_uuid,
-                user_key: "user_123 \"quoted\" \\ été 🎉".to_owned(),
-                user: Some(UserId(5)),
-                user_name: "Ada\nLovelace".to_owned(),
-                is_typing: true,
-            }),
-            Notice::Typing(Typing {
-                account,
-                room,
-                room_uuid,
-                user_key: "u".to_owned(),
-                user: None,
-                user_name: String::new(),
-                is_typing: false,
-            }),
-            Notice::Presence(PresenceChange {
-                account,
-                room,
-                room_uuid,
-                user_key: "user_123".to_owned(),
-                user: Some(UserId(5)),
-                online: true,
-            }),
-            Notice::Presence(PresenceChange {
-                account,
-                room,
-                room_uuid,
-                user_key: "user_123".to_owned(),
-                user: None,
-                online: false,
-            }),
-            Notice::Credentials(CredentialEvent {
-                account,
-                user: Some(UserId(i64::MAX)),
-            }),
-            Notice::Credentials(CredentialEvent {
-                account,
-                user: None,
-            }),
-        ];
-        for added in [true, false] {
-            notices.push(Notice::Reaction {
-                account,
-                message: MessageId(3),
-                emoji: Emoji::parse("👩🏽‍💻").expect("an emoji"),
-                user: Person {
-                    id: UserId(5),
-                    label: "user_5".to_owned(),
-                },
-                added,
-            });
-        }
-        for change in [
-            MessageChange::Updated,
-            MessageChange::Deleted,
-            MessageChange::Restored,
-            MessageChange::Pinned,
-            MessageChange::Unpinned,
-        ] {
-            notices.push(Notice::MessageChanged {
-                account,
-                message: MessageId(-1),
-                change,
-            });
-        }
-        for change in [
-            RoomChange::Created,
-            RoomChange::Updated,
-            RoomChange::Activated,
-            RoomChange::Deactivated,
-        ] {
-            notices.push(Notice::RoomChanged {
-                account,
-                room,
-                change,
-            });
-        }
-        notices
-    }
-
-    #[test]
-    fn every_relay_notice_survives_encoding_and_decoding() {
-        let node = Uuid::new_v4();
-        for notice in every_notice() {
-            let payload = encode_notice(node, &notice).expect("encodes");
-            assert!(payload.len() <= MAX_PAYLOAD_BYTES, "{payload}");
-            assert!(!payload.contains('\n'), "compact: {payload}");
-            assert_eq!(decode_notice(&payload), Some((node, notice)), "{payload}");
-        }
-    }
-
-    #[test]
-    fn relay_payloads_are_compact_json_naming_the_node_and_the_fields() {
-        let node = Uuid::nil();
-        let payload = encode_notice(
-            node,
-            &Notice::MessageCreated {
-                account: AccountId(1),
-                room: RoomId(2),
-                seq: Seq(3),
-            },
-        )
-        .expect("encodes");
-        assert_eq!(
-            payload,
-            r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"message_created","account":1,"room":2,"seq":3}"#
-        );
-        // Fields a later version adds are ignored.
-        let later = r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"read","account":1,"room":2,"user":5,"seq":3,"extra":[1]}"#;
-        assert_eq!(
-            decode_notice(later),
-            Some((
-                node,
-                Notice::Read {
-                    account: AccountId(1),
-                    room: RoomId(2),
-                    user: UserId(5),
-                    seq: Seq(3)
-                }
-            ))
-        );
-    }
-
-    #[test]
-    fn a_credential_notice_names_the_account_and_the_user_only_when_there_is_one() {
-        let node = Uuid::nil();
-        let of_user = Notice::Credentials(CredentialEvent {
-            account: AccountId(1),
-            user: Some(UserId(5)),
-        });
-        assert_eq!(
-            encode_notice(node, &of_user).expect("encodes"),
-            r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"credentials","account":1,"user":5}"#
-        );
-        let of_account = Notice::Credentials(CredentialEvent {
-            account: AccountId(1),
-            user: None,
-        });
-        assert_eq!(
-            encode_notice(node, &of_account).expect("encodes"),
-            r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"credentials","account":1}"#
-        );
-    }
-
-    #[test]
-    fn relay_payloads_that_are_not_notices_decode_to_none() {
-        for garbage in [
-            "",
-            "garbage",
-            "{}",
-            "null",
-            "[]",
-            r#"{"node":"not-a-uuid","kind":"message_created","account":1,"room":2,"seq":3}"#,
-            r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"unknown"}"#,
-            r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"message_created","account":1,"room":2}"#,
-            r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"message_created","account":"1","room":2,"seq":3}"#,
-            r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"message_created","account":1e30,"room":2,"seq":3}"#,
-            r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"message_changed","account":1,"message":2,"change":"exploded"}"#,
-            r#"{"kind":"message_created","account":1,"room":2,"seq":3}"#,
-            "{\"node\":",
-        ] {
-            assert_eq!(decode_notice(garbage), None, "{garbage}");
-        }
-    }
-
-    #[test]
-    fn relay_refuses_notices_too_large_for_a_notification() {
-        let typing = |name_len: usize| {
-            Notice::Typing(Typing {
-                account: AccountId(1),
-                room: RoomId(2),
-                room_uuid: Uuid::nil(),
-                user_key: "k".to_owned(),
-                user: None,
-                user_name: "n".repeat(name_len),
-                is_typing: true,
-            })
-        };
-        assert!(encode_notice(Uuid::nil(), &typing(7000)).is_ok());
-        assert!(encode_notice(Uuid::nil(), &typing(8000)).is_err());
-        // The largest that fits is 7999 bytes.
-        let base = encode_notice(Uuid::nil(), &typing(0))
-            .expect("encodes")
-            .len();
-        let fits = encode_notice(Uuid::nil(), &typing(7999 - base)).expect("fits");
-        assert_eq!(fits.len(), 7999);
-        assert!(encode_notice(Uuid::nil(), &typing(8000 - base)).is_err());
-    }
-}
+mod tests;

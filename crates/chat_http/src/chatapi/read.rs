@@ -1,0 +1,103 @@
+//! ChatAPI read state: `POST /api/v1/rooms/{room_id}/read` moves a member's read
+//! position and answers what they have left unread.
+
+use actix_web::web::Data;
+use actix_web::{HttpResponse, post};
+use chat_app::ReadState;
+use chat_domain::{ExternalId, MessageRef};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::path::RoomPath;
+use super::responses::{BadRequest, Invalid, TooLarge, Unauthenticated, Unavailable};
+use super::{Authenticated, Envelope, Error, ErrorBody, Json};
+use crate::AppState;
+
+/// `{user_id?, message_id?}`; the body may be absent.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ReadRequest {
+    /// With the API key: the participant whose position moves (required). With a user's
+    /// credential it is that user's, whatever this says.
+    #[schema(example = "user_123")]
+    pub user_id: Option<String>,
+    /// Read up to this message of the room (its UUID); the room's newest message when
+    /// absent. A position never moves backwards.
+    pub message_id: Option<Uuid>,
+}
+
+/// A member's read position in a room, and what they have left unread.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadStateJson {
+    pub room_id: Uuid,
+    /// The member.
+    #[schema(example = "user_123")]
+    pub user_id: String,
+    /// The message at the read position; `null` before the room's first message.
+    pub last_read_message_id: Option<Uuid>,
+    /// The `seq` of that message (0 before the first).
+    pub last_read_seq: i64,
+    /// Other people's messages after the read position.
+    pub unread_count: i64,
+    /// Of those, the ones that mention the member.
+    pub unread_mentions: i64,
+}
+
+impl From<ReadState> for ReadStateJson {
+    fn from(state: ReadState) -> Self {
+        Self {
+            room_id: state.room.uuid,
+            user_id: state.user.chat_user_id(),
+            last_read_message_id: state.last_read_message.map(|m| m.uuid),
+            last_read_seq: state.last_read_seq.0,
+            unread_count: state.unread.messages,
+            unread_mentions: state.unread.mentions,
+        }
+    }
+}
+
+/// Mark a room read up to a message (else its newest) for a member: the caller's user
+/// with a user's credential, the participant `user_id` with the API key. Other members
+/// see a `read` event.
+#[utoipa::path(
+    tag = "rooms",
+    params(("room_id" = Uuid, Path, description = "The room's UUID")),
+    request_body(content = Option<ReadRequest>, description = "Optional with a user's credential"),
+    responses(
+        (status = 200, description = "The read position after", body = Envelope<ReadStateJson>),
+        BadRequest,
+        Unauthenticated,
+        (status = 403, description = "ROOM_ACCESS_DENIED: not a member of the room; PERMISSION_DENIED: a scoped credential without read_messages, or naming another user", body = ErrorBody),
+        (status = 404, description = "ROOM_NOT_FOUND; MESSAGE_NOT_FOUND for a message_id not in the room; NOT_IN_ROOM for a user_id that is no participant of the room", body = ErrorBody),
+        Invalid,
+        TooLarge,
+        Unavailable,
+    ),
+    security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
+)]
+#[post("/rooms/{room_id}/read")]
+pub async fn mark_room_read(
+    state: Data<AppState>,
+    auth: Authenticated,
+    room_id: RoomPath,
+    body: Json<ReadRequest>,
+) -> Result<HttpResponse, Error> {
+    let room = room_id.ids()?;
+    let body = body.read_optional().await?.unwrap_or_default();
+    let user_id = body
+        .user_id
+        .as_deref()
+        .map(|raw| ExternalId::parse_field("user_id", raw))
+        .transpose()?;
+    let read = state
+        .app
+        .conversations
+        .read(
+            &auth.actor,
+            room,
+            user_id,
+            body.message_id.map(MessageRef::Uuid),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(Envelope::ok(ReadStateJson::from(read))))
+}

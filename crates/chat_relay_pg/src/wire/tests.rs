@@ -1,0 +1,283 @@
+//! Notices through their wire form and back; what is not a notice.
+
+use super::*;
+
+fn every_notice() -> Vec<Notice> {
+    let account = AccountId(7);
+    let room = RoomId(42);
+    let room_uuid = Uuid::from_u128(0x1234_5678_9abc_def0_1234_5678_9abc_def0);
+    let mut notices = vec![
+        Notice::MessageCreated {
+            account,
+            room,
+            seq: Seq(9_007_199_254_740_993),
+        },
+        Notice::RoomDeleted {
+            account,
+            room,
+            uuid: room_uuid,
+        },
+        Notice::Membership {
+            account,
+            room,
+            user: UserId(3),
+            change: MembershipChange::Joined,
+        },
+        Notice::Membership {
+            account,
+            room,
+            user: UserId(3),
+            change: MembershipChange::Left {
+                at: time::macros::datetime!(2026-12-06 15:32:53.123456789 UTC),
+            },
+        },
+        Notice::Read {
+            account,
+            room,
+            user: UserId(i64::MAX),
+            seq: Seq(0),
+        },
+        Notice::Typing(Typing {
+            account,
+            room,
+            room_uuid,
+            user_key: "user_123 \"quoted\" \\ été 🎉".to_owned(),
+            user: Some(UserId(5)),
+            user_name: "Ada\nLovelace".to_owned(),
+            is_typing: true,
+        }),
+        Notice::Typing(Typing {
+            account,
+            room,
+            room_uuid,
+            user_key: "u".to_owned(),
+            user: None,
+            user_name: String::new(),
+            is_typing: false,
+        }),
+        Notice::Presence(PresenceChange {
+            account,
+            room,
+            room_uuid,
+            user_key: "user_123".to_owned(),
+            user: Some(UserId(5)),
+            online: true,
+        }),
+        Notice::Presence(PresenceChange {
+            account,
+            room,
+            room_uuid,
+            user_key: "user_123".to_owned(),
+            user: None,
+            online: false,
+        }),
+        Notice::Credentials(CredentialEvent {
+            account,
+            user: Some(UserId(i64::MAX)),
+        }),
+        Notice::Credentials(CredentialEvent {
+            account,
+            user: None,
+        }),
+    ];
+    for added in [true, false] {
+        notices.push(Notice::Reaction {
+            account,
+            message: MessageId(3),
+            emoji: Emoji::parse("👩🏽‍💻").expect("an emoji"),
+            user: Person {
+                id: UserId(5),
+                label: "user_5".to_owned(),
+            },
+            added,
+        });
+    }
+    for change in [
+        MessageChange::Updated,
+        MessageChange::Deleted,
+        MessageChange::Restored,
+        MessageChange::Pinned,
+        MessageChange::Unpinned,
+    ] {
+        notices.push(Notice::MessageChanged {
+            account,
+            message: MessageId(-1),
+            change,
+        });
+    }
+    for change in [
+        RoomChange::Created,
+        RoomChange::Updated,
+        RoomChange::Activated,
+        RoomChange::Deactivated,
+    ] {
+        notices.push(Notice::RoomChanged {
+            account,
+            room,
+            change,
+        });
+    }
+    notices
+}
+
+#[test]
+fn every_relay_notice_survives_encoding_and_decoding() {
+    let node = Uuid::new_v4();
+    for notice in every_notice() {
+        let payload = encode_notice(node, &notice).expect("encodes");
+        assert!(payload.len() <= MAX_PAYLOAD_BYTES, "{payload}");
+        assert!(!payload.contains('\n'), "compact: {payload}");
+        assert_eq!(decode_notice(&payload), Some((node, notice)), "{payload}");
+    }
+}
+
+#[test]
+fn relay_payloads_are_compact_json_naming_the_node_and_the_fields() {
+    let node = Uuid::nil();
+    let payload = encode_notice(
+        node,
+        &Notice::MessageCreated {
+            account: AccountId(1),
+            room: RoomId(2),
+            seq: Seq(3),
+        },
+    )
+    .expect("encodes");
+    assert_eq!(
+        payload,
+        r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"message_created","account":1,"room":2,"seq":3}"#
+    );
+    // Fields a later version adds are ignored.
+    let later = r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"read","account":1,"room":2,"user":5,"seq":3,"extra":[1]}"#;
+    assert_eq!(
+        decode_notice(later),
+        Some((
+            node,
+            Notice::Read {
+                account: AccountId(1),
+                room: RoomId(2),
+                user: UserId(5),
+                seq: Seq(3)
+            }
+        ))
+    );
+}
+
+#[test]
+fn a_credential_notice_names_the_account_and_the_user_only_when_there_is_one() {
+    let node = Uuid::nil();
+    let of_user = Notice::Credentials(CredentialEvent {
+        account: AccountId(1),
+        user: Some(UserId(5)),
+    });
+    assert_eq!(
+        encode_notice(node, &of_user).expect("encodes"),
+        r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"credentials","account":1,"user":5}"#
+    );
+    let of_account = Notice::Credentials(CredentialEvent {
+        account: AccountId(1),
+        user: None,
+    });
+    assert_eq!(
+        encode_notice(node, &of_account).expect("encodes"),
+        r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"credentials","account":1}"#
+    );
+}
+
+#[test]
+fn relay_payloads_that_are_not_notices_decode_to_none() {
+    for garbage in [
+        "",
+        "garbage",
+        "{}",
+        "null",
+        "[]",
+        r#"{"node":"not-a-uuid","kind":"message_created","account":1,"room":2,"seq":3}"#,
+        r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"unknown"}"#,
+        r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"message_created","account":1,"room":2}"#,
+        r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"message_created","account":"1","room":2,"seq":3}"#,
+        r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"message_created","account":1e30,"room":2,"seq":3}"#,
+        r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"message_changed","account":1,"message":2,"change":"exploded"}"#,
+        r#"{"kind":"message_created","account":1,"room":2,"seq":3}"#,
+        "{\"node\":",
+    ] {
+        assert_eq!(decode_notice(garbage), None, "{garbage}");
+    }
+}
+
+#[test]
+fn relay_refuses_notices_too_large_for_a_notification() {
+    let typing = |name_len: usize| {
+        Notice::Typing(Typing {
+            account: AccountId(1),
+            room: RoomId(2),
+            room_uuid: Uuid::nil(),
+            user_key: "k".to_owned(),
+            user: None,
+            user_name: "n".repeat(name_len),
+            is_typing: true,
+        })
+    };
+    assert!(encode_notice(Uuid::nil(), &typing(7000)).is_ok());
+    assert!(encode_notice(Uuid::nil(), &typing(8000)).is_err());
+    // The largest that fits is 7999 bytes.
+    let base = encode_notice(Uuid::nil(), &typing(0))
+        .expect("encodes")
+        .len();
+    let fits = encode_notice(Uuid::nil(), &typing(7999 - base)).expect("fits");
+    assert_eq!(fits.len(), 7999);
+    assert!(encode_notice(Uuid::nil(), &typing(8000 - base)).is_err());
+}
+
+#[test]
+fn a_leave_carries_when_to_the_nanosecond_and_a_join_carries_no_time() {
+    let node = Uuid::nil();
+    let at = time::macros::datetime!(2026-12-06 15:32:53.123456789 UTC);
+    let left = Notice::Membership {
+        account: AccountId(1),
+        room: RoomId(2),
+        user: UserId(3),
+        change: MembershipChange::Left { at },
+    };
+    let payload = encode_notice(node, &left).expect("encodes");
+    assert_eq!(
+        payload,
+        r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"membership","account":1,"room":2,"user":3,"joined":false,"left_at":"2026-12-06T15:32:53.123456789Z"}"#
+    );
+    assert_eq!(decode_notice(&payload), Some((node, left)));
+    let joined = Notice::Membership {
+        account: AccountId(1),
+        room: RoomId(2),
+        user: UserId(3),
+        change: MembershipChange::Joined,
+    };
+    assert_eq!(
+        encode_notice(node, &joined).expect("encodes"),
+        r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"membership","account":1,"room":2,"user":3,"joined":true}"#
+    );
+}
+
+#[test]
+fn a_leave_from_a_node_that_sends_no_time_is_taken_as_of_its_arrival() {
+    let earlier = r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"membership","account":1,"room":2,"user":3,"joined":false}"#;
+    let before = OffsetDateTime::now_utc();
+    let decoded = decode_notice(earlier);
+    let after = OffsetDateTime::now_utc();
+    match decoded {
+        Some((
+            _,
+            Notice::Membership {
+                change: MembershipChange::Left { at },
+                user,
+                ..
+            },
+        )) => {
+            assert_eq!(user, UserId(3));
+            assert!(before <= at && at <= after, "{at}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A time that is not RFC 3339 is not a notice.
+    let bad = r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"membership","account":1,"room":2,"user":3,"joined":false,"left_at":"yesterday"}"#;
+    assert_eq!(decode_notice(bad), None);
+}
