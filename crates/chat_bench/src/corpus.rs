@@ -92,7 +92,6 @@ impl Corpus {
     }
 
     /// The word of `rank` (1-based).
-    #[cfg(test)]
     pub fn word(&self, rank: usize) -> Option<&str> {
         self.words.get(rank.checked_sub(1)?).map(String::as_str)
     }

@@ -9,8 +9,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use chat_app::{
-    CredentialEvent, EventRelay, MembershipChange, MessageChange, Notice, PresenceChange, RelayInbox, RoomChange,
-    Typing,
+    CredentialEvent, EventRelay, MembershipChange, MessageChange, Notice, PresenceChange,
+    RelayInbox, RoomChange, Typing,
 };
 use chat_domain::{AccountId, MessageId, RoomId, Seq, UserId};
 use chat_relay_pg::{PgRelay, encode_notice};

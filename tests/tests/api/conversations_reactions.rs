@@ -125,6 +125,16 @@ async fn a_reaction_is_removed_by_its_percent_encoded_emoji() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     let expected = json!([reaction("👍", &["carol"])]);
     assert_eq!(reply.json()["data"]["reactions"], expected);
+    // A short code may also go unencoded, or with only its `+` encoded.
+    for raw in [":+1:", ":%2B1:"] {
+        app.react_ok(key, uuid, ":+1:", Some("bob")).await;
+        let path = format!("{}/{raw}?user_id=bob", reactions_path(uuid));
+        let reply = app
+            .send(Method::DELETE, &path, &[api_key_header(key)], None)
+            .await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.text());
+        assert_eq!(reply.json()["data"]["reactions"], expected, "{path}");
+    }
 
     // Removing what is not there changes nothing.
     let reply = app.unreact(key, uuid, "👍", Some("bob")).await;

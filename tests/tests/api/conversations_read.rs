@@ -120,12 +120,32 @@ async fn the_api_key_reads_a_room_for_a_user_and_gets_their_read_position() {
         (json!(0), json!(0))
     );
 
+    // Never backwards: reading an older message leaves the position where it was.
+    let data = read_ok(
+        &app,
+        &acme.api_key,
+        &room,
+        json!({ "user_id": "bob", "message_id": id(&sent[0]) }),
+    )
+    .await;
+    assert_eq!(data["last_read_seq"], 3, "{data}");
+    assert_eq!(data["last_read_message_id"], id(&sent[2]), "{data}");
+    assert_eq!(data["unread_count"], 0, "{data}");
+
     // A new message is unread again.
     app.say(&acme.api_key, &room, "alice", "news 4").await;
     assert_eq!(
         unread(&app, &acme.api_key, bob, &room).await,
         (json!(1), json!(0))
     );
+    // Without a viewer the rooms carry neither count; an unknown viewer is not found.
+    let plain = app.room_listed(&acme.api_key, "", &room).await;
+    assert!(plain.get("unread_count").is_none(), "{plain}");
+    assert!(plain.get("unread_mentions").is_none(), "{plain}");
+    let reply = app
+        .get(&format!("{ROOMS}?user_id=nobody"), &key(&acme.api_key))
+        .await;
+    assert_chatapi_error(&reply, 404, "USER_NOT_FOUND", "an unknown viewer");
 }
 
 #[actix_web::test]

@@ -6,7 +6,7 @@ use anyhow::anyhow;
 use diesel::connection::SimpleConnection;
 use serde_json::Value;
 
-use crate::corpus::{self, Corpus, SEARCH_RANK, SEARCH_WORD, VOCABULARY};
+use crate::corpus::{self, Corpus, VOCABULARY};
 use crate::sql::Sender;
 use crate::sql::conversations::{self as conv, SEARCH_INDEX};
 use crate::*;
@@ -30,18 +30,24 @@ const REACTORS: usize = 3;
 const SEARCH_INDEX_SHARE: f64 = 0.90;
 
 impl Run<'_> {
-    /// `GET /api/v1/messages/search?q=invoice&limit=20` with the API key at 8 clients, over
-    /// the whole history as it is now (run after the last growth point).
+    /// `GET /api/v1/messages/search?q=<word>&limit=20` with the API key at 8 clients, over
+    /// the whole history as it is now (run after the last growth point); the word is the
+    /// vocabulary's of rank `--search-rank` ("invoice" by default).
     pub(crate) fn search_phase(&mut self, world: &World) -> anyhow::Result<()> {
         let c = CLIENTS;
         let corpus = Corpus::new();
+        let rank = self.args.search_rank;
+        let word = corpus
+            .word(rank)
+            .ok_or_else(|| anyhow!("--search-rank {rank} is not a rank of 1 to {VOCABULARY}"))?
+            .to_owned();
         let stored = sql::stored_messages(&mut self.conn)?;
-        let matches = conv::search_matches(&mut self.conn, world.account_id, SEARCH_WORD)?;
+        let matches = conv::search_matches(&mut self.conn, world.account_id, &word)?;
         let path = format!(
             "/api/v1/messages/search?q={}&limit={SEARCH_LIMIT}",
-            query_escape(SEARCH_WORD)
+            query_escape(&word)
         );
-        let checked = self.check_search(world, &path, matches);
+        let checked = self.check_search(world, &path, &word, matches);
         self.ui.say(format!("  {checked}"));
         let url = format!("{}{path}", self.args.server.trim_end_matches('/'));
         let key = world.api_key.clone();
@@ -53,10 +59,10 @@ impl Run<'_> {
         )?;
         let mut notes = vec![
             format!(
-                "q={SEARCH_WORD}, the word of rank {SEARCH_RANK} in the history's \
-                 {VOCABULARY}-word Zipf vocabulary (expected in {:.2} % of the history's \
-                 messages): it matches {matches} of the {stored} messages stored ({:.3} %)",
-                corpus.expected_share(SEARCH_RANK) * 100.0,
+                "q={word}, the word of rank {rank} in the history's {VOCABULARY}-word Zipf \
+                 vocabulary (expected in {:.3} % of the history's messages): it matches \
+                 {matches} of the {stored} messages stored ({:.3} %)",
+                corpus.expected_share(rank) * 100.0,
                 matches as f64 * 100.0 / stored.max(1) as f64
             ),
             checked,
@@ -91,7 +97,7 @@ impl Run<'_> {
     }
 
     /// One search before the load: what it answers, as a line for the row's note.
-    fn check_search(&self, world: &World, path: &str, matches: i64) -> String {
+    fn check_search(&self, world: &World, path: &str, word: &str, matches: i64) -> String {
         let api = Api::new(&self.args.server);
         let key = setup::api_key_header(&world.api_key);
         let answer = actix_rt::System::new().block_on(api.call(Method::GET, path, &key, None, 200));
@@ -110,7 +116,7 @@ impl Run<'_> {
             .filter(|m| {
                 m["content"]
                     .as_str()
-                    .is_some_and(|c| c.to_lowercase().contains(SEARCH_WORD))
+                    .is_some_and(|c| c.to_lowercase().contains(word))
             })
             .count();
         let expected = usize::try_from(matches).map_or(SEARCH_LIMIT, |m| m.min(SEARCH_LIMIT));

@@ -39,8 +39,6 @@ pub struct ReadStateJson {
     pub last_read_seq: i64,
     /// Other people's messages after the read position.
     pub unread_count: i64,
-    /// Of those, the ones that mention the member.
-    pub unread_mentions: i64,
 }
 
 impl From<ReadState> for ReadStateJson {
@@ -51,7 +49,6 @@ impl From<ReadState> for ReadStateJson {
             last_read_message_id: state.last_read_message.map(|m| m.uuid),
             last_read_seq: state.last_read_seq.0,
             unread_count: state.unread.messages,
-            unread_mentions: state.unread.mentions,
         }
     }
 }

@@ -14,8 +14,8 @@ use super::{Authenticated, Error, Query};
 use crate::AppState;
 use crate::links::Links;
 
-/// Results a page holds when `limit` is not given.
-pub const DEFAULT_LIMIT: i64 = 20;
+/// Results a page holds when `limit` is not given (as a room's message list).
+pub const DEFAULT_LIMIT: i64 = 50;
 
 /// The rooms of `room_ids`, each a UUID; the first that is not one is refused on
 /// `room_ids` (a search names rooms to look in: a malformed one is a mistake to report,
@@ -90,7 +90,7 @@ fn search_query(query: &Query) -> Result<SearchQuery, Error> {
         ("has_mentions" = Option<bool>, Query, description = "Only messages that mention someone (true) or no one (false)"),
         ("has_attachments" = Option<bool>, Query, description = "Only messages with files (true) or without (false)"),
         ("skip" = Option<i64>, Query, minimum = 0, description = "Results to skip (default 0)"),
-        ("limit" = Option<i64>, Query, minimum = 1, description = "1–100, default 20; larger values are clamped"),
+        ("limit" = Option<i64>, Query, minimum = 1, description = "1–100, default 50; larger values are clamped"),
     ),
     responses(
         (status = 200, description = "A page of matching messages, best match first", body = MessageList),

@@ -7,9 +7,9 @@ use chat_app::{
     MemberEvent, MessageEvent, SessionKind,
 };
 use chat_domain::{
-    AccountId, Availability, Content, Emoji, ExternalId, Features, MemberMeta, Message,
-    MessageId, MessageKind, MessageMeta, Person, PersonName, Pin, Role, Room, RoomId, RoomMeta,
-    RoomName, Sender, Seq, User, UserId,
+    AccountId, Availability, Content, Emoji, ExternalId, Features, MemberMeta, Message, MessageId,
+    MessageKind, MessageMeta, Person, PersonName, Pin, Role, Room, RoomId, RoomMeta, RoomName,
+    Sender, Seq, User, UserId,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -108,7 +108,12 @@ fn message() -> Message {
 }
 
 fn room_socket() -> ChatApiLive {
-    ChatApiLive::new(&room(), Some("alice".to_owned()), Uuid::from_u128(1), links())
+    ChatApiLive::new(
+        &room(),
+        Some("alice".to_owned()),
+        Uuid::from_u128(1),
+        links(),
+    )
 }
 
 fn user_stream() -> AccountLive {
@@ -169,7 +174,10 @@ fn message_deleted_says_who_deleted_it_and_when_beside_the_message() {
         let (socket, stream) = frames(DomainEvent::Message(MessageEvent::Deleted(deleted)));
         assert_eq!(socket["type"], "message_deleted");
         assert_eq!(socket["data"]["id"], json!(MESSAGE_UUID));
-        assert_eq!(socket["data"]["is_deleted"], true, "the message's fields stay");
+        assert_eq!(
+            socket["data"]["is_deleted"], true,
+            "the message's fields stay"
+        );
         assert_eq!(socket["data"]["deleted_by"], chatapi);
         assert_eq!(socket["data"]["deleted_at"], "2024-01-02T03:04:05Z");
         assert_eq!(stream["type"], "message_deleted");

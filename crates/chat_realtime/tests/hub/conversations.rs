@@ -8,9 +8,7 @@ use chat_app::{
     Context, Delivery, DomainEvent, EventPublisher, LiveEvent, MemberEvent, MembershipChange,
     MessageChange, MessageEvent, Notice, RelayInbox,
 };
-use chat_domain::{
-    Emoji, MemberMeta, Message, Person, Pin, Reaction, Sender, UserId,
-};
+use chat_domain::{Emoji, MemberMeta, Message, Person, Pin, Reaction, Sender, UserId};
 use serde_json::json;
 use time::macros::datetime;
 
@@ -87,7 +85,8 @@ async fn pins_and_reactions_reach_the_room_sockets_and_member_streams_of_their_r
     let mut other_account = subscribe(&h.hub, room_scope(OTHER_ACCOUNT, ROOM), Some("10")).await;
 
     let message = h.tables.update(pinned(message(ACCOUNT, ROOM, 2, 10)));
-    h.hub.publish(DomainEvent::Message(MessageEvent::Pinned(message.clone())));
+    h.hub
+        .publish(DomainEvent::Message(MessageEvent::Pinned(message.clone())));
     let expected = full(MessageEvent::Pinned(message.clone()), &message);
     assert_eq!(next(&mut socket).await, expected);
     assert_eq!(next(&mut stream).await, expected);
@@ -96,8 +95,9 @@ async fn pins_and_reactions_reach_the_room_sockets_and_member_streams_of_their_r
         pin: None,
         ..message
     });
-    h.hub
-        .publish(DomainEvent::Message(MessageEvent::Unpinned(message.clone())));
+    h.hub.publish(DomainEvent::Message(MessageEvent::Unpinned(
+        message.clone(),
+    )));
     let expected = full(MessageEvent::Unpinned(message.clone()), &message);
     assert_eq!(next(&mut socket).await, expected);
     assert_eq!(next(&mut stream).await, expected);
@@ -277,12 +277,14 @@ async fn membership_changes_relay_when_and_a_join_from_another_node_reads_its_me
     });
     assert_eq!(
         next(&mut stream).await,
-        bare(LiveEvent::Domain(DomainEvent::Member(MemberEvent::Joined {
-            room: room(ACCOUNT, ROOM_B),
-            user: user(ACCOUNT, 20),
-            joined_at,
-            meta,
-        })))
+        bare(LiveEvent::Domain(DomainEvent::Member(
+            MemberEvent::Joined {
+                room: room(ACCOUNT, ROOM_B),
+                user: user(ACCOUNT, 20),
+                joined_at,
+                meta,
+            }
+        )))
     );
     // ... and the stream follows its user into the room.
     let b3 = h.tables.commit(message(ACCOUNT, ROOM_B, 3, 10));

@@ -194,7 +194,13 @@ impl ListCall {
 
     /// A read of the room's messages after `after` (up to `upto` when given), oldest
     /// first, deleted ones included.
-    pub fn is_range(&self, account: AccountId, room: RoomId, after: Seq, upto: Option<Seq>) -> bool {
+    pub fn is_range(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        after: Seq,
+        upto: Option<Seq>,
+    ) -> bool {
         self.account == account
             && self.room == room
             && self.filter.order == MessageOrder::OldestFirst
@@ -206,12 +212,15 @@ impl ListCall {
 
 pub type Mark = (AccountId, RoomId, UserId, Seq);
 
+/// A membership: of whom, in which room.
+pub type MemberKey = (AccountId, RoomId, UserId);
+
 /// The message table the mock serves, and what was asked of it.
 #[derive(Debug, Default)]
 pub struct Tables {
     pub messages: Mutex<HashMap<(AccountId, RoomId), Vec<Message>>>,
     /// Memberships the room store's mock answers `find_membership` from.
-    pub memberships: Mutex<HashMap<(AccountId, RoomId, UserId), (OffsetDateTime, MemberMeta)>>,
+    pub memberships: Mutex<HashMap<MemberKey, (OffsetDateTime, MemberMeta)>>,
     pub lists: Mutex<Vec<ListCall>>,
     pub marks: Mutex<Vec<Mark>>,
 }
@@ -289,7 +298,12 @@ impl Tables {
         })
     }
 
-    pub fn list(&self, account: AccountId, room: RoomId, filter: MessageFilter) -> (Vec<Message>, i64) {
+    pub fn list(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        filter: MessageFilter,
+    ) -> (Vec<Message>, i64) {
         self.lists.lock().expect("tables").push(ListCall {
             account,
             room,

@@ -7,7 +7,6 @@
 //! messages it publishes, as the use cases do before publishing) and records every
 //! read and every delivered position written; the relay is a recorder.
 
-
 // Tests stop at the first surprise, with the reason.
 #![allow(clippy::expect_used)]
 

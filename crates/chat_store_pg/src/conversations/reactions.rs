@@ -12,11 +12,11 @@ use diesel::sql_types::BigInt;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::Rollback;
 use crate::messages::load::{Wanted, first_message, load};
 use crate::schema::{message_reactions, messages};
 use crate::users::chat_label;
 use crate::webhooks::record::{EventMessage, Recorded, record_event};
-use crate::Rollback;
 
 /// Rebuilds the message's summary from its rows: `[{"emoji": e, "users": [[id, "label"],
 /// ...]}, ...]`, each emoji in the order it was first used (of the reactions there now),
@@ -121,7 +121,7 @@ pub(super) fn react(
                     },
                 )?;
             }
-            let person = changed.then(|| Person { id: user, label });
+            let person = changed.then_some(Person { id: user, label });
             Ok::<_, Rollback>((rows, person))
         })
         .map_err(Rollback::into_store)?;

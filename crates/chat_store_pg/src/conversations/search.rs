@@ -5,63 +5,70 @@
 //! none is given): words in any inflection the language's stemmer knows (`run` finds
 //! `running`), `"quoted phrases"`, `-word` and `or`. A query of stop words only has no
 //! lexemes, and matches nothing.
+//!
+//! The statement first takes the account's matches from the index (`hit`, MATERIALIZED
+//! so that the planner cannot start from another index instead: reading a room's or a
+//! member's whole history to find a word costs what the history costs, while the index
+//! costs what the matches cost), then applies the filters to them, ranks them and reads
+//! the page's rows by primary key, with the number of matches, in one round trip.
 
 use chat_app::{SearchQuery, StoreError};
 use chat_domain::{AccountId, Message, RoomRef};
-use diesel::dsl::{exists, sql};
 use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{Bool, Float, Nullable, Text};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{Array, BigInt, HasSqlType, Nullable, Text, Timestamptz};
+use uuid::Uuid;
 
 use crate::messages::load::to_messages;
-use crate::messages::rows::MessageRow;
-use crate::schema::{messages, room_members, rooms};
+use crate::messages::rows::{MessageRow, message_columns};
 use crate::translate;
 
-/// A condition or a value over `messages`, built from SQL text and bound values.
-type Over<ST> = Box<dyn BoxableExpression<messages::table, Pg, SqlType = ST>>;
-
-/// `websearch_to_tsquery` of the query's text, in its language's configuration: SQL
-/// text to wrap, with the two values bound.
-fn with_tsquery<ST: 'static>(before: &str, query: &SearchQuery, after: &str) -> Over<ST>
-where
-    ST: diesel::sql_types::SqlType + diesel::sql_types::SingleValue + Send,
-{
-    Box::new(
-        sql::<ST>(before)
-            .sql("websearch_to_tsquery(COALESCE(chat_search_config(")
-            .bind::<Nullable<Text>, _>(query.language.clone())
-            .sql("), 'english'), ")
-            .bind::<Text, _>(query.text.clone())
-            .sql(")")
-            .sql(after),
-    )
+/// A statement written as text with its values bound in the order of their numbers.
+struct Statement {
+    query: BoxedSqlQuery<'static, Pg, SqlQuery>,
+    binds: usize,
 }
 
-/// Whether a message's words match the query (the index condition).
-fn matches(query: &SearchQuery) -> Over<Bool> {
-    with_tsquery("messages.search_vector @@ ", query, "")
+impl Statement {
+    fn new() -> Self {
+        Self {
+            query: diesel::sql_query("").into_boxed(),
+            binds: 0,
+        }
+    }
+
+    /// Binds `value` as the next parameter, and answers its placeholder (`$n`).
+    fn bind<ST, V>(&mut self, value: V) -> String
+    where
+        Pg: HasSqlType<ST>,
+        V: ToSql<ST, Pg> + Send + 'static,
+        ST: Send + 'static,
+    {
+        let query = std::mem::replace(&mut self.query, diesel::sql_query("").into_boxed());
+        self.query = query.bind::<ST, V>(value);
+        self.binds += 1;
+        format!("${}", self.binds)
+    }
+
+    /// The statement, with `sql` as its text.
+    fn with_text(self, sql: &str) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
+        self.query.sql(sql)
+    }
 }
 
-/// How well a message matches (higher is better).
-fn rank(query: &SearchQuery) -> Over<Float> {
-    with_tsquery("ts_rank_cd(messages.search_vector, ", query, ")")
-}
-
-/// `query` (on `messages`) restricted to the account's messages that are not deleted and
-/// match `search` with every filter it has. Generic over the selection, so the page and
-/// the count share one definition.
-fn matching<'a, ST: 'a>(
-    query: messages::BoxedQuery<'a, Pg, ST>,
-    account: AccountId,
-    search: &SearchQuery,
-) -> messages::BoxedQuery<'a, Pg, ST> {
-    // The partial index's predicate, and its two columns.
-    let mut query = query
-        .filter(messages::account_id.eq(account.0))
-        .filter(messages::deleted_at.is_null())
-        .filter(matches(search));
+/// The statement's common part: the matches (`hit`) and those that pass every filter
+/// (`found`); binds the account as `$1`.
+fn found(statement: &mut Statement, account: AccountId, search: &SearchQuery) -> String {
+    let account = statement.bind::<BigInt, _>(account.0);
+    let language = statement.bind::<Nullable<Text>, _>(search.language.clone());
+    let text = statement.bind::<Text, _>(search.text.clone());
+    let tsquery = format!(
+        "websearch_to_tsquery(COALESCE(chat_search_config({language}), 'english'), {text})"
+    );
+    let mut filters = Vec::new();
     if !search.rooms.is_empty() {
         let (mut ids, mut uuids) = (Vec::new(), Vec::new());
         for room in &search.rooms {
@@ -70,18 +77,16 @@ fn matching<'a, ST: 'a>(
                 RoomRef::Uuid(uuid) => uuids.push(*uuid),
             }
         }
-        let by_uuid = rooms::table
-            .filter(rooms::account_id.eq(account.0))
-            .filter(rooms::uuid.eq_any(uuids))
-            .select(rooms::id);
-        query = query.filter(
-            messages::room_id
-                .eq_any(ids)
-                .or(messages::room_id.eq_any(by_uuid)),
-        );
+        let ids = statement.bind::<Array<BigInt>, _>(ids);
+        let uuids = statement.bind::<Array<diesel::sql_types::Uuid>, _>(uuids);
+        filters.push(format!(
+            "(h.room_id = ANY({ids}) OR h.room_id IN \
+             (SELECT r.id FROM rooms AS r WHERE r.account_id = {account} AND r.uuid = ANY({uuids})))"
+        ));
     }
     if !search.senders.is_empty() {
-        query = query.filter(messages::sender_label.eq_any(search.senders.clone()));
+        let senders = statement.bind::<Array<Text>, _>(search.senders.clone());
+        filters.push(format!("h.sender_label = ANY({senders})"));
     }
     if !search.kinds.is_empty() {
         let kinds: Vec<String> = search
@@ -89,38 +94,112 @@ fn matching<'a, ST: 'a>(
             .iter()
             .map(|kind| kind.as_str().to_owned())
             .collect();
-        query = query.filter(messages::message_type.eq_any(kinds));
+        let kinds = statement.bind::<Array<Text>, _>(kinds);
+        filters.push(format!("h.message_type = ANY({kinds})"));
     }
     if let Some(from) = search.from {
-        query = query.filter(messages::created_at.ge(from));
+        let from = statement.bind::<Timestamptz, _>(from);
+        filters.push(format!("h.created_at >= {from}"));
     }
     if let Some(to) = search.to {
-        query = query.filter(messages::created_at.le(to));
+        let to = statement.bind::<Timestamptz, _>(to);
+        filters.push(format!("h.created_at <= {to}"));
     }
     match search.has_mentions {
-        Some(true) => query = query.filter(sql::<Bool>("cardinality(messages.mentions) > 0")),
-        Some(false) => query = query.filter(sql::<Bool>("cardinality(messages.mentions) = 0")),
+        Some(true) => filters.push("h.has_mentions".to_owned()),
+        Some(false) => filters.push("NOT h.has_mentions".to_owned()),
         None => {}
     }
     match search.has_attachments {
-        Some(true) => query = query.filter(messages::attachment_count.gt(0)),
-        Some(false) => query = query.filter(messages::attachment_count.eq(0)),
+        Some(true) => filters.push("h.has_files".to_owned()),
+        Some(false) => filters.push("NOT h.has_files".to_owned()),
         None => {}
     }
     if let Some(reader) = search.reader {
-        // The membership's primary key, for each match.
-        query = query.filter(exists(
-            room_members::table
-                .filter(room_members::account_id.eq(account.0))
-                .filter(room_members::room_id.eq(messages::room_id))
-                .filter(room_members::user_id.eq(reader.0)),
+        let reader = statement.bind::<BigInt, _>(reader.0);
+        // The reader's rooms, by the (account_id, user_id) index of memberships.
+        filters.push(format!(
+            "h.room_id IN (SELECT rm.room_id FROM room_members AS rm \
+                            WHERE rm.account_id = {account} AND rm.user_id = {reader})"
         ));
     }
-    query
+    let filters = if filters.is_empty() {
+        "TRUE".to_owned()
+    } else {
+        filters.join("\n       AND ")
+    };
+    format!(
+        "
+WITH hit AS MATERIALIZED (
+    SELECT m.id, m.room_id, m.sender_label, m.message_type, m.created_at,
+           cardinality(m.mentions) > 0 AS has_mentions, m.attachment_count > 0 AS has_files,
+           ts_rank_cd(m.search_vector, {tsquery}) AS rank
+      FROM messages AS m
+     WHERE m.account_id = {account} AND m.deleted_at IS NULL
+       AND m.search_vector @@ {tsquery}
+), found AS (
+    SELECT h.id, h.rank, h.created_at
+      FROM hit AS h
+     WHERE {filters}
+)"
+    )
+}
+
+/// One message of the page, its room's UUID, and the number of matches.
+struct FoundRow {
+    row: MessageRow,
+    room_uuid: Uuid,
+    total: i64,
+}
+
+impl diesel::QueryableByName<Pg> for FoundRow {
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, Pg>) -> diesel::deserialize::Result<Self> {
+        use diesel::row::NamedRow;
+        Ok(Self {
+            row: <MessageRow as diesel::QueryableByName<Pg>>::build(row)?,
+            room_uuid: NamedRow::get::<diesel::sql_types::Uuid, Uuid>(row, "room_uuid")?,
+            total: NamedRow::get::<BigInt, i64>(row, "total")?,
+        })
+    }
+}
+
+/// The number of matches, alone.
+#[derive(QueryableByName)]
+struct Total {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+/// The page's statement: best match first, then newest.
+fn page(account: AccountId, search: &SearchQuery) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
+    let mut statement = Statement::new();
+    let found = found(&mut statement, account, search);
+    let offset = statement.bind::<BigInt, _>(search.window.offset);
+    let limit = statement.bind::<BigInt, _>(search.window.limit);
+    let sql = format!(
+        "{found}
+SELECT {columns}, r.uuid AS room_uuid, (SELECT count(*) FROM found) AS total
+  FROM (SELECT f.id, f.rank, f.created_at FROM found AS f
+         ORDER BY f.rank DESC, f.created_at DESC, f.id DESC
+        OFFSET {offset} LIMIT {limit}) AS f
+  JOIN messages AS m ON m.id = f.id
+  JOIN rooms AS r ON r.id = m.room_id AND r.account_id = m.account_id
+ ORDER BY f.rank DESC, f.created_at DESC, f.id DESC",
+        columns = message_columns("m"),
+    );
+    statement.with_text(&sql)
+}
+
+/// The count's statement, for a page past the last match.
+fn count(account: AccountId, search: &SearchQuery) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
+    let mut statement = Statement::new();
+    let found = found(&mut statement, account, search);
+    statement.with_text(&format!("{found}\nSELECT count(*) AS total FROM found"))
 }
 
 /// [`chat_app::ConversationStore::search`]: one page, best match first (then newest),
-/// and the number of matches, read in one snapshot.
+/// and the number of matches, in one statement (and one more, in the same snapshot, for
+/// a page past the last match).
 pub(super) fn search(
     conn: &mut PgConnection,
     account: AccountId,
@@ -131,27 +210,78 @@ pub(super) fn search(
         .read_only()
         .repeatable_read()
         .run(|conn| {
-            let rows: Vec<(MessageRow, uuid::Uuid)> =
-                matching(messages::table.into_boxed(), account, search)
-                    .order_by((
-                        rank(search).desc(),
-                        messages::created_at.desc(),
-                        messages::id.desc(),
-                    ))
-                    .offset(search.window.offset)
-                    .limit(search.window.limit)
-                    .select((
-                        MessageRow::as_select(),
-                        sql::<diesel::sql_types::Uuid>(
-                            "(SELECT r.uuid FROM rooms AS r WHERE r.id = messages.room_id)",
-                        ),
-                    ))
-                    .load(conn)?;
-            let total = matching(messages::table.into_boxed(), account, search)
-                .count()
-                .get_result::<i64>(conn)?;
+            let found: Vec<FoundRow> = page(account, search).load(conn)?;
+            let total = match found.first() {
+                Some(first) => first.total,
+                None if search.window.offset == 0 => 0,
+                None => count(account, search).get_result::<Total>(conn)?.total,
+            };
+            let rows: Vec<(MessageRow, Uuid)> = found
+                .into_iter()
+                .map(|found| (found.row, found.room_uuid))
+                .collect();
             Ok::<_, DieselError>((rows, total))
         })
         .map_err(translate)?;
     Ok((to_messages(conn, account, rows)?, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chat_app::Window;
+    use chat_domain::{MessageKind, RoomId, UserId};
+
+    fn query() -> SearchQuery {
+        SearchQuery {
+            text: "run".to_owned(),
+            language: Some("de".to_owned()),
+            rooms: vec![RoomRef::Id(RoomId(1)), RoomRef::Uuid(Uuid::nil())],
+            senders: vec!["ann".to_owned()],
+            kinds: vec![MessageKind::Text],
+            from: Some(time::OffsetDateTime::UNIX_EPOCH),
+            to: Some(time::OffsetDateTime::UNIX_EPOCH),
+            has_mentions: Some(true),
+            has_attachments: Some(false),
+            reader: Some(UserId(3)),
+            window: Window {
+                offset: 0,
+                limit: 20,
+            },
+        }
+    }
+
+    #[test]
+    fn every_filter_binds_its_values_in_the_order_of_their_numbers() {
+        let mut statement = Statement::new();
+        let sql = found(&mut statement, AccountId(1), &query());
+        assert_eq!(statement.binds, 10);
+        for n in 1..=10 {
+            assert!(sql.contains(&format!("${n}")), "${n} in {sql}");
+        }
+        assert!(!sql.contains("$11"), "{sql}");
+        // The index's columns and predicate, on the account bound first.
+        assert!(sql.contains("WHERE m.account_id = $1 AND m.deleted_at IS NULL"));
+        assert!(sql.contains("m.search_vector @@ websearch_to_tsquery"));
+        assert!(sql.contains("h.has_mentions") && sql.contains("NOT h.has_files"));
+
+        let mut bare = Statement::new();
+        let sql = found(
+            &mut bare,
+            AccountId(1),
+            &SearchQuery {
+                rooms: Vec::new(),
+                senders: Vec::new(),
+                kinds: Vec::new(),
+                from: None,
+                to: None,
+                has_mentions: None,
+                has_attachments: None,
+                reader: None,
+                ..query()
+            },
+        );
+        assert_eq!(bare.binds, 3);
+        assert!(sql.contains("WHERE TRUE"), "{sql}");
+    }
 }

@@ -209,7 +209,9 @@ impl TryFrom<StoredMessage> for Message {
             .transpose()
             .map_err(|e| invalid(e.to_string()))?;
         if row.mentions.len() != row.mention_labels.len() {
-            return Err(invalid("mentions and their labels differ in length".to_owned()));
+            return Err(invalid(
+                "mentions and their labels differ in length".to_owned(),
+            ));
         }
         let mentions = row
             .mentions
@@ -373,7 +375,7 @@ mod tests {
             }
         );
         assert_eq!(message.mentions, [person(5, "bob"), person(6, "6")]);
-        let emoji = |e| Emoji::parse(e).expect("valid emoji");
+        let emoji = |e| Emoji::parse(e).unwrap_or_else(|error| panic!("{e}: {error}"));
         assert_eq!(
             message.reactions,
             [

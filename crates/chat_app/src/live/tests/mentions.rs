@@ -64,9 +64,7 @@ fn only_a_new_message_mentions_anyone_not_its_edits_or_pins() {
     ] {
         let delivery = delivery(event);
         assert!(
-            sessions
-                .mentioned(&stream_session(), &delivery)
-                .is_none(),
+            sessions.mentioned(&stream_session(), &delivery).is_none(),
             "{:?}",
             delivery.event
         );

@@ -67,12 +67,12 @@ async fn pins_say_who_pinned_them_and_list_newest_first() {
         .pins(a, general.id, window(0, 50))
         .await
         .expect("pins");
-    assert_eq!((contents(&pins), total), (vec!["third", "first", "second"], 3));
+    assert_eq!(
+        (contents(&pins), total),
+        (vec!["third", "first", "second"], 3)
+    );
     assert!(pins.iter().all(|m| m.room_uuid == general.uuid));
-    let (page, total) = store
-        .pins(a, general.id, window(1, 1))
-        .await
-        .expect("pins");
+    let (page, total) = store.pins(a, general.id, window(1, 1)).await.expect("pins");
     assert_eq!((contents(&page), total), (vec!["first"], 3));
 
     // Unpinning; again changes nothing.

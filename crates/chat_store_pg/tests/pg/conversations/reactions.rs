@@ -71,7 +71,10 @@ async fn reactions_of_several_users_are_summed_up_on_the_message_in_order() {
     assert_eq!((summary(&same.reactions), by), (expected.clone(), None));
 
     // Every reading of the message shows the summary.
-    assert_eq!(summary(&find(&store, a, message.id).await.reactions), expected);
+    assert_eq!(
+        summary(&find(&store, a, message.id).await.reactions),
+        expected
+    );
     let (page, _) = store
         .list_messages(a, general.id, MessageFilter::newest(window(0, 10)))
         .await
@@ -146,9 +149,18 @@ async fn a_message_takes_twenty_distinct_emoji_and_no_more() {
             .expect("reacted");
     }
     let result = store
-        .react(a, message.id, emoji(&codes[MAX_EMOJI_PER_MESSAGE]), s.ben.id, true)
+        .react(
+            a,
+            message.id,
+            emoji(&codes[MAX_EMOJI_PER_MESSAGE]),
+            s.ben.id,
+            true,
+        )
         .await;
-    assert!(matches!(result, Err(StoreError::LimitReached)), "{result:?}");
+    assert!(
+        matches!(result, Err(StoreError::LimitReached)),
+        "{result:?}"
+    );
     // One of the twenty, by someone else, still counts; a repeat too.
     let (after, by) = store
         .react(a, message.id, emoji(":e3:"), s.ben.id, true)
@@ -167,7 +179,13 @@ async fn a_message_takes_twenty_distinct_emoji_and_no_more() {
         .await
         .expect("removed");
     let (after, _) = store
-        .react(a, message.id, emoji(&codes[MAX_EMOJI_PER_MESSAGE]), s.ben.id, true)
+        .react(
+            a,
+            message.id,
+            emoji(&codes[MAX_EMOJI_PER_MESSAGE]),
+            s.ben.id,
+            true,
+        )
         .await
         .expect("reacted");
     let order: Vec<&str> = after.reactions.iter().map(|r| r.emoji.as_str()).collect();
@@ -223,13 +241,9 @@ async fn a_change_records_its_webhook_event_only_for_a_subscriber() {
         "emoji": "🎉",
         "user_id": "dee",
     });
-    let stored: serde_json::Value = serde_json::from_str(
-        recorded[0]
-            .splitn(4, ' ')
-            .nth(3)
-            .expect("data recorded"),
-    )
-    .expect("json data");
+    let stored: serde_json::Value =
+        serde_json::from_str(recorded[0].splitn(4, ' ').nth(3).expect("data recorded"))
+            .expect("json data");
     assert_eq!(
         recorded[0].split(' ').take(3).collect::<Vec<_>>(),
         [

@@ -5,8 +5,8 @@ use chat_app::{ConversationStore, Mention, MessageStore, RoomStore};
 use chat_domain::{MessageId, Sender, Seq, ThreadStats};
 
 use super::{
-    Scene, assert_not_found, contents, find, mentioning, person, reply, scene, send, system,
-    text, window,
+    Scene, assert_not_found, contents, find, mentioning, person, reply, scene, send, system, text,
+    window,
 };
 use crate::common::{Fixture, fixture};
 use crate::webhooks::number;
@@ -232,10 +232,7 @@ async fn unread_mentions_are_kept_per_member_and_recounted_by_reading() {
     send(&store, a, g, text(&s.ann, "no mention")).await;
     let third = send(&store, a, g, to_ben("three")).await;
     send(&store, a, s.random.id, to_ben("elsewhere")).await;
-    assert_eq!(
-        unread(&s.ben).await,
-        [(g, 3, 2), (s.random.id, 1, 1)]
-    );
+    assert_eq!(unread(&s.ben).await, [(g, 3, 2), (s.random.id, 1, 1)]);
     assert_eq!(unread(&s.cid).await, [(g, 3, 0)]);
 
     // Reading up to the first: one mention left; then everything: none.
@@ -251,10 +248,7 @@ async fn unread_mentions_are_kept_per_member_and_recounted_by_reading() {
         .expect("read");
     assert_eq!(unread(&s.ben).await[0], (g, 2, 1));
     assert_eq!(
-        store
-            .mark_read(a, g, s.ben.id, None)
-            .await
-            .expect("read"),
+        store.mark_read(a, g, s.ben.id, None).await.expect("read"),
         third.seq
     );
     assert_eq!(unread(&s.ben).await, [(g, 0, 0), (s.random.id, 1, 1)]);
@@ -283,7 +277,10 @@ async fn a_deleted_message_says_who_deleted_it_until_restored() {
         label: "dee".to_owned(),
     };
     assert_eq!(deleted.deleted_by, Some(dee.clone()));
-    assert_eq!(find(&store, a, by_dee.id).await.deleted_by, Some(dee.clone()));
+    assert_eq!(
+        find(&store, a, by_dee.id).await.deleted_by,
+        Some(dee.clone())
+    );
     // A second delete changes nothing, not even who did it.
     let (again, _) = store
         .set_message_deleted(a, by_dee.id, true, Some(s.ben.id))
