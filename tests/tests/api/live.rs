@@ -615,7 +615,7 @@ async fn joins_and_leaves_reach_room_sockets_and_user_streams() {
     let frame = bob_room.expect("user_joined").await;
     assert_eq!(frame["room_id"], uuid.as_str());
     assert_eq!(
-        frame["data"],
+        membership(&frame),
         json!({ "user_id": "carol", "user_name": "Carol" })
     );
     let frame = admin.expect("user_joined").await;
@@ -628,12 +628,12 @@ async fn joins_and_leaves_reach_room_sockets_and_user_streams() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     let frame = bob_room.expect("user_left").await;
     assert_eq!(
-        frame["data"],
+        membership(&frame),
         json!({ "user_id": "carol", "user_name": "Carol" })
     );
     let frame = admin.expect("user_left").await;
     assert_eq!(
-        frame["data"],
+        membership(&frame),
         json!({ "user_id": carol, "user_name": "Carol" })
     );
 
@@ -641,26 +641,61 @@ async fn joins_and_leaves_reach_room_sockets_and_user_streams() {
     remove_members(&app, &tenant, id, json!([id_of(&tenant.agent)])).await;
     let frame = bob_room.expect("user_left").await;
     assert_eq!(
-        frame["data"],
+        membership(&frame),
         json!({ "user_id": chat_user_id(&tenant.agent), "user_name": "Alan Agent" })
     );
     let frame = admin.expect("user_left").await;
     assert_eq!(frame["room_id"], id);
     assert_eq!(
-        frame["data"],
+        membership(&frame),
         json!({ "user_id": tenant.agent["id"], "user_name": "Alan Agent" })
     );
     add_members(&app, &tenant, id, json!([id_of(&tenant.agent)])).await;
     let frame = bob_room.expect("user_joined").await;
     assert_eq!(
-        frame["data"],
+        membership(&frame),
         json!({ "user_id": chat_user_id(&tenant.agent), "user_name": "Alan Agent" })
     );
     let frame = admin.expect("user_joined").await;
     assert_eq!(
-        frame["data"],
+        membership(&frame),
         json!({ "user_id": tenant.agent["id"], "user_name": "Alan Agent" })
     );
+}
+
+/// A membership frame's data without its time (`joined_at` / `left_at`, checked to be an
+/// RFC 3339 string on a room socket, unix seconds on a stream) and, for a join, its `meta`
+/// (checked to be an object).
+fn membership(frame: &serde_json::Value) -> serde_json::Value {
+    let mut data = frame["data"].clone();
+    let stream = frame["room_id"].is_i64();
+    let key = if frame["type"] == "user_joined" {
+        "joined_at"
+    } else {
+        "left_at"
+    };
+    let at = data[key].clone();
+    if stream {
+        assert!(at.is_i64(), "{key} in unix seconds on a stream: {frame}");
+    } else {
+        let text = at.as_str().unwrap_or_default();
+        // 2024-01-01T10:00:00Z, or with fractions of a second.
+        assert!(
+            text.len() >= 20 && text.as_bytes().get(10) == Some(&b'T') && text.ends_with('Z'),
+            "{key} in RFC 3339 UTC on a room socket: {frame}"
+        );
+    }
+    if let Some(object) = data.as_object_mut() {
+        object.remove(key);
+        if key == "joined_at" {
+            let meta = object.remove("meta");
+            assert!(
+                meta.is_some_and(|m| m.is_object()),
+                "a join's meta: {frame}"
+            );
+        }
+    }
+    data
 }
 
 #[actix_web::test]

@@ -128,11 +128,3 @@ pub(super) fn react(
     Ok((first_message(conn, account, rows)?, person))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_summary_is_rebuilt_for_one_message_of_the_account() {
-        // The statement is bound to the account and the message, nothing wider.
-        assert!(super::REBUILD.contains("WHERE m.account_id = $1 AND m.id = $2"));
-    }
-}
