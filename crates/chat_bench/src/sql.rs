@@ -18,10 +18,13 @@ use uuid::Uuid;
 
 pub mod conversations;
 
-/// The columns of `messages`, as the server's `MessageRow` reads them.
+/// The columns of `messages`, as the server's `MessageRow` reads them (all but the search
+/// columns `search_config` and `search_vector`).
 const MESSAGE_COLUMNS: &str = "id, uuid, account_id, room_id, seq, sender_user_id, \
     sender_label, sender_name, content, message_type, meta, reply_to_id, echo_id, \
-    created_at, updated_at, edited_at, deleted_at, attachment_count";
+    created_at, updated_at, edited_at, deleted_at, attachment_count, reply_count, \
+    last_reply_at, mentions, mention_labels, reactions, pinned_at, pinned_by_user_id, \
+    pinned_by_label, deleted_by_user_id, deleted_by_label";
 
 /// A whole `messages` row, read as the server reads it (and then dropped).
 #[derive(Debug, QueryableByName)]
@@ -63,6 +66,26 @@ pub struct MessageRow {
     deleted_at: Option<OffsetDateTime>,
     #[diesel(sql_type = Integer)]
     attachment_count: i32,
+    #[diesel(sql_type = Integer)]
+    reply_count: i32,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    last_reply_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Array<BigInt>)]
+    mentions: Vec<i64>,
+    #[diesel(sql_type = Array<Text>)]
+    mention_labels: Vec<String>,
+    #[diesel(sql_type = Jsonb)]
+    reactions: serde_json::Value,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pinned_at: Option<OffsetDateTime>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pinned_by_user_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pinned_by_label: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    deleted_by_user_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    deleted_by_label: Option<String>,
 }
 
 /// What `UPDATE rooms … RETURNING` answers to a send.

@@ -28,6 +28,8 @@ const EMOJI: [&str; 3] = ["👍", "🎉", "❤️"];
 const REACTORS: usize = 3;
 /// Send with the search index, as a share of the same send without it.
 const SEARCH_INDEX_SHARE: f64 = 0.90;
+/// The reactions row's baseline.
+const WITHOUT_REACTIONS: &str = "the same list, a room without reactions, same run";
 
 impl Run<'_> {
     /// `GET /api/v1/messages/search?q=<word>&limit=20` with the API key at 8 clients, over
@@ -164,7 +166,7 @@ impl Run<'_> {
             // The same rewrite of the baseline room's rows, then no dead versions in either.
             conv::rewrite_newest(&mut self.conn, account, without_room.id, REACTED)?;
             self.conn.batch_execute("VACUUM messages")?;
-            let checked = self.check_reactions(world, &with_room.uuid);
+            let checked = self.check_reactions(world, &with_room.uuid, &without_room.uuid);
             self.ui.say(format!("  {}", checked.0));
             let without = self.http(
                 &format!("list newest 50, a room without reactions · c={c}"),
@@ -194,11 +196,7 @@ impl Run<'_> {
             &with,
         )
         .labelled("list newest 50, with reactions")
-        .share_of(
-            "the same list of a room without reactions (same run)",
-            &without,
-            Some(REACTIONS_SHARE),
-        )
+        .share_of(WITHOUT_REACTIONS, &without, Some(REACTIONS_SHARE))
         .with_note(format!(
             "{reacted} newest messages of one send room given {} in bulk SQL (message_reactions \
              rows and the messages.reactions summary); the baseline is another send room's \
@@ -209,6 +207,12 @@ impl Run<'_> {
             row.met = Some(false);
         }
         self.results.push(row);
+        self.limits.push(Row::measured(
+            "list_newest_50_no_reactions",
+            WITHOUT_REACTIONS,
+            Some(c),
+            &without,
+        ));
         Ok(())
     }
 
@@ -222,19 +226,20 @@ impl Run<'_> {
         Arc::new(move |_, _| Req::get(url.clone(), vec![("x-api-key", key.clone())]))
     }
 
-    /// One list of the room with reactions before the load: a line for the note, and
-    /// whether every message showed every seeded reaction.
-    fn check_reactions(&self, world: &World, uuid: &str) -> (String, bool) {
+    /// One list of each room before the load: a line for the note, and whether every
+    /// message of the room with reactions showed every seeded reaction.
+    fn check_reactions(&self, world: &World, with: &str, without: &str) -> (String, bool) {
         let api = Api::new(&self.args.server);
         let key = setup::api_key_header(&world.api_key);
-        let path = format!("/api/v1/rooms/{uuid}/messages?limit=50");
-        let answer =
-            actix_rt::System::new().block_on(api.call(Method::GET, &path, &key, None, 200));
-        let page = match answer {
-            Ok(page) => page,
-            Err(error) => {
+        let list = |uuid: &str| {
+            let path = format!("/api/v1/rooms/{uuid}/messages?limit=50");
+            actix_rt::System::new().block_on(api.call(Method::GET, &path, &key, None, 200))
+        };
+        let (page, baseline) = match (list(with), list(without)) {
+            (Ok(page), Ok(baseline)) => (page, baseline),
+            (Err(error), _) | (_, Err(error)) => {
                 return (
-                    format!("**the list failed before the load**: {error:#}"),
+                    format!("**a list failed before the load**: {error:#}"),
                     false,
                 );
             }
@@ -252,11 +257,11 @@ impl Run<'_> {
                 })
             })
             .count();
-        let bytes = page.to_string().len();
+        let kib = |page: &Value| page.to_string().len() as f64 / 1024.0;
         let all = complete == 50 && messages.len() == 50;
         let line = format!(
-            "{} before the load: {complete} of the {} messages listed show all {} reactions \
-             (page of {} with reactions)",
+            "{} before the load: {complete} of the {} messages listed show all {} reactions; \
+             the page is {:.1} KiB of JSON with them, {:.1} KiB without",
             if all {
                 "checked"
             } else {
@@ -264,7 +269,8 @@ impl Run<'_> {
             },
             messages.len(),
             EMOJI.len() * REACTORS,
-            report::bytes(bytes as f64)
+            kib(&page),
+            kib(&baseline)
         );
         (line, all)
     }
@@ -318,6 +324,13 @@ impl Run<'_> {
             rebuild.as_secs_f64()
         ));
         let example = corpus.sentence(corpus::send_seed(0, 0));
+        let without_name = format!("the same send, {SEARCH_INDEX} dropped, same run");
+        self.limits.push(Row::measured(
+            "send_100_rooms_no_search_index",
+            &without_name,
+            Some(c),
+            &without,
+        ));
         self.results.push(
             Row::measured(
                 "send_search_index",
@@ -326,11 +339,7 @@ impl Run<'_> {
                 &with,
             )
             .labelled("send, with the search index")
-            .share_of(
-                &format!("the same send with {SEARCH_INDEX} dropped (same run)"),
-                &without,
-                Some(SEARCH_INDEX_SHARE),
-            )
+            .share_of(&without_name, &without, Some(SEARCH_INDEX_SHARE))
             .with_note(format!(
                 "each message a sentence of 4–16 words (10 on average) from the history's \
                  vocabulary, e.g. \"{example}\"; measured at {} stored; the {sent} messages of \

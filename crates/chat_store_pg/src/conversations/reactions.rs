@@ -127,4 +127,3 @@ pub(super) fn react(
         .map_err(Rollback::into_store)?;
     Ok((first_message(conn, account, rows)?, person))
 }
-
