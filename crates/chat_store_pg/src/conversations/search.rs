@@ -137,6 +137,9 @@ WITH hit AS MATERIALIZED (
       FROM messages AS m
      WHERE m.account_id = {account} AND m.deleted_at IS NULL
        AND m.search_vector @@ {tsquery}
+       -- A query of only excluded words (`-run`) has nothing to look up in the index
+       -- (querytree 'T'): it finds nothing rather than reading the account's whole index.
+       AND querytree({tsquery}) <> 'T'
 ), found AS (
     SELECT h.id, h.rank, h.created_at
       FROM hit AS h
