@@ -202,29 +202,3 @@ fn rebuild(ui: &Ui, url: &str, indexes: &[sql::IndexDef]) -> anyhow::Result<()> 
         },
     )
 }
-
-#[cfg(test)]
-mod scratch_tests {
-    use super::*;
-
-    #[test]
-    #[ignore]
-    fn scratch_grow() -> anyhow::Result<()> {
-        let url = std::env::var("SCRATCH_URL")?;
-        let target: i64 = std::env::var("SCRATCH_TARGET")?.parse()?;
-        let mut conn = PgConnection::establish(&url)?;
-        let grown = grow_to(
-            &Ui::new(),
-            &url,
-            &mut conn,
-            1,
-            &Sender {
-                user_id: 1,
-                label: "p-0".into(),
-            },
-            target,
-        )?;
-        eprintln!("{grown:?}");
-        Ok(())
-    }
-}

@@ -7,7 +7,7 @@ use chat_tests::*;
 use serde_json::{Value, json};
 
 /// The keys of a message that is not a reply and was sent without an `echo_id`.
-const MESSAGE_KEYS: [&str; 11] = [
+const MESSAGE_KEYS: [&str; 15] = [
     "attachments",
     "content",
     "content_attributes",
@@ -16,6 +16,10 @@ const MESSAGE_KEYS: [&str; 11] = [
     "created_at",
     "id",
     "message_type",
+    "pinned_at",
+    "pinned_by",
+    "reactions",
+    "reply_count",
     "room_name",
     "sender",
     "status",
@@ -214,6 +218,10 @@ async fn sending_a_message_answers_200_with_the_seed_fields() {
             "sender": sender_of(&acme.admin),
             "attachments": [],
             "status": "sent",
+            "reply_count": 0,
+            "reactions": [],
+            "pinned_at": null,
+            "pinned_by": null,
         })
     );
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 const UNKNOWN_UUID: &str = "00000000-0000-4000-8000-000000000000";
 
 /// The keys of a message sent without an `echo_id`.
-const MESSAGE_KEYS: [&str; 15] = [
+const MESSAGE_KEYS: [&str; 21] = [
     "attachments",
     "client_id",
     "content",
@@ -17,8 +17,14 @@ const MESSAGE_KEYS: [&str; 15] = [
     "edited_at",
     "id",
     "is_deleted",
+    "last_reply_at",
+    "mentions",
     "message_type",
     "meta",
+    "pinned_at",
+    "pinned_by",
+    "reactions",
+    "reply_count",
     "reply_to",
     "room_id",
     "sender_id",
@@ -166,6 +172,12 @@ async fn sending_with_the_api_key_answers_201_with_the_message_and_seq_counts_up
                     "seq": seq,
                     "reply_to": null,
                     "attachments": [],
+                    "reply_count": 0,
+                    "last_reply_at": null,
+                    "reactions": [],
+                    "mentions": [],
+                    "pinned_at": null,
+                    "pinned_by": null,
                 },
                 "status": "success",
             }),

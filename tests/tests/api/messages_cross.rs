@@ -92,6 +92,11 @@ async fn a_chatapi_message_and_its_reply_read_in_the_account_dialect() {
             "attachments": [],
             "status": "read",
             "echo_id": "c-1",
+            // Answered once (the reply is kept on it).
+            "reply_count": 1,
+            "reactions": [],
+            "pinned_at": null,
+            "pinned_by": null,
         })
     );
     // The answer: the ChatAPI reply_to is the account dialect's in_reply_to.
@@ -114,6 +119,10 @@ async fn a_chatapi_message_and_its_reply_read_in_the_account_dialect() {
                 "content": "From the ChatAPI",
                 "sender": { "id": acme.agent["id"], "name": "Alan Agent" },
             },
+            "reply_count": 0,
+            "reactions": [],
+            "pinned_at": null,
+            "pinned_by": null,
         })
     );
     assert!(id_of(&messages[0]) > first_id);
@@ -196,6 +205,13 @@ async fn an_account_dialect_message_and_its_reply_read_in_the_chatapi() {
             "reply_to": null,
             "echo_id": "a-1",
             "attachments": [],
+            // Answered once: the answer's time.
+            "reply_count": 1,
+            "last_reply_at": list["data"][1]["created_at"],
+            "reactions": [],
+            "mentions": [],
+            "pinned_at": null,
+            "pinned_by": null,
         })
     );
     let second = &list["data"][1];
@@ -218,6 +234,12 @@ async fn an_account_dialect_message_and_its_reply_read_in_the_chatapi() {
             "seq": 2,
             "reply_to": first["id"],
             "attachments": [],
+            "reply_count": 0,
+            "last_reply_at": null,
+            "reactions": [],
+            "mentions": [],
+            "pinned_at": null,
+            "pinned_by": null,
         })
     );
     let one = app

@@ -4,7 +4,7 @@ use awc::http::Method;
 use chat_tests::*;
 use serde_json::{Value, json};
 
-const CHAT_ROOM_KEYS: [&str; 12] = [
+const CHAT_ROOM_KEYS: [&str; 13] = [
     "account_id",
     "avatar_url",
     "created_at",
@@ -16,6 +16,7 @@ const CHAT_ROOM_KEYS: [&str; 12] = [
     "members",
     "name",
     "unread_count",
+    "unread_mentions",
     "updated_at",
 ];
 
@@ -171,6 +172,7 @@ fn assert_fresh_room(
             "member_count": count,
             "last_message_at": created,
             "unread_count": 0,
+            "unread_mentions": 0,
             "members": members,
             "created_at": created,
             "updated_at": created,

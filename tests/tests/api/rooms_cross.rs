@@ -89,6 +89,7 @@ async fn a_room_made_through_the_chatapi_is_read_renamed_and_deleted_in_the_acco
             "member_count": 0,
             "last_message_at": created,
             "unread_count": 0,
+            "unread_mentions": 0,
             "members": [],
             "created_at": created,
             "updated_at": unix_of(&room["updated_at"]),
