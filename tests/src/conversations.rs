@@ -275,22 +275,18 @@ impl TestApp {
             .unwrap_or_else(|| panic!("room {uuid} is not listed: {rooms:?}"))
     }
 
-    /// `method` on account-dialect message `message` of room `room` + `rest` (e.g.
-    /// `/reactions`, `/pin`), with `body`, as `credential`.
-    pub async fn chat_message_action(
+    /// `method` on `path` (e.g. a message's `…/reactions`, `…/pin`) with `body` (JSON, if
+    /// any), as `credential` in the account dialect's header.
+    pub async fn chat_request(
         &self,
         method: Method,
-        account_id: i64,
-        room: i64,
-        message: i64,
-        rest: &str,
+        path: &str,
         credential: &str,
         body: Option<&Value>,
     ) -> Reply {
-        let path = format!("{}{rest}", chat_message_path(account_id, room, message));
         match body {
-            Some(body) => self.json(method, &path, &token(credential), body).await,
-            None => self.send(method, &path, &token(credential), None).await,
+            Some(body) => self.json(method, path, &token(credential), body).await,
+            None => self.send(method, path, &token(credential), None).await,
         }
     }
 }

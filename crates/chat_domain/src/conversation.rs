@@ -8,7 +8,7 @@
 use time::OffsetDateTime;
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::message::Sender;
+use crate::sender::Sender;
 use crate::user::UserId;
 use crate::validation::{FieldError, Problem};
 

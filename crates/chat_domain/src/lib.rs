@@ -53,6 +53,7 @@ pub mod member;
 pub mod message;
 pub mod permission;
 pub mod room;
+pub mod sender;
 pub mod storable;
 mod text;
 pub mod user;

@@ -13,6 +13,7 @@ use crate::conversation::{Person, Pin, Reaction, ThreadStats};
 use crate::file::Attachment;
 pub use crate::ids::MessageId;
 use crate::room::RoomId;
+pub use crate::sender::Sender;
 use crate::storable;
 use crate::user::UserId;
 use crate::validation::{FieldError, Problem};
@@ -265,38 +266,6 @@ impl MessageMeta {
     /// The object itself, to store or render.
     pub fn into_map(self) -> Map<String, Value> {
         self.0
-    }
-}
-
-/// Who said it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sender {
-    /// A user of the account; `label` is its ChatAPI `user_id` when it spoke.
-    User {
-        /// The user's integer id.
-        id: UserId,
-        /// How the ChatAPI dialect names it (`sender_id`).
-        label: String,
-    },
-    /// The system (the API key speaking for nobody).
-    System,
-}
-
-impl Sender {
-    /// The ChatAPI dialect's `sender_id`.
-    pub fn label(&self) -> &str {
-        match self {
-            Sender::User { label, .. } => label,
-            Sender::System => "system",
-        }
-    }
-
-    /// The user who spoke; `None` for the system.
-    pub fn user_id(&self) -> Option<UserId> {
-        match self {
-            Sender::User { id, .. } => Some(*id),
-            Sender::System => None,
-        }
     }
 }
 

@@ -90,12 +90,12 @@ async fn reactions_reach_room_sockets_and_user_streams_once() {
 
     // A reaction in the account dialect reaches both too.
     let reply = app
-        .chat_message_action(
+        .chat_request(
             Method::POST,
-            acme.id,
-            room_id,
-            message_id,
-            "/reactions",
+            &format!(
+                "{}/reactions",
+                chat_message_path(acme.id, room_id, message_id)
+            ),
             &acme.agent_token,
             Some(&json!({ "emoji": ":tada:" })),
         )

@@ -216,8 +216,13 @@ async fn the_account_dialect_pins_and_unpins() {
     let pin = |method: Method, credential: &str, message: &Value| {
         let (app, credential, message) = (&app, credential.to_owned(), int_id(message));
         async move {
-            app.chat_message_action(method, acme.id, room_id, message, "/pin", &credential, None)
-                .await
+            app.chat_request(
+                method,
+                &format!("{}/pin", chat_message_path(acme.id, room_id, message)),
+                &credential,
+                None,
+            )
+            .await
         }
     };
 
@@ -276,12 +281,12 @@ async fn the_account_dialect_pins_and_unpins() {
         .create_chat_room(acme.id, &acme.admin_token, "Other", None)
         .await;
     let reply = app
-        .chat_message_action(
+        .chat_request(
             Method::POST,
-            acme.id,
-            int_id(&other),
-            int_id(&agents),
-            "/pin",
+            &format!(
+                "{}/pin",
+                chat_message_path(acme.id, int_id(&other), int_id(&agents))
+            ),
             &acme.admin_token,
             None,
         )

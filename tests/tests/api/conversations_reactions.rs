@@ -327,12 +327,12 @@ async fn the_account_dialect_adds_and_removes_reactions() {
         let credential = credential.to_owned();
         let app = &app;
         async move {
-            app.chat_message_action(
+            app.chat_request(
                 method,
-                acme.id,
-                room_id,
-                message_id,
-                "/reactions",
+                &format!(
+                    "{}/reactions",
+                    chat_message_path(acme.id, room_id, message_id)
+                ),
                 &credential,
                 Some(&body),
             )
@@ -386,12 +386,12 @@ async fn the_account_dialect_adds_and_removes_reactions() {
     assert_eq!(body["attributes"], json!(["emoji"]), "{body}");
     // The message through another room's path: not found.
     let reply = app
-        .chat_message_action(
+        .chat_request(
             Method::POST,
-            acme.id,
-            int_id(&other),
-            message_id,
-            "/reactions",
+            &format!(
+                "{}/reactions",
+                chat_message_path(acme.id, int_id(&other), message_id)
+            ),
             &acme.admin_token,
             Some(&json!({ "emoji": "🎉" })),
         )
