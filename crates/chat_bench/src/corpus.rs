@@ -12,9 +12,15 @@
 /// Words in the vocabulary.
 pub const VOCABULARY: usize = 4000;
 
-/// The word the search phase looks for, and its rank in the vocabulary.
-pub const SEARCH_WORD: &str = "invoice";
-pub const SEARCH_RANK: usize = 1000;
+/// The word the search row looks for, and its rank in the vocabulary (the rarest: about
+/// 0.026 % of messages hold it, as a specific word people search for — a product, a refund,
+/// a name — does).
+pub const SEARCH_WORD: &str = "refund";
+pub const SEARCH_RANK: usize = VOCABULARY;
+
+/// A common word, searched too for the report (no target): about 0.11 % of messages hold it.
+pub const COMMON_WORD: &str = "invoice";
+pub const COMMON_RANK: usize = 1000;
 
 /// Distinct sentences of the history (a power of two: see `sql::history_rooms`).
 pub const SENTENCES: usize = 65_536;
@@ -71,6 +77,8 @@ impl Corpus {
         while words.len() < VOCABULARY {
             if words.len() + 1 == SEARCH_RANK {
                 words.push(SEARCH_WORD.to_owned());
+            } else if words.len() + 1 == COMMON_RANK {
+                words.push(COMMON_WORD.to_owned());
             } else if let Some(word) = made_up.next() {
                 words.push(word);
             } else {
@@ -195,6 +203,7 @@ mod tests {
         assert_eq!(distinct.len(), VOCABULARY);
         assert_eq!(corpus.word(1), Some("the"));
         assert_eq!(corpus.word(SEARCH_RANK), Some(SEARCH_WORD));
+        assert_eq!(corpus.word(COMMON_RANK), Some(COMMON_WORD));
         assert_eq!(corpus.word(VOCABULARY + 1), None);
     }
 
@@ -221,12 +230,12 @@ mod tests {
             .filter(|s| {
                 s.split(' ').any(|w| {
                     w.trim_end_matches(['.', '?'])
-                        .eq_ignore_ascii_case(SEARCH_WORD)
+                        .eq_ignore_ascii_case(COMMON_WORD)
                 })
             })
             .count() as f64
             / sentences.len() as f64;
-        let expected = corpus.expected_share(SEARCH_RANK);
+        let expected = corpus.expected_share(COMMON_RANK);
         assert!((0.0009..0.0014).contains(&expected), "expected {expected}");
         assert!(
             (holding - expected).abs() < expected * 0.35,

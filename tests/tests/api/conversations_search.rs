@@ -206,10 +206,23 @@ async fn search_never_returns_another_accounts_messages_nor_deleted_ones() {
     for (tenant, expected) in [(&acme, &mine), (&globex, &other)] {
         for credential in [&tenant.api_key, &tenant.admin_token] {
             let found = app.search_ok(credential, &q("invoice")).await;
-            assert_eq!(ids_of(&found), [id(&expected)], "{found}");
+            assert_eq!(ids_of(&found), [id(expected)], "{found}");
             assert_eq!(found["pagination"]["total"], 1, "{found}");
         }
     }
+    // The account dialect: its own account only; another account's path is refused.
+    let reply = app
+        .chat_search(acme.id, &acme.admin_token, &q("invoice"))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(contents_of(&reply.json()), ["invoice 42 is overdue"]);
+    let reply = app
+        .chat_search(globex.id, &acme.admin_token, &q("invoice"))
+        .await;
+    assert_eq!(
+        assert_account_error(&reply, 401, "another account's search"),
+        "You are not authorized to access this account"
+    );
     // Naming the other account's room finds nothing of it.
     let reply = app
         .search(
@@ -274,7 +287,7 @@ async fn agents_and_end_users_search_only_the_rooms_they_belong_to() {
         ("bob's scoped key", &bob, &cut),
     ] {
         let found = app.search_ok(credential, &q("budget")).await;
-        assert_eq!(ids_of(&found), [id(&expected)], "{who}: {found}");
+        assert_eq!(ids_of(&found), [id(expected)], "{who}: {found}");
         assert_eq!(found["pagination"]["total"], 1, "{who}: {found}");
     }
     // Naming a room they may not read does not open it.

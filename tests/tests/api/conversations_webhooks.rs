@@ -112,8 +112,7 @@ async fn a_reaction_is_not_delivered_to_a_webhook_that_does_not_subscribe() {
     let last = receiver
         .received()
         .into_iter()
-        .filter(|r| r.event() == "message.created")
-        .next_back()
+        .rfind(|r| r.event() == "message.created")
         .map(|r| r.json())
         .unwrap_or_default();
     assert_eq!(last["data"]["id"], id(&after), "{last}");
