@@ -299,13 +299,15 @@ impl WebhookDelivery {
             (false, Some(_)) => &self.counters.retry,
             (false, None) => &self.counters.failed,
         };
-        counter.fetch_add(1, Ordering::Relaxed);
-        match self
+        let recorded = self
             .ports
             .store
             .finish(finished, DEACTIVATE_AFTER_FAILURES)
-            .await
-        {
+            .await;
+        // Counted once recorded: /metrics never shows an attempt as done while the
+        // delivery still reads as pending.
+        counter.fetch_add(1, Ordering::Relaxed);
+        match recorded {
             Ok(true) => tracing::warn!(
                 webhook = %claimed.webhook.uuid,
                 host = claimed.webhook.url.host(),
