@@ -2,8 +2,8 @@
 //! events: chat rooms, their members, messages and their files, each as one viewer sees it.
 
 use chat_app::{Actor, MessageView, RoomView};
-use chat_domain::{Attachment, Reaction, User};
-use serde::Serialize;
+use chat_domain::{Attachment, Person, Reaction, User};
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
@@ -157,17 +157,25 @@ pub struct ReactionJson {
     /// How many users reacted with it (at least 1).
     pub count: usize,
     /// Their ids, oldest first.
-    pub user_ids: Vec<i64>,
+    #[serde(serialize_with = "user_ids")]
+    #[schema(value_type = Vec<i64>)]
+    pub user_ids: Vec<Person>,
 }
 
-impl ReactionJson {
-    fn new(reaction: &Reaction) -> Self {
+impl From<Reaction> for ReactionJson {
+    /// Takes the reaction as it is (a page renders hundreds of users: none is copied).
+    fn from(reaction: Reaction) -> Self {
         Self {
-            emoji: reaction.emoji.as_str().to_owned(),
             count: reaction.count(),
-            user_ids: reaction.users.iter().map(|u| u.id.0).collect(),
+            emoji: reaction.emoji.into_string(),
+            user_ids: reaction.users,
         }
     }
+}
+
+/// The users' integer ids, as a JSON array.
+fn user_ids<S: Serializer>(users: &[Person], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(users.iter().map(|user| user.id.0))
 }
 
 /// A file sent with a message. Its URLs are signed and expire (after
@@ -250,7 +258,11 @@ impl ChatMessageJson {
             }),
             echo_id: message.echo_id.map(|e| e.as_str().to_owned()),
             reply_count: message.thread.reply_count,
-            reactions: message.reactions.iter().map(ReactionJson::new).collect(),
+            reactions: message
+                .reactions
+                .into_iter()
+                .map(ReactionJson::from)
+                .collect(),
             pinned_at: message.pin.as_ref().map(|p| p.pinned_at.unix_timestamp()),
             pinned_by: message
                 .pin

@@ -2,8 +2,8 @@
 //! events: rooms, messages and their files, users, and the pagination of a list.
 
 use chat_app::{Actor, MessageView, RoomView, Window};
-use chat_domain::{Attachment, Reaction, Room, User};
-use serde::Serialize;
+use chat_domain::{Attachment, Person, Reaction, Room, User};
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -84,17 +84,25 @@ pub struct ReactionJson {
     /// How many users reacted with it (at least 1).
     pub count: usize,
     /// Their `user_id`s, oldest first.
-    pub user_ids: Vec<String>,
+    #[serde(serialize_with = "user_labels")]
+    #[schema(value_type = Vec<String>)]
+    pub user_ids: Vec<Person>,
 }
 
-impl ReactionJson {
-    fn new(reaction: &Reaction) -> Self {
+impl From<Reaction> for ReactionJson {
+    /// Takes the reaction as it is (a page renders hundreds of users: none is copied).
+    fn from(reaction: Reaction) -> Self {
         Self {
-            emoji: reaction.emoji.as_str().to_owned(),
             count: reaction.count(),
-            user_ids: reaction.users.iter().map(|u| u.label.clone()).collect(),
+            emoji: reaction.emoji.into_string(),
+            user_ids: reaction.users,
         }
     }
+}
+
+/// The users' `user_id`s (their labels), as a JSON array.
+fn user_labels<S: Serializer>(users: &[Person], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(users.iter().map(|user| &user.label))
 }
 
 /// A file sent with a message, in the ChatAPI dialect's terms (UUIDs, the media type).
@@ -166,7 +174,11 @@ impl MessageJson {
             echo_id: message.echo_id.map(|e| e.as_str().to_owned()),
             reply_count: message.thread.reply_count,
             last_reply_at: message.thread.last_reply_at,
-            reactions: message.reactions.iter().map(ReactionJson::new).collect(),
+            reactions: message
+                .reactions
+                .into_iter()
+                .map(ReactionJson::from)
+                .collect(),
             mentions: message.mentions.into_iter().map(|p| p.label).collect(),
             pinned_at: message.pin.as_ref().map(|pin| pin.pinned_at),
             pinned_by: message.pin.map(|pin| pin.pinned_by.label().to_owned()),

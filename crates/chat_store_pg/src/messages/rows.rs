@@ -1,9 +1,12 @@
-//! The `messages` row and its conversion to the domain's [`Message`].
+//! The `messages` row and its conversion to the domain's [`Message`]; [`summary`]: its
+//! reaction summary column.
+
+mod summary;
 
 use chat_app::StoreError;
 use chat_domain::{
-    AccountId, Attachment, Content, EchoId, Emoji, Message, MessageId, MessageKind, MessageMeta,
-    Person, Pin, Reaction, RoomId, Sender, Seq, ThreadStats, UserId,
+    AccountId, Attachment, Content, EchoId, Message, MessageId, MessageKind, MessageMeta, Person,
+    Pin, RoomId, Sender, Seq, ThreadStats, UserId,
 };
 use diesel::prelude::*;
 use serde_json::Value;
@@ -12,6 +15,7 @@ use uuid::Uuid;
 
 use crate::corrupt;
 use crate::schema::messages;
+use summary::ReactionSummary;
 
 /// The `sender_label` (and `pinned_by_label`, `deleted_by_label`) of the system.
 pub(crate) const SYSTEM_LABEL: &str = "system";
@@ -42,7 +46,7 @@ pub(crate) struct MessageRow {
     last_reply_at: Option<OffsetDateTime>,
     mentions: Vec<i64>,
     mention_labels: Vec<String>,
-    reactions: Value,
+    reactions: ReactionSummary,
     pinned_at: Option<OffsetDateTime>,
     pinned_by_user_id: Option<i64>,
     pinned_by_label: Option<String>,
@@ -113,39 +117,6 @@ fn sender_of(user: Option<i64>, label: &str) -> Result<Sender, String> {
         }),
         (user, label) => Err(format!("label {label:?} does not fit user {user:?}")),
     }
-}
-
-/// The reaction summary column: `[{"emoji": e, "users": [[id, "label"], ...]}, ...]`.
-fn reactions_of(summary: Value) -> Result<Vec<Reaction>, String> {
-    let Value::Array(entries) = summary else {
-        return Err(format!("reactions are not an array but {summary}"));
-    };
-    entries
-        .into_iter()
-        .map(|entry| {
-            let bad = || format!("reaction {entry} is not {{emoji, users: [[id, label]]}}");
-            let emoji = entry.get("emoji").and_then(Value::as_str).ok_or_else(bad)?;
-            let emoji = Emoji::parse(emoji).map_err(|e| format!("reaction emoji: {e}"))?;
-            let users = entry
-                .get("users")
-                .and_then(Value::as_array)
-                .filter(|users| !users.is_empty())
-                .ok_or_else(bad)?
-                .iter()
-                .map(|user| match user.as_array().map(Vec::as_slice) {
-                    Some([id, label]) => match (id.as_i64(), label.as_str()) {
-                        (Some(id), Some(label)) if !label.is_empty() => Ok(Person {
-                            id: UserId(id),
-                            label: label.to_owned(),
-                        }),
-                        _ => Err(bad()),
-                    },
-                    _ => Err(bad()),
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Reaction { emoji, users })
-        })
-        .collect()
 }
 
 /// The pin columns: all NULL (not pinned), or a time and who pinned it.
@@ -222,7 +193,7 @@ impl TryFrom<StoredMessage> for Message {
                 label,
             })
             .collect();
-        let reactions = reactions_of(row.reactions).map_err(invalid)?;
+        let reactions = row.reactions.reactions().map_err(invalid)?;
         let pin = pin_of(
             row.pinned_at,
             row.pinned_by_user_id,
@@ -268,6 +239,8 @@ impl TryFrom<StoredMessage> for Message {
 
 #[cfg(test)]
 mod tests {
+    use chat_domain::{Emoji, Reaction};
+
     use super::*;
 
     fn row() -> MessageRow {
@@ -295,7 +268,7 @@ mod tests {
             last_reply_at: None,
             mentions: Vec::new(),
             mention_labels: Vec::new(),
-            reactions: serde_json::json!([]),
+            reactions: ReactionSummary::of(&serde_json::json!([])),
             pinned_at: None,
             pinned_by_user_id: None,
             pinned_by_label: None,
@@ -351,10 +324,10 @@ mod tests {
             last_reply_at: Some(at),
             mentions: vec![5, 6],
             mention_labels: vec!["bob".to_owned(), "6".to_owned()],
-            reactions: serde_json::json!([
+            reactions: ReactionSummary::of(&serde_json::json!([
                 { "emoji": "👍", "users": [[5, "bob"], [4, "user_4"]] },
                 { "emoji": ":tada:", "users": [[6, "6"]] },
-            ]),
+            ])),
             pinned_at: Some(at),
             pinned_by_user_id: None,
             pinned_by_label: Some("system".to_owned()),
@@ -438,27 +411,13 @@ mod tests {
                 ..row()
             },
             MessageRow {
-                reactions: serde_json::json!({ "👍": [5] }),
+                reactions: ReactionSummary::of(&serde_json::json!({ "👍": [5] })),
                 ..row()
             },
             MessageRow {
-                reactions: serde_json::json!([{ "emoji": "ok", "users": [[5, "bob"]] }]),
-                ..row()
-            },
-            MessageRow {
-                reactions: serde_json::json!([{ "emoji": "👍", "users": [] }]),
-                ..row()
-            },
-            MessageRow {
-                reactions: serde_json::json!([{ "emoji": "👍", "users": [[5]] }]),
-                ..row()
-            },
-            MessageRow {
-                reactions: serde_json::json!([{ "emoji": "👍", "users": [["5", "bob"]] }]),
-                ..row()
-            },
-            MessageRow {
-                reactions: serde_json::json!("not json of reactions"),
+                reactions: ReactionSummary::of(&serde_json::json!([
+                    { "emoji": "ok", "users": [[5, "bob"]] }
+                ])),
                 ..row()
             },
             MessageRow {
