@@ -2,8 +2,6 @@
 -- deleted a message. Every new column has a default, so existing rows need no rewrite
 -- except for the stored search vector (a generated column is computed for every row).
 
-CREATE EXTENSION IF NOT EXISTS btree_gin;
-
 -- The text-search configuration of a language, by ISO 639-1 code ("en", "de", ...) or
 -- by PostgreSQL's own name ("english"); NULL for anything else. IMMUTABLE: it is used by
 -- a generated column and by queries, and maps only to configurations PostgreSQL ships.
@@ -72,11 +70,12 @@ ALTER TABLE messages
     ADD CONSTRAINT messages_deleted_by_check
         CHECK (deleted_by_label IS NULL OR deleted_at IS NOT NULL);
 
--- Search across the rooms of an account: one GIN index over (account, words) of the
--- messages that are not deleted (btree_gin lets the account be a GIN column, so another
--- account's matches are never read). fastupdate (the default) batches insertions in the
--- pending list, which keeps a send's cost low.
-CREATE INDEX messages_search_idx ON messages USING gin (account_id, search_vector)
+-- Search: one GIN index over the words of the messages that are not deleted. The account is
+-- a condition on the rows the index finds, not a column of the index: as a btree_gin column
+-- it made every search read the account's whole posting tree (1,162 pages, 11 ms at 5 M
+-- messages) to intersect it with the word's (5 pages). fastupdate (the default) batches
+-- insertions in the pending list, which keeps a send's cost low.
+CREATE INDEX messages_search_idx ON messages USING gin (search_vector)
     WHERE deleted_at IS NULL;
 
 -- A room's pins, newest first.

@@ -1,5 +1,6 @@
 //! Search across the rooms of an account: full-text, ranked, over the messages that are
-//! not deleted (`messages_search_idx`, a GIN index of `(account_id, search_vector)`).
+//! not deleted (`messages_search_idx`, a GIN index of `search_vector`; the account is a
+//! condition on the rows it finds).
 //!
 //! The words are read by `websearch_to_tsquery` in the query's language (English when
 //! none is given): words in any inflection the language's stemmer knows (`run` finds
@@ -128,18 +129,23 @@ fn found(statement: &mut Statement, account: AccountId, search: &SearchQuery) ->
     } else {
         filters.join("\n       AND ")
     };
+    // The query is built once (`q`) and read through scalar subqueries, which PostgreSQL
+    // evaluates once per statement: written inline it was parsed again for every match
+    // (15 µs each, two thirds of a search's time).
     format!(
         "
-WITH hit AS MATERIALIZED (
+WITH q AS MATERIALIZED (
+    SELECT {tsquery} AS query
+), hit AS MATERIALIZED (
     SELECT m.id, m.room_id, m.sender_label, m.message_type, m.created_at,
            cardinality(m.mentions) > 0 AS has_mentions, m.attachment_count > 0 AS has_files,
-           ts_rank_cd(m.search_vector, {tsquery}) AS rank
+           ts_rank_cd(m.search_vector, (SELECT query FROM q)) AS rank
       FROM messages AS m
      WHERE m.account_id = {account} AND m.deleted_at IS NULL
-       AND m.search_vector @@ {tsquery}
+       AND m.search_vector @@ (SELECT query FROM q)
        -- A query of only excluded words (`-run`) has nothing to look up in the index
-       -- (querytree 'T'): it finds nothing rather than reading the account's whole index.
-       AND querytree({tsquery}) <> 'T'
+       -- (querytree 'T'): it finds nothing rather than reading the whole index.
+       AND querytree((SELECT query FROM q)) <> 'T'
 ), found AS (
     SELECT h.id, h.rank, h.created_at
       FROM hit AS h
@@ -263,9 +269,10 @@ mod tests {
             assert!(sql.contains(&format!("${n}")), "${n} in {sql}");
         }
         assert!(!sql.contains("$11"), "{sql}");
-        // The index's columns and predicate, on the account bound first.
+        // The index's column and predicate, the account bound first, the query built once.
         assert!(sql.contains("WHERE m.account_id = $1 AND m.deleted_at IS NULL"));
-        assert!(sql.contains("m.search_vector @@ websearch_to_tsquery"));
+        assert!(sql.contains("m.search_vector @@ (SELECT query FROM q)"));
+        assert!(sql.contains("SELECT websearch_to_tsquery"));
         assert!(sql.contains("h.has_mentions") && sql.contains("NOT h.has_files"));
 
         let mut bare = Statement::new();
