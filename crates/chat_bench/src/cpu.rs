@@ -154,6 +154,18 @@ impl CpuUse {
             .then(|| ((self.foreign + self.postgres_others) * 100.0 / self.capacity).min(100.0))
     }
 
+    /// Adds the use of another interval (of the same processes, labelled alike).
+    pub fn add(&mut self, other: &CpuUse) {
+        self.secs += other.secs;
+        self.capacity += other.capacity;
+        for (label, secs) in &mut self.ours {
+            *secs += other.of(label).unwrap_or(0.0);
+        }
+        self.postgres += other.postgres;
+        self.postgres_others += other.postgres_others;
+        self.foreign += other.foreign;
+    }
+
     /// CPU seconds of our process `label`.
     pub fn of(&self, label: &str) -> Option<f64> {
         self.ours.iter().find(|(l, _)| l == label).map(|(_, s)| *s)

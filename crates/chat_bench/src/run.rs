@@ -11,7 +11,7 @@ use crate::args::{Profile, RunArgs};
 use crate::load::{self, MakeReq, PgOp, Timing};
 use crate::report::{self, Machine, Phase, Report, Row};
 use crate::setup::{self, Api, World};
-use crate::stats::Summary;
+use crate::stats::{Outcome, Summary};
 use crate::ui::Ui;
 use crate::{cpu, live, serverlog, sql};
 
@@ -366,6 +366,56 @@ impl Run<'_> {
         summary.cpu = Some(used);
         self.ui.say(format!("  {label}: {}", describe(&summary)));
         Ok(summary)
+    }
+
+    /// Two loads measured in turns (a, b, a, b, …, `rounds` windows each), so that what
+    /// drifts on the machine meanwhile (another process, the caches, the clock) falls on
+    /// both alike; each side's figures are of its windows together.
+    pub(crate) fn http_in_turns(
+        &self,
+        sides: [(&str, MakeReq); 2],
+        concurrency: usize,
+        timing: Timing,
+        rounds: usize,
+    ) -> anyhow::Result<[Summary; 2]> {
+        let mut outcomes = [Outcome::default(), Outcome::default()];
+        let mut cpu: [Option<cpu::CpuUse>; 2] = [None, None];
+        for round in 1..=rounds {
+            for (side, (label, make)) in sides.iter().enumerate() {
+                let before = cpu::reading(&self.ours, &self.database);
+                let outcome = load::http_phase(
+                    &self.ui,
+                    &format!("{label} ({round} of {rounds})"),
+                    self.args.threads,
+                    concurrency,
+                    timing,
+                    make.clone(),
+                )?;
+                let used = before.since(&self.ours, &self.database, self.cores);
+                match &mut cpu[side] {
+                    Some(sum) => sum.add(&used),
+                    none => *none = Some(used),
+                }
+                let window = outcomes[side].window + outcome.window;
+                outcomes[side].merge(outcome);
+                outcomes[side].window = window;
+            }
+        }
+        let [a, b] = outcomes;
+        let [cpu_a, cpu_b] = cpu;
+        let summaries = [(a, cpu_a), (b, cpu_b)].map(|(outcome, used)| {
+            let mut summary = outcome.summary();
+            summary.foreign_cpu_pct = used.as_ref().and_then(cpu::CpuUse::foreign_percent);
+            summary.cpu = used;
+            summary
+        });
+        for ((label, _), summary) in sides.iter().zip(&summaries) {
+            self.ui.say(format!(
+                "  {label} ({rounds} windows): {}",
+                describe(summary)
+            ));
+        }
+        Ok(summaries)
     }
 
     pub(crate) fn pg(

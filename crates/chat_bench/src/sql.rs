@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_query;
-use diesel::sql_types::{Array, BigInt, Integer, Jsonb, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Integer, Json, Jsonb, Nullable, Text, Timestamptz};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -74,7 +74,7 @@ pub struct MessageRow {
     mentions: Vec<i64>,
     #[diesel(sql_type = Array<Text>)]
     mention_labels: Vec<String>,
-    #[diesel(sql_type = Jsonb)]
+    #[diesel(sql_type = Json)]
     reactions: serde_json::Value,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pinned_at: Option<OffsetDateTime>,

@@ -119,11 +119,11 @@ pub fn seed_reactions(
         let updated = sql_query(
             "UPDATE messages m SET reactions = s.summary \
              FROM (SELECT message_id, \
-                          jsonb_agg(jsonb_build_object('emoji', emoji, 'users', users) \
-                                    ORDER BY first_at, emoji) AS summary \
+                          json_agg(json_build_object('emoji', emoji, 'users', users) \
+                                   ORDER BY first_at, emoji) AS summary \
                    FROM (SELECT message_id, emoji, min(created_at) AS first_at, \
-                                jsonb_agg(jsonb_build_array(user_id, user_label) \
-                                          ORDER BY created_at, user_id) AS users \
+                                json_agg(json_build_array(user_id, user_label) \
+                                         ORDER BY created_at, user_id) AS users \
                          FROM message_reactions WHERE account_id = $1 AND room_id = $2 \
                          GROUP BY message_id, emoji) AS per_emoji \
                    GROUP BY message_id) AS s \
@@ -170,7 +170,7 @@ pub fn clear_reactions(conn: &mut PgConnection, account: i64, room: i64) -> anyh
             .execute(conn)?;
         sql_query(
             "UPDATE messages SET reactions = '[]' \
-             WHERE account_id = $1 AND room_id = $2 AND reactions <> '[]'",
+             WHERE account_id = $1 AND room_id = $2 AND json_array_length(reactions) > 0",
         )
         .bind::<BigInt, _>(account)
         .bind::<BigInt, _>(room)

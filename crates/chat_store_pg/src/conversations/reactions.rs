@@ -24,14 +24,14 @@ use crate::webhooks::record::{EventMessage, Recorded, record_event};
 const REBUILD: &str = "
 UPDATE messages AS m
    SET reactions = COALESCE((
-       SELECT jsonb_agg(jsonb_build_object('emoji', e.emoji, 'users', e.users)
-                        ORDER BY e.first, e.emoji)
+       SELECT json_agg(json_build_object('emoji', e.emoji, 'users', e.users)
+                       ORDER BY e.first, e.emoji)
          FROM (SELECT r.emoji, min(r.created_at) AS first,
-                      jsonb_agg(jsonb_build_array(r.user_id, r.user_label)
-                                ORDER BY r.created_at, r.user_id) AS users
+                      json_agg(json_build_array(r.user_id, r.user_label)
+                               ORDER BY r.created_at, r.user_id) AS users
                  FROM message_reactions AS r
                 WHERE r.message_id = m.id
-                GROUP BY r.emoji) AS e), '[]'::jsonb)
+                GROUP BY r.emoji) AS e), '[]'::json)
  WHERE m.account_id = $1 AND m.id = $2";
 
 /// [`chat_app::ConversationStore::react`]: in one transaction, the message row locked

@@ -1,22 +1,20 @@
 //! The reaction summary column `messages.reactions`, read straight into the domain's
 //! [`Reaction`]s.
 //!
-//! The column is JSONB: `[{"emoji": e, "users": [[id, "label"], ...]}, ...]`. A page of
-//! 50 messages with a few reactions each carries hundreds of users, so it is not read as a
+//! The column is `json` (sent by PostgreSQL as stored, where `jsonb` is printed again for
+//! every row): `[{"emoji": e, "users": [[id, "label"], ...]}, ...]`. A page of 50 messages
+//! with a few reactions each carries hundreds of users, so it is not read as a
 //! [`serde_json::Value`] (a tree of maps and arrays, then copied into the domain's types):
-//! diesel hands over the binary JSONB form (a version byte, then the JSON text), which is
-//! parsed into typed entries whose strings move into the [`Reaction`]s. A corrupt summary
+//! the JSON text is parsed into typed entries whose strings move into the [`Reaction`]s.
+//! A corrupt summary
 //! does not fail the read: its error waits for the row's conversion, which reports it with
 //! its message's id.
 
 use chat_domain::{Emoji, Person, Reaction, UserId};
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::pg::{Pg, PgValue};
-use diesel::sql_types::{Json, Jsonb};
+use diesel::sql_types::Json;
 use serde::Deserialize;
-
-/// The version byte that starts PostgreSQL's binary JSONB form.
-const JSONB_VERSION: u8 = 1;
 
 /// The reactions of a `messages.reactions` value, or what is wrong with it (reported
 /// by the row's conversion, with the message's id).
@@ -30,15 +28,6 @@ impl ReactionSummary {
         Self(parse(json.to_string().as_bytes()))
     }
 
-    /// The summary from PostgreSQL's binary JSONB form.
-    fn from_jsonb(bytes: &[u8]) -> Self {
-        Self(match bytes.split_first() {
-            Some((&JSONB_VERSION, json)) => parse(json),
-            Some((version, _)) => Err(format!("JSONB version {version} is not {JSONB_VERSION}")),
-            None => Err("an empty JSONB value".to_owned()),
-        })
-    }
-
     /// The reactions it lists, in its order; an error names what does not fit
     /// `[{"emoji": e, "users": [[id, "label"], ...]}, ...]` (with at least one user, each
     /// label not empty, each emoji of the shape [`Emoji::from_stored`] checks).
@@ -47,14 +36,7 @@ impl ReactionSummary {
     }
 }
 
-impl FromSql<Jsonb, Pg> for ReactionSummary {
-    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        Ok(Self::from_jsonb(value.as_bytes()))
-    }
-}
-
-/// The same summary in a `json` column (the JSON text as stored, without a version byte),
-/// which PostgreSQL sends without converting it (docs/benchmarks/findings.md).
+/// The JSON text as stored (docs/benchmarks/findings.md: why not `jsonb`).
 impl FromSql<Json, Pg> for ReactionSummary {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
         Ok(Self(parse(value.as_bytes())))
@@ -109,20 +91,9 @@ mod tests {
 
     use super::*;
 
+    /// The column's type as PostgreSQL sends it (a database of no schema).
     #[test]
-    fn the_binary_jsonb_form_is_a_version_byte_and_the_text() {
-        let read = |bytes: &[u8]| ReactionSummary::from_jsonb(bytes).reactions();
-        assert_eq!(read(b"\x01[]"), Ok(Vec::new()));
-        let one = read(b"\x01[{\"emoji\": \":a:\", \"users\": [[1, \"x\"]]}]");
-        assert_eq!(one.map(|r| r.len()), Ok(1));
-        assert!(read(b"\x02[]").is_err());
-        assert!(read(b"[]").is_err());
-        assert!(read(b"").is_err());
-    }
-
-    /// Both column types as PostgreSQL sends them (a database of no schema).
-    #[test]
-    fn summaries_are_read_from_jsonb_and_from_json() {
+    fn summaries_are_read_from_json_values() {
         use diesel::dsl::sql;
         use diesel::{Connection, PgConnection, RunQueryDsl};
 
@@ -130,15 +101,18 @@ mod tests {
         let mut conn = PgConnection::establish(database.url())
             .unwrap_or_else(|e| panic!("the test database: {e}"));
         let text = r#"'[{"emoji": "👍", "users": [[5, "bob"], [4, "user_4"]]}]'"#;
-        let jsonb: ReactionSummary = diesel::select(sql::<Jsonb>(&format!("{text}::jsonb")))
-            .get_result(&mut conn)
-            .unwrap_or_else(|e| panic!("jsonb: {e}"));
         let json: ReactionSummary = diesel::select(sql::<Json>(&format!("{text}::json")))
             .get_result(&mut conn)
             .unwrap_or_else(|e| panic!("json: {e}"));
-        let read = jsonb.reactions();
+        let read = json.reactions();
         assert_eq!(read.as_ref().map(|r| r[0].users.len()), Ok(2), "{read:?}");
-        assert_eq!(json.reactions(), read);
+        let labels: Vec<&str> = read
+            .iter()
+            .flatten()
+            .flat_map(|r| &r.users)
+            .map(|u| u.label.as_str())
+            .collect();
+        assert_eq!(labels, ["bob", "user_4"]);
     }
 
     #[test]
@@ -185,6 +159,7 @@ mod tests {
             let read = ReactionSummary::of(&bad).reactions();
             assert!(read.is_err(), "{bad}: {read:?}");
         }
-        assert!(ReactionSummary::from_jsonb(b"\x01[{").reactions().is_err());
+        assert!(parse(b"[{").is_err());
+        assert!(parse(b"").is_err());
     }
 }

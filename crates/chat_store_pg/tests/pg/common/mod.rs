@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[&str] = &[
     "20261206000003",
     "20261206000004",
     "20261206000005",
+    "20261206000006",
 ];
 
 /// A migrated store over a fresh database. The store is declared first, so it (and its
@@ -40,6 +41,7 @@ pub fn options() -> PoolOptions {
     PoolOptions {
         max_size: 4,
         connect_timeout: Duration::from_secs(5),
+        ..PoolOptions::default()
     }
 }
 
