@@ -44,6 +44,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         secret_key: Some(Secret::new(SECRET_KEY)),
         db_pool_size: 4,
         db_timeout_secs: 3,
+        search_concurrency: 0,
         json_limit: 1024 * 1024,
         url_secret: Some(Secret::new(URL_SECRET)),
         storage_dir: PathBuf::from("target/test-storage"),

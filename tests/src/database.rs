@@ -17,6 +17,7 @@ fn migrate(url: &str) -> Result<(), String> {
     let options = PoolOptions {
         max_size: 1,
         connect_timeout: Duration::from_secs(10),
+        ..PoolOptions::default()
     };
     let store = PgStore::connect(url, options).map_err(|e| format!("{e:#}"))?;
     store

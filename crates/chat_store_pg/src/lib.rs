@@ -16,6 +16,7 @@ mod credentials;
 mod end_users;
 mod members;
 mod messages;
+mod prepared;
 mod presence;
 mod rooms;
 mod schema;
@@ -23,6 +24,7 @@ mod users;
 mod webhooks;
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
@@ -34,6 +36,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::BigInt;
 use diesel::{QueryResult, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use tokio::sync::Semaphore;
 
 type Pool = r2d2::Pool<ConnectionManager<PgConnection>>;
 
@@ -52,6 +55,11 @@ pub struct PoolOptions {
     /// How long a caller waits for a connection (checking out one, or opening one)
     /// before the store answers `Unavailable`.
     pub connect_timeout: Duration,
+    /// Most searches run at once (at least 1); more wait their turn, first come first
+    /// served. A search reads every match (milliseconds of one core for a common word):
+    /// as many at once as there are cores finish soonest, one after another, where more
+    /// would share the cores and all finish late (docs/decisions.md).
+    pub search_concurrency: usize,
 }
 
 impl Default for PoolOptions {
@@ -59,6 +67,7 @@ impl Default for PoolOptions {
         Self {
             max_size: 16,
             connect_timeout: Duration::from_secs(3),
+            search_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
         }
     }
 }
@@ -67,6 +76,8 @@ impl Default for PoolOptions {
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    /// Turns to run a search (`PoolOptions::search_concurrency`).
+    searches: Arc<Semaphore>,
 }
 
 impl fmt::Debug for PgStore {
@@ -102,7 +113,10 @@ impl PgStore {
             .min_idle(Some(0))
             .connection_timeout(options.connect_timeout)
             .build_unchecked(ConnectionManager::new(database_url));
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            searches: Arc::new(Semaphore::new(options.search_concurrency.max(1))),
+        })
     }
 
     /// Runs pending embedded migrations under a PostgreSQL advisory lock (`pg_advisory_lock`
@@ -129,6 +143,19 @@ impl PgStore {
         let applied = applied.context("running database migrations failed")?;
         unlocked.context("cannot release the migration lock")?;
         Ok(applied)
+    }
+
+    /// [`PgStore::with_conn`] in a search's turn (`PoolOptions::search_concurrency`).
+    async fn with_search_turn<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut PgConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        // The semaphore is never closed.
+        let _turn = self.searches.acquire().await.map_err(|e| {
+            StoreError::Unexpected(anyhow!(e).context("the searches' turns are closed"))
+        })?;
+        self.with_conn(f).await
     }
 
     /// Runs `f` with a pooled connection on tokio's blocking threads.

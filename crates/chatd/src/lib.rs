@@ -108,6 +108,10 @@ async fn connect(settings: &Settings) -> anyhow::Result<PgStore> {
         PoolOptions {
             max_size: settings.db_pool_size.max(1),
             connect_timeout: settings.db_timeout(),
+            search_concurrency: match settings.search_concurrency {
+                0 => PoolOptions::default().search_concurrency,
+                n => n,
+            },
         },
     )?;
     migrate(&store).await?;

@@ -83,6 +83,16 @@ pub struct Settings {
     #[arg(long, env = "CHAT_DB_TIMEOUT_SECS", default_value_t = 3, global = true)]
     pub db_timeout_secs: u64,
 
+    /// Most message searches run at once (0: one per CPU core); more wait their turn,
+    /// first come first served.
+    #[arg(
+        long,
+        env = "CHAT_SEARCH_CONCURRENCY",
+        default_value_t = 0,
+        global = true
+    )]
+    pub search_concurrency: usize,
+
     /// Largest JSON request body, in bytes.
     #[arg(long, env = "CHAT_JSON_LIMIT", default_value_t = chat_http::DEFAULT_JSON_LIMIT, global = true)]
     pub json_limit: usize,

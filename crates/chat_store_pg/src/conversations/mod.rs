@@ -26,7 +26,7 @@ impl ConversationStore for PgStore {
         account: AccountId,
         query: SearchQuery,
     ) -> Result<(Vec<Message>, i64), StoreError> {
-        self.with_conn(move |conn| search::search(conn, account, &query))
+        self.with_search_turn(move |conn| search::search(conn, account, &query))
             .await
     }
 

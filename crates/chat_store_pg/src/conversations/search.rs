@@ -11,64 +11,33 @@
 //! so that the planner cannot start from another index instead: reading a room's or a
 //! member's whole history to find a word costs what the history costs, while the index
 //! costs what the matches cost), then applies the filters to them, ranks them and reads
-//! the page's rows by primary key, with the number of matches, in one round trip.
+//! the page's rows by primary key, with the number of matches, in one round trip. Its
+//! text depends only on which filters are given: it is prepared once per connection for
+//! each such set, and planned once (crate::prepared).
 
 use chat_app::{SearchQuery, StoreError};
 use chat_domain::{AccountId, Message, RoomRef};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::result::Error as DieselError;
-use diesel::serialize::ToSql;
-use diesel::sql_types::{Array, BigInt, HasSqlType, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 use uuid::Uuid;
 
 use crate::messages::load::to_messages;
 use crate::messages::rows::{MessageRow, message_columns};
+use crate::prepared::{Binds, Prepared};
 use crate::translate;
-
-/// A statement written as text with its values bound in the order of their numbers.
-struct Statement {
-    query: BoxedSqlQuery<'static, Pg, SqlQuery>,
-    binds: usize,
-}
-
-impl Statement {
-    fn new() -> Self {
-        Self {
-            query: diesel::sql_query("").into_boxed(),
-            binds: 0,
-        }
-    }
-
-    /// Binds `value` as the next parameter, and answers its placeholder (`$n`).
-    fn bind<ST, V>(&mut self, value: V) -> String
-    where
-        Pg: HasSqlType<ST>,
-        V: ToSql<ST, Pg> + Send + 'static,
-        ST: Send + 'static,
-    {
-        let query = std::mem::replace(&mut self.query, diesel::sql_query("").into_boxed());
-        self.query = query.bind::<ST, V>(value);
-        self.binds += 1;
-        format!("${}", self.binds)
-    }
-
-    /// The statement, with `sql` as its text.
-    fn with_text(self, sql: &str) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
-        self.query.sql(sql)
-    }
-}
 
 /// The statement's common part: the matches (`hit`) and those that pass every filter
 /// (`found`); binds the account as `$1`.
-fn found(statement: &mut Statement, account: AccountId, search: &SearchQuery) -> String {
+fn found(statement: &mut Binds, account: AccountId, search: &SearchQuery) -> String {
     let account = statement.bind::<BigInt, _>(account.0);
     let language = statement.bind::<Nullable<Text>, _>(search.language.clone());
     let text = statement.bind::<Text, _>(search.text.clone());
     let tsquery = format!(
         "websearch_to_tsquery(COALESCE(chat_search_config({language}), 'english'), {text})"
     );
+    // What the filters read of each match, beside what every search needs.
+    let mut columns = vec!["m.id", "m.created_at"];
     let mut filters = Vec::new();
     if !search.rooms.is_empty() {
         let (mut ids, mut uuids) = (Vec::new(), Vec::new());
@@ -80,6 +49,7 @@ fn found(statement: &mut Statement, account: AccountId, search: &SearchQuery) ->
         }
         let ids = statement.bind::<Array<BigInt>, _>(ids);
         let uuids = statement.bind::<Array<diesel::sql_types::Uuid>, _>(uuids);
+        columns.push("m.room_id");
         filters.push(format!(
             "(h.room_id = ANY({ids}) OR h.room_id IN \
              (SELECT r.id FROM rooms AS r WHERE r.account_id = {account} AND r.uuid = ANY({uuids})))"
@@ -87,6 +57,7 @@ fn found(statement: &mut Statement, account: AccountId, search: &SearchQuery) ->
     }
     if !search.senders.is_empty() {
         let senders = statement.bind::<Array<Text>, _>(search.senders.clone());
+        columns.push("m.sender_label");
         filters.push(format!("h.sender_label = ANY({senders})"));
     }
     if !search.kinds.is_empty() {
@@ -96,6 +67,7 @@ fn found(statement: &mut Statement, account: AccountId, search: &SearchQuery) ->
             .map(|kind| kind.as_str().to_owned())
             .collect();
         let kinds = statement.bind::<Array<Text>, _>(kinds);
+        columns.push("m.message_type");
         filters.push(format!("h.message_type = ANY({kinds})"));
     }
     if let Some(from) = search.from {
@@ -106,18 +78,33 @@ fn found(statement: &mut Statement, account: AccountId, search: &SearchQuery) ->
         let to = statement.bind::<Timestamptz, _>(to);
         filters.push(format!("h.created_at <= {to}"));
     }
-    match search.has_mentions {
-        Some(true) => filters.push("h.has_mentions".to_owned()),
-        Some(false) => filters.push("NOT h.has_mentions".to_owned()),
-        None => {}
+    if let Some(wanted) = search.has_mentions {
+        columns.push("cardinality(m.mentions) > 0 AS has_mentions");
+        filters.push(
+            if wanted {
+                "h.has_mentions"
+            } else {
+                "NOT h.has_mentions"
+            }
+            .to_owned(),
+        );
     }
-    match search.has_attachments {
-        Some(true) => filters.push("h.has_files".to_owned()),
-        Some(false) => filters.push("NOT h.has_files".to_owned()),
-        None => {}
+    if let Some(wanted) = search.has_attachments {
+        columns.push("m.attachment_count > 0 AS has_files");
+        filters.push(
+            if wanted {
+                "h.has_files"
+            } else {
+                "NOT h.has_files"
+            }
+            .to_owned(),
+        );
     }
     if let Some(reader) = search.reader {
         let reader = statement.bind::<BigInt, _>(reader.0);
+        if !columns.contains(&"m.room_id") {
+            columns.push("m.room_id");
+        }
         // The reader's rooms, by the (account_id, user_id) index of memberships.
         filters.push(format!(
             "h.room_id IN (SELECT rm.room_id FROM room_members AS rm \
@@ -129,17 +116,19 @@ fn found(statement: &mut Statement, account: AccountId, search: &SearchQuery) ->
     } else {
         filters.join("\n       AND ")
     };
+    let columns = columns.join(", ");
     // The query is built once (`q`) and read through scalar subqueries, which PostgreSQL
     // evaluates once per statement: written inline it was parsed again for every match
-    // (15 µs each, two thirds of a search's time).
+    // (15 µs each, two thirds of a search's time). The matches carry only what the
+    // filters read. The rank is `ts_rank` (how often the query's words occur, and how
+    // close together): `ts_rank_cd`'s cover density cost 1.2 µs a match more, 40 % of a
+    // search (docs/decisions.md).
     format!(
         "
 WITH q AS MATERIALIZED (
     SELECT {tsquery} AS query
 ), hit AS MATERIALIZED (
-    SELECT m.id, m.room_id, m.sender_label, m.message_type, m.created_at,
-           cardinality(m.mentions) > 0 AS has_mentions, m.attachment_count > 0 AS has_files,
-           ts_rank_cd(m.search_vector, (SELECT query FROM q)) AS rank
+    SELECT {columns}, ts_rank(m.search_vector, (SELECT query FROM q)) AS rank
       FROM messages AS m
      WHERE m.account_id = {account} AND m.deleted_at IS NULL
        AND m.search_vector @@ (SELECT query FROM q)
@@ -180,8 +169,8 @@ struct Total {
 }
 
 /// The page's statement: best match first, then newest.
-fn page(account: AccountId, search: &SearchQuery) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
-    let mut statement = Statement::new();
+fn page(account: AccountId, search: &SearchQuery) -> Prepared {
+    let mut statement = Binds::new();
     let found = found(&mut statement, account, search);
     let offset = statement.bind::<BigInt, _>(search.window.offset);
     let limit = statement.bind::<BigInt, _>(search.window.limit);
@@ -196,42 +185,40 @@ SELECT {columns}, r.uuid AS room_uuid, (SELECT count(*) FROM found) AS total
  ORDER BY f.rank DESC, f.created_at DESC, f.id DESC",
         columns = message_columns("m"),
     );
-    statement.with_text(&sql)
+    statement.into_statement(&sql)
 }
 
 /// The count's statement, for a page past the last match.
-fn count(account: AccountId, search: &SearchQuery) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
-    let mut statement = Statement::new();
+fn count(account: AccountId, search: &SearchQuery) -> Prepared {
+    let mut statement = Binds::new();
     let found = found(&mut statement, account, search);
-    statement.with_text(&format!("{found}\nSELECT count(*) AS total FROM found"))
+    statement.into_statement(&format!("{found}\nSELECT count(*) AS total FROM found"))
 }
 
 /// [`chat_app::ConversationStore::search`]: one page, best match first (then newest),
-/// and the number of matches, in one statement (and one more, in the same snapshot, for
-/// a page past the last match).
+/// and the number of matches, in one statement; a page past the last match counts them in
+/// a second one (outside a transaction: the two round trips of one would cost every search
+/// more than a count taken a moment later could be off by).
 pub(super) fn search(
     conn: &mut PgConnection,
     account: AccountId,
     search: &SearchQuery,
 ) -> Result<(Vec<Message>, i64), StoreError> {
-    let (rows, total) = conn
-        .build_transaction()
-        .read_only()
-        .repeatable_read()
-        .run(|conn| {
-            let found: Vec<FoundRow> = page(account, search).load(conn)?;
-            let total = match found.first() {
-                Some(first) => first.total,
-                None if search.window.offset == 0 => 0,
-                None => count(account, search).get_result::<Total>(conn)?.total,
-            };
-            let rows: Vec<(MessageRow, Uuid)> = found
-                .into_iter()
-                .map(|found| (found.row, found.room_uuid))
-                .collect();
-            Ok::<_, DieselError>((rows, total))
-        })
-        .map_err(translate)?;
+    let found: Vec<FoundRow> = page(account, search).load(conn).map_err(translate)?;
+    let total = match found.first() {
+        Some(first) => first.total,
+        None if search.window.offset == 0 => 0,
+        None => {
+            count(account, search)
+                .get_result::<Total>(conn)
+                .map_err(translate)?
+                .total
+        }
+    };
+    let rows: Vec<(MessageRow, Uuid)> = found
+        .into_iter()
+        .map(|found| (found.row, found.room_uuid))
+        .collect();
     Ok((to_messages(conn, account, rows)?, total))
 }
 
@@ -262,9 +249,9 @@ mod tests {
 
     #[test]
     fn every_filter_binds_its_values_in_the_order_of_their_numbers() {
-        let mut statement = Statement::new();
+        let mut statement = Binds::new();
         let sql = found(&mut statement, AccountId(1), &query());
-        assert_eq!(statement.binds, 10);
+        assert_eq!(statement.len(), 10);
         for n in 1..=10 {
             assert!(sql.contains(&format!("${n}")), "${n} in {sql}");
         }
@@ -274,8 +261,13 @@ mod tests {
         assert!(sql.contains("m.search_vector @@ (SELECT query FROM q)"));
         assert!(sql.contains("SELECT websearch_to_tsquery"));
         assert!(sql.contains("h.has_mentions") && sql.contains("NOT h.has_files"));
+        assert!(
+            sql.contains("SELECT m.id, m.created_at, m.room_id, m.sender_label"),
+            "{sql}"
+        );
+        assert_eq!(sql.matches(", m.room_id").count(), 1, "{sql}");
 
-        let mut bare = Statement::new();
+        let mut bare = Binds::new();
         let sql = found(
             &mut bare,
             AccountId(1),
@@ -291,7 +283,9 @@ mod tests {
                 ..query()
             },
         );
-        assert_eq!(bare.binds, 3);
+        assert_eq!(bare.len(), 3);
         assert!(sql.contains("WHERE TRUE"), "{sql}");
+        // Without filters, the matches carry nothing but what the page needs.
+        assert!(sql.contains("SELECT m.id, m.created_at, ts_rank("), "{sql}");
     }
 }

@@ -487,6 +487,7 @@ async fn an_unreachable_database_is_unavailable_quickly() {
         PoolOptions {
             max_size: 2,
             connect_timeout: Duration::from_secs(1),
+            ..PoolOptions::default()
         },
     )
     .expect("no connection is made yet");

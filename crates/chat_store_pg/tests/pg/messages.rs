@@ -249,6 +249,7 @@ fn racing_store(db: &TestDatabase, max_size: u32) -> PgStore {
         PoolOptions {
             max_size,
             connect_timeout: Duration::from_secs(20),
+            ..PoolOptions::default()
         },
     )
     .expect("pool options are valid")

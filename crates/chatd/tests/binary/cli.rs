@@ -115,6 +115,7 @@ async fn operator_commands_print_accounts_and_users_whose_secrets_work() {
         url_secret: None,
         db_pool_size: 2,
         db_timeout_secs: 3,
+        search_concurrency: 0,
         json_limit: 1024,
         storage_dir: "target/cli-test-storage".into(),
         max_files_per_message: 15,
