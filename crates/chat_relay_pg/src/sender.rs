@@ -1,16 +1,22 @@
-//! The sending thread: runs `pg_notify` for each queued payload on a connection of its
-//! own, reconnecting (with backoff) when that fails.
+//! The sending thread: runs `pg_notify` for the queued payloads on a connection of its
+//! own, reconnecting (with backoff) when that fails. What has queued up while a statement
+//! ran goes in the next one, together (at most [`BATCH`]): one transaction, and one
+//! commit of PostgreSQL's notification queue, for many sends under load, in the order
+//! queued.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::Text;
+use diesel::sql_types::{Array, Text};
 
 use crate::shared::{Backoff, Shared, TICK};
 use crate::wire::CHANNEL;
+
+/// Most notices sent by one statement.
+const BATCH: usize = 256;
 
 /// The sending thread.
 pub(crate) struct Sender {
@@ -33,26 +39,36 @@ impl Sender {
 
     /// Sends what `notices` hands it until the relay is stopped or the queue is gone.
     pub(crate) fn run(mut self, notices: &Receiver<String>) {
+        let mut batch = Vec::with_capacity(BATCH);
         while !self.shared.stopped() {
             match notices.recv_timeout(TICK) {
-                Ok(payload) => self.send(&payload),
-                Err(RecvTimeoutError::Timeout) => {}
+                Ok(payload) => batch.push(payload),
+                Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => break,
+            }
+            let gone = fill(&mut batch, notices);
+            self.send(&batch);
+            batch.clear();
+            if gone {
+                break;
             }
         }
     }
 
-    /// Sends one payload; when that fails, reconnects and tries once more, then drops it.
-    /// (A notification whose failure was only reported after it was sent may go twice;
-    /// notices say what to read again, so that does no harm.)
-    fn send(&mut self, payload: &str) {
+    /// Sends the payloads, in order, in one statement; when that fails, reconnects and
+    /// tries once more, then drops them. (Notifications whose failure was only reported
+    /// after they were sent may go twice; notices say what to read again, so that does no
+    /// harm.)
+    fn send(&mut self, payloads: &[String]) {
         for attempt in 1..=2 {
             let Some(conn) = self.connection() else {
                 return;
             };
-            let sent = diesel::sql_query("SELECT pg_notify($1, $2)")
+            // unnest yields the array in order, each row's pg_notify runs as it comes, and
+            // the notifications of one transaction are delivered in the order sent.
+            let sent = diesel::sql_query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p")
                 .bind::<Text, _>(CHANNEL)
-                .bind::<Text, _>(payload)
+                .bind::<Array<Text>, _>(payloads)
                 .execute(conn);
             match sent {
                 Ok(_) => {
@@ -71,7 +87,10 @@ impl Sender {
                 }
             }
         }
-        tracing::warn!("relay: notice dropped after two failed attempts");
+        tracing::warn!(
+            notices = payloads.len(),
+            "relay: notices dropped after two failed attempts"
+        );
     }
 
     /// The sending connection, connecting (with backoff) when there is none; `None` when
@@ -92,5 +111,45 @@ impl Sender {
             }
         }
         self.conn.as_mut()
+    }
+}
+
+/// Adds what is queued already to `batch`, up to [`BATCH`]; whether the queue is gone.
+fn fill(batch: &mut Vec<String>, notices: &Receiver<String>) -> bool {
+    while batch.len() < BATCH {
+        match notices.try_recv() {
+            Ok(payload) => batch.push(payload),
+            Err(TryRecvError::Empty) => return false,
+            Err(TryRecvError::Disconnected) => return true,
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+
+    #[test]
+    fn a_batch_takes_what_is_queued_in_order_up_to_its_size() {
+        let (queue, notices) = mpsc::sync_channel(BATCH * 2);
+        for n in 0..BATCH + 5 {
+            queue
+                .send(format!("n{n}"))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let mut batch = vec!["first".to_owned()];
+        assert!(!fill(&mut batch, &notices));
+        assert_eq!(batch.len(), BATCH);
+        assert_eq!(batch[0], "first");
+        assert_eq!(batch[1], "n0");
+        assert_eq!(batch[BATCH - 1], format!("n{}", BATCH - 2));
+        batch.clear();
+        drop(queue);
+        assert!(fill(&mut batch, &notices));
+        assert_eq!(batch.len(), 6);
+        assert_eq!(batch[0], format!("n{}", BATCH - 1));
     }
 }

@@ -11,6 +11,7 @@
 mod accounts;
 mod agents;
 mod attachments;
+pub mod bench;
 mod conversations;
 mod credentials;
 mod end_users;
@@ -20,6 +21,7 @@ mod prepared;
 mod presence;
 mod rooms;
 mod schema;
+mod tls;
 mod users;
 mod webhooks;
 
@@ -37,6 +39,8 @@ use diesel::sql_types::BigInt;
 use diesel::{QueryResult, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use tokio::sync::Semaphore;
+
+pub use tls::with_default_sslmode;
 
 type Pool = r2d2::Pool<ConnectionManager<PgConnection>>;
 

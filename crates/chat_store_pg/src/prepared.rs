@@ -70,6 +70,17 @@ impl Binds {
         format!("${}", self.values.len())
     }
 
+    /// Binds `value` as the next parameter, for a text written with its numbers already.
+    pub(crate) fn with<ST, V>(mut self, value: V) -> Self
+    where
+        Pg: HasSqlType<ST>,
+        V: ToSql<ST, Pg> + Send + 'static,
+        ST: 'static,
+    {
+        self.bind::<ST, V>(value);
+        self
+    }
+
     /// How many values are bound.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

@@ -67,7 +67,7 @@ impl std::fmt::Debug for Wired {
 pub async fn wire_live(settings: &Settings) -> anyhow::Result<Wired> {
     let store = connect(settings).await?;
     let node = Uuid::new_v4();
-    let relay = Arc::new(PgRelay::new(settings.database_url()?, node)?);
+    let relay = Arc::new(PgRelay::new(&settings.database_url()?, node)?);
     let stores = HubStores {
         rooms: Arc::new(store.clone()),
         messages: Arc::new(store.clone()),
@@ -104,7 +104,7 @@ pub async fn wire_live(settings: &Settings) -> anyhow::Result<Wired> {
 
 async fn connect(settings: &Settings) -> anyhow::Result<PgStore> {
     let store = PgStore::connect(
-        settings.database_url()?,
+        &settings.database_url()?,
         PoolOptions {
             max_size: settings.db_pool_size.max(1),
             connect_timeout: settings.db_timeout(),

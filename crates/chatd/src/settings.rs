@@ -355,10 +355,14 @@ impl RateSettings {
 }
 
 impl Settings {
-    pub fn database_url(&self) -> anyhow::Result<&str> {
+    /// The database's URL (`DATABASE_URL`), or an error naming what is missing.
+    ///
+    /// A URL over loopback that names no `sslmode` gets `sslmode=disable`
+    /// ([`chat_store_pg::with_default_sslmode`]).
+    pub fn database_url(&self) -> anyhow::Result<std::borrow::Cow<'_, str>> {
         self.database_url
             .as_ref()
-            .map(Secret::expose)
+            .map(|url| chat_store_pg::with_default_sslmode(url.expose()))
             .ok_or_else(|| anyhow::anyhow!("DATABASE_URL is not set (or pass --database-url)"))
     }
 

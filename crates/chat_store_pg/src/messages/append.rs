@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::load::{Wanted, load, to_messages};
 use super::rows::{MessageRow, StoredMessage, message_columns};
 use crate::attachments::NewAttachments;
+use crate::prepared::Binds;
 use crate::translate;
 use crate::users::canonical_id;
 
@@ -183,37 +184,43 @@ fn insert(
 ) -> QueryResult<AppendedRow> {
     use diesel::sql_types::{Array, BigInt, Integer, Jsonb, Nullable, Text};
     let (mention_ids, mention_labels) = mention_arrays(&new.mentions);
-    diesel::sql_query(APPEND.as_str())
-        .bind::<BigInt, _>(account.0)
-        .bind::<BigInt, _>(room.0)
-        .bind::<Nullable<BigInt>, _>(new.sender.user_id().map(|user| user.0))
-        .bind::<Text, _>(new.sender.label())
-        .bind::<Nullable<Text>, _>(new.sender_name.as_deref())
-        .bind::<Text, _>(new.content.as_str())
-        .bind::<Text, _>(new.kind.as_str())
-        .bind::<Jsonb, _>(meta)
-        .bind::<Nullable<BigInt>, _>(new.reply_to.map(|reply| reply.0))
-        .bind::<Nullable<Text>, _>(new.echo_id.as_ref().map(EchoId::as_str))
-        .bind::<Array<diesel::sql_types::Uuid>, _>(&files.uuids)
-        .bind::<Array<Text>, _>(&files.storage_keys)
-        .bind::<Array<Text>, _>(&files.extensions)
-        .bind::<Array<BigInt>, _>(&files.file_sizes)
-        .bind::<Array<Nullable<Integer>>, _>(&files.widths)
-        .bind::<Array<Nullable<Integer>>, _>(&files.heights)
-        .bind::<Array<Nullable<BigInt>>, _>(mention_ids)
-        .bind::<Array<Nullable<Text>>, _>(mention_labels)
+    Binds::new()
+        .with::<BigInt, _>(account.0)
+        .with::<BigInt, _>(room.0)
+        .with::<Nullable<BigInt>, _>(new.sender.user_id().map(|user| user.0))
+        .with::<Text, _>(new.sender.label().to_owned())
+        .with::<Nullable<Text>, _>(new.sender_name.clone())
+        .with::<Text, _>(new.content.as_str().to_owned())
+        .with::<Text, _>(new.kind.as_str().to_owned())
+        .with::<Jsonb, _>(meta)
+        .with::<Nullable<BigInt>, _>(new.reply_to.map(|reply| reply.0))
+        .with::<Nullable<Text>, _>(new.echo_id.as_ref().map(|echo| echo.as_str().to_owned()))
+        .with::<Array<diesel::sql_types::Uuid>, _>(files.uuids.clone())
+        .with::<Array<Text>, _>(owned(&files.storage_keys))
+        .with::<Array<Text>, _>(owned(&files.extensions))
+        .with::<Array<BigInt>, _>(files.file_sizes.clone())
+        .with::<Array<Nullable<Integer>>, _>(files.widths.clone())
+        .with::<Array<Nullable<Integer>>, _>(files.heights.clone())
+        .with::<Array<Nullable<BigInt>>, _>(mention_ids)
+        .with::<Array<Nullable<Text>>, _>(mention_labels)
+        .into_statement(APPEND.as_str())
         .get_result(conn)
+}
+
+/// Strings a prepared statement keeps (it outlives the borrow).
+fn owned(texts: &[&str]) -> Vec<String> {
+    texts.iter().map(|text| (*text).to_owned()).collect()
 }
 
 /// The users `mentions` names, as [`APPEND`]'s two parallel arrays (`$17`, `$18`): an id
 /// and no label for [`Mention::Id`]; the label, and the id it spells if it spells one,
 /// for [`Mention::Label`].
-fn mention_arrays(mentions: &[Mention]) -> (Vec<Option<i64>>, Vec<Option<&str>>) {
+fn mention_arrays(mentions: &[Mention]) -> (Vec<Option<i64>>, Vec<Option<String>>) {
     mentions
         .iter()
         .map(|mention| match mention {
             Mention::Id(id) => (Some(id.0), None),
-            Mention::Label(label) => (canonical_id(label), Some(label.as_str())),
+            Mention::Label(label) => (canonical_id(label), Some(label.as_str().to_owned())),
         })
         .unzip()
 }
@@ -310,6 +317,7 @@ mod tests {
         ];
         let (ids, labels) = mention_arrays(&mentions);
         assert_eq!(ids, [Some(7), Some(42), None, None]);
+        let labels: Vec<Option<&str>> = labels.iter().map(Option::as_deref).collect();
         assert_eq!(labels, [None, Some("42"), Some("bob"), Some("007")]);
     }
 

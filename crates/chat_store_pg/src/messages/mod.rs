@@ -32,6 +32,32 @@ use chat_domain::{
 
 use crate::{PgStore, translate};
 
+/// [`MessageStore::append`] on the caller's connection ([`crate::bench`]).
+pub(crate) fn append_on(
+    conn: &mut diesel::PgConnection,
+    account: AccountId,
+    room: RoomId,
+    new: NewMessage,
+) -> Result<(Message, bool), StoreError> {
+    append::append(conn, account, room, new)
+}
+
+/// [`MessageStore::room_page`] of an unfiltered page on the caller's connection
+/// ([`crate::bench`]); a filtered one is refused (`Unexpected`).
+pub(crate) fn unfiltered_room_page_on(
+    conn: &mut diesel::PgConnection,
+    account: AccountId,
+    room: RoomRef,
+    filter: &MessageFilter,
+) -> Result<(Room, Vec<Message>, i64), StoreError> {
+    if pages::counted_total(filter, 0, 0).is_none() {
+        return Err(StoreError::Unexpected(anyhow::anyhow!(
+            "a filtered page is read in more than one step"
+        )));
+    }
+    pages::unfiltered_room_page(conn, account, room, filter)
+}
+
 #[async_trait]
 impl MessageStore for PgStore {
     async fn append(
@@ -40,7 +66,7 @@ impl MessageStore for PgStore {
         room: RoomId,
         new: NewMessage,
     ) -> Result<(Message, bool), StoreError> {
-        self.with_conn(move |conn| append::append(conn, account, room, new))
+        self.with_conn(move |conn| append_on(conn, account, room, new))
             .await
     }
 
@@ -88,8 +114,7 @@ impl MessageStore for PgStore {
         room: RoomRef,
         filter: MessageFilter,
     ) -> Result<(Room, Vec<Message>, i64), StoreError> {
-        let unfiltered = pages::counted_total(&filter, 0, 0).is_some();
-        if !unfiltered {
+        if pages::counted_total(&filter, 0, 0).is_none() {
             // Filters count rows: read the room, then the page and its total.
             let found = self.find_room(account, room).await?;
             let (messages, total) = self.list_messages(account, found.id, filter).await?;

@@ -1,0 +1,31 @@
+//! The store's own work for one request, on a connection of the caller's, for the limits
+//! of `make bench` (docs/benchmarks/README.md): what the server's ports run, statement for
+//! statement and prepared alike, without the pool, the blocking task or the use case
+//! around it. Not for serving: the server goes through the ports.
+
+use chat_app::{MessageFilter, NewMessage, StoreError};
+use chat_domain::{AccountId, Message, Room, RoomId, RoomRef};
+use diesel::PgConnection;
+
+/// What [`chat_app::MessageStore::append`] runs for a send: the message stored now
+/// (`true`), or the one its echo id names (`false`).
+pub fn append(
+    conn: &mut PgConnection,
+    account: AccountId,
+    room: RoomId,
+    new: NewMessage,
+) -> Result<(Message, bool), StoreError> {
+    crate::messages::append_on(conn, account, room, new)
+}
+
+/// What [`chat_app::MessageStore::room_page`] runs for an unfiltered page (the newest
+/// messages, or a keyset page): the room, the page and the total. A filtered page is refused
+/// (`Unexpected`): its reading takes more than one statement set and is no limit.
+pub fn room_page(
+    conn: &mut PgConnection,
+    account: AccountId,
+    room: RoomRef,
+    filter: &MessageFilter,
+) -> Result<(Room, Vec<Message>, i64), StoreError> {
+    crate::messages::unfiltered_room_page_on(conn, account, room, filter)
+}
