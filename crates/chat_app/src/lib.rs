@@ -59,7 +59,7 @@ pub use model::{
     AccountPatch, Detail, EndUserPatch, Join, Login, Mention, MessageDetail, MessageFilter,
     MessageOrder, NewAccount, NewEndUser, NewMessage, NewRoom, NewUser, Outgoing, Page,
     RawOutgoing, RawSearch, RawWebhook, RoomFilter, RoomPatch, RoomQuery, RoomSort, SearchQuery,
-    Unread, UserIds, UserPatch, UserQuery, Window,
+    SendContext, Speaker, Unread, UserIds, UserPatch, UserQuery, Window,
 };
 pub use model::{NewWebhook, WebhookPatch};
 pub use ports::{

@@ -260,6 +260,58 @@ pub(crate) fn chat_label(
     Ok(external.unwrap_or_else(|| user.0.to_string()))
 }
 
+/// [`UserDirectory::find_by_chat_id`] on the caller's connection: the user with this
+/// external id, else the one whose integer id it is (when that user has no external id);
+/// deleted users are nobody.
+pub(crate) fn user_by_chat_id(
+    conn: &mut PgConnection,
+    account: AccountId,
+    chat_id: &str,
+) -> Result<Option<User>, StoreError> {
+    // The partial unique index on (account_id, external_id).
+    let by_external_id = users::table
+        .filter(users::account_id.eq(account.0))
+        .filter(users::external_id.eq(chat_id))
+        .filter(users::deleted_at.is_null())
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+        .map_err(translate)?;
+    let row = match (by_external_id, canonical_id(chat_id)) {
+        (Some(row), _) => Some(row),
+        // The primary key; a user with an external id is only ever named by it.
+        (None, Some(id)) => users::table
+            .filter(users::account_id.eq(account.0))
+            .filter(users::id.eq(id))
+            .filter(users::external_id.is_null())
+            .filter(users::deleted_at.is_null())
+            .select(UserRow::as_select())
+            .first(conn)
+            .optional()
+            .map_err(translate)?,
+        (None, None) => None,
+    };
+    row.map(User::try_from).transpose()
+}
+
+/// The user with this id, on the caller's connection; deleted users are nobody.
+pub(crate) fn user_by_id(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: UserId,
+) -> Result<Option<User>, StoreError> {
+    users::table
+        .filter(users::account_id.eq(account.0))
+        .filter(users::id.eq(id.0))
+        .filter(users::deleted_at.is_null())
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+        .map_err(translate)?
+        .map(User::try_from)
+        .transpose()
+}
+
 /// The integer a ChatAPI `user_id` spells, when it is written the one way `User::chat_user_id`
 /// writes an id: decimal digits only, no sign, no leading zero, within `i64`.
 pub(crate) fn canonical_id(chat_id: &str) -> Option<i64> {
@@ -305,34 +357,8 @@ impl UserDirectory for PgStore {
         account: AccountId,
         chat_id: String,
     ) -> Result<Option<User>, StoreError> {
-        let integer_id = canonical_id(&chat_id);
-        self.with_conn(move |conn| {
-            // The partial unique index on (account_id, external_id).
-            let by_external_id = users::table
-                .filter(users::account_id.eq(account.0))
-                .filter(users::external_id.eq(&chat_id))
-                .filter(users::deleted_at.is_null())
-                .select(UserRow::as_select())
-                .first(conn)
-                .optional()
-                .map_err(translate)?;
-            let row = match (by_external_id, integer_id) {
-                (Some(row), _) => Some(row),
-                // The primary key; a user with an external id is only ever named by it.
-                (None, Some(id)) => users::table
-                    .filter(users::account_id.eq(account.0))
-                    .filter(users::id.eq(id))
-                    .filter(users::external_id.is_null())
-                    .filter(users::deleted_at.is_null())
-                    .select(UserRow::as_select())
-                    .first(conn)
-                    .optional()
-                    .map_err(translate)?,
-                (None, None) => None,
-            };
-            row.map(User::try_from).transpose()
-        })
-        .await
+        self.with_conn(move |conn| user_by_chat_id(conn, account, &chat_id))
+            .await
     }
 
     async fn ensure_external_user(

@@ -251,7 +251,7 @@ mod tests {
     use crate::actor::AccountAccess;
     use crate::error::Conflict;
     use crate::events::MockEventPublisher;
-    use crate::model::{NewMessage, Outgoing, RawOutgoing, Window};
+    use crate::model::{NewMessage, Outgoing, RawOutgoing, SendContext, Speaker, Window};
     use crate::ports::{
         MockFileStore, MockMessageStore, MockRoomStore, MockUserDirectory, StoreError,
     };
@@ -402,9 +402,32 @@ mod tests {
                     _ => None,
                 })
             });
+            // The same room, users and memberships, read together for a send.
+            let mut messages = MockMessageStore::new();
+            messages
+                .expect_send_context()
+                .returning(move |_, _, speaker| {
+                    let found = speaker
+                        .and_then(|speaker| match speaker {
+                            Speaker::Id(id) => Some(user(id.0, None)),
+                            Speaker::ChatId(chat_id) => match chat_id.as_str() {
+                                "ann" => Some(user(10, Some("ann"))),
+                                "zed" => Some(user(30, Some("zed"))),
+                                _ => None,
+                            },
+                        })
+                        .map(|user| {
+                            let member = user.id == UserId(10) || user.id == UserId(20);
+                            (user, member)
+                        });
+                    Ok(SendContext {
+                        room: room(active),
+                        speaker: found,
+                    })
+                });
             Self {
                 rooms,
-                messages: MockMessageStore::new(),
+                messages,
                 users,
                 files: MockFileStore::new(),
                 events: MockEventPublisher::new(),

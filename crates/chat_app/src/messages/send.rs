@@ -1,18 +1,18 @@
 //! Sending: who speaks, what the reply names, and the files that come along.
 
 use chat_domain::{
-    AccountId, FieldError, Message, MessageKind, Permission, Problem, Room, RoomRef, Sender,
-    StorageKey, StoredUpload,
+    FieldError, Message, MessageKind, Permission, Problem, Room, RoomRef, Sender, StorageKey,
+    StoredUpload, User,
 };
 
 use super::Messages;
 use super::views::MessageView;
-use crate::access::{message_error, room_error, user_error};
+use crate::access::{message_error, room_error};
 use crate::actor::Actor;
 use crate::error::{AppError, Conflict, Denied};
 use crate::events::{DomainEvent, MessageEvent};
 use crate::files::discard;
-use crate::model::{MessageDetail, NewMessage, Outgoing};
+use crate::model::{MessageDetail, NewMessage, Outgoing, Speaker};
 use crate::ports::StoreError;
 
 /// A reply must name a message of the same room.
@@ -59,7 +59,10 @@ impl Messages {
     }
 
     /// Checks the send and stores the message: the room, the message, and whether it
-    /// is new (`false` for a retried `echo_id`).
+    /// is new (`false` for a retried `echo_id`). The room, the speaker and their
+    /// membership are read together; what is wrong is answered in this order: no such
+    /// room (404), no permission to send (403), the speaker (422 or 403), an inactive
+    /// room (409).
     async fn store(
         &self,
         actor: &Actor,
@@ -68,13 +71,16 @@ impl Messages {
         attachments: Vec<StoredUpload>,
     ) -> Result<(Room, Message, bool), AppError> {
         let account = actor.account_id()?;
-        let room = self
-            .rooms
-            .find_room(account, room)
+        let named = named_speaker(actor, &out);
+        let wanted = named.as_ref().ok().cloned().flatten();
+        let context = self
+            .messages
+            .send_context(account, room, wanted)
             .await
             .map_err(room_error)?;
+        let room = context.room;
         actor.require(Permission::SendMessages)?;
-        let (sender, sender_name) = self.speaker(actor, account, &room, &out).await?;
+        let (sender, sender_name) = speaker(actor, &out, named?, context.speaker)?;
         if !room.is_active {
             return Err(AppError::Conflict(Conflict::RoomInactive));
         }
@@ -110,68 +116,59 @@ impl Messages {
             .map_err(room_error)?;
         Ok((room, message, created))
     }
+}
 
-    /// Who speaks, and under which name.
-    async fn speaker(
-        &self,
-        actor: &Actor,
-        account: AccountId,
-        room: &Room,
-        out: &Outgoing,
-    ) -> Result<(Sender, Option<String>), AppError> {
-        let given_name = out.sender_name.as_ref().map(|n| n.as_str().to_owned());
-        let user = match actor {
-            Actor::Platform => return Err(AppError::Unauthenticated),
-            Actor::User { user_id, .. } => {
-                if out.kind == MessageKind::System {
-                    return Err(FieldError::new(
-                        "message_type",
-                        Problem::Invalid("only the API key sends system messages".to_owned()),
-                    )
-                    .into());
-                }
-                self.users
-                    .find_users(account, vec![*user_id])
-                    .await
-                    .map_err(user_error)?
-                    .into_iter()
-                    .next()
-                    .ok_or(AppError::Unauthenticated)?
-            }
-            Actor::ApiKey(_) if out.kind == MessageKind::System => {
-                return Ok((Sender::System, given_name));
-            }
-            Actor::ApiKey(_) => {
-                let sender_id = out
-                    .sender_id
-                    .as_ref()
-                    .ok_or_else(|| FieldError::new("sender_id", Problem::Blank))?;
-                self.users
-                    .find_by_chat_id(account, sender_id.as_str().to_owned())
-                    .await
-                    .map_err(user_error)?
-                    .ok_or(AppError::Forbidden(Denied::NotMember))?
-            }
-        };
-        let member = self
-            .rooms
-            .is_member(account, room.id, user.id)
-            .await
-            .map_err(room_error)?;
-        if !member {
-            return Err(AppError::Forbidden(Denied::NotMember));
-        }
-        let name = match actor {
-            // A user's credential speaks under the user's own name, whatever the body says.
-            Actor::User { .. } => user.name.as_str().to_owned(),
-            Actor::ApiKey(_) | Actor::Platform => {
-                given_name.unwrap_or_else(|| user.name.as_str().to_owned())
-            }
-        };
-        let sender = Sender::User {
-            id: user.id,
-            label: user.chat_user_id(),
-        };
-        Ok((sender, Some(name)))
+/// The user the send speaks as, as the caller names them; `None` for the system (the API
+/// key's `system` messages). An error is answered only once the room is known.
+fn named_speaker(actor: &Actor, out: &Outgoing) -> Result<Option<Speaker>, AppError> {
+    match actor {
+        Actor::Platform => Err(AppError::Unauthenticated),
+        Actor::User { .. } if out.kind == MessageKind::System => Err(FieldError::new(
+            "message_type",
+            Problem::Invalid("only the API key sends system messages".to_owned()),
+        )
+        .into()),
+        Actor::User { user_id, .. } => Ok(Some(Speaker::Id(*user_id))),
+        Actor::ApiKey(_) if out.kind == MessageKind::System => Ok(None),
+        Actor::ApiKey(_) => out
+            .sender_id
+            .as_ref()
+            .map(|id| Some(Speaker::ChatId(id.as_str().to_owned())))
+            .ok_or_else(|| FieldError::new("sender_id", Problem::Blank).into()),
     }
+}
+
+/// Who speaks, and under which name: the system, or the user `named` when they were found
+/// (`found`) and belong to the room.
+fn speaker(
+    actor: &Actor,
+    out: &Outgoing,
+    named: Option<Speaker>,
+    found: Option<(User, bool)>,
+) -> Result<(Sender, Option<String>), AppError> {
+    let given_name = out.sender_name.as_ref().map(|n| n.as_str().to_owned());
+    if named.is_none() {
+        return Ok((Sender::System, given_name));
+    }
+    let (user, member) = match (actor, found) {
+        (_, Some(found)) => found,
+        // A user credential whose user is gone.
+        (Actor::User { .. }, None) => return Err(AppError::Unauthenticated),
+        (_, None) => return Err(AppError::Forbidden(Denied::NotMember)),
+    };
+    if !member {
+        return Err(AppError::Forbidden(Denied::NotMember));
+    }
+    let name = match actor {
+        // A user's credential speaks under the user's own name, whatever the body says.
+        Actor::User { .. } => user.name.as_str().to_owned(),
+        Actor::ApiKey(_) | Actor::Platform => {
+            given_name.unwrap_or_else(|| user.name.as_str().to_owned())
+        }
+    };
+    let sender = Sender::User {
+        id: user.id,
+        label: user.chat_user_id(),
+    };
+    Ok((sender, Some(name)))
 }

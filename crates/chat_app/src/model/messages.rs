@@ -36,6 +36,26 @@ pub struct NewMessage {
     pub mentions: Vec<Mention>,
 }
 
+/// The user a send speaks as, as the caller named them: by id (a user's own credential)
+/// or by ChatAPI `user_id` (the API key's `sender_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Speaker {
+    /// The user with this id.
+    Id(chat_domain::UserId),
+    /// The user a ChatAPI `user_id` names (as [`crate::UserDirectory::find_by_chat_id`]).
+    ChatId(String),
+}
+
+/// What a send reads before it stores anything: the room, and the speaker (when one was
+/// named and is a user of the account) with whether they belong to the room.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendContext {
+    /// The room sent to.
+    pub room: chat_domain::Room,
+    /// The speaker, and whether they are a member of the room.
+    pub speaker: Option<(chat_domain::User, bool)>,
+}
+
 /// A valid request to send a message. Who speaks is settled by the use case: a user
 /// token speaks as its user; the API key speaks as the participant `sender_id`, or as
 /// the system for `system` messages.

@@ -16,7 +16,8 @@ pub use conversations::{Mention, RawSearch, SearchQuery};
 pub use end_users::{EndUserPatch, Login, NewEndUser, UserQuery};
 pub use members::{Join, UserIds};
 pub use messages::{
-    MessageDetail, MessageFilter, MessageOrder, NewMessage, Outgoing, RawOutgoing, Unread,
+    MessageDetail, MessageFilter, MessageOrder, NewMessage, Outgoing, RawOutgoing, SendContext,
+    Speaker, Unread,
 };
 pub use paging::{Page, Window};
 pub use rooms::{Detail, NewRoom, RoomFilter, RoomPatch, RoomQuery, RoomSort};

@@ -7,13 +7,23 @@ use chat_domain::{
 };
 
 use super::error::StoreError;
-use crate::model::{MessageFilter, NewMessage, Unread};
+use crate::model::{MessageFilter, NewMessage, SendContext, Speaker, Unread};
 
 /// Messages of rooms, and how far each member has got. Every method is scoped by
 /// `account`: a room or message of another account is `NotFound`.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait MessageStore: Send + Sync {
+    /// What a send reads before it stores anything, in one round trip to the store: the
+    /// room `room` names, and the user `speaker` names (a deleted user is nobody) with
+    /// whether they are a member of it. `NotFound` when the account has no such room.
+    async fn send_context(
+        &self,
+        account: AccountId,
+        room: RoomRef,
+        speaker: Option<Speaker>,
+    ) -> Result<SendContext, StoreError>;
+
     /// Stores a message in ONE transaction: gives it the room's next `seq` (1, 2, 3, …
     /// without gaps, whatever the number of concurrent senders), adds one to the room's
     /// `message_count`, sets its `last_message_at`, and moves a user sender's read and

@@ -18,6 +18,7 @@ use crate::events::MockEventPublisher;
 use crate::live::MockPresenceStore;
 use crate::members::Members;
 use crate::messages::Messages;
+use crate::model::{SendContext, Speaker};
 use crate::ports::{
     MemberChange, MockFileStore, MockMemberStore, MockMessageStore, MockRoomStore,
     MockUserDirectory, StoreError,
@@ -147,6 +148,33 @@ pub(super) fn message(id: i64) -> Message {
     }
 }
 
+/// The rooms, users and memberships of the account, read together for a send.
+pub(super) fn send_context(
+    _: AccountId,
+    reference: RoomRef,
+    speaker: Option<Speaker>,
+) -> Result<SendContext, StoreError> {
+    let room = find_room(reference)?;
+    let found = speaker
+        .and_then(|speaker| match speaker {
+            Speaker::Id(id) => Some(user(id.0)),
+            Speaker::ChatId(chat_id) => match chat_id.as_str() {
+                "me" => Some(user(20)),
+                "bob" => Some(user(30)),
+                "zed" => Some(user(40)),
+                _ => None,
+            },
+        })
+        .map(|user| {
+            let member = members_of(room.id).contains(&user.id);
+            (user, member)
+        });
+    Ok(SendContext {
+        room,
+        speaker: found,
+    })
+}
+
 /// The ports of the account. With `changes: false`, nothing may be written, listed
 /// or published: a refused request touches nothing.
 pub(super) struct Stores {
@@ -251,6 +279,7 @@ impl Stores {
         users.expect_ensure_external_user().never();
 
         let mut messages = MockMessageStore::new();
+        messages.expect_send_context().returning(send_context);
         messages
             .expect_find_message()
             .returning(|_, reference| match reference {

@@ -166,6 +166,9 @@ async fn a_scoped_credential_speaks_as_its_own_user_whatever_the_body_says() {
     let mut stores = Stores::new(true);
     let mut messages = crate::ports::MockMessageStore::new();
     messages
+        .expect_send_context()
+        .returning(super::fixtures::send_context);
+    messages
         .expect_append()
         .withf(|_, room, new| {
             *room == RoomId(5) && matches!(&new.sender, Sender::User { id, .. } if *id == ME)

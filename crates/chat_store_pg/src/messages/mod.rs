@@ -8,6 +8,7 @@
 //! migration). Every query is scoped by `account_id`: a room or message of another
 //! account is not found.
 //!
+//! - [`context`]: what a send reads first (room, speaker, membership), in one hop.
 //! - [`append`]: sending, files or not, in one statement; the echo id.
 //! - [`pages`]: a room's history, filtered and paged, and its totals.
 //! - [`edits`]: editing, deleting and restoring a message.
@@ -17,6 +18,7 @@
 //! This file only hands each port method to its module, on a pooled connection.
 
 mod append;
+mod context;
 mod edits;
 pub(crate) mod load;
 mod pages;
@@ -24,7 +26,9 @@ mod positions;
 pub(crate) mod rows;
 
 use async_trait::async_trait;
-use chat_app::{MessageFilter, MessageStore, NewMessage, RoomStore, StoreError, Unread};
+use chat_app::{
+    MessageFilter, MessageStore, NewMessage, RoomStore, SendContext, Speaker, StoreError, Unread,
+};
 use chat_domain::{
     AccountId, Content, Message, MessageId, MessageMeta, MessageRef, Position, Room, RoomId,
     RoomRef, Seq, StorageKey, UserId,
@@ -60,6 +64,16 @@ pub(crate) fn unfiltered_room_page_on(
 
 #[async_trait]
 impl MessageStore for PgStore {
+    async fn send_context(
+        &self,
+        account: AccountId,
+        room: RoomRef,
+        speaker: Option<Speaker>,
+    ) -> Result<SendContext, StoreError> {
+        self.with_conn(move |conn| context::send_context(conn, account, room, speaker))
+            .await
+    }
+
     async fn append(
         &self,
         account: AccountId,

@@ -1891,3 +1891,67 @@ fn unread_only(messages: i64) -> chat_app::Unread {
         mentions: 0,
     }
 }
+
+/// What a send reads first: the room by id or UUID, the speaker by id or chat `user_id`
+/// with their membership; another account's room is not found, a deleted user is nobody.
+#[tokio::test]
+async fn a_sends_context_is_the_room_the_speaker_and_their_membership() {
+    use chat_app::{SendContext, Speaker};
+    let Fixture { store, db } = fixture();
+    let acme = create_account(&store, "Acme", "ak_context_acme").await;
+    let other = create_account(&store, "Other", "ak_context_other").await;
+    let ann = create_user(&store, acme.id, "Ann", "agent").await;
+    let bob = create_user(&store, acme.id, "Bob", "agent").await;
+    let eve = create_user(&store, other.id, "Eve", "agent").await;
+    let room = create_room(&store, acme.id, "General", &ann).await;
+    let elsewhere = create_room(&store, other.id, "Elsewhere", &eve).await;
+    let context = |room: RoomRef, speaker: Option<Speaker>| {
+        let store = store.clone();
+        async move { store.send_context(acme.id, room, speaker).await }
+    };
+
+    let SendContext {
+        room: found,
+        speaker,
+    } = context(RoomRef::Uuid(room.uuid), None)
+        .await
+        .expect("the room by UUID");
+    assert_eq!((found.id, speaker), (room.id, None));
+    let by_id = context(RoomRef::Id(room.id), Some(Speaker::Id(ann.id)))
+        .await
+        .expect("the room by id");
+    assert_eq!(by_id.speaker, Some((ann.clone(), true)));
+    let by_label = context(
+        RoomRef::Id(room.id),
+        Some(Speaker::ChatId(bob.chat_user_id())),
+    )
+    .await
+    .expect("a speaker by chat user_id");
+    assert_eq!(by_label.speaker, Some((bob.clone(), false)));
+    let nobody = context(
+        RoomRef::Id(room.id),
+        Some(Speaker::ChatId("nobody".to_owned())),
+    )
+    .await
+    .expect("an unknown speaker");
+    assert_eq!(nobody.speaker, None);
+    // Another account's user and room are out of reach.
+    let foreign = context(RoomRef::Id(room.id), Some(Speaker::Id(eve.id)))
+        .await
+        .expect("another account's user");
+    assert_eq!(foreign.speaker, None);
+    let missing = context(RoomRef::Id(elsewhere.id), Some(Speaker::Id(ann.id))).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+    // A deleted user is nobody.
+    execute(
+        &db,
+        &format!(
+            "UPDATE users SET deleted_at = now() WHERE id = {}",
+            ann.id.0
+        ),
+    );
+    let deleted = context(RoomRef::Id(room.id), Some(Speaker::Id(ann.id)))
+        .await
+        .expect("a deleted speaker");
+    assert_eq!(deleted.speaker, None);
+}
