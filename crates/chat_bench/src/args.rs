@@ -139,13 +139,20 @@ pub(crate) struct Profile {
 
 /// The figures the issue sets targets for, and at what.
 pub(crate) const IDLE_TARGET_SOCKETS: usize = 10_000;
+/// Send throughput as a share of (b), the server's own send statement, at the judged levels.
 pub(crate) const SEND_SHARE: f64 = 0.60;
+/// The levels the send rows' share of (b) is judged at.
+pub(crate) const SEND_JUDGED_LEVELS: [usize; 2] = [1, SEND_TARGET_LEVEL];
+/// Send throughput as a share of (a), the physical insert, at [`SEND_TARGET_LEVEL`].
+pub(crate) const SEND_PHYSICAL_SHARE: f64 = 0.15;
+/// The concurrency of the send targets that are stated at one level (and of the webhook row).
 pub(crate) const SEND_TARGET_LEVEL: usize = 32;
 /// Send throughput with one webhook on message.created, as a share of the same send without.
 pub(crate) const WEBHOOK_SHARE: f64 = 0.80;
 /// How long the webhook row waits, after its load, for every event to be delivered.
 pub(crate) const WEBHOOK_DRAIN: Duration = Duration::from_secs(120);
-pub(crate) const LIST_SHARE: f64 = 0.70;
+/// List throughput as a share of (c), the server's own page read, at every level.
+pub(crate) const LIST_SHARE: f64 = 0.80;
 pub(crate) const AUTH_SHARE: f64 = 0.40;
 pub(crate) const FANOUT_P99_MS: f64 = 20.0;
 pub(crate) const IDLE_BUDGET_MIB: f64 = 200.0;

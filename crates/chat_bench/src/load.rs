@@ -4,7 +4,7 @@
 //!
 //! HTTP clients are awc on actix-rt (`!Send`): each load thread runs one actix system
 //! with one `awc::Client`, and the clients are tasks spread over the threads. The
-//! PostgreSQL limit is a plain loop: one std thread per client with its own connection.
+//! PostgreSQL limits are a plain loop: one std thread per client with its own connection.
 
 use std::sync::{Arc, Barrier, OnceLock};
 use std::thread::{self, JoinHandle};
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use actix_web::web::Bytes;
 use anyhow::{Context, anyhow};
 use awc::http::Method;
-use diesel::{Connection, PgConnection, QueryResult};
+use diesel::{Connection, PgConnection};
 
 use crate::stats::{Outcome, micros};
 use crate::ui::Ui;
@@ -53,7 +53,7 @@ impl Req {
 pub type MakeReq = Arc<dyn Fn(usize, u64) -> Req + Send + Sync>;
 
 /// One operation of client `task` on its `iteration`-th turn, over its own connection.
-pub type PgOp = Arc<dyn Fn(&mut PgConnection, usize, u64) -> QueryResult<()> + Send + Sync>;
+pub type PgOp = Arc<dyn Fn(&mut PgConnection, usize, u64) -> anyhow::Result<()> + Send + Sync>;
 
 /// An HTTP client for one load thread: no limit on connections, a generous timeout.
 pub fn http_client() -> awc::Client {
@@ -264,7 +264,7 @@ fn pg_client_loop(
         if t1 >= warm_end && t1 < end {
             match result {
                 Ok(()) => outcome.latencies_us.push(micros(t1 - t0)),
-                Err(error) => outcome.fail(error.to_string()),
+                Err(error) => outcome.fail(format!("{error:#}")),
             }
         }
     }

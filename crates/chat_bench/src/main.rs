@@ -1,7 +1,8 @@
 //! `chat-bench`: the load generator of `make bench` (scripts/bench.sh starts the servers and
 //! calls it). It seeds a running `chatd`, measures it, measures the limits of the same
-//! machine in the same run (raw PostgreSQL over direct connections, a bare actix-web
-//! handler), and writes `latest.md`, `latest.json` and `latest.svg`.
+//! machine in the same run (PostgreSQL over direct connections: a physical insert, and the
+//! store's own send and page read; a bare actix-web handler), and writes `latest.md`,
+//! `latest.json` and `latest.svg`.
 //!
 //! ```text
 //! chat-bench run --server http://127.0.0.1:P --bare http://127.0.0.1:Q \
@@ -16,6 +17,7 @@ mod args;
 mod corpus;
 mod cpu;
 mod growth;
+mod limits;
 mod live;
 mod load;
 mod phases;

@@ -40,6 +40,18 @@ pub struct Limit {
     pub p99_ms: Option<f64>,
 }
 
+/// A second limit a row's throughput is compared with, beside its first (the send rows:
+/// (a), the physical insert, beside (b), the server's own send statement), with a target
+/// of its own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Also {
+    pub limit: Limit,
+    /// Ours / this limit's throughput.
+    pub ratio: Option<f64>,
+    pub target: Option<Target>,
+    pub met: Option<bool>,
+}
+
 /// One line of the table.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
@@ -68,6 +80,9 @@ pub struct Row {
     pub kind: Option<Kind>,
     pub target: Option<Target>,
     pub met: Option<bool>,
+    /// A second limit (throughput shares only), judged on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub also: Option<Also>,
     pub note: Option<String>,
 }
 
@@ -94,31 +109,44 @@ impl Row {
             kind: None,
             target: None,
             met: None,
+            also: None,
             note: None,
         }
     }
 
     /// Compares our throughput with `limit`'s; `target` is the share to reach, if any.
     pub fn share_of(mut self, name: &str, limit: &Summary, target: Option<f64>) -> Self {
-        self.limit = Some(Limit {
-            name: name.to_owned(),
-            throughput: Some(limit.throughput),
-            p50_ms: limit.p50_ms,
-            p99_ms: limit.p99_ms,
-        });
+        self.limit = Some(Limit::of(name, limit));
         self.kind = Some(Kind::Share);
-        self.ratio = match self.throughput {
-            Some(ours) if limit.throughput > 0.0 => Some(ours / limit.throughput),
-            _ => None,
-        };
+        self.ratio = share(self.throughput, limit);
         if let Some(share) = target {
-            self.target = Some(Target {
-                text: format!("≥ {:.0} % of limit", share * 100.0),
-                kind: Kind::Share,
-                threshold: share,
-            });
+            self.target = Some(share_target(share));
         }
         self.judge()
+    }
+
+    /// Compares our throughput with a second limit's too (after [`Row::share_of`]);
+    /// `target` is the share of it to reach, if any, judged apart from the first.
+    pub fn also_share_of(mut self, name: &str, limit: &Summary, target: Option<f64>) -> Self {
+        let ratio = share(self.throughput, limit);
+        let target = target.map(share_target);
+        let met = target
+            .as_ref()
+            .map(|target| ratio.is_some_and(|ratio| ratio >= target.threshold) && self.errors == 0);
+        self.also = Some(Also {
+            limit: Limit::of(name, limit),
+            ratio,
+            target,
+            met,
+        });
+        self
+    }
+
+    /// Whether each of the row's targets is met: the first limit's, then the second's.
+    pub fn verdicts(&self) -> impl Iterator<Item = bool> + '_ {
+        self.met
+            .into_iter()
+            .chain(self.also.as_ref().and_then(|also| also.met))
     }
 
     /// Compares our p50 with a baseline p50 (`factor` at most, when judged).
@@ -181,6 +209,37 @@ impl Row {
     }
 }
 
+impl Limit {
+    fn of(name: &str, limit: &Summary) -> Self {
+        Self {
+            name: name.to_owned(),
+            throughput: Some(limit.throughput),
+            p50_ms: limit.p50_ms,
+            p99_ms: limit.p99_ms,
+        }
+    }
+
+    /// The limit's letter in the report, "(a)" of "(a) physical insert", if it has one.
+    pub fn tag(&self) -> Option<&str> {
+        let (tag, _) = self.name.split_once(' ')?;
+        (tag.len() == 3 && tag.starts_with('(') && tag.ends_with(')')).then_some(tag)
+    }
+}
+
+/// Ours as a share of `limit`'s throughput.
+fn share(ours: Option<f64>, limit: &Summary) -> Option<f64> {
+    ours.filter(|_| limit.throughput > 0.0)
+        .map(|ours| ours / limit.throughput)
+}
+
+fn share_target(share: f64) -> Target {
+    Target {
+        text: format!("≥ {:.0} % of limit", share * 100.0),
+        kind: Kind::Share,
+        threshold: share,
+    }
+}
+
 /// The machine, and the PostgreSQL it ran on.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Machine {
@@ -234,9 +293,11 @@ pub struct Report {
 }
 
 impl Report {
+    /// Counts the targets met and missed, a row's second limit's included.
     pub fn count_targets(&mut self) {
-        self.targets_met = self.results.iter().filter(|r| r.met == Some(true)).count();
-        self.targets_missed = self.results.iter().filter(|r| r.met == Some(false)).count();
+        let verdicts = || self.results.iter().flat_map(Row::verdicts);
+        self.targets_met = verdicts().filter(|met| *met).count();
+        self.targets_missed = verdicts().filter(|met| !*met).count();
     }
 
     /// Reads a report written before (`latest.json`).
@@ -374,6 +435,108 @@ mod tests {
             Some(0.6),
         );
         assert_eq!(row.met, Some(false));
+    }
+
+    /// A send row at 32 clients: 700/s against (b) 1,000/s and (a) 5,000/s.
+    fn send_row(b_target: Option<f64>, a_target: Option<f64>) -> Row {
+        Row::measured("send", "send", Some(32), &summary(700.0, 1.2))
+            .labelled("send, 100 rooms")
+            .share_of("(b) send statement", &summary(1000.0, 1.0), b_target)
+            .also_share_of("(a) physical insert", &summary(5000.0, 0.2), a_target)
+    }
+
+    #[test]
+    fn a_second_limit_is_judged_apart_from_the_first() -> anyhow::Result<()> {
+        let row = send_row(Some(0.6), Some(0.15));
+        assert_eq!(row.met, Some(true));
+        let also = row
+            .also
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no second limit"))?;
+        assert_eq!(also.ratio, Some(0.14));
+        assert_eq!(also.met, Some(false));
+        assert_eq!(row.verdicts().collect::<Vec<_>>(), [true, false]);
+        // Without targets there is nothing to judge, on either limit.
+        let row = send_row(None, None);
+        assert_eq!(row.verdicts().count(), 0);
+        assert_eq!(row.also.as_ref().and_then(|a| a.ratio), Some(0.14));
+        // Errors spoil the second target too.
+        let mut ours = summary(4000.0, 1.0);
+        ours.errors = 1;
+        let row = Row::measured("x", "x", Some(32), &ours).also_share_of(
+            "(a) physical insert",
+            &summary(5000.0, 0.2),
+            Some(0.15),
+        );
+        assert_eq!(row.also.and_then(|a| a.met), Some(false));
+        Ok(())
+    }
+
+    #[test]
+    fn every_target_of_a_row_is_counted() {
+        let mut report = Report {
+            date: "d".into(),
+            mode: "quick".into(),
+            machine: Machine {
+                cores: 2,
+                memory_bytes: 0,
+                cpu_model: "cpu".into(),
+                kernel: "k".into(),
+                postgres_version: "15".into(),
+                postgres_settings: Vec::new(),
+                open_files_limit_bench: None,
+                open_files_limit_server: None,
+                load_average_start: None,
+                load_average_end: None,
+                busy_before_pct: None,
+            },
+            setup: Setup {
+                server_workers: "2".into(),
+                db_pool_size: "16".into(),
+                revision: "r".into(),
+                load_threads: 2,
+                warmup_secs: 0.3,
+                window_secs: 1.0,
+                levels: vec![1, 32],
+            },
+            results: vec![send_row(Some(0.6), Some(0.15)), send_row(Some(0.8), None)],
+            limits: Vec::new(),
+            phases: Vec::new(),
+            notes: Vec::new(),
+            targets_met: 0,
+            targets_missed: 0,
+        };
+        report.count_targets();
+        assert_eq!((report.targets_met, report.targets_missed), (1, 2));
+        let md = report.markdown();
+        assert!(md.contains(
+            "| ↳ the same, against a second limit | 32 | | | | 5,000 req/s ((a) physical insert) \
+             | 14.0 % | ≥ 15 % of limit | ❌ missed | |"
+        ));
+        assert!(
+            md.contains("1,000 req/s ((b) send statement) | 70.0 % | ≥ 60 % of limit | ✅ met")
+        );
+        let svg = report.svg();
+        assert!(svg.contains(">send, 100 rooms · c=32 · of (b)<"));
+        assert!(svg.contains(">↳ the same, of (a) physical insert<"));
+        assert!(svg.contains(">14 %<"));
+        // A report written before rows had a second limit still reads.
+        let mut json = serde_json::to_value(&report).unwrap_or_default();
+        if let Some(rows) = json["results"].as_array_mut() {
+            for row in rows {
+                row.as_object_mut().map(|row| row.remove("also"));
+            }
+        }
+        let old: Result<Report, _> = serde_json::from_value(json);
+        assert!(old.is_ok_and(|old| old.results.iter().all(|r| r.also.is_none())));
+    }
+
+    #[test]
+    fn limits_are_tagged_by_their_letter() {
+        let limit = |name: &str| Limit::of(name, &summary(1.0, 1.0));
+        assert_eq!(limit("(a) physical insert").tag(), Some("(a)"));
+        assert_eq!(limit("bare actix-web handler").tag(), None);
+        assert_eq!(limit("(abc) x").tag(), None);
     }
 
     #[test]

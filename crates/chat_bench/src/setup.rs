@@ -1,5 +1,5 @@
 //! The benchmark's world, made through the server's own APIs (platform API, ChatAPI rooms,
-//! joins and sends), then read back by id from the database for the raw-SQL limits.
+//! joins and sends), then read back by id from the database for the PostgreSQL limits.
 //!
 //! - one account (its API key drives the ChatAPI dialect) and one agent (its access token
 //!   drives the account dialect);
@@ -287,7 +287,7 @@ pub async fn seed(
         .await?;
     ui.done(&bar);
 
-    // Ids, for the raw SQL.
+    // Ids, for the PostgreSQL limits.
     let parsed: Vec<Uuid> = uuids
         .iter()
         .map(|u| Uuid::parse_str(u).with_context(|| format!("room id {u:?} is not a UUID")))
@@ -303,15 +303,12 @@ pub async fn seed(
             id,
         })
     };
-    let users = sql::user_ids(conn, account_id)?;
+    let users = sql::senders(conn, account_id)?;
     let sender_of = |label: &str| -> anyhow::Result<Sender> {
-        let user_id = *users
+        users
             .get(label)
-            .ok_or_else(|| anyhow!("participant {label} is not a user of the account"))?;
-        Ok(Sender {
-            user_id,
-            label: label.to_owned(),
-        })
+            .cloned()
+            .ok_or_else(|| anyhow!("participant {label} is not a user of the account"))
     };
     let send_rooms = send_uuids
         .iter()

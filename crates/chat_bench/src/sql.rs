@@ -1,10 +1,9 @@
-//! Direct SQL: the statements the server runs, for the PostgreSQL limits; look-ups of ids;
-//! bulk history (`INSERT … SELECT generate_series`) that keeps the schema's invariants;
-//! the fresh database.
+//! Direct SQL: look-ups of ids; bulk history (`INSERT … SELECT generate_series`) that
+//! keeps the schema's invariants; the fresh database. (The limits' operations are in
+//! [`crate::limits`].)
 //!
-//! Everything goes through `diesel::sql_query` with bind parameters. Unlike most of the
-//! server's (diesel DSL) queries, these are not kept as named prepared statements: each
-//! is parsed on every execution, which makes the limits slightly conservative.
+//! Everything goes through `diesel::sql_query` with bind parameters; none of it is
+//! measured.
 
 use std::collections::HashMap;
 
@@ -12,173 +11,18 @@ use anyhow::{Context, bail};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_query;
-use diesel::sql_types::{Array, BigInt, Integer, Json, Jsonb, Nullable, Text, Timestamptz};
-use time::OffsetDateTime;
+use diesel::sql_types::{Array, BigInt, Text};
 use uuid::Uuid;
 
 pub mod conversations;
 
-/// The columns of `messages`, as the server's `MessageRow` reads them (all but the search
-/// columns `search_config` and `search_vector`).
-const MESSAGE_COLUMNS: &str = "id, uuid, account_id, room_id, seq, sender_user_id, \
-    sender_label, sender_name, content, message_type, meta, reply_to_id, echo_id, \
-    created_at, updated_at, edited_at, deleted_at, attachment_count, reply_count, \
-    last_reply_at, mentions, mention_labels, reactions, pinned_at, pinned_by_user_id, \
-    pinned_by_label, deleted_by_user_id, deleted_by_label";
-
-/// A whole `messages` row, read as the server reads it (and then dropped).
-#[derive(Debug, QueryableByName)]
-#[allow(dead_code)] // read to pay for the transfer and decoding, as the server does
-pub struct MessageRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = diesel::sql_types::Uuid)]
-    uuid: Uuid,
-    #[diesel(sql_type = BigInt)]
-    account_id: i64,
-    #[diesel(sql_type = BigInt)]
-    room_id: i64,
-    #[diesel(sql_type = BigInt)]
-    seq: i64,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    sender_user_id: Option<i64>,
-    #[diesel(sql_type = Text)]
-    sender_label: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    sender_name: Option<String>,
-    #[diesel(sql_type = Text)]
-    content: String,
-    #[diesel(sql_type = Text)]
-    message_type: String,
-    #[diesel(sql_type = Jsonb)]
-    meta: serde_json::Value,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    reply_to_id: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    echo_id: Option<String>,
-    #[diesel(sql_type = Timestamptz)]
-    created_at: OffsetDateTime,
-    #[diesel(sql_type = Timestamptz)]
-    updated_at: OffsetDateTime,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    edited_at: Option<OffsetDateTime>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    deleted_at: Option<OffsetDateTime>,
-    #[diesel(sql_type = Integer)]
-    attachment_count: i32,
-    #[diesel(sql_type = Integer)]
-    reply_count: i32,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    last_reply_at: Option<OffsetDateTime>,
-    #[diesel(sql_type = Array<BigInt>)]
-    mentions: Vec<i64>,
-    #[diesel(sql_type = Array<Text>)]
-    mention_labels: Vec<String>,
-    #[diesel(sql_type = Json)]
-    reactions: serde_json::Value,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    pinned_at: Option<OffsetDateTime>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    pinned_by_user_id: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pinned_by_label: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    deleted_by_user_id: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    deleted_by_label: Option<String>,
-}
-
-/// What `UPDATE rooms … RETURNING` answers to a send.
-#[derive(Debug, QueryableByName)]
-struct NextSeq {
-    #[diesel(sql_type = BigInt)]
-    last_seq: i64,
-    #[diesel(sql_type = diesel::sql_types::Uuid)]
-    #[allow(dead_code)]
-    uuid: Uuid,
-    #[diesel(sql_type = Timestamptz)]
-    last_message_at: OffsetDateTime,
-}
-
-/// A sending participant: its user id and its ChatAPI `sender_id`.
+/// A sending participant: its user id, its ChatAPI `sender_id` and the name it speaks
+/// under.
 #[derive(Debug, Clone)]
 pub struct Sender {
     pub user_id: i64,
     pub label: String,
-}
-
-/// The send of `chat_store_pg::messages::append` (no echo id, no files), in one
-/// transaction: take the room's next seq, insert the message, move the sender's positions.
-pub fn append(
-    conn: &mut PgConnection,
-    account: i64,
-    room: i64,
-    sender: &Sender,
-    content: &str,
-) -> QueryResult<()> {
-    conn.transaction::<_, diesel::result::Error, _>(|conn| {
-        let next: NextSeq = sql_query(
-            "UPDATE rooms SET last_seq = last_seq + 1, message_count = message_count + 1, \
-             last_message_at = GREATEST(last_message_at, clock_timestamp()) \
-             WHERE account_id = $1 AND id = $2 \
-             RETURNING last_seq, uuid, last_message_at",
-        )
-        .bind::<BigInt, _>(account)
-        .bind::<BigInt, _>(room)
-        .get_result(conn)?;
-        let _row: MessageRow = sql_query(format!(
-            "INSERT INTO messages (account_id, room_id, seq, sender_user_id, sender_label, \
-             sender_name, content, message_type, meta, reply_to_id, echo_id, created_at, \
-             updated_at, attachment_count) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-             RETURNING {MESSAGE_COLUMNS}"
-        ))
-        .bind::<BigInt, _>(account)
-        .bind::<BigInt, _>(room)
-        .bind::<BigInt, _>(next.last_seq)
-        .bind::<Nullable<BigInt>, _>(Some(sender.user_id))
-        .bind::<Text, _>(&sender.label)
-        .bind::<Nullable<Text>, _>(None::<String>)
-        .bind::<Text, _>(content)
-        .bind::<Text, _>("text")
-        .bind::<Jsonb, _>(serde_json::Value::Object(serde_json::Map::new()))
-        .bind::<Nullable<BigInt>, _>(None::<i64>)
-        .bind::<Nullable<Text>, _>(None::<String>)
-        .bind::<Timestamptz, _>(next.last_message_at)
-        .bind::<Timestamptz, _>(next.last_message_at)
-        .bind::<Integer, _>(0)
-        .get_result(conn)?;
-        sql_query(
-            "UPDATE room_members SET last_read_seq = GREATEST(last_read_seq, $4), \
-             delivered_seq = GREATEST(delivered_seq, $4) \
-             WHERE account_id = $1 AND room_id = $2 AND user_id = $3",
-        )
-        .bind::<BigInt, _>(account)
-        .bind::<BigInt, _>(room)
-        .bind::<BigInt, _>(sender.user_id)
-        .bind::<BigInt, _>(next.last_seq)
-        .execute(conn)?;
-        Ok(())
-    })
-}
-
-/// The page query of `list_messages` for the newest `limit` messages of a room.
-pub fn newest(
-    conn: &mut PgConnection,
-    account: i64,
-    room: i64,
-    limit: i64,
-) -> QueryResult<Vec<MessageRow>> {
-    sql_query(format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages \
-         WHERE account_id = $1 AND room_id = $2 AND deleted_at IS NULL \
-         ORDER BY seq DESC LIMIT $3 OFFSET $4"
-    ))
-    .bind::<BigInt, _>(account)
-    .bind::<BigInt, _>(room)
-    .bind::<BigInt, _>(limit)
-    .bind::<BigInt, _>(0i64)
-    .load(conn)
+    pub name: String,
 }
 
 #[derive(Debug, QueryableByName)]
@@ -210,17 +54,31 @@ struct ChatUser {
     id: i64,
     #[diesel(sql_type = Text)]
     chat_id: String,
+    #[diesel(sql_type = Text)]
+    name: String,
 }
 
-/// The account's users by ChatAPI id (their external id, else their id as text).
-pub fn user_ids(conn: &mut PgConnection, account: i64) -> anyhow::Result<HashMap<String, i64>> {
+/// The account's users as senders, by ChatAPI id (their external id, else their id as
+/// text).
+pub fn senders(conn: &mut PgConnection, account: i64) -> anyhow::Result<HashMap<String, Sender>> {
     let rows: Vec<ChatUser> = sql_query(
-        "SELECT id, COALESCE(external_id, id::text) AS chat_id FROM users WHERE account_id = $1",
+        "SELECT id, COALESCE(external_id, id::text) AS chat_id, name FROM users \
+         WHERE account_id = $1",
     )
     .bind::<BigInt, _>(account)
     .load(conn)
-    .context("reading user ids")?;
-    Ok(rows.into_iter().map(|row| (row.chat_id, row.id)).collect())
+    .context("reading the account's users")?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let sender = Sender {
+                user_id: row.id,
+                label: row.chat_id.clone(),
+                name: row.name,
+            };
+            (row.chat_id, sender)
+        })
+        .collect())
 }
 
 #[derive(Debug, QueryableByName)]

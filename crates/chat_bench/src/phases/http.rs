@@ -1,73 +1,35 @@
-//! The HTTP phases: send (with and without a webhook), list, an authenticated request, the rooms page; and the requests and raw-PostgreSQL limits they are measured against.
+//! The HTTP phases: send (with and without a webhook), list, an authenticated request, the
+//! rooms page; and the requests and limits they are measured against (the PostgreSQL
+//! limits' operations are in [`crate::limits`]).
 
 use crate::*;
+
+/// (a), the physical limit of a send.
+const PHYSICAL: &str = "(a) physical insert";
+/// (b), the server's own send.
+const STATEMENT: &str = "(b) the server's send statement";
+/// (c), the server's own newest-50 read.
+const LIST_SELECT: &str = "(c) the server's newest-50 read";
 
 impl Run<'_> {
     pub(crate) fn send_req(&self, world: &World, hot: bool, concurrency: usize) -> MakeReq {
         let base = self.args.server.trim_end_matches('/').to_owned();
         let key = world.api_key.clone();
-        let targets: Arc<Vec<(String, String)>> = Arc::new(if hot {
-            world
-                .hot_senders
-                .iter()
-                .map(|s| (world.hot_room.uuid.clone(), s.label.clone()))
-                .collect()
-        } else {
-            world
-                .send_rooms
-                .iter()
-                .map(|(room, s)| (room.uuid.clone(), s.label.clone()))
-                .collect()
-        });
+        let targets = Arc::new(limits::send_targets(world, hot));
         Arc::new(move |task, iteration| {
-            // In the hot room each client is one participant; else clients walk the rooms.
-            let i = if hot {
-                task % targets.len()
-            } else {
-                spread(task, iteration, concurrency, targets.len())
-            };
-            let (uuid, sender) = &targets[i];
+            let i = limits::send_target(hot, task, iteration, concurrency, targets.len());
+            let (_, uuid, sender) = &targets[i];
             Req {
                 method: Method::POST,
                 url: format!("{base}/api/v1/rooms/{uuid}/messages"),
                 headers: vec![("x-api-key", key.clone())],
                 body: Some(Bytes::from(format!(
-                    r#"{{"sender_id":"{sender}","content":"bench message {task}-{iteration}"}}"#
+                    r#"{{"sender_id":"{}","content":"{}"}}"#,
+                    sender.label,
+                    limits::content(task, iteration)
                 ))),
                 expect: 201,
             }
-        })
-    }
-
-    pub(crate) fn send_op(world: &World, hot: bool, concurrency: usize) -> PgOp {
-        let account = world.account_id;
-        let targets: Arc<Vec<(i64, sql::Sender)>> = Arc::new(if hot {
-            world
-                .hot_senders
-                .iter()
-                .map(|s| (world.hot_room.id, s.clone()))
-                .collect()
-        } else {
-            world
-                .send_rooms
-                .iter()
-                .map(|(room, s)| (room.id, s.clone()))
-                .collect()
-        });
-        Arc::new(move |conn, task, iteration| {
-            let i = if hot {
-                task % targets.len()
-            } else {
-                spread(task, iteration, concurrency, targets.len())
-            };
-            let (room, sender) = &targets[i];
-            sql::append(
-                conn,
-                account,
-                *room,
-                sender,
-                &format!("bench message {task}-{iteration}"),
-            )
         })
     }
 
@@ -84,35 +46,48 @@ impl Run<'_> {
         Arc::new(move |task, iteration| {
             let uuid = &rooms[spread(task, iteration, concurrency, rooms.len())];
             Req::get(
-                format!("{base}/api/v1/rooms/{uuid}/messages?limit=50"),
+                format!("{base}/api/v1/rooms/{uuid}/messages?limit={}", limits::PAGE),
                 vec![("x-api-key", key.clone())],
             )
         })
     }
 
-    pub(crate) fn list_op(world: &World, concurrency: usize) -> PgOp {
-        let account = world.account_id;
-        let rooms: Arc<Vec<i64>> = Arc::new(world.send_rooms.iter().map(|(r, _)| r.id).collect());
-        Arc::new(move |conn, task, iteration| {
-            let room = rooms[spread(task, iteration, concurrency, rooms.len())];
-            sql::newest(conn, account, room, 50).map(drop)
-        })
+    /// Notes once what the limits leave prepared (see [`limits::prepared`]).
+    fn check_limits(&mut self, checks: &[(&str, PgOp)]) -> anyhow::Result<()> {
+        let mut lines = Vec::new();
+        for (name, op) in checks {
+            if self.checked_limits.iter().any(|checked| checked == name) {
+                continue;
+            }
+            lines.push(limits::prepared(&self.args.database_url, name, op, 2)?);
+            self.checked_limits.push((*name).to_owned());
+        }
+        if !lines.is_empty() {
+            let note = format!("Limits checked before their load: {}.", lines.join("; "));
+            self.ui.say(format!("  {note}"));
+            self.notes.push(note);
+        }
+        Ok(())
     }
 
+    /// A send row at each level: ours, then (b) the server's send statement, then (a) the
+    /// physical insert, each at the same concurrency over the same rooms and senders.
     pub(crate) fn send_phase(&mut self, world: &World, hot: bool) -> anyhow::Result<()> {
-        let (id, what, limit_name) = if hot {
+        let (id, what, rooms) = if hot {
             (
                 "send_hot_room",
                 "send a message, one hot room",
-                "raw PG insert txn, one hot room",
+                "one hot room",
             )
         } else {
-            (
-                "send_100_rooms",
-                "send a message, 100 rooms",
-                "raw PG insert txn, 100 rooms",
-            )
+            ("send_100_rooms", "send a message, 100 rooms", "100 rooms")
         };
+        limits::create_physical_table(&mut self.conn)?;
+        self.check_limits(&[
+            (STATEMENT, limits::send_statement(world, hot, 1)),
+            (PHYSICAL, limits::physical_insert(world, hot, 1)),
+        ])?;
+        let suffix = if hot { "_hot_room" } else { "" };
         for &c in &self.profile.levels.clone() {
             let timing = self.profile.timing;
             let ours = self.http(
@@ -121,26 +96,48 @@ impl Run<'_> {
                 timing,
                 self.send_req(world, hot, c),
             )?;
-            let limit = self.pg(
-                &format!("{limit_name} · c={c}"),
+            let statement = self.pg(
+                &format!("{STATEMENT}, {rooms} · c={c}"),
                 c,
                 timing,
-                Self::send_op(world, hot, c),
+                limits::send_statement(world, hot, c),
             )?;
-            let target = (c == SEND_TARGET_LEVEL).then_some(SEND_SHARE);
+            let physical = self.pg(
+                &format!("{PHYSICAL}, {rooms} · c={c}"),
+                c,
+                timing,
+                limits::physical_insert(world, hot, c),
+            )?;
             if c == SEND_TARGET_LEVEL && !hot {
                 self.send_baseline = Some(ours.clone());
             }
             self.results.push(
                 Row::measured(id, &format!("{what} (POST …/messages)"), Some(c), &ours)
                     .labelled(what)
-                    .share_of(limit_name, &limit, target),
+                    .share_of(
+                        STATEMENT,
+                        &statement,
+                        SEND_JUDGED_LEVELS.contains(&c).then_some(SEND_SHARE),
+                    )
+                    .also_share_of(
+                        PHYSICAL,
+                        &physical,
+                        (c == SEND_TARGET_LEVEL).then_some(SEND_PHYSICAL_SHARE),
+                    ),
             );
             self.limits.push(Row::measured(
-                &format!("limit_{id}"),
-                limit_name,
+                &format!("limit_send_statement{suffix}"),
+                &format!(
+                    "{STATEMENT}: chat_store_pg::bench::append, one send per transaction, {rooms}"
+                ),
                 Some(c),
-                &limit,
+                &statement,
+            ));
+            self.limits.push(Row::measured(
+                &format!("limit_insert_physical{suffix}"),
+                &format!("{PHYSICAL}: one prepared single-row INSERT per transaction, {rooms}"),
+                Some(c),
+                &physical,
             ));
         }
         Ok(())
@@ -244,8 +241,10 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// A list row at each level: ours, then (c) the server's page read, at the same
+    /// concurrency over the same rooms.
     pub(crate) fn list_phase(&mut self, world: &World) -> anyhow::Result<()> {
-        let limit_name = "raw PG select newest 50";
+        self.check_limits(&[(LIST_SELECT, limits::list_select(world, 1)?)])?;
         for &c in &self.profile.levels.clone() {
             let timing = self.profile.timing;
             let ours = self.http(
@@ -255,10 +254,10 @@ impl Run<'_> {
                 self.list_req(world, c),
             )?;
             let limit = self.pg(
-                &format!("{limit_name} · c={c}"),
+                &format!("{LIST_SELECT} · c={c}"),
                 c,
                 timing,
-                Self::list_op(world, c),
+                limits::list_select(world, c)?,
             )?;
             self.results.push(
                 Row::measured(
@@ -268,11 +267,11 @@ impl Run<'_> {
                     &ours,
                 )
                 .labelled("list newest 50")
-                .share_of(limit_name, &limit, Some(LIST_SHARE)),
+                .share_of(LIST_SELECT, &limit, Some(LIST_SHARE)),
             );
             self.limits.push(Row::measured(
-                "limit_list_newest_50",
-                limit_name,
+                "limit_list_select",
+                &format!("{LIST_SELECT}: chat_store_pg::bench::room_page, newest 50, 100 rooms"),
                 Some(c),
                 &limit,
             ));

@@ -83,13 +83,22 @@ impl Report {
                 limit_cell(row),
                 ratio_cell(row),
                 row.target.as_ref().map_or("—".into(), |t| t.text.clone()),
-                match row.met {
-                    Some(true) => "✅ met",
-                    Some(false) => "❌ missed",
-                    None => "",
-                },
+                verdict(row.met),
                 row.errors
             );
+            if let Some(also) = &row.also {
+                let _ = writeln!(
+                    md,
+                    "| ↳ the same, against a second limit | {} | | | | {} req/s ({}) | {} | {} | {} | |",
+                    row.concurrency.map_or("—".into(), |c| c.to_string()),
+                    also.limit.throughput.map_or("—".into(), rate),
+                    also.limit.name,
+                    also.ratio
+                        .map_or("—".into(), |r| format!("{:.1} %", r * 100.0)),
+                    also.target.as_ref().map_or("—".into(), |t| t.text.clone()),
+                    verdict(also.met),
+                );
+            }
         }
         let notes: Vec<&Row> = self
             .results
@@ -245,6 +254,14 @@ fn ratio_cell(row: &Row) -> String {
         (Some(r), Some(Kind::Factor)) => format!("{r:.2}×"),
         (Some(r), Some(Kind::Budget)) => format!("{:.0} % of budget", r * 100.0),
         _ => "—".into(),
+    }
+}
+
+fn verdict(met: Option<bool>) -> &'static str {
+    match met {
+        Some(true) => "✅ met",
+        Some(false) => "❌ missed",
+        None => "",
     }
 }
 

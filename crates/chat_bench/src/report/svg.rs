@@ -2,7 +2,47 @@
 
 use std::fmt::Write as _;
 
-use super::{Kind, Report, Row, bytes, marks, shorten, xml};
+use super::{Kind, Report, Row, Target, bytes, marks, shorten, xml};
+
+/// One bar of the chart: a row against its limit, or against its second limit.
+struct Bar<'a> {
+    label: String,
+    ratio: Option<f64>,
+    target: Option<&'a Target>,
+    met: Option<bool>,
+}
+
+/// The bars of `row`: one, or two when it has a second limit (each then says which limit
+/// it is against, by its letter).
+fn bars(row: &Row) -> Vec<Bar<'_>> {
+    let mut label = match row.concurrency {
+        Some(c) => format!("{} · c={c}", row.label),
+        None => row.label.clone(),
+    };
+    let tag = row.limit.as_ref().and_then(|limit| limit.tag());
+    if let (Some(_), Some(tag)) = (&row.also, tag) {
+        label = format!("{label} · of {tag}");
+    }
+    let mut label = shorten(&label, 46);
+    label.push_str(&marks(row));
+    let mut bars = vec![Bar {
+        label,
+        ratio: row.ratio,
+        target: row.target.as_ref(),
+        met: row.met,
+    }];
+    if let Some(also) = &row.also {
+        let mut label = shorten(&format!("↳ the same, of {}", also.limit.name), 46);
+        label.push_str(&marks(row));
+        bars.push(Bar {
+            label,
+            ratio: also.ratio,
+            target: also.target.as_ref(),
+            met: also.met,
+        });
+    }
+    bars
+}
 
 impl Report {
     pub(super) fn svg(&self) -> String {
@@ -27,12 +67,13 @@ impl Report {
         let mut body = String::new();
         let mut y = 80.0;
         for (kind, title) in sections {
-            let rows: Vec<&Row> = self
+            let bars: Vec<Bar<'_>> = self
                 .results
                 .iter()
                 .filter(|r| r.kind == Some(kind) && r.ratio.is_some())
+                .flat_map(bars)
                 .collect();
-            if rows.is_empty() {
+            if bars.is_empty() {
                 continue;
             }
             let floor = match kind {
@@ -40,13 +81,10 @@ impl Report {
                 Kind::Factor => 1.5,
                 Kind::Budget => 1.2,
             };
-            let scale = rows
+            let scale = bars
                 .iter()
-                .filter_map(|r| r.ratio)
-                .chain(
-                    rows.iter()
-                        .filter_map(|r| r.target.as_ref().map(|t| t.threshold)),
-                )
+                .filter_map(|b| b.ratio)
+                .chain(bars.iter().filter_map(|b| b.target.map(|t| t.threshold)))
                 .fold(floor, f64::max)
                 * 1.05;
             let _ = writeln!(
@@ -59,7 +97,7 @@ impl Report {
             // Gridlines at each quarter of the scale's unit.
             let unit_x = |v: f64| LABEL + (v / scale) * BAR;
             let top = y;
-            let bottom = y + ROW * rows.len() as f64;
+            let bottom = y + ROW * bars.len() as f64;
             let mut tick = 0.0;
             while tick <= scale {
                 let x = unit_x(tick);
@@ -74,24 +112,16 @@ impl Report {
                 );
                 tick += 0.25;
             }
-            for row in rows {
-                let ratio = row.ratio.unwrap_or(0.0);
-                let color = match row.met {
+            for bar in bars {
+                let ratio = bar.ratio.unwrap_or(0.0);
+                let color = match bar.met {
                     Some(true) => "#2e7d32",
                     Some(false) => "#c62828",
                     None => "#90a4ae",
                 };
-                let mut label = match row.concurrency {
-                    Some(c) => format!("{} · c={c}", row.label),
-                    None => row.label.clone(),
-                };
-                label = shorten(&label, 46);
-                label.push_str(&marks(row));
+                let label = bar.label;
                 let w = (ratio / scale * BAR).clamp(0.0, BAR);
-                let tick_x = row
-                    .target
-                    .as_ref()
-                    .map_or(0.0, |t| unit_x(t.threshold) - LABEL);
+                let tick_x = bar.target.map_or(0.0, |t| unit_x(t.threshold) - LABEL);
                 let text_x = LABEL + w.max(tick_x) + 5.0;
                 let _ = writeln!(
                     body,
@@ -108,7 +138,7 @@ impl Report {
                         Kind::Factor => format!("{ratio:.2}×"),
                     })
                 );
-                if let Some(target) = &row.target {
+                if let Some(target) = bar.target {
                     let x = unit_x(target.threshold);
                     let _ = writeln!(
                         body,
