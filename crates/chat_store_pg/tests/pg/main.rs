@@ -14,5 +14,7 @@ mod end_users;
 mod members;
 mod messages;
 mod presence;
+mod room_counts;
+mod room_lists;
 mod rooms;
 mod webhooks;

@@ -2,186 +2,33 @@
 //!
 //! Every query is scoped by `account_id`: a room of another account is not found.
 
+mod list;
+mod rows;
+
 use async_trait::async_trait;
-use chat_app::{NewRoom, RoomFilter, RoomPatch, RoomSort, RoomStore, StoreError};
+use chat_app::{NewRoom, RoomFilter, RoomPatch, RoomStore, StoreError};
 use chat_domain::{
-    AccountId, Description, Membership, Room, RoomId, RoomMeta, RoomName, RoomRef, StorageKey,
-    User, UserId, WebhookEvent,
+    AccountId, Description, Membership, Room, RoomId, RoomRef, StorageKey, User, UserId,
+    WebhookEvent,
 };
 use diesel::dsl::{exists, now};
-use diesel::pg::Pg;
 use diesel::prelude::*;
 use serde_json::{Map, Value};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
+use self::rows::{NewRoomRow, RoomChanges};
 use crate::members::{MembershipRow, NewMemberRow};
 use crate::schema::{attachments, room_members, rooms, users};
 use crate::users::UserRow;
 use crate::webhooks::record::{Recorded, record_event};
-use crate::{PgStore, contains_pattern, corrupt, translate};
+use crate::{PgStore, corrupt, translate};
+
+pub(crate) use self::rows::RoomRow;
 
 /// What a room event's payload says of the room if it is deleted before the event is
 /// delivered (its ChatAPI id and name; a delivery renders the room as it is when it can).
 fn gone_room(row: &RoomRow) -> Value {
     serde_json::json!({ "id": row.uuid, "name": row.name })
-}
-
-/// One row of `rooms`.
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = rooms, check_for_backend(diesel::pg::Pg))]
-pub(crate) struct RoomRow {
-    id: i64,
-    uuid: Uuid,
-    account_id: i64,
-    name: String,
-    description: Option<String>,
-    meta: Value,
-    is_active: bool,
-    member_count: i32,
-    message_count: i64,
-    last_message_at: OffsetDateTime,
-    created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
-    avatar_key: Option<String>,
-}
-
-impl TryFrom<RoomRow> for Room {
-    type Error = StoreError;
-
-    fn try_from(row: RoomRow) -> Result<Self, StoreError> {
-        let invalid = |e| corrupt("room", row.id, e);
-        let meta = match row.meta {
-            Value::Object(object) => RoomMeta::parse(object).map_err(invalid)?,
-            other => {
-                return Err(corrupt(
-                    "room",
-                    row.id,
-                    format_args!("meta is not an object but {other}"),
-                ));
-            }
-        };
-        Ok(Room {
-            id: RoomId(row.id),
-            uuid: row.uuid,
-            account_id: AccountId(row.account_id),
-            name: RoomName::parse(&row.name).map_err(invalid)?,
-            description: row
-                .description
-                .as_deref()
-                .map(Description::parse)
-                .transpose()
-                .map_err(invalid)?,
-            meta,
-            is_active: row.is_active,
-            avatar: row
-                .avatar_key
-                .as_deref()
-                .map(StorageKey::parse)
-                .transpose()
-                .map_err(|e| corrupt("room", row.id, e))?,
-            member_count: i64::from(row.member_count),
-            message_count: row.message_count,
-            last_message_at: row.last_message_at,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        })
-    }
-}
-
-/// A new room. `last_message_at`, `created_at` and `updated_at` come from the same
-/// `now()` defaults, so they are equal.
-#[derive(Insertable)]
-#[diesel(table_name = rooms)]
-struct NewRoomRow<'a> {
-    account_id: i64,
-    name: &'a str,
-    description: Option<&'a str>,
-    meta: Value,
-    member_count: i32,
-    avatar_key: Option<&'a str>,
-}
-
-/// The columns a [`RoomPatch`] may change; `None` leaves a column alone.
-#[derive(AsChangeset)]
-#[diesel(table_name = rooms)]
-struct RoomChanges {
-    name: Option<String>,
-    /// `Some(None)` sets NULL.
-    description: Option<Option<String>>,
-    meta: Option<Value>,
-    /// `Some(None)` sets NULL.
-    avatar_key: Option<Option<String>>,
-}
-
-impl From<RoomPatch> for RoomChanges {
-    fn from(patch: RoomPatch) -> Self {
-        Self {
-            name: patch.name.map(|name| name.as_str().to_owned()),
-            description: patch
-                .description
-                .map(|description| description.map(|d| d.as_str().to_owned())),
-            meta: patch.meta.map(|meta| Value::Object(meta.into_map())),
-            avatar_key: patch
-                .avatar
-                .map(|avatar| avatar.map(|file| file.key.as_str().to_owned())),
-        }
-    }
-}
-
-/// `query` restricted to the account's rooms that pass `filter` (not sorted, not windowed).
-/// Generic over the selection, so the page and the count share one definition.
-fn filtered<'a, ST: 'a>(
-    query: rooms::BoxedQuery<'a, Pg, ST>,
-    account: AccountId,
-    filter: &RoomFilter,
-) -> rooms::BoxedQuery<'a, Pg, ST> {
-    let mut query = query.filter(rooms::account_id.eq(account.0));
-    if let Some(search) = &filter.search {
-        let pattern = contains_pattern(search);
-        // Served by the trigram GIN indexes on name and description.
-        query = query.filter(
-            rooms::name
-                .ilike(pattern.clone())
-                .or(rooms::description.ilike(pattern)),
-        );
-    }
-    if let Some(active) = filter.is_active {
-        query = query.filter(rooms::is_active.eq(active));
-    }
-    if let Some(member) = filter.member {
-        // A semi-join on the (account_id, user_id, room_id) index of room_members.
-        query = query.filter(
-            rooms::id.eq_any(
-                room_members::table
-                    .filter(room_members::account_id.eq(account.0))
-                    .filter(room_members::user_id.eq(member.0))
-                    .select(room_members::room_id),
-            ),
-        );
-    }
-    query
-}
-
-/// One page of the rooms passing `filter`, in its order; every order is total (ties
-/// broken by id, in the same direction) and served by an index on (account_id, …).
-fn page_query<'a>(
-    account: AccountId,
-    filter: &RoomFilter,
-) -> rooms::BoxedQuery<'a, Pg, rooms::SqlType> {
-    let query = filtered(rooms::table.into_boxed(), account, filter);
-    let query = match filter.sort {
-        RoomSort::NameAsc => query.order_by((rooms::name.asc(), rooms::id.asc())),
-        RoomSort::NameDesc => query.order_by((rooms::name.desc(), rooms::id.desc())),
-        RoomSort::CreatedAsc => query.order_by((rooms::created_at.asc(), rooms::id.asc())),
-        RoomSort::CreatedDesc => query.order_by((rooms::created_at.desc(), rooms::id.desc())),
-        RoomSort::RecentActivity => {
-            query.order_by((rooms::last_message_at.desc(), rooms::id.desc()))
-        }
-    };
-    query
-        .offset(filter.window.offset)
-        .limit(filter.window.limit)
 }
 
 #[async_trait]
@@ -295,21 +142,7 @@ impl RoomStore for PgStore {
         filter: RoomFilter,
     ) -> Result<(Vec<Room>, i64), StoreError> {
         self.with_conn(move |conn| {
-            // One snapshot for both, so the total agrees with the page.
-            let (rows, total) = conn
-                .build_transaction()
-                .read_only()
-                .repeatable_read()
-                .run(|conn| {
-                    let rows = page_query(account, &filter)
-                        .select(RoomRow::as_select())
-                        .load(conn)?;
-                    let total = filtered(rooms::table.into_boxed(), account, &filter)
-                        .count()
-                        .get_result::<i64>(conn)?;
-                    Ok::<_, diesel::result::Error>((rows, total))
-                })
-                .map_err(translate)?;
+            let (rows, total) = list::list(conn, account, &filter)?;
             let rooms = rows
                 .into_iter()
                 .map(Room::try_from)
@@ -534,43 +367,5 @@ impl RoomStore for PgStore {
                 .collect()
         })
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stored_rooms_the_domain_rejects_are_unexpected() {
-        let at = OffsetDateTime::UNIX_EPOCH;
-        let row = |name: &str, meta: Value| RoomRow {
-            id: 7,
-            uuid: Uuid::nil(),
-            account_id: 1,
-            name: name.to_owned(),
-            description: None,
-            meta,
-            avatar_key: None,
-            is_active: true,
-            member_count: 0,
-            message_count: 0,
-            last_message_at: at,
-            created_at: at,
-            updated_at: at,
-        };
-        assert!(Room::try_from(row("General", serde_json::json!({ "a": 1 }))).is_ok());
-        for bad in [
-            row("General", serde_json::json!([1, 2])),
-            row("General", Value::Null),
-            row("General", serde_json::json!({ "max_participants": 0 })),
-            row("   ", serde_json::json!({})),
-        ] {
-            let result = Room::try_from(bad);
-            assert!(
-                matches!(result, Err(StoreError::Unexpected(_))),
-                "{result:?}"
-            );
-        }
     }
 }

@@ -1,0 +1,11 @@
+DROP TRIGGER account_room_counts_truncate ON rooms;
+DROP TRIGGER account_room_counts_update ON rooms;
+DROP TRIGGER account_room_counts_delete ON rooms;
+DROP TRIGGER account_room_counts_insert ON rooms;
+DROP TRIGGER account_room_counts_open ON accounts;
+DROP FUNCTION account_room_counts_truncate();
+DROP FUNCTION account_room_counts_update();
+DROP FUNCTION account_room_counts_delete();
+DROP FUNCTION account_room_counts_insert();
+DROP FUNCTION account_room_counts_open();
+DROP TABLE account_room_counts;
