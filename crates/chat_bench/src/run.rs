@@ -383,11 +383,25 @@ impl Run<'_> {
     /// drifts on the machine meanwhile (another process, the caches, the clock) falls on
     /// both alike; each side's figures are of its windows together.
     pub(crate) fn http_in_turns(
-        &self,
+        &mut self,
         sides: [(&str, MakeReq); 2],
         concurrency: usize,
         timing: Timing,
         rounds: usize,
+    ) -> anyhow::Result<[Summary; 2]> {
+        self.http_in_turns_between(sides, concurrency, timing, rounds, &mut |_, _| Ok(()))
+    }
+
+    /// [`Run::http_in_turns`], with `between` called on the run's connection after each
+    /// window, with the side just measured (0 or 1): what changes the machine between the
+    /// two sides (an index dropped, built again).
+    pub(crate) fn http_in_turns_between(
+        &mut self,
+        sides: [(&str, MakeReq); 2],
+        concurrency: usize,
+        timing: Timing,
+        rounds: usize,
+        between: &mut dyn FnMut(&mut PgConnection, usize) -> anyhow::Result<()>,
     ) -> anyhow::Result<[Summary; 2]> {
         let mut outcomes = [Outcome::default(), Outcome::default()];
         let mut cpu: [Option<cpu::CpuUse>; 2] = [None, None];
@@ -410,6 +424,7 @@ impl Run<'_> {
                 let window = outcomes[side].window + outcome.window;
                 outcomes[side].merge(outcome);
                 outcomes[side].window = window;
+                between(&mut self.conn, side)?;
             }
         }
         let [a, b] = outcomes;

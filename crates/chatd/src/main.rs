@@ -8,12 +8,6 @@ use chat_http::account::platform::{AccountJson, UserJson};
 use chatd::{Application, Settings};
 use clap::{Parser, Subcommand};
 
-/// Memory is allocated on one thread and freed on another on every request (rows read on
-/// the blocking pool, rendered and dropped on an actix worker), which glibc's malloc does
-/// slowly; mimalloc does it with thread-local free lists (docs/benchmarks/findings.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Debug, Parser)]
 #[command(
     name = "chatd",
