@@ -12,8 +12,9 @@
 # Environment: BENCH_QUICK=1 (a short run), BENCH_ARGS (more flags for `chat-bench run`,
 # e.g. "--skip growth,idle"), BENCH_DATABASE (default chat_bench), BENCH_OUT (default
 # docs/benchmarks); CHAT_DB_POOL_SIZE and CHAT_WORKERS reach the server as usual; the
-# rate limits are out of reach (CHAT_RATE_LIMIT_PER_SEC, default 1000000): a load test is
-# one credential sending far faster than a client.
+# rate limits are out of reach (CHAT_RATE_LIMIT_PER_SEC, default 1000000: a load test is
+# one credential sending far faster than a client; CHAT_RATE_WS_SOCKETS_PER_USER, default
+# 1000: the idle row puts up to 100 sockets on one participant).
 # Logs of the servers: .local/bench/.
 set -euo pipefail
 
@@ -113,6 +114,7 @@ env DATABASE_URL="$database_url" \
     CHAT_URL_SECRET="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
     CHAT_STORAGE_DIR="$storage" \
     CHAT_RATE_LIMIT_PER_SEC="${CHAT_RATE_LIMIT_PER_SEC:-1000000}" \
+    CHAT_RATE_WS_SOCKETS_PER_USER="${CHAT_RATE_WS_SOCKETS_PER_USER:-1000}" \
     CHAT_WEBHOOK_ALLOW_PRIVATE=1 \
     RUST_LOG="${BENCH_RUST_LOG:-warn}" \
     "$chatd_bin" serve >"$work/chatd.log" 2>&1 9>&- &
