@@ -3,12 +3,12 @@
 //! task (one hop, where the room, the user and the membership were three).
 
 use chat_app::{SendContext, Speaker, StoreError};
-use chat_domain::{AccountId, Room, RoomRef};
+use chat_domain::{AccountId, RoomRef};
 use diesel::dsl::exists;
 use diesel::prelude::*;
 
-use crate::rooms::RoomRow;
-use crate::schema::{room_members, rooms};
+use crate::rooms;
+use crate::schema::room_members;
 use crate::translate;
 use crate::users::{user_by_chat_id, user_by_id};
 
@@ -20,15 +20,7 @@ pub(super) fn send_context(
     room: RoomRef,
     speaker: Option<Speaker>,
 ) -> Result<SendContext, StoreError> {
-    let query = rooms::table
-        .filter(rooms::account_id.eq(account.0))
-        .select(RoomRow::as_select())
-        .into_boxed();
-    let query = match room {
-        RoomRef::Id(id) => query.filter(rooms::id.eq(id.0)),
-        RoomRef::Uuid(uuid) => query.filter(rooms::uuid.eq(uuid)),
-    };
-    let room = Room::try_from(query.first(conn).map_err(translate)?)?;
+    let room = rooms::find(conn, account, room)?;
     let user = match speaker {
         None => None,
         Some(Speaker::Id(id)) => user_by_id(conn, account, id)?,

@@ -31,6 +31,24 @@ fn gone_room(row: &RoomRow) -> Value {
     serde_json::json!({ "id": row.uuid, "name": row.name })
 }
 
+/// [`RoomStore::find_room`] on the caller's connection: the room with this id or UUID;
+/// `NotFound` when the account has none.
+pub(crate) fn find(
+    conn: &mut PgConnection,
+    account: AccountId,
+    room: RoomRef,
+) -> Result<Room, StoreError> {
+    let query = rooms::table
+        .filter(rooms::account_id.eq(account.0))
+        .select(RoomRow::as_select())
+        .into_boxed();
+    let query = match room {
+        RoomRef::Id(id) => query.filter(rooms::id.eq(id.0)),
+        RoomRef::Uuid(uuid) => query.filter(rooms::uuid.eq(uuid)),
+    };
+    Room::try_from(query.first(conn).map_err(translate)?)
+}
+
 #[async_trait]
 impl RoomStore for PgStore {
     async fn create_room(
@@ -99,19 +117,7 @@ impl RoomStore for PgStore {
     }
 
     async fn find_room(&self, account: AccountId, room: RoomRef) -> Result<Room, StoreError> {
-        self.with_conn(move |conn| {
-            let query = rooms::table
-                .filter(rooms::account_id.eq(account.0))
-                .select(RoomRow::as_select())
-                .into_boxed();
-            let query = match room {
-                RoomRef::Id(id) => query.filter(rooms::id.eq(id.0)),
-                RoomRef::Uuid(uuid) => query.filter(rooms::uuid.eq(uuid)),
-            };
-            let row = query.first(conn).map_err(translate)?;
-            Room::try_from(row)
-        })
-        .await
+        self.with_conn(move |conn| find(conn, account, room)).await
     }
 
     async fn find_rooms(

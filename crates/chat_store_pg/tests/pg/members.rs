@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    Fixture, connect, count, create_account, create_user, execute, fixture, new_user,
+    Fixture, connect, count, create_account, create_user, execute, fixture, new_user, racing_store,
 };
 use chat_app::{
     MemberChange, MemberStore, NewRoom, RoomStore, StoreError, UserDirectory, UserStore, Window,
@@ -18,7 +18,7 @@ use chat_domain::{
     Account, AccountId, ExternalId, MemberMeta, Membership, PersonName, Role, Room, RoomId,
     TokenHash, User, UserId,
 };
-use chat_store_pg::{PgStore, PoolOptions};
+use chat_store_pg::PgStore;
 use chat_test_db::TestDatabase;
 use diesel::sql_types::BigInt;
 use diesel::{PgConnection, QueryableByName, RunQueryDsl};
@@ -202,19 +202,6 @@ async fn until_waiting(db: &TestDatabase, n: i64) {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-}
-
-/// A second store on the same database with a pool of its own, for racing callers.
-fn racing_store(db: &TestDatabase, max_size: u32) -> PgStore {
-    PgStore::connect(
-        db.url(),
-        PoolOptions {
-            max_size,
-            connect_timeout: Duration::from_secs(20),
-            ..PoolOptions::default()
-        },
-    )
-    .expect("pool options are valid")
 }
 
 #[tokio::test]

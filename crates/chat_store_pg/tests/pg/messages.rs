@@ -8,7 +8,9 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use crate::common::{Fixture, connect, create_account, create_user, execute, fixture};
+use crate::common::{
+    Fixture, connect, create_account, create_user, execute, fixture, racing_store,
+};
 use chat_app::{
     MemberStore, MessageFilter, MessageOrder, MessageStore, NewMessage, NewRoom, RoomStore,
     StoreError, Window,
@@ -18,7 +20,7 @@ use chat_domain::{
     MessageRef, Position, Room, RoomId, RoomRef, Sender, Seq, Sniffed, StorageKey, StoredUpload,
     User,
 };
-use chat_store_pg::{PgStore, PoolOptions};
+use chat_store_pg::PgStore;
 use chat_test_db::TestDatabase;
 use diesel::sql_types::{BigInt, Text};
 use diesel::{PgConnection, QueryableByName, RunQueryDsl};
@@ -240,19 +242,6 @@ async fn scene(store: &PgStore) -> Scene {
         eve,
         elsewhere,
     }
-}
-
-/// A second store on the same database with a pool of its own, for racing callers.
-fn racing_store(db: &TestDatabase, max_size: u32) -> PgStore {
-    PgStore::connect(
-        db.url(),
-        PoolOptions {
-            max_size,
-            connect_timeout: Duration::from_secs(20),
-            ..PoolOptions::default()
-        },
-    )
-    .expect("pool options are valid")
 }
 
 /// Waits (yielding to the spawned tasks) until `n` sessions wait for a lock, watching

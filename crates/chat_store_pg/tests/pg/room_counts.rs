@@ -5,10 +5,12 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use crate::common::{Fixture, connect, create_account, create_user, execute, fixture};
+use crate::common::{
+    Fixture, connect, create_account, create_user, execute, fixture, racing_store,
+};
 use chat_app::{NewRoom, RoomFilter, RoomSort, RoomStore, StoreError, Window};
 use chat_domain::{Account, AccountId, Room, User};
-use chat_store_pg::{PgStore, PoolOptions};
+use chat_store_pg::PgStore;
 use chat_test_db::TestDatabase;
 use diesel::sql_types::BigInt;
 use diesel::{PgConnection, QueryableByName, RunQueryDsl};
@@ -257,18 +259,6 @@ async fn deleting_an_account_takes_its_counts_and_leaves_the_others() {
         }]
     );
     assert_eq!(kept(&db), counted(&db));
-}
-
-fn racing_store(db: &TestDatabase, max_size: u32) -> PgStore {
-    PgStore::connect(
-        db.url(),
-        PoolOptions {
-            max_size,
-            connect_timeout: Duration::from_secs(20),
-            ..PoolOptions::default()
-        },
-    )
-    .expect("pool options are valid")
 }
 
 fn execute_on(conn: &mut PgConnection, sql: &str) {

@@ -120,6 +120,19 @@ pub async fn create_user(store: &PgStore, account: AccountId, name: &str, role: 
         .expect("user created")
 }
 
+/// A second store on the same database with a pool of its own, for racing callers.
+pub fn racing_store(db: &TestDatabase, max_size: u32) -> PgStore {
+    PgStore::connect(
+        db.url(),
+        PoolOptions {
+            max_size,
+            connect_timeout: Duration::from_secs(20),
+            ..PoolOptions::default()
+        },
+    )
+    .expect("pool options are valid")
+}
+
 /// A connection of its own to the test database.
 pub fn connect(db: &TestDatabase) -> PgConnection {
     PgConnection::establish(db.url()).expect("test database reachable")
