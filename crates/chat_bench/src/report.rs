@@ -125,6 +125,25 @@ impl Row {
         self.judge()
     }
 
+    /// [`Row::share_of`], for `ours` and `limit` measured in turns: the share is the median
+    /// of each window's share of the `limit` window measured next to it, so that one slow
+    /// stretch of the machine (a few seconds that moved one window by ten points) weighs
+    /// as one window pair, not as a tenth of the whole. The overall rates stay the row's.
+    pub fn paired_share_of(
+        self,
+        name: &str,
+        ours: &Summary,
+        limit: &Summary,
+        target: Option<f64>,
+    ) -> Self {
+        let mut row = self.share_of(name, limit, target);
+        if let Some(median) = paired_share(&ours.windows, &limit.windows) {
+            row.ratio = Some(median);
+            row = row.judge();
+        }
+        row
+    }
+
     /// Compares our throughput with a second limit's too (after [`Row::share_of`]);
     /// `target` is the share of it to reach, if any, judged apart from the first.
     pub fn also_share_of(mut self, name: &str, limit: &Summary, target: Option<f64>) -> Self {
@@ -230,6 +249,34 @@ impl Limit {
 fn share(ours: Option<f64>, limit: &Summary) -> Option<f64> {
     ours.filter(|_| limit.throughput > 0.0)
         .map(|ours| ours / limit.throughput)
+}
+
+/// The median of the window pairs' shares, when both sides have the same windows.
+pub fn paired_share(ours: &[f64], limit: &[f64]) -> Option<f64> {
+    if ours.is_empty() || ours.len() != limit.len() || limit.iter().any(|&l| l <= 0.0) {
+        return None;
+    }
+    let mut shares: Vec<f64> = ours.iter().zip(limit).map(|(o, l)| o / l).collect();
+    shares.sort_by(f64::total_cmp);
+    let mid = shares.len() / 2;
+    Some(if shares.len() % 2 == 1 {
+        shares[mid]
+    } else {
+        (shares[mid - 1] + shares[mid]) / 2.0
+    })
+}
+
+/// The window pairs' shares, for a row's note: `window shares 97 %, 88 %, 95 % (median)`.
+pub fn describe_pairs(ours: &[f64], limit: &[f64]) -> String {
+    let shares: Vec<String> = ours
+        .iter()
+        .zip(limit)
+        .map(|(o, l)| format!("{:.0} %", o / l * 100.0))
+        .collect();
+    format!(
+        "window shares {} (the row's share is their median)",
+        shares.join(", ")
+    )
 }
 
 fn share_target(share: f64) -> Target {
@@ -397,6 +444,7 @@ mod tests {
             p99_ms: Some(p50 * 2.0),
             foreign_cpu_pct: None,
             cpu: None,
+            windows: Vec::new(),
         }
     }
 
@@ -544,5 +592,31 @@ mod tests {
         assert_eq!(rate(1234567.4), "1,234,567");
         assert_eq!(rate(999.0), "999");
         assert_eq!(xml("a<b&c"), "a&lt;b&amp;c");
+    }
+
+    #[test]
+    fn a_share_in_turns_is_the_median_of_its_window_pairs() {
+        // One slow window of ours (60 of 100) moves the overall share, not the median.
+        let ours = [95.0, 60.0, 96.0];
+        let limit = [100.0, 100.0, 100.0];
+        assert_eq!(paired_share(&ours, &limit), Some(0.95));
+        assert_eq!(paired_share(&[90.0, 100.0], &[100.0, 100.0]), Some(0.95));
+        assert_eq!(paired_share(&ours, &limit[..2]), None);
+        assert_eq!(paired_share(&[], &[]), None);
+        assert_eq!(paired_share(&[1.0], &[0.0]), None);
+
+        let mut with = summary(250.0 / 3.0, 1.0);
+        with.windows = ours.to_vec();
+        let mut without = summary(100.0, 1.0);
+        without.windows = limit.to_vec();
+        let row = Row::measured("r", "r", Some(8), &with);
+        let overall = row.clone().share_of("base", &without, Some(0.9));
+        assert_eq!(overall.met, Some(false));
+        let paired = row.paired_share_of("base", &with, &without, Some(0.9));
+        assert_eq!((paired.ratio, paired.met), (Some(0.95), Some(true)));
+        assert_eq!(
+            describe_pairs(&ours, &limit),
+            "window shares 95 %, 60 %, 96 % (the row's share is their median)"
+        );
     }
 }

@@ -404,6 +404,7 @@ impl Run<'_> {
         between: &mut dyn FnMut(&mut PgConnection, usize) -> anyhow::Result<()>,
     ) -> anyhow::Result<[Summary; 2]> {
         let mut outcomes = [Outcome::default(), Outcome::default()];
+        let mut windows: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
         let mut cpu: [Option<cpu::CpuUse>; 2] = [None, None];
         for round in 1..=rounds {
             for (side, (label, make)) in sides.iter().enumerate() {
@@ -421,6 +422,10 @@ impl Run<'_> {
                     Some(sum) => sum.add(&used),
                     none => *none = Some(used),
                 }
+                let secs = outcome.window.as_secs_f64();
+                if secs > 0.0 {
+                    windows[side].push(outcome.latencies_us.len() as f64 / secs);
+                }
                 let window = outcomes[side].window + outcome.window;
                 outcomes[side].merge(outcome);
                 outcomes[side].window = window;
@@ -429,12 +434,15 @@ impl Run<'_> {
         }
         let [a, b] = outcomes;
         let [cpu_a, cpu_b] = cpu;
-        let summaries = [(a, cpu_a), (b, cpu_b)].map(|(outcome, used)| {
-            let mut summary = outcome.summary();
-            summary.foreign_cpu_pct = used.as_ref().and_then(cpu::CpuUse::foreign_percent);
-            summary.cpu = used;
-            summary
-        });
+        let [windows_a, windows_b] = windows;
+        let summaries =
+            [(a, cpu_a, windows_a), (b, cpu_b, windows_b)].map(|(outcome, used, windows)| {
+                let mut summary = outcome.summary();
+                summary.windows = windows;
+                summary.foreign_cpu_pct = used.as_ref().and_then(cpu::CpuUse::foreign_percent);
+                summary.cpu = used;
+                summary
+            });
         for ((label, _), summary) in sides.iter().zip(&summaries) {
             self.ui.say(format!(
                 "  {label} ({rounds} windows): {}",

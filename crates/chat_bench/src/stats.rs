@@ -52,6 +52,7 @@ impl Outcome {
             p99_ms: percentile_ms(&self.latencies_us, 99.0),
             foreign_cpu_pct: None,
             cpu: None,
+            windows: Vec::new(),
         }
     }
 }
@@ -71,6 +72,9 @@ pub struct Summary {
     pub foreign_cpu_pct: Option<f64>,
     /// Who used the CPU during the measurement (warm-up included).
     pub cpu: Option<crate::cpu::CpuUse>,
+    /// The throughput of each window, for a side measured in turns with another (empty
+    /// otherwise): see [`crate::report::Row::paired_share_of`].
+    pub windows: Vec<f64>,
 }
 
 /// Nearest-rank percentile of sorted µs values, in ms.

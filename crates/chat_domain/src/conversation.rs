@@ -58,16 +58,27 @@ impl Emoji {
     /// Anything from outside (a request, a relayed frame) goes through
     /// [`parse`](Self::parse) instead.
     pub fn from_stored(raw: String) -> Result<Self, FieldError> {
+        Self::check_stored(&raw)?;
+        Ok(Self(raw))
+    }
+
+    /// What [`from_stored`](Self::from_stored) checks, without taking the text.
+    pub fn check_stored(raw: &str) -> Result<(), FieldError> {
         let plausible = !raw.is_empty()
             && raw.len() <= Self::MAX_BYTES
-            && (Self::is_short_code(&raw) || !raw.is_ascii());
+            && (Self::is_short_code(raw) || !raw.is_ascii());
         if !plausible {
             return Err(FieldError::new(
                 "emoji",
                 Problem::Invalid(Self::RULE.to_owned()),
             ));
         }
-        Ok(Self(raw))
+        Ok(())
+    }
+
+    /// An emoji already checked, as held in [`Reactions`](crate::Reactions).
+    pub(crate) fn from_checked(raw: &str) -> Self {
+        Self(raw.to_owned())
     }
 
     fn is_short_code(raw: &str) -> bool {

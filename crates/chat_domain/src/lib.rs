@@ -52,6 +52,7 @@ mod ids;
 pub mod member;
 pub mod message;
 pub mod permission;
+pub mod reactions;
 pub mod room;
 pub mod sender;
 pub mod storable;
@@ -75,6 +76,7 @@ pub use message::{
     MessageKind, MessageMeta, MessageRef, Position, Sender, Seq,
 };
 pub use permission::{Permission, Permissions};
+pub use reactions::{InvalidReaction, ReactionRef, Reactions};
 pub use room::{Room, RoomId, RoomMeta, RoomName, RoomRef};
 pub use user::{Availability, Email, ExternalId, PersonName, Role, User, UserId, UserMeta};
 pub use validation::{FieldError, FieldErrors, Problem};

@@ -9,9 +9,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::account::AccountId;
-use crate::conversation::{Person, Pin, Reaction, ThreadStats};
+use crate::conversation::{Person, Pin, ThreadStats};
 use crate::file::Attachment;
 pub use crate::ids::MessageId;
+use crate::reactions::Reactions;
 use crate::room::RoomId;
 pub use crate::sender::Sender;
 use crate::storable;
@@ -315,7 +316,7 @@ pub struct Message {
     /// The members of its room it mentions (its sender never), in the order named.
     pub mentions: Vec<Person>,
     /// Its reactions, in the order each emoji was first used.
-    pub reactions: Vec<Reaction>,
+    pub reactions: Reactions,
     /// Its pin, while it is pinned.
     pub pin: Option<Pin>,
 }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod extract;
 mod fields;
 pub mod files;
+mod json_body;
 pub mod limits;
 pub mod links;
 pub mod live;

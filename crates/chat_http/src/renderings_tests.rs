@@ -78,7 +78,9 @@ fn view(pinned_by: Sender) -> MessageView {
                 emoji: emoji(":tada:"),
                 users: vec![person(7, "ann")],
             },
-        ],
+        ]
+        .into_iter()
+        .collect(),
         pin: Some(Pin {
             pinned_at: datetime!(2026-12-06 12:10 UTC),
             pinned_by,
@@ -130,7 +132,7 @@ fn a_chatapi_message_carries_its_thread_reactions_mentions_and_pin() {
 
     let mut plain = view(Sender::System);
     plain.message.pin = None;
-    plain.message.reactions.clear();
+    plain.message.reactions = chat_domain::Reactions::new();
     plain.message.mentions.clear();
     plain.message.thread = ThreadStats::default();
     let plain = json(MessageJson::new(plain, Uuid::from_u128(1), &links()));

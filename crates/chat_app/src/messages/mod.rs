@@ -341,7 +341,7 @@ mod tests {
             deleted_by: None,
             thread: chat_domain::ThreadStats::default(),
             mentions: Vec::new(),
-            reactions: Vec::new(),
+            reactions: chat_domain::Reactions::new(),
             pin: None,
         }
     }

@@ -143,7 +143,7 @@ pub(super) fn message(id: i64) -> Message {
         deleted_by: None,
         thread: chat_domain::ThreadStats::default(),
         mentions: Vec::new(),
-        reactions: Vec::new(),
+        reactions: chat_domain::Reactions::new(),
         pin: None,
     }
 }

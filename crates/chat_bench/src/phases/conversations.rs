@@ -22,7 +22,7 @@ const SEARCH_AT: i64 = 5_000_000;
 /// The list with reactions, as a share of the same list without.
 const REACTIONS_SHARE: f64 = 0.90;
 /// Windows of each list, measured in turns.
-const REACTIONS_ROUNDS: usize = 3;
+const REACTIONS_ROUNDS: usize = 5;
 /// The room's newest messages that get reactions (more than the page of 50).
 const REACTED: i64 = 100;
 /// The reactions on each of them: every emoji by each of `REACTORS` users.
@@ -226,13 +226,14 @@ impl Run<'_> {
             &with,
         )
         .labelled("list newest 50, with reactions")
-        .share_of(WITHOUT_REACTIONS, &without, Some(REACTIONS_SHARE))
+        .paired_share_of(WITHOUT_REACTIONS, &with, &without, Some(REACTIONS_SHARE))
         .with_note(format!(
             "{reacted} newest messages of one send room given {} in bulk SQL (message_reactions \
              rows and the messages.reactions summary); the baseline is another send room's \
              newest 50, its rows rewritten alike; the two lists measured in turns, \
-             {REACTIONS_ROUNDS} windows each; {checked}",
-            EMOJI.join(" ")
+             {REACTIONS_ROUNDS} windows each, {}; {checked}",
+            EMOJI.join(" "),
+            report::describe_pairs(&with.windows, &without.windows)
         ));
         if !rendered {
             row.met = Some(false);
@@ -391,17 +392,18 @@ impl Run<'_> {
                 &with,
             )
             .labelled("send, with the search index")
-            .share_of(&without_name, &without, Some(SEARCH_INDEX_SHARE))
+            .paired_share_of(&without_name, &with, &without, Some(SEARCH_INDEX_SHARE))
             .with_note(format!(
                 "each message a sentence of 4–16 words (10 on average) from the history's \
                  vocabulary, e.g. \"{example}\"; measured at {} stored; the two sends in \
-                 turns, {SEARCH_COST_ROUNDS} windows each; the {sent} messages of all windows \
+                 turns, {SEARCH_COST_ROUNDS} windows each, {}; the {sent} messages of all windows \
                  (warm-ups included) left {pages} pages in the GIN pending list, merged after \
                  each window with the index in {:.0} ms on average ({:.0} µs a message, not in \
                  the figure: a send that fills the list, or autovacuum, pays it); the index was \
                  dropped after each window with it and built again from pg_get_indexdef after \
                  each window without, in {:.1} s on average",
                 millions(stored),
+                report::describe_pairs(&with.windows, &without.windows),
                 merge.as_secs_f64() * 1e3,
                 merge_total.as_secs_f64() * 1e6 / sent.max(1) as f64,
                 rebuild.as_secs_f64()

@@ -206,6 +206,7 @@ impl Run<'_> {
             p99_ms: None,
             foreign_cpu_pct: None,
             cpu: None,
+            windows: Vec::new(),
         };
         let mut row = Row::measured(
             "ws_idle_rss",

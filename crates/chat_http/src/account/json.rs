@@ -2,7 +2,7 @@
 //! events: chat rooms, their members, messages and their files, each as one viewer sees it.
 
 use chat_app::{Actor, MessageView, RoomView};
-use chat_domain::{Attachment, Person, Reaction, User};
+use chat_domain::{Attachment, ReactionRef, Reactions, User};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -127,7 +127,9 @@ pub struct ChatMessageJson {
     /// How many replies it has (deleted replies not counted).
     pub reply_count: i64,
     /// Its reactions: each emoji once, in the order it was first used; `[]` for none.
-    pub reactions: Vec<ReactionJson>,
+    #[serde(serialize_with = "reactions_json")]
+    #[schema(value_type = Vec<ReactionJson>)]
+    pub reactions: Reactions,
     /// When it was pinned (unix seconds); `null` when it is not.
     pub pinned_at: Option<i64>,
     /// The id of the user who pinned it; `null` when it is not pinned, or when the API
@@ -147,35 +149,40 @@ pub struct ContentAttributesJson {
     pub mentions: Option<Vec<i64>>,
 }
 
-/// One emoji on a message, in the account dialect's terms.
+/// One emoji on a message, in the account dialect's terms (borrowed from the message's
+/// [`Reactions`] as it is rendered: a page renders hundreds of users, none is copied).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = AccountReactionJson)]
-pub struct ReactionJson {
+pub struct ReactionJson<'a> {
     /// One emoji (a single grapheme cluster, `👍`) or a short code (`:thumbsup:`), as given.
     #[schema(example = "👍")]
-    pub emoji: String,
+    pub emoji: &'a str,
     /// How many users reacted with it (at least 1).
     pub count: usize,
     /// Their ids, oldest first.
     #[serde(serialize_with = "user_ids")]
     #[schema(value_type = Vec<i64>)]
-    pub user_ids: Vec<Person>,
+    pub user_ids: ReactionRef<'a>,
 }
 
-impl From<Reaction> for ReactionJson {
-    /// Takes the reaction as it is (a page renders hundreds of users: none is copied).
-    fn from(reaction: Reaction) -> Self {
+impl<'a> From<ReactionRef<'a>> for ReactionJson<'a> {
+    fn from(reaction: ReactionRef<'a>) -> Self {
         Self {
+            emoji: reaction.emoji(),
             count: reaction.count(),
-            emoji: reaction.emoji.into_string(),
-            user_ids: reaction.users,
+            user_ids: reaction,
         }
     }
 }
 
+/// A message's reactions, as a JSON array of [`ReactionJson`].
+fn reactions_json<S: Serializer>(reactions: &Reactions, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(reactions.iter().map(ReactionJson::from))
+}
+
 /// The users' integer ids, as a JSON array.
-fn user_ids<S: Serializer>(users: &[Person], serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_seq(users.iter().map(|user| user.id.0))
+fn user_ids<S: Serializer>(reaction: &ReactionRef<'_>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(reaction.users().map(|(id, _)| id.0))
 }
 
 /// A file sent with a message. Its URLs are signed and expire (after
@@ -258,11 +265,7 @@ impl ChatMessageJson {
             }),
             echo_id: message.echo_id.map(|e| e.as_str().to_owned()),
             reply_count: message.thread.reply_count,
-            reactions: message
-                .reactions
-                .into_iter()
-                .map(ReactionJson::from)
-                .collect(),
+            reactions: message.reactions,
             pinned_at: message.pin.as_ref().map(|p| p.pinned_at.unix_timestamp()),
             pinned_by: message
                 .pin

@@ -48,11 +48,12 @@ impl Paging {
     /// (at least one page).
     pub fn respond<T: Serialize>(&self, total: i64, items: Vec<T>) -> HttpResponse {
         let pages = ((total + self.per_page - 1) / self.per_page).max(1);
-        HttpResponse::Ok()
+        let mut response = HttpResponse::Ok();
+        response
             .insert_header(("X-Total-Count", total.to_string()))
             .insert_header(("X-Current-Page", self.page.to_string()))
             .insert_header(("X-Per-Page", self.per_page.to_string()))
-            .insert_header(("X-Total-Pages", pages.to_string()))
-            .json(items)
+            .insert_header(("X-Total-Pages", pages.to_string()));
+        crate::json_body::json(response, &items)
     }
 }

@@ -2,7 +2,7 @@
 //! events: rooms, messages and their files, users, and the pagination of a list.
 
 use chat_app::{Actor, MessageView, RoomView, Window};
-use chat_domain::{Attachment, Person, Reaction, Room, User};
+use chat_domain::{Attachment, ReactionRef, Reactions, Room, User};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -60,7 +60,9 @@ pub struct MessageJson {
     pub last_reply_at: Option<OffsetDateTime>,
     /// Its reactions: each emoji once, in the order it was first used, with who reacted
     /// (oldest first); `[]` for none.
-    pub reactions: Vec<ReactionJson>,
+    #[serde(serialize_with = "reactions_json")]
+    #[schema(value_type = Vec<ReactionJson>)]
+    pub reactions: Reactions,
     /// The `user_id`s of the room's members it mentions (`meta.mentions` as sent, less
     /// anyone who is not a member, and the sender), in the order named.
     pub mentions: Vec<String>,
@@ -74,35 +76,43 @@ pub struct MessageJson {
     pub pinned_by: Option<String>,
 }
 
-/// One emoji on a message, in the ChatAPI dialect's terms.
+/// One emoji on a message, in the ChatAPI dialect's terms (borrowed from the message's
+/// [`Reactions`] as it is rendered: a page renders hundreds of users, none is copied).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = ChatApiReactionJson)]
-pub struct ReactionJson {
+pub struct ReactionJson<'a> {
     /// One emoji (a single grapheme cluster, `👍`) or a short code (`:thumbsup:`), as given.
     #[schema(example = "👍")]
-    pub emoji: String,
+    pub emoji: &'a str,
     /// How many users reacted with it (at least 1).
     pub count: usize,
     /// Their `user_id`s, oldest first.
     #[serde(serialize_with = "user_labels")]
     #[schema(value_type = Vec<String>)]
-    pub user_ids: Vec<Person>,
+    pub user_ids: ReactionRef<'a>,
 }
 
-impl From<Reaction> for ReactionJson {
-    /// Takes the reaction as it is (a page renders hundreds of users: none is copied).
-    fn from(reaction: Reaction) -> Self {
+impl<'a> From<ReactionRef<'a>> for ReactionJson<'a> {
+    fn from(reaction: ReactionRef<'a>) -> Self {
         Self {
+            emoji: reaction.emoji(),
             count: reaction.count(),
-            emoji: reaction.emoji.into_string(),
-            user_ids: reaction.users,
+            user_ids: reaction,
         }
     }
 }
 
+/// A message's reactions, as a JSON array of [`ReactionJson`].
+fn reactions_json<S: Serializer>(reactions: &Reactions, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(reactions.iter().map(ReactionJson::from))
+}
+
 /// The users' `user_id`s (their labels), as a JSON array.
-fn user_labels<S: Serializer>(users: &[Person], serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_seq(users.iter().map(|user| &user.label))
+fn user_labels<S: Serializer>(
+    reaction: &ReactionRef<'_>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(reaction.users().map(|(_, label)| label))
 }
 
 /// A file sent with a message, in the ChatAPI dialect's terms (UUIDs, the media type).
@@ -174,11 +184,7 @@ impl MessageJson {
             echo_id: message.echo_id.map(|e| e.as_str().to_owned()),
             reply_count: message.thread.reply_count,
             last_reply_at: message.thread.last_reply_at,
-            reactions: message
-                .reactions
-                .into_iter()
-                .map(ReactionJson::from)
-                .collect(),
+            reactions: message.reactions,
             mentions: message.mentions.into_iter().map(|p| p.label).collect(),
             pinned_at: message.pin.as_ref().map(|pin| pin.pinned_at),
             pinned_by: message.pin.map(|pin| pin.pinned_by.label().to_owned()),

@@ -279,12 +279,8 @@ pub async fn list_messages(
         .messages
         .list(&auth.actor, room_id.ids()?, filter, MessageDetail::Summary)
         .await?;
-    Ok(HttpResponse::Ok().json(MessageList::new(
-        page,
-        window,
-        client_id(&auth.actor),
-        &links,
-    )))
+    let list = MessageList::new(page, window, client_id(&auth.actor), &links);
+    Ok(crate::json_body::json(HttpResponse::Ok(), &list))
 }
 
 /// One message.

@@ -125,10 +125,8 @@ pub async fn list_pins(
         .conversations
         .pins(&auth.actor, room, window, MessageDetail::Summary)
         .await?;
-    Ok(HttpResponse::Ok().json(MessageList::new(
-        page,
-        window,
-        client_id(&auth.actor),
-        &links,
-    )))
+    Ok(crate::json_body::json(
+        HttpResponse::Ok(),
+        &MessageList::new(page, window, client_id(&auth.actor), &links),
+    ))
 }

@@ -161,21 +161,24 @@ pub async fn list_rooms(
         .list(&auth.actor, room_query, Detail::Summary)
         .await?;
     let client = client_id(&auth.actor);
-    Ok(HttpResponse::Ok().json(RoomList {
-        pagination: Pagination::of(window, page.items.len(), page.total),
-        data: page
-            .items
-            .into_iter()
-            .map(|view| {
-                if for_viewer {
-                    RoomJson::with_unread(view, client)
-                } else {
-                    RoomJson::new(view.room, client)
-                }
-            })
-            .collect(),
-        status: "success",
-    }))
+    Ok(crate::json_body::json(
+        HttpResponse::Ok(),
+        &RoomList {
+            pagination: Pagination::of(window, page.items.len(), page.total),
+            data: page
+                .items
+                .into_iter()
+                .map(|view| {
+                    if for_viewer {
+                        RoomJson::with_unread(view, client)
+                    } else {
+                        RoomJson::new(view.room, client)
+                    }
+                })
+                .collect(),
+            status: "success",
+        },
+    ))
 }
 
 /// One room.

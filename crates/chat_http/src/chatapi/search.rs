@@ -116,12 +116,10 @@ pub async fn search_messages(
         .conversations
         .search(&auth.actor, search, MessageDetail::Summary)
         .await?;
-    Ok(HttpResponse::Ok().json(MessageList::new(
-        page,
-        window,
-        client_id(&auth.actor),
-        &links,
-    )))
+    Ok(crate::json_body::json(
+        HttpResponse::Ok(),
+        &MessageList::new(page, window, client_id(&auth.actor), &links),
+    ))
 }
 
 #[cfg(test)]

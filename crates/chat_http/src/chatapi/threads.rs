@@ -82,12 +82,10 @@ pub async fn message_thread(
         .conversations
         .thread(&auth.actor, message, window, MessageDetail::Summary)
         .await?;
-    Ok(HttpResponse::Ok().json(MessageList::new(
-        page,
-        window,
-        client_id(&auth.actor),
-        &links,
-    )))
+    Ok(crate::json_body::json(
+        HttpResponse::Ok(),
+        &MessageList::new(page, window, client_id(&auth.actor), &links),
+    ))
 }
 
 /// A message's thread, summed up: how many replies, the newest one's time, who replied.

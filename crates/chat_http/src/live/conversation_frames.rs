@@ -102,7 +102,7 @@ fn message() -> Message {
         deleted_by: None,
         thread: chat_domain::ThreadStats::default(),
         mentions: Vec::new(),
-        reactions: Vec::new(),
+        reactions: chat_domain::Reactions::new(),
         pin: None,
     }
 }

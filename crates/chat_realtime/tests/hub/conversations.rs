@@ -40,10 +40,12 @@ fn reactor() -> Person {
 
 fn reacted(message: Message) -> Message {
     Message {
-        reactions: vec![Reaction {
+        reactions: [Reaction {
             emoji: thumbs_up(),
             users: vec![reactor()],
-        }],
+        }]
+        .into_iter()
+        .collect(),
         ..message
     }
 }

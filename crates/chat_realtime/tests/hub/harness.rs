@@ -108,7 +108,7 @@ pub fn message(account: AccountId, room: RoomId, seq: i64, sender: i64) -> Messa
         deleted_by: None,
         thread: chat_domain::ThreadStats::default(),
         mentions: Vec::new(),
-        reactions: Vec::new(),
+        reactions: chat_domain::Reactions::new(),
         pin: None,
     }
 }

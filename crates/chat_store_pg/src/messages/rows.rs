@@ -350,7 +350,7 @@ mod tests {
         assert_eq!(message.mentions, [person(5, "bob"), person(6, "6")]);
         let emoji = |e| Emoji::parse(e).unwrap_or_else(|error| panic!("{e}: {error}"));
         assert_eq!(
-            message.reactions,
+            message.reactions.to_vec(),
             [
                 Reaction {
                     emoji: emoji("👍"),

@@ -178,7 +178,7 @@ pub(super) fn message(id: i64) -> Option<Message> {
         deleted_by: None,
         thread: ThreadStats::default(),
         mentions: Vec::new(),
-        reactions: Vec::new(),
+        reactions: chat_domain::Reactions::new(),
         pin: None,
     })
 }

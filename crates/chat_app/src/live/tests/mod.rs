@@ -96,7 +96,7 @@ fn message(room: RoomId, seq: i64) -> Message {
         deleted_by: None,
         thread: chat_domain::ThreadStats::default(),
         mentions: Vec::new(),
-        reactions: Vec::new(),
+        reactions: chat_domain::Reactions::new(),
         pin: None,
     }
 }
