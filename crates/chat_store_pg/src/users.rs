@@ -260,38 +260,42 @@ pub(crate) fn chat_label(
     Ok(external.unwrap_or_else(|| user.0.to_string()))
 }
 
-/// [`UserDirectory::find_by_chat_id`] on the caller's connection: the user with this
-/// external id, else the one whose integer id it is (when that user has no external id);
-/// deleted users are nobody.
+/// [`UserDirectory::find_by_chat_id`] on the caller's connection: the user
+/// [`named_by_chat_id`] names.
 pub(crate) fn user_by_chat_id(
     conn: &mut PgConnection,
     account: AccountId,
     chat_id: &str,
 ) -> Result<Option<User>, StoreError> {
-    // The partial unique index on (account_id, external_id).
-    let by_external_id = users::table
-        .filter(users::account_id.eq(account.0))
-        .filter(users::external_id.eq(chat_id))
-        .filter(users::deleted_at.is_null())
+    let row = named_by_chat_id(account, chat_id)
         .select(UserRow::as_select())
         .first(conn)
         .optional()
         .map_err(translate)?;
-    let row = match (by_external_id, canonical_id(chat_id)) {
-        (Some(row), _) => Some(row),
-        // The primary key; a user with an external id is only ever named by it.
-        (None, Some(id)) => users::table
-            .filter(users::account_id.eq(account.0))
-            .filter(users::id.eq(id))
-            .filter(users::external_id.is_null())
-            .filter(users::deleted_at.is_null())
-            .select(UserRow::as_select())
-            .first(conn)
-            .optional()
-            .map_err(translate)?,
-        (None, None) => None,
-    };
     row.map(User::try_from).transpose()
+}
+
+/// The undeleted user of the account a ChatAPI `user_id` names, as a query to select
+/// from (`.select(…).first(conn)`): the user with this external id (the partial unique
+/// index on `(account_id, external_id)`), else, when it spells an integer id
+/// ([`canonical_id`]), the user of that id who has no external id (the primary key): a
+/// user with an external id is only ever named by it. Ordered so that the external id
+/// wins when both match.
+pub(crate) fn named_by_chat_id(account: AccountId, chat_id: &str) -> users::BoxedQuery<'_, Pg> {
+    let live = users::table
+        .filter(users::account_id.eq(account.0))
+        .filter(users::deleted_at.is_null())
+        .into_boxed();
+    match canonical_id(chat_id) {
+        Some(id) => live
+            .filter(
+                users::external_id
+                    .eq(chat_id)
+                    .or(users::id.eq(id).and(users::external_id.is_null())),
+            )
+            .order(users::external_id.is_null()),
+        None => live.filter(users::external_id.eq(chat_id)),
+    }
 }
 
 /// The user with this id, on the caller's connection; deleted users are nobody.

@@ -14,7 +14,7 @@ use diesel::sql_types::{Nullable, Text};
 use time::OffsetDateTime;
 
 use crate::schema::users;
-use crate::users::{UserRow, canonical_id};
+use crate::users::{UserRow, canonical_id, named_by_chat_id};
 use crate::{contains_pattern, translate};
 
 diesel::define_sql_function! {
@@ -195,36 +195,18 @@ impl From<SubjectRow> for TokenSubject {
 }
 
 /// The undeleted user of the account that the ChatAPI `user_id` names, as
-/// `UserDirectory::find_by_chat_id` finds it: by external id (the partial unique index
-/// on `(account_id, external_id)`), else, when `user_id` spells an integer id, the user
-/// of that id that has no external id (the primary key). So a token's `sub` names the
+/// `UserDirectory::find_by_chat_id` finds it ([`named_by_chat_id`]). So a token's `sub` names the
 /// same person every other ChatAPI request does.
 pub(super) fn token_subject(
     conn: &mut PgConnection,
     account: AccountId,
     user_id: &ExternalId,
 ) -> Result<Option<TokenSubject>, StoreError> {
-    let by_external_id = users::table
-        .filter(users::account_id.eq(account.0))
-        .filter(users::external_id.eq(user_id.as_str()))
-        .filter(users::deleted_at.is_null())
+    let row = named_by_chat_id(account, user_id.as_str())
         .select(SubjectRow::as_select())
         .first(conn)
         .optional()
         .map_err(translate)?;
-    let row = match (by_external_id, canonical_id(user_id.as_str())) {
-        (Some(row), _) => Some(row),
-        (None, Some(id)) => users::table
-            .filter(users::account_id.eq(account.0))
-            .filter(users::id.eq(id))
-            .filter(users::external_id.is_null())
-            .filter(users::deleted_at.is_null())
-            .select(SubjectRow::as_select())
-            .first(conn)
-            .optional()
-            .map_err(translate)?,
-        (None, None) => None,
-    };
     Ok(row.map(TokenSubject::from))
 }
 

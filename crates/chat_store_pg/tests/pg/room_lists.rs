@@ -15,19 +15,6 @@ struct Number {
     n: i64,
 }
 
-/// `search` as the store matches it: a substring, with `%`, `_` and `\` taken literally.
-fn pattern(search: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in search.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 /// The page's ids and the total, as the two statements of the former list gave them: the
 /// account's rooms passing every filter (the member as a semi-join on room_members), in
 /// the filter's order with ties broken by id, windowed; and the count of the same rooms.
@@ -38,7 +25,13 @@ fn former_answer(
 ) -> (Vec<i64>, i64) {
     let mut conditions = vec![format!("account_id = {}", account.0)];
     if filter.search.is_some() {
-        conditions.push("(name ILIKE $1 OR description ILIKE $1)".to_owned());
+        // Case-insensitive substring, written without LIKE (the store's own means), so
+        // that `%`, `_` and `\` are plain characters here by construction.
+        conditions.push(
+            "(strpos(lower(name), lower($1)) > 0 \
+              OR strpos(lower(coalesce(description, '')), lower($1)) > 0)"
+                .to_owned(),
+        );
     }
     if let Some(active) = filter.is_active {
         conditions.push(format!("is_active = {active}"));
@@ -66,9 +59,7 @@ fn former_answer(
     let mut run = |sql: &str| -> Vec<i64> {
         let rows: Vec<Number> = match &filter.search {
             // A statement that does not use $1 may not be given it.
-            Some(search) => diesel::sql_query(sql)
-                .bind::<Text, _>(pattern(search))
-                .load(conn),
+            Some(search) => diesel::sql_query(sql).bind::<Text, _>(search).load(conn),
             None => diesel::sql_query(sql).load(conn),
         }
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
