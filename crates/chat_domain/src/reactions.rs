@@ -1,33 +1,44 @@
-//! A message's reactions as one compact value.
+//! A message's reactions as one compact value, in the form the store keeps.
 //!
 //! A page of 50 messages with a few reactions each names hundreds of users. Held as
 //! [`Reaction`]s, each message would own a string per emoji and per user, and a list per
 //! emoji: about sixteen allocations a message, made where the page is read and freed where
-//! it is rendered. [`Reactions`] keeps every emoji and label of one message in a single
-//! buffer, with one list of spans into it: two allocations a message, none for a message
-//! without reactions. It hands out borrowed [`ReactionRef`]s to render from.
+//! it is rendered. [`Reactions`] is one string in its *stored form* (below): read back from
+//! a database it is checked in one pass and kept as it is (one allocation a message, none
+//! without reactions), and it hands out borrowed [`ReactionRef`]s to render from.
+//!
+//! # The stored form
+//!
+//! One line per emoji, in order: the emoji, then for each user a tab (U+0009), the user's
+//! id in decimal, a unit separator (U+001F) and the user's label; each line ends with a
+//! newline (U+000A). No reactions is the empty string. `👍` by users 5 (`bob`) and 4
+//! (`user_4`), then `🎉` by 6 (`6`):
+//!
+//! ```text
+//! 👍\t5\x1fbob\t4\x1fuser_4\n🎉\t6\x1f6\n
+//! ```
+//!
+//! Neither an emoji nor a label has a control character (their rules forbid them), so the
+//! form needs no escaping. A store can build it in SQL from its rows.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use crate::conversation::{Emoji, Person, Reaction};
 use crate::user::UserId;
-use crate::validation::FieldError;
+
+/// Ends an emoji's line of the stored form.
+const LINE: u8 = b'\n';
+/// Comes before each user of the stored form.
+const USER: u8 = b'\t';
+/// Separates a user's id from its label in the stored form.
+const LABEL: u8 = b'\x1f';
 
 /// A message's reactions, in the order each emoji was first used; each emoji once, with
 /// the users who reacted with it (at least one, each once), oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reactions {
-    /// Every emoji and label, one after the other.
-    text: String,
-    /// Each emoji's users, then the emoji: `[user, user, emoji, user, emoji]`.
-    spans: Vec<Span>,
-}
-
-/// Where a user's label or an emoji is in [`Reactions::text`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Span {
-    User { id: UserId, label: (u32, u32) },
-    Emoji { text: (u32, u32) },
+    /// The stored form, checked.
+    stored: String,
 }
 
 /// Why a stored reaction does not make one: an implausible emoji, no users, or a user
@@ -36,6 +47,15 @@ enum Span {
 pub struct InvalidReaction {
     emoji: String,
     problem: String,
+}
+
+impl InvalidReaction {
+    fn new(emoji: &str, problem: impl Into<String>) -> Self {
+        Self {
+            emoji: emoji.to_owned(),
+            problem: problem.into(),
+        }
+    }
 }
 
 impl fmt::Display for InvalidReaction {
@@ -50,118 +70,71 @@ impl Reactions {
     /// No reactions (allocates nothing).
     pub const fn new() -> Self {
         Self {
-            text: String::new(),
-            spans: Vec::new(),
+            stored: String::new(),
         }
     }
 
-    /// Room for `emoji` emoji, `users` users in all and `text` bytes of emoji and labels:
-    /// filled within them, it takes exactly two allocations.
-    pub fn with_capacity(emoji: usize, users: usize, text: usize) -> Self {
-        Self {
-            text: String::with_capacity(text),
-            spans: Vec::with_capacity(emoji + users),
+    /// Reactions in their [stored form](self#the-stored-form), as a store that wrote them
+    /// reads them back: each line is checked (the emoji as [`Emoji::from_stored`] checks
+    /// it, at least one user, each with a decimal id and a label without control
+    /// characters) and the text is kept as it is.
+    pub fn from_stored(stored: String) -> Result<Self, InvalidReaction> {
+        let mut at = 0;
+        while at < stored.len() {
+            at = check_line(&stored, at)?;
         }
+        Ok(Self { stored })
     }
 
-    /// Adds an emoji this server stored itself (read back from the database) and who
-    /// reacted with it, in order: [`push_stored_user`](Self::push_stored_user) for each
-    /// user, then [`finish_stored`](Self::finish_stored). Nothing is added on an error.
+    /// The [stored form](self#the-stored-form).
+    pub fn as_stored(&self) -> &str {
+        &self.stored
+    }
+
+    /// Adds an emoji this server stored itself (checked as [`Emoji::from_stored`] checks
+    /// it) and who reacted with it, in order: at least one user, each with a label without
+    /// control characters. Nothing is added on an error.
     pub fn push_stored<L: AsRef<str>>(
         &mut self,
         emoji: &str,
         users: impl IntoIterator<Item = (UserId, L)>,
     ) -> Result<(), InvalidReaction> {
-        let (text_mark, spans_mark) = (self.text.len(), self.spans.len());
-        let pushed = users
-            .into_iter()
-            .try_for_each(|(id, label)| self.push_stored_user(id, label.as_ref()))
-            .map_err(|e| InvalidReaction {
-                emoji: emoji.to_owned(),
-                ..e
-            })
-            .and_then(|()| self.finish_stored(emoji));
-        if pushed.is_err() {
-            self.text.truncate(text_mark);
-            self.spans.truncate(spans_mark);
+        let mark = self.stored.len();
+        self.stored.push_str(emoji);
+        for (id, label) in users {
+            // Writing to a String cannot fail.
+            let _ = write!(
+                self.stored,
+                "{}{}{}{}",
+                char::from(USER),
+                id.0,
+                char::from(LABEL),
+                label.as_ref()
+            );
         }
-        pushed
-    }
-
-    /// Adds a user to the emoji being read back, which [`finish_stored`](Self::finish_stored)
-    /// names once its users are in (a reader may meet them in either order). The label must
-    /// not be empty.
-    pub fn push_stored_user(&mut self, id: UserId, label: &str) -> Result<(), InvalidReaction> {
-        if label.is_empty() {
-            return Err(InvalidReaction {
-                emoji: String::new(),
-                problem: "a user without a label".to_owned(),
-            });
+        self.stored.push(char::from(LINE));
+        let checked = check_line(&self.stored, mark);
+        if checked.is_err() {
+            self.stored.truncate(mark);
         }
-        let label = self.append(label)?;
-        self.spans.push(Span::User { id, label });
-        Ok(())
-    }
-
-    /// Makes the users added since the last emoji (at least one) the users of `emoji`, an
-    /// emoji this server stored itself: checked as [`Emoji::from_stored`] checks it.
-    pub fn finish_stored(&mut self, emoji: &str) -> Result<(), InvalidReaction> {
-        let invalid = |problem: String| InvalidReaction {
-            emoji: emoji.to_owned(),
-            problem,
-        };
-        Emoji::check_stored(emoji).map_err(|e: FieldError| invalid(e.to_string()))?;
-        if !matches!(self.spans.last(), Some(Span::User { .. })) {
-            return Err(invalid("no users".to_owned()));
-        }
-        let text = self.append(emoji).map_err(|e| invalid(e.problem))?;
-        self.spans.push(Span::Emoji { text });
-        Ok(())
-    }
-
-    /// Adds `s` to the text; answers where it is.
-    fn append(&mut self, s: &str) -> Result<(u32, u32), InvalidReaction> {
-        let start = self.text.len();
-        let (Ok(from), Ok(to)) = (u32::try_from(start), u32::try_from(start + s.len())) else {
-            return Err(InvalidReaction {
-                emoji: String::new(),
-                problem: "more than 4 GiB of emoji and labels".to_owned(),
-            });
-        };
-        self.text.push_str(s);
-        Ok((from, to))
-    }
-
-    /// Empties it, keeping its room (for a reader that starts again).
-    pub fn clear(&mut self) {
-        self.text.clear();
-        self.spans.clear();
+        checked.map(drop)
     }
 
     /// Whether no one reacted.
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.stored.is_empty()
     }
 
     /// How many distinct emoji it has.
     pub fn len(&self) -> usize {
-        self.iter().count()
+        lines(&self.stored).count()
     }
 
     /// Each emoji with its users, in order.
     pub fn iter(&self) -> impl Iterator<Item = ReactionRef<'_>> + '_ {
-        let mut first = 0;
-        self.spans.iter().enumerate().filter_map(move |(at, span)| {
-            let Span::Emoji { text } = *span else {
-                return None;
-            };
-            let users = self.spans.get(first..at).unwrap_or_default();
-            first = at + 1;
-            Some(ReactionRef {
-                text: &self.text,
-                emoji: text,
-                users,
-            })
+        lines(&self.stored).map(|line| {
+            let (emoji, users) = cut(line, USER).unwrap_or((line, ""));
+            ReactionRef { emoji, users }
         })
     }
 
@@ -169,6 +142,93 @@ impl Reactions {
     pub fn to_vec(&self) -> Vec<Reaction> {
         self.iter().map(|r| r.to_owned()).collect()
     }
+}
+
+/// The lines of a checked stored form, without their newlines.
+fn lines(stored: &str) -> impl Iterator<Item = &str> + '_ {
+    stored
+        .strip_suffix(char::from(LINE))
+        .into_iter()
+        .flat_map(|body| pieces(body, LINE))
+}
+
+/// The pieces of `text` between `separator`s, as `str::split` cuts them.
+fn pieces(text: &str, separator: u8) -> impl Iterator<Item = &str> + '_ {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let now = rest?;
+        match cut(now, separator) {
+            Some((piece, after)) => {
+                rest = Some(after);
+                Some(piece)
+            }
+            None => {
+                rest = None;
+                Some(now)
+            }
+        }
+    })
+}
+
+/// `text` before and after its first `separator` (an ASCII byte).
+fn cut(text: &str, separator: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == separator)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// Checks the line of `stored` that starts at byte `start` (the emoji, then its users);
+/// answers where the next line starts. One pass over its bytes: a page reads hundreds of
+/// users.
+fn check_line(stored: &str, start: usize) -> Result<usize, InvalidReaction> {
+    let bytes = stored.as_bytes();
+    let emoji_end = plain_end(bytes, start);
+    let emoji = stored.get(start..emoji_end).unwrap_or_default();
+    let invalid = |problem: &str| Err(InvalidReaction::new(emoji, problem));
+    match bytes.get(emoji_end) {
+        Some(&USER) => {}
+        Some(&LINE) => return invalid("no users"),
+        Some(_) => return invalid("a control character in the emoji"),
+        None => return invalid("the last line does not end"),
+    }
+    if let Err(e) = Emoji::check_stored(emoji) {
+        return invalid(&e.to_string());
+    }
+    let mut user = emoji_end;
+    loop {
+        let id_start = user + 1;
+        let id_end = id_start
+            + bytes
+                .get(id_start..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+        let id = stored.get(id_start..id_end).unwrap_or_default();
+        if id.parse::<i64>().is_err() {
+            return invalid("a user id that is not a number");
+        }
+        let label_start = id_end + 1;
+        let label_end = plain_end(bytes, label_start);
+        if bytes.get(id_end) != Some(&LABEL) || label_end == label_start {
+            return invalid("a user without a label");
+        }
+        match bytes.get(label_end) {
+            Some(&USER) => user = label_end,
+            Some(&LINE) => return Ok(label_end + 1),
+            Some(_) => return invalid("a control character in a label"),
+            None => return invalid("the last line does not end"),
+        }
+    }
+}
+
+/// Where the text from `start` on ends: the first ASCII control character, or the end.
+fn plain_end(bytes: &[u8], start: usize) -> usize {
+    let rest = bytes.get(start..).unwrap_or_default();
+    start
+        + rest
+            .iter()
+            .position(u8::is_ascii_control)
+            .unwrap_or(rest.len())
 }
 
 /// Reactions made of owned ones (each must already be valid: an [`Emoji`] and at least one
@@ -188,29 +248,43 @@ impl FromIterator<Reaction> for Reactions {
 /// One emoji of a message's [`Reactions`] and who reacted with it, borrowed.
 #[derive(Debug, Clone, Copy)]
 pub struct ReactionRef<'a> {
-    text: &'a str,
-    emoji: (u32, u32),
-    /// Only [`Span::User`]s.
-    users: &'a [Span],
+    emoji: &'a str,
+    /// The users of its stored line: `id␟label`, separated by tabs.
+    users: &'a str,
 }
 
 impl<'a> ReactionRef<'a> {
     /// The emoji, as given.
     pub fn emoji(&self) -> &'a str {
-        slice(self.text, self.emoji)
+        self.emoji
     }
 
     /// How many users reacted with it (at least one).
     pub fn count(&self) -> usize {
-        self.users.len()
+        if self.users.is_empty() {
+            return 0;
+        }
+        1 + self.users.bytes().filter(|&b| b == USER).count()
     }
 
     /// Who reacted with it, oldest first: their id and their ChatAPI `user_id` then.
     pub fn users(&self) -> impl Iterator<Item = (UserId, &'a str)> + 'a {
-        let text = self.text;
-        self.users.iter().filter_map(move |span| match *span {
-            Span::User { id, label } => Some((id, slice(text, label))),
-            Span::Emoji { .. } => None,
+        // Read as checked (`id␟label`, tab-separated): digits, then the label.
+        let text = self.users;
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let bytes = text.as_bytes();
+            let rest = bytes.get(at..).filter(|rest| !rest.is_empty())?;
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            let id = rest.get(..digits)?.iter().fold(0_i64, |id, &digit| {
+                id.wrapping_mul(10).wrapping_add(i64::from(digit - b'0'))
+            });
+            let label_start = at + digits + 1;
+            let label = bytes.get(label_start..)?;
+            let label_end =
+                label_start + label.iter().position(|&b| b == USER).unwrap_or(label.len());
+            at = label_end + 1;
+            Some((UserId(id), text.get(label_start..label_end)?))
         })
     }
 
@@ -227,11 +301,6 @@ impl<'a> ReactionRef<'a> {
                 .collect(),
         }
     }
-}
-
-/// The text of a span [`Reactions::append`] answered.
-fn slice(text: &str, (from, to): (u32, u32)) -> &str {
-    text.get(from as usize..to as usize).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -283,7 +352,7 @@ mod tests {
 
     #[test]
     fn stored_reactions_are_checked_and_a_refused_one_adds_nothing() {
-        let mut reactions = Reactions::with_capacity(2, 3, 32);
+        let mut reactions = Reactions::new();
         assert_eq!(
             reactions.push_stored("👍", [(UserId(1), "ann"), (UserId(2), "bo")]),
             Ok(())
@@ -311,6 +380,61 @@ mod tests {
         let none = Reactions::new();
         assert!(none.is_empty() && none.iter().next().is_none());
         assert_eq!(none, Reactions::default());
-        assert_eq!(none.text.capacity() + none.spans.capacity(), 0);
+        assert_eq!(none.stored.capacity(), 0);
+        assert_eq!(Reactions::from_stored(String::new()), Ok(none));
+    }
+
+    #[test]
+    fn the_stored_form_reads_back_as_written() {
+        let stored = "👍\t5\x1fbob\t4\x1fuser_4\n🎉\t6\x1f6\n";
+        let read =
+            Reactions::from_stored(stored.to_owned()).unwrap_or_else(|e| panic!("{stored:?}: {e}"));
+        assert_eq!(
+            read.to_vec(),
+            [
+                reaction("👍", &[person(5, "bob"), person(4, "user_4")]),
+                reaction("🎉", &[person(6, "6")]),
+            ]
+        );
+        assert_eq!(read.iter().map(|r| r.count()).collect::<Vec<_>>(), [2, 1]);
+        let rebuilt: Reactions = read.to_vec().into_iter().collect();
+        assert_eq!(rebuilt.as_stored(), stored);
+        let quoted = "❤️\t7\x1fsay \"hi\" \\o/\n";
+        let read = Reactions::from_stored(quoted.to_owned());
+        assert_eq!(
+            read.map(|r| r.to_vec()),
+            Ok(vec![reaction("❤️", &[person(7, "say \"hi\" \\o/")])])
+        );
+    }
+
+    #[test]
+    fn a_stored_form_that_is_not_one_is_refused() {
+        for bad in [
+            "👍\t5\x1fbob",
+            "👍\n",
+            "👍\t\n",
+            "👍\t5\n",
+            "👍\t5\x1f\n",
+            "👍\tfive\x1fbob\n",
+            "👍\t\x1fbob\n",
+            "👍\t-5\x1fbob\n",
+            "👍\t99999999999999999999\x1fbob\n",
+            "👍\t5\x1fbob\t\n",
+            "👍\t5\x1fb\x1fob\n",
+            "👍\t5\x1fb\rob\n",
+            "👍\x1f\t5\x1fbob\n",
+            "ok\t5\x1fbob\n",
+            "\t5\x1fbob\n",
+            "👍\t5\x1fbob\n\n",
+            "👍\t5\x1fbob\n🎉",
+        ] {
+            let read = Reactions::from_stored(bad.to_owned());
+            assert!(read.is_err(), "{bad:?} was taken: {read:?}");
+        }
+        let error = Reactions::from_stored("👍\t5\x1f\n".to_owned()).err();
+        assert_eq!(
+            error.map(|e| e.to_string()),
+            Some("reaction \"👍\": a user without a label".to_owned())
+        );
     }
 }

@@ -29,3 +29,14 @@ pub fn room_page(
 ) -> Result<(Room, Vec<Message>, i64), StoreError> {
     crate::messages::unfiltered_room_page_on(conn, account, room, filter)
 }
+
+/// Rebuilds the reaction summaries (`messages.reactions`) of the room's messages from their
+/// `message_reactions` rows, as a reaction added through the port does for its message: for
+/// reactions seeded in bulk. Answers the messages rebuilt.
+pub fn rebuild_reactions(
+    conn: &mut PgConnection,
+    account: AccountId,
+    room: RoomId,
+) -> Result<usize, StoreError> {
+    crate::conversations::rebuild_room_reactions(conn, account, room).map_err(crate::translate)
+}

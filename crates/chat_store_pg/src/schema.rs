@@ -114,7 +114,7 @@ diesel::table! {
         last_reply_at -> Nullable<Timestamptz>,
         mentions -> Array<Int8>,
         mention_labels -> Array<Text>,
-        reactions -> Json,
+        reactions -> Text,
         pinned_at -> Nullable<Timestamptz>,
         pinned_by_user_id -> Nullable<Int8>,
         pinned_by_label -> Nullable<Text>,

@@ -7,6 +7,8 @@ use diesel::prelude::*;
 use diesel::sql_query;
 use diesel::sql_types::{Array, BigInt, Text};
 
+use chat_domain::{AccountId, RoomId};
+
 use super::{Count, Sender};
 
 /// The table the history's content comes from (see `history_rooms`): the bench's own,
@@ -82,9 +84,8 @@ pub fn clean_pending_list(conn: &mut PgConnection) -> anyhow::Result<i64> {
 
 /// Gives each of the room's newest `newest` messages (not deleted) a reaction of every
 /// emoji by every user, in bulk: `message_reactions` rows (created in the order emoji by
-/// emoji, user by user) and the `messages.reactions` summary the store keeps beside them:
-/// `[{"emoji": e, "users": [[user_id, "label"], …]}]`, emoji in order of first use, users
-/// oldest first. Answers the messages reacted to.
+/// emoji, user by user) and the `messages.reactions` summary the store keeps beside them,
+/// rebuilt by the store's own statement. Answers the messages reacted to.
 pub fn seed_reactions(
     conn: &mut PgConnection,
     account: i64,
@@ -116,22 +117,9 @@ pub fn seed_reactions(
         .bind::<Array<BigInt>, _>(&ids)
         .bind::<Array<Text>, _>(&labels)
         .execute(conn)?;
-        let updated = sql_query(
-            "UPDATE messages m SET reactions = s.summary \
-             FROM (SELECT message_id, \
-                          json_agg(json_build_object('emoji', emoji, 'users', users) \
-                                   ORDER BY first_at, emoji) AS summary \
-                   FROM (SELECT message_id, emoji, min(created_at) AS first_at, \
-                                json_agg(json_build_array(user_id, user_label) \
-                                         ORDER BY created_at, user_id) AS users \
-                         FROM message_reactions WHERE account_id = $1 AND room_id = $2 \
-                         GROUP BY message_id, emoji) AS per_emoji \
-                   GROUP BY message_id) AS s \
-             WHERE m.account_id = $1 AND m.room_id = $2 AND m.id = s.message_id",
-        )
-        .bind::<BigInt, _>(account)
-        .bind::<BigInt, _>(room)
-        .execute(conn)?;
+        let updated =
+            chat_store_pg::bench::rebuild_reactions(conn, AccountId(account), RoomId(room))
+                .map_err(|e| anyhow::anyhow!("rebuilding the summaries: {e}"))?;
         Ok(updated as i64)
     })
     .context("seeding reactions")
@@ -169,8 +157,8 @@ pub fn clear_reactions(conn: &mut PgConnection, account: i64, room: i64) -> anyh
             .bind::<BigInt, _>(room)
             .execute(conn)?;
         sql_query(
-            "UPDATE messages SET reactions = '[]' \
-             WHERE account_id = $1 AND room_id = $2 AND json_array_length(reactions) > 0",
+            "UPDATE messages SET reactions = '' \
+             WHERE account_id = $1 AND room_id = $2 AND reactions <> ''",
         )
         .bind::<BigInt, _>(account)
         .bind::<BigInt, _>(room)

@@ -13,6 +13,8 @@ mod reactions;
 mod search;
 mod threads;
 
+pub(crate) use reactions::rebuild_room as rebuild_room_reactions;
+
 use async_trait::async_trait;
 use chat_app::{ConversationStore, SearchQuery, StoreError, Window};
 use chat_domain::{AccountId, Emoji, Message, MessageId, Person, RoomId, UserId};

@@ -18,21 +18,47 @@ use crate::schema::{message_reactions, messages};
 use crate::users::chat_label;
 use crate::webhooks::record::{EventMessage, Recorded, record_event};
 
-/// Rebuilds the message's summary from its rows: `[{"emoji": e, "users": [[id, "label"],
-/// ...]}, ...]`, each emoji in the order it was first used (of the reactions there now),
-/// its users oldest first; `[]` without reactions.
-const REBUILD: &str = "
-UPDATE messages AS m
-   SET reactions = COALESCE((
-       SELECT json_agg(json_build_object('emoji', e.emoji, 'users', e.users)
-                       ORDER BY e.first, e.emoji)
+/// The reactions of message `m` in the stored form of [`chat_domain::Reactions`], built
+/// from its rows: a line per emoji, in the order it was first used (of the reactions there
+/// now), its users oldest first; `''` without reactions.
+macro_rules! summary_of_m {
+    () => {
+        "COALESCE((
+       SELECT string_agg(e.emoji || e.users || E'\\n', '' ORDER BY e.first, e.emoji)
          FROM (SELECT r.emoji, min(r.created_at) AS first,
-                      json_agg(json_build_array(r.user_id, r.user_label)
-                               ORDER BY r.created_at, r.user_id) AS users
+                      string_agg(E'\\t' || r.user_id || E'\\x1f' || r.user_label, ''
+                                 ORDER BY r.created_at, r.user_id) AS users
                  FROM message_reactions AS r
                 WHERE r.message_id = m.id
-                GROUP BY r.emoji) AS e), '[]'::json)
- WHERE m.account_id = $1 AND m.id = $2";
+                GROUP BY r.emoji) AS e), '')"
+    };
+}
+
+/// Rebuilds the message's summary (`messages.reactions`) from its rows.
+const REBUILD: &str = concat!(
+    "UPDATE messages AS m SET reactions = ",
+    summary_of_m!(),
+    " WHERE m.account_id = $1 AND m.id = $2"
+);
+
+/// Rebuilds the summaries of the room's messages that have reactions (for reactions
+/// written in bulk, as `make bench` seeds them). Answers the messages rebuilt.
+pub(crate) fn rebuild_room(
+    conn: &mut PgConnection,
+    account: AccountId,
+    room: RoomId,
+) -> QueryResult<usize> {
+    diesel::sql_query(concat!(
+        "UPDATE messages AS m SET reactions = ",
+        summary_of_m!(),
+        " WHERE m.account_id = $1 AND m.room_id = $2 \
+           AND m.id IN (SELECT message_id FROM message_reactions \
+                         WHERE account_id = $1 AND room_id = $2)"
+    ))
+    .bind::<BigInt, _>(account.0)
+    .bind::<BigInt, _>(room.0)
+    .execute(conn)
+}
 
 /// [`chat_app::ConversationStore::react`]: in one transaction, the message row locked
 /// (reactions to one message take turns, so the limit holds), the reaction row added or

@@ -1,12 +1,9 @@
-//! The `messages` row and its conversion to the domain's [`Message`]; [`summary`]: its
-//! reaction summary column.
-
-mod summary;
+//! The `messages` row and its conversion to the domain's [`Message`].
 
 use chat_app::StoreError;
 use chat_domain::{
     AccountId, Attachment, Content, EchoId, Message, MessageId, MessageKind, MessageMeta, Person,
-    Pin, RoomId, Sender, Seq, ThreadStats, UserId,
+    Pin, Reactions, RoomId, Sender, Seq, ThreadStats, UserId,
 };
 use diesel::prelude::*;
 use serde_json::Value;
@@ -15,7 +12,6 @@ use uuid::Uuid;
 
 use crate::corrupt;
 use crate::schema::messages;
-use summary::ReactionSummary;
 
 /// The `sender_label` (and `pinned_by_label`, `deleted_by_label`) of the system.
 pub(crate) const SYSTEM_LABEL: &str = "system";
@@ -46,7 +42,9 @@ pub(crate) struct MessageRow {
     last_reply_at: Option<OffsetDateTime>,
     mentions: Vec<i64>,
     mention_labels: Vec<String>,
-    reactions: ReactionSummary,
+    /// The reaction summary, in the stored form of [`Reactions`] (built in SQL from
+    /// `message_reactions` by `conversations::reactions`).
+    reactions: String,
     pinned_at: Option<OffsetDateTime>,
     pinned_by_user_id: Option<i64>,
     pinned_by_label: Option<String>,
@@ -193,7 +191,8 @@ impl TryFrom<StoredMessage> for Message {
                 label,
             })
             .collect();
-        let reactions = row.reactions.reactions().map_err(invalid)?;
+        let reactions =
+            Reactions::from_stored(row.reactions).map_err(|e| invalid(e.to_string()))?;
         let pin = pin_of(
             row.pinned_at,
             row.pinned_by_user_id,
@@ -268,7 +267,7 @@ mod tests {
             last_reply_at: None,
             mentions: Vec::new(),
             mention_labels: Vec::new(),
-            reactions: ReactionSummary::of(&serde_json::json!([])),
+            reactions: String::new(),
             pinned_at: None,
             pinned_by_user_id: None,
             pinned_by_label: None,
@@ -324,10 +323,7 @@ mod tests {
             last_reply_at: Some(at),
             mentions: vec![5, 6],
             mention_labels: vec!["bob".to_owned(), "6".to_owned()],
-            reactions: ReactionSummary::of(&serde_json::json!([
-                { "emoji": "👍", "users": [[5, "bob"], [4, "user_4"]] },
-                { "emoji": ":tada:", "users": [[6, "6"]] },
-            ])),
+            reactions: "👍\t5\x1fbob\t4\x1fuser_4\n:tada:\t6\x1f6\n".to_owned(),
             pinned_at: Some(at),
             pinned_by_user_id: None,
             pinned_by_label: Some("system".to_owned()),
@@ -411,13 +407,11 @@ mod tests {
                 ..row()
             },
             MessageRow {
-                reactions: ReactionSummary::of(&serde_json::json!({ "👍": [5] })),
+                reactions: r#"[{"emoji": "👍", "users": [[5, "bob"]]}]"#.to_owned(),
                 ..row()
             },
             MessageRow {
-                reactions: ReactionSummary::of(&serde_json::json!([
-                    { "emoji": "ok", "users": [[5, "bob"]] }
-                ])),
+                reactions: "ok\t5\x1fbob\n".to_owned(),
                 ..row()
             },
             MessageRow {

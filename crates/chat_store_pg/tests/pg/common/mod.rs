@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[&str] = &[
     "20261206000005",
     "20261206000006",
     "20261206000007",
+    "20261207000001",
 ];
 
 /// A migrated store over a fresh database. The store is declared first, so it (and its
