@@ -127,14 +127,37 @@ impl Reactions {
 
     /// How many distinct emoji it has.
     pub fn len(&self) -> usize {
-        lines(&self.stored).count()
+        self.iter().count()
     }
 
     /// Each emoji with its users, in order.
     pub fn iter(&self) -> impl Iterator<Item = ReactionRef<'_>> + '_ {
-        lines(&self.stored).map(|line| {
-            let (emoji, users) = cut(line, USER).unwrap_or((line, ""));
-            ReactionRef { emoji, users }
+        // One pass over each line (checked): the emoji ends at the first tab, and each tab
+        // starts a user.
+        let text = self.stored.as_str();
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let line = text.as_bytes().get(at..).filter(|rest| !rest.is_empty())?;
+            let (mut emoji_end, mut count, mut end) = (None, 0, line.len());
+            for (i, &b) in line.iter().enumerate() {
+                if b == USER {
+                    count += 1;
+                    emoji_end.get_or_insert(i);
+                } else if b == LINE {
+                    end = i;
+                    break;
+                }
+            }
+            let emoji_end = emoji_end.unwrap_or(end);
+            let start = at;
+            at += end + 1;
+            Some(ReactionRef {
+                emoji: text.get(start..start + emoji_end)?,
+                users: text
+                    .get(start + emoji_end + 1..start + end)
+                    .unwrap_or_default(),
+                count,
+            })
         })
     }
 
@@ -142,38 +165,6 @@ impl Reactions {
     pub fn to_vec(&self) -> Vec<Reaction> {
         self.iter().map(|r| r.to_owned()).collect()
     }
-}
-
-/// The lines of a checked stored form, without their newlines.
-fn lines(stored: &str) -> impl Iterator<Item = &str> + '_ {
-    stored
-        .strip_suffix(char::from(LINE))
-        .into_iter()
-        .flat_map(|body| pieces(body, LINE))
-}
-
-/// The pieces of `text` between `separator`s, as `str::split` cuts them.
-fn pieces(text: &str, separator: u8) -> impl Iterator<Item = &str> + '_ {
-    let mut rest = Some(text);
-    std::iter::from_fn(move || {
-        let now = rest?;
-        match cut(now, separator) {
-            Some((piece, after)) => {
-                rest = Some(after);
-                Some(piece)
-            }
-            None => {
-                rest = None;
-                Some(now)
-            }
-        }
-    })
-}
-
-/// `text` before and after its first `separator` (an ASCII byte).
-fn cut(text: &str, separator: u8) -> Option<(&str, &str)> {
-    let at = text.bytes().position(|b| b == separator)?;
-    Some((text.get(..at)?, text.get(at + 1..)?))
 }
 
 /// Checks the line of `stored` that starts at byte `start` (the emoji, then its users);
@@ -251,6 +242,8 @@ pub struct ReactionRef<'a> {
     emoji: &'a str,
     /// The users of its stored line: `id␟label`, separated by tabs.
     users: &'a str,
+    /// How many they are.
+    count: usize,
 }
 
 impl<'a> ReactionRef<'a> {
@@ -261,10 +254,7 @@ impl<'a> ReactionRef<'a> {
 
     /// How many users reacted with it (at least one).
     pub fn count(&self) -> usize {
-        if self.users.is_empty() {
-            return 0;
-        }
-        1 + self.users.bytes().filter(|&b| b == USER).count()
+        self.count
     }
 
     /// Who reacted with it, oldest first: their id and their ChatAPI `user_id` then.
