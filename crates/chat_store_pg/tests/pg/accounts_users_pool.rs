@@ -17,8 +17,8 @@ use chat_store_pg::{PgStore, PoolOptions};
 use chat_test_db::TestDatabase;
 
 use crate::common::{
-    Fixture, all_migrations, count, create_account, fixture, fixture_migrated_by_the_store,
-    new_account, new_user, options,
+    Fixture, all_migrations, count, create_account, execute, fixture,
+    fixture_migrated_by_the_store, new_account, new_user, options,
 };
 
 async fn owner(store: &PgStore, key: &str) -> Option<CredentialOwner> {
@@ -504,4 +504,46 @@ async fn an_unreachable_database_is_unavailable_quickly() {
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
     assert!(store.run_migrations().is_err());
     assert_eq!(store.pool_state().connections, 0);
+}
+
+/// Ends every session of the store's database but the caller's; answers how many.
+fn terminate_sessions(db: &TestDatabase) -> usize {
+    execute(
+        db,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+}
+
+/// The pool skips its checkout test for a connection used within the last second: a
+/// connection the database closed since costs at most one call, `Unavailable`, and is
+/// not handed out again; one that sat idle longer is tested and replaced unseen.
+#[tokio::test]
+async fn connections_the_database_closed_are_replaced() {
+    let Fixture { store, db } = fixture();
+    let account = create_account(&store, "Acme", "ck_a").await;
+    let read = || store.get_account(account.id);
+    read().await.expect("a first read");
+
+    assert!(terminate_sessions(&db) >= 1);
+    let mut failed = 0;
+    for _ in 0..10 {
+        match read().await {
+            Ok(found) => assert_eq!(found.id, account.id),
+            Err(StoreError::Unavailable(_)) => failed += 1,
+            Err(other) => panic!("a lost connection is Unavailable, not {other:?}"),
+        }
+    }
+    let connections = store.pool_state().connections;
+    assert!(
+        failed <= 4,
+        "each closed connection fails once at most: {failed} failures, {connections} open"
+    );
+    read().await.expect("fresh connections read");
+
+    assert!(terminate_sessions(&db) >= 1);
+    tokio::time::sleep(Duration::from_millis(1_300)).await;
+    for _ in 0..4 {
+        read().await.expect("idle connections are tested on checkout and replaced");
+    }
 }
