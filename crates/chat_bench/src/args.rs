@@ -116,7 +116,7 @@ pub(crate) struct RunArgs {
     #[arg(long, default_value_t = corpus::SEARCH_RANK)]
     pub(crate) search_rank: usize,
     /// Phases to leave out: send, webhook, hot, list, reactions, me, rooms, fanout, idle,
-    /// growth, search, searchcost.
+    /// growth, search, searchcost, roomscale.
     #[arg(long, value_delimiter = ',')]
     pub(crate) skip: Vec<String>,
 }
@@ -133,6 +133,9 @@ pub(crate) struct Profile {
     pub(crate) fanout_warmup: usize,
     pub(crate) fanout_rounds: usize,
     pub(crate) idle_sockets: usize,
+    /// The account sizes (rooms) the room list is measured at: the first is the baseline,
+    /// the last is judged.
+    pub(crate) room_scale: Vec<i64>,
     pub(crate) send_rooms: usize,
     pub(crate) agent_rooms: usize,
 }
@@ -192,6 +195,11 @@ impl Profile {
             } else {
                 IDLE_TARGET_SOCKETS
             }),
+            room_scale: if quick {
+                vec![1_000, 100_000]
+            } else {
+                vec![1_000, 1_000_000]
+            },
             send_rooms: 100,
             agent_rooms: 200,
             levels,

@@ -217,6 +217,26 @@ impl Row {
         self
     }
 
+    /// Our throughput against a floor of `floor` requests a second (`text` says it).
+    pub fn at_least(mut self, floor: f64, text: &str) -> Self {
+        self.kind = Some(Kind::Share);
+        self.ratio = self.throughput.map(|t| t / floor);
+        self.target = Some(Target {
+            text: text.to_owned(),
+            kind: Kind::Share,
+            threshold: 1.0,
+        });
+        self.judge()
+    }
+
+    /// Says the row's target in other words (its threshold stays).
+    pub fn with_target_text(mut self, text: impl Into<String>) -> Self {
+        if let Some(target) = &mut self.target {
+            target.text = text.into();
+        }
+        self
+    }
+
     pub fn labelled(mut self, label: impl Into<String>) -> Self {
         self.label = label.into();
         self

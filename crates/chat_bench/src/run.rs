@@ -197,6 +197,14 @@ pub(crate) fn run(mut args: RunArgs) -> anyhow::Result<()> {
         });
     }
 
+    // Last: a million rooms make every later statement on `rooms` slower.
+    if !run.skipped("roomscale") {
+        run.phase(
+            "the room list of an account of a thousand rooms, then a million",
+            |r| r.room_scale_phase(),
+        );
+    }
+
     let used = whole_run.since(&run.ours, &run.database, run.cores);
     let parts: Vec<String> = used
         .ours

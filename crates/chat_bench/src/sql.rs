@@ -15,6 +15,7 @@ use diesel::sql_types::{Array, BigInt, Text};
 use uuid::Uuid;
 
 pub mod conversations;
+pub mod rooms;
 
 /// A sending participant: its user id, its ChatAPI `sender_id` and the name it speaks
 /// under.

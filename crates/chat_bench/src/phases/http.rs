@@ -10,6 +10,9 @@ const PHYSICAL: &str = "(a) physical insert";
 const STATEMENT: &str = "(b) the server's send statement";
 /// (c), the server's own newest-50 read.
 const LIST_SELECT: &str = "(c) the server's newest-50 read";
+/// The agent's room list: at least this many a second, at `AGENT_ROOMS_AT` clients.
+const AGENT_ROOMS_FLOOR: f64 = 1500.0;
+const AGENT_ROOMS_AT: usize = 32;
 
 impl Run<'_> {
     pub(crate) fn send_req(&self, world: &World, hot: bool, concurrency: usize) -> MakeReq {
@@ -342,8 +345,7 @@ impl Run<'_> {
                     Req::get(url.clone(), vec![("api_access_token", token.clone())])
                 }),
             )?;
-            self.results.push(
-                Row::measured(
+            let row = Row::measured(
                     "agent_rooms",
                     &format!(
                         "an agent's rooms with unread counts, member of {} (GET /api/v1/accounts/{{id}}/chat_rooms?per_page=100)",
@@ -352,8 +354,16 @@ impl Run<'_> {
                     Some(c),
                     &ours,
                 )
-                .labelled("an agent's 200 rooms"),
-            );
+                .labelled("an agent's 200 rooms");
+            let row = if c == AGENT_ROOMS_AT {
+                row.at_least(
+                    AGENT_ROOMS_FLOOR,
+                    &format!("≥ {AGENT_ROOMS_FLOOR} req/s at {AGENT_ROOMS_AT} clients"),
+                )
+            } else {
+                row
+            };
+            self.results.push(row);
         }
         Ok(())
     }

@@ -3,4 +3,5 @@
 mod conversations;
 mod history;
 mod http;
+mod room_scale;
 mod sockets;

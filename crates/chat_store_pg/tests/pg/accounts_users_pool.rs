@@ -544,6 +544,8 @@ async fn connections_the_database_closed_are_replaced() {
     assert!(terminate_sessions(&db) >= 1);
     tokio::time::sleep(Duration::from_millis(1_300)).await;
     for _ in 0..4 {
-        read().await.expect("idle connections are tested on checkout and replaced");
+        read()
+            .await
+            .expect("idle connections are tested on checkout and replaced");
     }
 }
