@@ -347,7 +347,8 @@ pub fn serve(
         upload_limit: options.upload_limit,
         public_url: options.public_url.clone(),
         file_url_ttl_secs: options.file_url_ttl_secs,
-        live: options.live.clone(),
+        // One for all sockets: each holds a handle, not a copy (560 bytes a socket).
+        live: options.live.clone().map(std::sync::Arc::new),
         metrics: Metrics::new()?,
         limits: std::sync::Arc::new(limits::RateLimits::new(options.rate.clone())),
     });

@@ -1,5 +1,7 @@
 //! What every handler can reach, and the defaults of its limits.
 
+use std::sync::Arc;
+
 use chat_app::{ChatApp, EndUsers, WebhookDelivery, Webhooks};
 
 use crate::limits::RateLimits;
@@ -39,7 +41,7 @@ pub struct AppState {
     /// How long handed-out file URLs work, in seconds.
     pub file_url_ttl_secs: i64,
     /// Live connections; `None` serves no WebSocket (they close with 1011).
-    pub live: Option<Live>,
+    pub live: Option<Arc<Live>>,
     pub metrics: Metrics,
     /// The rate limits' buckets.
     pub limits: std::sync::Arc<RateLimits>,

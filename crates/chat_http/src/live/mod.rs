@@ -34,6 +34,8 @@ pub mod session;
 mod settings;
 pub mod tcp;
 
+use std::sync::Arc;
+
 use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse, get};
 use chat_app::live::SocketPlace;
@@ -85,7 +87,7 @@ fn socket_query(req: &HttpRequest) -> SocketQuery {
 
 /// An admitted connection, about to run.
 struct Admitted {
-    live: Live,
+    live: Arc<Live>,
     session: LiveSession,
     /// Its place among its person's open sockets, held by the connection's task until
     /// it ends (however it ends).
@@ -96,7 +98,7 @@ struct Admitted {
 
 /// Lets `session` in if its person has a socket place left on this node.
 fn admitted(
-    live: Live,
+    live: Arc<Live>,
     session: LiveSession,
     links: Links,
     metrics: Metrics,
@@ -155,7 +157,7 @@ where
     Ok(response)
 }
 
-fn live_of(state: &AppState) -> Result<Live, Close> {
+fn live_of(state: &AppState) -> Result<Arc<Live>, Close> {
     state
         .live
         .clone()
