@@ -147,6 +147,29 @@ pub fn str_field(value: &Value, pointer: &str) -> anyhow::Result<String> {
 
 /// Seeds the world through the API (on the current actix system), then reads its ids
 /// from the database and prefills the send rooms.
+/// A new account, through the platform API: its id and API key.
+pub async fn create_account(
+    api: &Api,
+    platform_token: &str,
+    name: &str,
+    description: &str,
+) -> anyhow::Result<(i64, String)> {
+    let platform = vec![("authorization", format!("Bearer {platform_token}"))];
+    let account = api
+        .call(
+            Method::POST,
+            "/platform/api/v1/accounts",
+            &platform,
+            Some(&json!({"name": name, "description": description})),
+            200,
+        )
+        .await?;
+    let id = account["id"]
+        .as_i64()
+        .ok_or_else(|| anyhow!("no account id in {account}"))?;
+    Ok((id, str_field(&account, "/api_key")?))
+}
+
 pub async fn seed(
     ui: &Ui,
     api: &Api,
@@ -156,19 +179,7 @@ pub async fn seed(
 ) -> anyhow::Result<World> {
     api.wait_ready(Duration::from_secs(60)).await?;
     let platform = vec![("authorization", format!("Bearer {platform_token}"))];
-    let account = api
-        .call(
-            Method::POST,
-            "/platform/api/v1/accounts",
-            &platform,
-            Some(&json!({"name": "Bench", "description": "chat-bench"})),
-            200,
-        )
-        .await?;
-    let account_id = account["id"]
-        .as_i64()
-        .ok_or_else(|| anyhow!("no account id in {account}"))?;
-    let api_key = str_field(&account, "/api_key")?;
+    let (account_id, api_key) = create_account(api, platform_token, "Bench", "chat-bench").await?;
     let agent = api
         .call(
             Method::POST,

@@ -2,8 +2,6 @@
 //! then of the same account with a million (CONTRACT §12, issue 17: a list's `total` must
 //! not count the account's rooms).
 
-use anyhow::anyhow;
-
 use crate::*;
 
 /// The latency at the largest size, as a multiple of the latency at the smallest.
@@ -69,26 +67,18 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// A new account, through the platform API: its id and API key.
+    /// The row's own account, through the platform API: its id and API key.
     fn scale_account(&self) -> anyhow::Result<(i64, String)> {
         let server = self.args.server.clone();
         let token = self.args.platform_token.clone();
         actix_rt::System::new().block_on(async move {
-            let api = Api::new(&server);
-            let platform = vec![("authorization", format!("Bearer {token}"))];
-            let account = api
-                .call(
-                    Method::POST,
-                    "/platform/api/v1/accounts",
-                    &platform,
-                    Some(&serde_json::json!({"name": "Bench rooms", "description": "room list at scale"})),
-                    200,
-                )
-                .await?;
-            let id = account["id"]
-                .as_i64()
-                .ok_or_else(|| anyhow!("no account id in {account}"))?;
-            Ok((id, setup::str_field(&account, "/api_key")?))
+            setup::create_account(
+                &Api::new(&server),
+                &token,
+                "Bench rooms",
+                "room list at scale",
+            )
+            .await
         })
     }
 }
