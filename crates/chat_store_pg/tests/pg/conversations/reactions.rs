@@ -256,3 +256,84 @@ async fn a_change_records_its_webhook_event_only_for_a_subscriber() {
         .expect("removed");
     assert_eq!(events_of(&db, a), ["reaction.added", "reaction.removed"]);
 }
+
+/// The summary's text of `message`, read behind the store's back.
+fn stored_summary(db: &chat_test_db::TestDatabase, message: MessageId) -> String {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Summary {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        reactions: String,
+    }
+    diesel::sql_query(format!(
+        "SELECT reactions::text AS reactions FROM messages WHERE id = {}",
+        message.0
+    ))
+    .get_result::<Summary>(&mut crate::common::connect(db))
+    .expect("the summary")
+    .reactions
+}
+
+/// Migration 2026-12-07-000001 turns the JSON summaries into the stored form of
+/// `Reactions`, rebuilt from the reactions' rows; its down migration turns them back. Both
+/// directions on a message that has reactions, then the store reads what the up migration
+/// wrote as it reads its own.
+#[tokio::test]
+async fn the_stored_form_migration_rebuilds_summaries_both_ways() {
+    use diesel_migrations::{FileBasedMigrations, MigrationHarness};
+
+    const STORED_FORM: &str = "20261207000001";
+    let Fixture { store, db } = fixture();
+    let Scene {
+        acme,
+        ann,
+        ben,
+        general,
+        ..
+    } = scene(&store).await;
+    let a = acme.id;
+    let message = send(&store, a, general.id, text(&ann, "migrate me")).await;
+    for (user, raw) in [(&ann, "👍"), (&ben, "👍"), (&ben, ":tada:")] {
+        store
+            .react(a, message.id, emoji(raw), user.id, true)
+            .await
+            .expect("reacted");
+    }
+    let (ann_label, ben_label) = (person(&ann).label, person(&ben).label);
+    let written = stored_summary(&db, message.id);
+    assert_eq!(
+        written,
+        format!(
+            "👍\t{}\x1f{ann_label}\t{}\x1f{ben_label}\n:tada:\t{}\x1f{ben_label}\n",
+            ann.id.0, ben.id.0, ben.id.0
+        )
+    );
+
+    let migrations =
+        FileBasedMigrations::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"))
+            .expect("the migrations");
+    let mut conn = crate::common::connect(&db);
+    // Back to before the stored form (and any migration after it).
+    loop {
+        let reverted = conn
+            .revert_last_migration(migrations.clone())
+            .expect("a migration reverted");
+        if reverted.to_string() == STORED_FORM {
+            break;
+        }
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&stored_summary(&db, message.id)).expect("JSON again");
+    assert_eq!(
+        json,
+        serde_json::json!([
+            { "emoji": "👍", "users": [[ann.id.0, ann_label], [ben.id.0, ben_label]] },
+            { "emoji": ":tada:", "users": [[ben.id.0, ben_label]] },
+        ])
+    );
+    conn.run_pending_migrations(migrations)
+        .expect("migrated up again");
+    assert_eq!(stored_summary(&db, message.id), written);
+    let read = find(&store, a, message.id).await;
+    assert_eq!(read.reactions.as_stored(), written);
+}
