@@ -615,6 +615,29 @@ mod tests {
     }
 
     #[test]
+    fn a_floor_is_met_at_or_above_it_and_a_target_keeps_its_threshold_when_reworded() {
+        let below =
+            Row::measured("r", "r", Some(32), &summary(600.0, 1.0)).at_least(1500.0, "≥ 1500");
+        assert_eq!((below.ratio, below.met), (Some(0.4), Some(false)));
+        let at =
+            Row::measured("r", "r", Some(32), &summary(1500.0, 1.0)).at_least(1500.0, "≥ 1500");
+        assert_eq!(at.met, Some(true));
+
+        let base = summary(100.0, 1.0);
+        let slower = Row::measured("r", "r", Some(1), &summary(100.0, 1.4))
+            .factor_of("at 1000 rooms", &base, Some(1.3))
+            .with_target_text("p50 ≤ 1.3× its value at 1000 rooms");
+        let target = slower
+            .target
+            .as_ref()
+            .map(|t| (t.text.as_str(), t.threshold));
+        assert_eq!(target, Some(("p50 ≤ 1.3× its value at 1000 rooms", 1.3)));
+        assert_eq!(slower.met, Some(false));
+        let untargeted = Row::measured("r", "r", Some(1), &base).with_target_text("ignored");
+        assert!(untargeted.target.is_none());
+    }
+
+    #[test]
     fn a_share_in_turns_is_the_median_of_its_window_pairs() {
         // One slow window of ours (60 of 100) moves the overall share, not the median.
         let ours = [95.0, 60.0, 96.0];
