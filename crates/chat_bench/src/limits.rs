@@ -176,22 +176,26 @@ struct PreparedCount {
     statements: i64,
     #[diesel(sql_type = BigInt)]
     executions: i64,
+    #[diesel(sql_type = BigInt)]
+    generic: i64,
     #[diesel(sql_type = Text)]
     synchronous_commit: String,
 }
 
 /// What `op` leaves prepared: run `calls` times as client 0 on a fresh connection to
 /// `url`, then read that connection's `pg_prepared_statements` (the named statements it
-/// holds, and how many times they ran: `generic_plans + custom_plans`). Answers a line
+/// holds, how many times they ran, `generic_plans + custom_plans`, and how many of those
+/// on a generic plan). Answers a line
 /// for the report.
 pub fn prepared(url: &str, name: &str, op: &PgOp, calls: u64) -> anyhow::Result<String> {
-    let mut conn = PgConnection::establish(url).context("connecting to PostgreSQL")?;
+    let mut conn = crate::load::connect_as_server(url)?;
     for iteration in 0..calls {
         op(&mut conn, 0, iteration).with_context(|| format!("{name}, before the load"))?;
     }
     let count: PreparedCount = sql_query(
         "SELECT count(*)::bigint AS statements, \
                 COALESCE(sum(generic_plans + custom_plans), 0)::bigint AS executions, \
+                COALESCE(sum(generic_plans), 0)::bigint AS generic, \
                 current_setting('synchronous_commit') AS synchronous_commit \
          FROM pg_prepared_statements",
     )
@@ -199,8 +203,8 @@ pub fn prepared(url: &str, name: &str, op: &PgOp, calls: u64) -> anyhow::Result<
     .context("reading pg_prepared_statements")?;
     Ok(format!(
         "{name}: {calls} calls on a fresh connection (`synchronous_commit={}`) left {} named \
-         prepared statement(s), executed {} times",
-        count.synchronous_commit, count.statements, count.executions
+         prepared statement(s), executed {} times ({} on a generic plan)",
+        count.synchronous_commit, count.statements, count.executions, count.generic
     ))
 }
 
@@ -266,7 +270,9 @@ mod tests {
             Arc::new(|conn, task, iteration| insert_physical(conn, 9, &content(task, iteration)));
         let line = prepared(db.url(), "(a)", &op, 3)?;
         assert!(
-            line.ends_with("left 1 named prepared statement(s), executed 3 times"),
+            line.ends_with(
+                "left 1 named prepared statement(s), executed 3 times (3 on a generic plan)"
+            ),
             "{line}"
         );
         let stored: i64 = chat_bench_physical::table

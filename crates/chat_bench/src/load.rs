@@ -203,7 +203,7 @@ pub fn pg_phase(
         let handle = thread::Builder::new()
             .name(format!("pg-{task}"))
             .spawn(move || {
-                let connected = PgConnection::establish(&url);
+                let connected = connect_as_server(&url);
                 // Every thread meets every barrier, also when connecting failed, or the
                 // others would wait forever.
                 barrier.wait();
@@ -218,7 +218,7 @@ pub fn pg_phase(
                     Err(error) => {
                         stopped.wait();
                         release.wait();
-                        Err(anyhow::Error::new(error).context("connecting to PostgreSQL"))
+                        Err(error)
                     }
                 }
             })
@@ -302,4 +302,12 @@ fn merge(
     }
     outcome.window = timing.window;
     Ok(outcome)
+}
+
+/// A connection to `url` set up as the server's pooled ones are
+/// ([`chat_store_pg::bench::configure`]: generic plans), for the limits' clients.
+pub fn connect_as_server(url: &str) -> anyhow::Result<PgConnection> {
+    let mut conn = PgConnection::establish(url).context("connecting to PostgreSQL")?;
+    chat_store_pg::bench::configure(&mut conn).context("setting the connection up")?;
+    Ok(conn)
 }

@@ -7,6 +7,13 @@ use chat_app::{MessageFilter, NewMessage, StoreError};
 use chat_domain::{AccountId, Message, Room, RoomId, RoomRef};
 use diesel::PgConnection;
 
+/// Sets `conn` up as the server's pooled connections are (generic plans: see
+/// docs/decisions.md, "Generic plans"), so the statements below are planned as the
+/// server's are.
+pub fn configure(conn: &mut PgConnection) -> Result<(), StoreError> {
+    crate::session::configure(conn).map_err(crate::translate)
+}
+
 /// What [`chat_app::MessageStore::append`] runs for a send: the message stored now
 /// (`true`), or the one its echo id names (`false`).
 pub fn append(

@@ -21,12 +21,14 @@ mod prepared;
 mod presence;
 mod rooms;
 mod schema;
+mod send_queue;
+mod session;
 mod tls;
 mod users;
 mod webhooks;
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
@@ -82,6 +84,8 @@ pub struct PgStore {
     pool: Pool,
     /// Turns to run a search (`PoolOptions::search_concurrency`).
     searches: Arc<Semaphore>,
+    /// Group commit of plain sends (`messages::committer`), started by the first one.
+    sends: Arc<OnceLock<send_queue::SendQueue>>,
 }
 
 impl fmt::Debug for PgStore {
@@ -116,10 +120,13 @@ impl PgStore {
             // several servers (and parallel tests) share the server's `max_connections`.
             .min_idle(Some(0))
             .connection_timeout(options.connect_timeout)
+            // Generic plans (see `session`).
+            .connection_customizer(Box::new(session::SessionSettings))
             .build_unchecked(ConnectionManager::new(database_url));
         Ok(PgStore {
             pool,
             searches: Arc::new(Semaphore::new(options.search_concurrency.max(1))),
+            sends: Arc::new(OnceLock::new()),
         })
     }
 
@@ -271,7 +278,7 @@ impl Rollback {
 }
 
 /// Whether `error` means the connection (or the server) went away.
-fn connection_lost(error: &DieselError) -> bool {
+pub(crate) fn connection_lost(error: &DieselError) -> bool {
     match error {
         DieselError::DatabaseError(
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,

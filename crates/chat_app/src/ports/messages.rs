@@ -24,8 +24,10 @@ pub trait MessageStore: Send + Sync {
         speaker: Option<Speaker>,
     ) -> Result<SendContext, StoreError>;
 
-    /// Stores a message in ONE transaction: gives it the room's next `seq` (1, 2, 3, …
-    /// without gaps, whatever the number of concurrent senders), adds one to the room's
+    /// Stores a message in ONE transaction (which it may share with other sends that
+    /// arrive at the same moment, group commit; a send never fails for another's fault):
+    /// gives it the room's next `seq` (1, 2, 3, … without gaps, whatever the number of
+    /// concurrent senders), adds one to the room's
     /// `message_count`, sets its `last_message_at`, and moves a user sender's read and
     /// delivered positions to it. When the same sender already sent `echo_id` in the
     /// room, stores nothing and answers that first message with `false` — guaranteed by

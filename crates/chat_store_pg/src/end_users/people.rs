@@ -14,6 +14,7 @@ use diesel::sql_types::{Nullable, Text};
 use time::OffsetDateTime;
 
 use crate::schema::users;
+use crate::session::with_custom_plans;
 use crate::users::{UserRow, canonical_id, named_by_chat_id};
 use crate::{contains_pattern, translate};
 
@@ -127,17 +128,24 @@ pub(super) fn list(
     query: &UserQuery,
 ) -> Result<(Vec<User>, i64), StoreError> {
     let search = query.search.as_deref();
-    let rows: Vec<UserRow> = matching(users::table.into_boxed(), account, search)
-        .order_by(users::id)
-        .offset(query.window.offset)
-        .limit(query.window.limit)
-        .select(UserRow::as_select())
-        .load(conn)
-        .map_err(translate)?;
-    let total: i64 = matching(users::table.into_boxed(), account, search)
-        .count()
-        .get_result(conn)
-        .map_err(translate)?;
+    let read = |conn: &mut PgConnection| {
+        let rows: Vec<UserRow> = matching(users::table.into_boxed(), account, search)
+            .order_by(users::id)
+            .offset(query.window.offset)
+            .limit(query.window.limit)
+            .select(UserRow::as_select())
+            .load(conn)?;
+        let total: i64 = matching(users::table.into_boxed(), account, search)
+            .count()
+            .get_result(conn)?;
+        Ok::<_, diesel::result::Error>((rows, total))
+    };
+    let (rows, total) = match search {
+        // Whether the trigram indexes help depends on the pattern.
+        Some(_) => with_custom_plans(conn, read),
+        None => read(conn),
+    }
+    .map_err(translate)?;
     let users = rows
         .into_iter()
         .map(User::try_from)

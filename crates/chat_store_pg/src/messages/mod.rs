@@ -10,6 +10,8 @@
 //!
 //! - [`context`]: what a send reads first (room, speaker, membership), in one hop.
 //! - [`append`]: sending, files or not, in one statement; the echo id.
+//! - [`committer`], [`batch`]: group commit, plain sends that arrive together stored by
+//!   one statement.
 //! - [`pages`]: a room's history, filtered and paged, and its totals.
 //! - [`edits`]: editing, deleting and restoring a message.
 //! - [`positions`]: read and delivered positions, unread counts.
@@ -18,6 +20,8 @@
 //! This file only hands each port method to its module, on a pooled connection.
 
 mod append;
+mod batch;
+mod committer;
 mod context;
 mod edits;
 pub(crate) mod load;
@@ -34,6 +38,7 @@ use chat_domain::{
     RoomRef, Seq, StorageKey, UserId,
 };
 
+use crate::send_queue::SendQueue;
 use crate::{PgStore, translate};
 
 /// [`MessageStore::append`] on the caller's connection ([`crate::bench`]).
@@ -44,6 +49,20 @@ pub(crate) fn append_on(
     new: NewMessage,
 ) -> Result<(Message, bool), StoreError> {
     append::append(conn, account, room, new)
+}
+
+impl PgStore {
+    /// The group commit thread's queue, the thread started on first use.
+    fn send_queue(&self) -> Result<&SendQueue, StoreError> {
+        if let Some(queue) = self.sends.get() {
+            return Ok(queue);
+        }
+        let queue = committer::start(self.pool.clone()).map_err(|e| {
+            StoreError::Unexpected(anyhow::anyhow!(e).context("starting the send thread"))
+        })?;
+        // Two first sends at once: one queue is kept, the other's thread ends with it.
+        Ok(self.sends.get_or_init(|| queue))
+    }
 }
 
 /// [`MessageStore::room_page`] of an unfiltered page on the caller's connection
@@ -80,6 +99,9 @@ impl MessageStore for PgStore {
         room: RoomId,
         new: NewMessage,
     ) -> Result<(Message, bool), StoreError> {
+        if batch::is_plain(&new) {
+            return self.send_queue()?.append(account, room, new).await;
+        }
         self.with_conn(move |conn| append_on(conn, account, room, new))
             .await
     }

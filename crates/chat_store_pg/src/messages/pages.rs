@@ -11,6 +11,7 @@ use super::load::to_messages;
 use super::rows::MessageRow;
 use crate::rooms::RoomRow;
 use crate::schema::{messages, rooms};
+use crate::session::plan_for_values;
 use crate::{contains_pattern, translate};
 
 /// `query` restricted to the messages of the account's room that pass `filter` (not
@@ -109,6 +110,10 @@ pub(super) fn list(
         .read_only()
         .repeatable_read()
         .run(|conn| {
+            if filter.search.is_some() {
+                // Whether the trigram index helps depends on the pattern.
+                plan_for_values(conn)?;
+            }
             // NotFound when the account has no such room.
             let (room_uuid, last_seq, deleted_count): (Uuid, i64, i64) = rooms::table
                 .filter(rooms::account_id.eq(account.0))

@@ -22,9 +22,9 @@ pub(crate) const SYSTEM_LABEL: &str = "system";
 pub(crate) struct MessageRow {
     pub(crate) id: i64,
     uuid: Uuid,
-    account_id: i64,
+    pub(crate) account_id: i64,
     pub(crate) room_id: i64,
-    seq: i64,
+    pub(crate) seq: i64,
     sender_user_id: Option<i64>,
     sender_label: String,
     sender_name: Option<String>,

@@ -16,6 +16,7 @@ use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::rows::RoomRow;
 use crate::prepared::Binds;
+use crate::session::with_custom_plans;
 use crate::{contains_pattern, translate};
 
 /// The columns of [`RoomRow`].
@@ -40,7 +41,14 @@ pub(super) fn list(
     filter: &RoomFilter,
 ) -> Result<(Vec<RoomRow>, i64), StoreError> {
     let (sql, binds) = statement(account, filter);
-    let rows: Vec<Listed> = binds.into_statement(&sql).load(conn).map_err(translate)?;
+    let statement = binds.into_statement(&sql);
+    let rows: Vec<Listed> = if filter.search.is_some() {
+        // Whether the trigram indexes help depends on the pattern.
+        with_custom_plans(conn, |conn| statement.load(conn))
+    } else {
+        statement.load(conn)
+    }
+    .map_err(translate)?;
     let total = rows.first().map_or(0, |row| row.total);
     Ok((rows.into_iter().filter_map(|row| row.room).collect(), total))
 }

@@ -13,6 +13,7 @@ mod conversations;
 mod end_users;
 mod members;
 mod messages;
+mod plans;
 mod presence;
 mod room_counts;
 mod room_lists;

@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[&str] = &[
     "20261206000006",
     "20261206000007",
     "20261207000001",
+    "20261207000002",
 ];
 
 /// A migrated store over a fresh database. The store is declared first, so it (and its
