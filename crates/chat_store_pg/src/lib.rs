@@ -17,6 +17,7 @@ mod credentials;
 mod end_users;
 mod members;
 mod messages;
+mod pool;
 mod prepared;
 mod presence;
 mod rooms;
@@ -35,7 +36,6 @@ use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use chat_app::{PoolState, StoreError, StoreHealth};
 use diesel::PgConnection;
-use diesel::r2d2::ConnectionManager;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::BigInt;
 use diesel::{QueryResult, RunQueryDsl};
@@ -44,7 +44,7 @@ use tokio::sync::Semaphore;
 
 pub use tls::with_default_sslmode;
 
-type Pool = r2d2::Pool<ConnectionManager<PgConnection>>;
+type Pool = r2d2::Pool<pool::Manager>;
 
 /// Every migration of `migrations/`, compiled in.
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
@@ -120,9 +120,7 @@ impl PgStore {
             // several servers (and parallel tests) share the server's `max_connections`.
             .min_idle(Some(0))
             .connection_timeout(options.connect_timeout)
-            // Generic plans (see `session`).
-            .connection_customizer(Box::new(session::SessionSettings))
-            .build_unchecked(ConnectionManager::new(database_url));
+            .build_unchecked(pool::Manager::new(database_url));
         Ok(PgStore {
             pool,
             searches: Arc::new(Semaphore::new(options.search_concurrency.max(1))),
@@ -323,7 +321,7 @@ impl StoreHealth for PgStore {
                 StoreError::Unavailable(anyhow!(e).context("no database connection"))
             })?;
             diesel::sql_query("SELECT 1")
-                .execute(&mut conn)
+                .execute(&mut **conn)
                 .map(drop)
                 // Whatever went wrong, the database did not answer as it should.
                 .map_err(|e| StoreError::Unavailable(e.into()))

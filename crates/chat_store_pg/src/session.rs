@@ -18,7 +18,6 @@
 //! a range of one.
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{self, CustomizeConnection};
 use diesel::result::Error as DieselError;
 use diesel::{Connection, PgConnection};
 
@@ -28,20 +27,10 @@ const SESSION: &str = "SET plan_cache_mode = force_generic_plan";
 /// What [`with_custom_plans`] runs first, inside its transaction.
 const CUSTOM_PLANS: &str = "SET LOCAL plan_cache_mode = auto";
 
-/// Applies [`SESSION`] to `conn`: for the pool's connections and for the benchmark's own
-/// (its limits run the store's statements as the server does).
+/// Applies [`SESSION`] to `conn`: for the pool's connections (as they are opened) and for
+/// the benchmark's own (its limits run the store's statements as the server does).
 pub(crate) fn configure(conn: &mut PgConnection) -> Result<(), DieselError> {
     conn.batch_execute(SESSION)
-}
-
-/// The pool's hook: each connection is configured once, when it is opened.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SessionSettings;
-
-impl CustomizeConnection<PgConnection, r2d2::Error> for SessionSettings {
-    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), r2d2::Error> {
-        configure(conn).map_err(r2d2::Error::QueryError)
-    }
 }
 
 /// Runs `f` in a transaction (a savepoint inside one already open) whose statements are

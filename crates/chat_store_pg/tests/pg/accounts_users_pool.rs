@@ -515,9 +515,9 @@ fn terminate_sessions(db: &TestDatabase) -> usize {
     )
 }
 
-/// Connections the database closed are replaced: whether they sat idle or were used a
-/// moment ago, a call costs at most one failure (`Unavailable`, never another error) and
-/// the pool does not hand the dead connection out again.
+/// The pool skips its checkout test for a connection used within the last second: a
+/// connection the database closed since costs at most one call, `Unavailable`, and is
+/// not handed out again; one that sat idle longer is tested and replaced unseen.
 #[tokio::test]
 async fn connections_the_database_closed_are_replaced() {
     let Fixture { store, db } = fixture();
