@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::crud::{fail_pending, resolve};
 use super::rows::{EventRow, WebhookRow};
+use crate::prepared::Binds;
 use crate::schema::{webhook_attempts, webhook_deliveries, webhook_events, webhooks};
 use crate::translate;
 
@@ -117,8 +118,9 @@ fn load_claimed(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<Claimed>, St
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<ClaimedRow> = diesel::sql_query(LOAD_CLAIMED)
-        .bind::<Array<BigInt>, _>(ids)
+    let rows: Vec<ClaimedRow> = Binds::new()
+        .with::<Array<BigInt>, _>(ids.to_vec())
+        .into_statement(LOAD_CLAIMED)
         .load(conn)
         .map_err(translate)?;
     rows.into_iter().map(Claimed::try_from).collect()
@@ -135,9 +137,10 @@ pub(super) fn claim_due(
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<Claimed>, StoreError> {
-    let ids: Vec<Id> = diesel::sql_query(CLAIM)
-        .bind::<BigInt, _>(limit)
-        .bind::<Double, _>(lease.as_secs_f64())
+    let ids: Vec<Id> = Binds::new()
+        .with::<BigInt, _>(limit)
+        .with::<Double, _>(lease.as_secs_f64())
+        .into_statement(CLAIM)
         .load(conn)
         .map_err(translate)?;
     let ids: Vec<i64> = ids.into_iter().map(|row| row.id).collect();
@@ -181,15 +184,20 @@ pub(super) fn record_test(
         .ok_or(StoreError::NotFound)
 }
 
+/// An attempt's outcome: a success by [`DELIVERED`]; a failure in a transaction that
+/// records it, schedules the retry or fails the delivery, counts the failure and, at
+/// `deactivate_after` in a row, deactivates the webhook (answers `true` then).
 pub(super) fn finish(
     conn: &mut PgConnection,
     finished: &Finished,
     deactivate_after: i32,
 ) -> Result<bool, StoreError> {
-    let state = match (finished.success, finished.retry_at) {
-        (true, _) => "delivered",
-        (false, Some(_)) => "pending",
-        (false, None) => "failed",
+    if finished.success {
+        return delivered(conn, finished);
+    }
+    let state = match finished.retry_at {
+        Some(_) => "pending",
+        None => "failed",
     };
     conn.transaction(|conn| {
         diesel::insert_into(webhook_attempts::table)
@@ -208,7 +216,7 @@ pub(super) fn finish(
             .filter(webhook_deliveries::id.eq(finished.delivery))
             .filter(webhook_deliveries::account_id.eq(finished.account.0));
         match finished.retry_at {
-            Some(at) if !finished.success => diesel::update(delivery)
+            Some(at) => diesel::update(delivery)
                 .set((
                     webhook_deliveries::state.eq(state),
                     webhook_deliveries::next_attempt_at.eq(at),
@@ -227,15 +235,6 @@ pub(super) fn finish(
         let webhook = webhooks::table
             .filter(webhooks::id.eq(finished.webhook.0))
             .filter(webhooks::account_id.eq(finished.account.0));
-        if finished.success {
-            diesel::update(webhook)
-                .set((
-                    webhooks::failure_count.eq(0),
-                    webhooks::last_delivery_at.eq(now.into_sql::<Timestamptz>().nullable()),
-                ))
-                .execute(conn)?;
-            return Ok(false);
-        }
         // The row lock this takes orders concurrent outcomes of one webhook.
         let counted: Option<(bool, i32)> = diesel::update(webhook)
             .set(webhooks::failure_count.eq(webhooks::failure_count + 1))
@@ -254,6 +253,40 @@ pub(super) fn finish(
         }
     })
     .map_err(translate)
+}
+
+/// A delivery that succeeded, in ONE statement (its own transaction): the attempt
+/// recorded, the delivery delivered, and its webhook's failures reset and last delivery
+/// moved. The row lock on the webhook orders this with concurrent outcomes, as
+/// [`finish`]'s transaction does for a failure.
+const DELIVERED: &str = "
+WITH a AS (
+    INSERT INTO webhook_attempts (delivery_id, webhook_id, account_id, event, attempt,
+                                  status_code, duration_ms, error)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+), d AS (
+    UPDATE webhook_deliveries
+       SET state = 'delivered', leased_until = NULL, updated_at = now()
+     WHERE id = $1 AND account_id = $3
+)
+UPDATE webhooks SET failure_count = 0, last_delivery_at = now()
+ WHERE id = $2 AND account_id = $3";
+
+/// [`finish`] for a success: [`DELIVERED`]. A success never deactivates its webhook.
+fn delivered(conn: &mut PgConnection, finished: &Finished) -> Result<bool, StoreError> {
+    Binds::new()
+        .with::<BigInt, _>(finished.delivery)
+        .with::<BigInt, _>(finished.webhook.0)
+        .with::<BigInt, _>(finished.account.0)
+        .with::<Text, _>(finished.event.clone())
+        .with::<Integer, _>(finished.attempt)
+        .with::<Nullable<Integer>, _>(finished.status_code)
+        .with::<Integer, _>(finished.duration_ms)
+        .with::<Nullable<Text>, _>(finished.error.clone())
+        .into_statement(DELIVERED)
+        .execute(conn)
+        .map_err(translate)?;
+    Ok(false)
 }
 
 pub(super) fn prune(conn: &mut PgConnection, before: OffsetDateTime) -> Result<u64, StoreError> {

@@ -10,7 +10,11 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{BigInt, Double};
 
+use crate::prepared::Binds;
 use crate::translate;
+
+/// Any unexpanded event (the partial index `webhook_events_unexpanded_idx`), unlocked.
+const PENDING: &str = "SELECT id FROM webhook_events WHERE expanded_at IS NULL LIMIT 1";
 
 /// The next unexpanded event, locked; one another node holds is skipped.
 const NEXT: &str = "
@@ -80,15 +84,29 @@ pub(super) fn expand(
     coalesce: Duration,
 ) -> Result<u64, StoreError> {
     let mut recorded = 0u64;
+    // Most passes find nothing to expand: one statement says so, without a transaction.
+    let pending: Option<Id> = Binds::new()
+        .into_statement(PENDING)
+        .get_result(conn)
+        .optional()
+        .map_err(translate)?;
+    if pending.is_none() {
+        return Ok(0);
+    }
     for _ in 0..limit.max(0) {
         let expanded = conn
             .transaction(|conn| {
-                let Some(next) = diesel::sql_query(NEXT).get_result::<Id>(conn).optional()? else {
+                let Some(next) = Binds::new()
+                    .into_statement(NEXT)
+                    .get_result::<Id>(conn)
+                    .optional()?
+                else {
                     return Ok(None);
                 };
-                let count = diesel::sql_query(EXPAND)
-                    .bind::<BigInt, _>(next.id)
-                    .bind::<Double, _>(coalesce.as_secs_f64())
+                let count = Binds::new()
+                    .with::<BigInt, _>(next.id)
+                    .with::<Double, _>(coalesce.as_secs_f64())
+                    .into_statement(EXPAND)
                     .get_result::<Id>(conn)?;
                 Ok::<_, DieselError>(Some(count.id))
             })
