@@ -298,24 +298,6 @@ pub(crate) fn named_by_chat_id(account: AccountId, chat_id: &str) -> users::Boxe
     }
 }
 
-/// The user with this id, on the caller's connection; deleted users are nobody.
-pub(crate) fn user_by_id(
-    conn: &mut PgConnection,
-    account: AccountId,
-    id: UserId,
-) -> Result<Option<User>, StoreError> {
-    users::table
-        .filter(users::account_id.eq(account.0))
-        .filter(users::id.eq(id.0))
-        .filter(users::deleted_at.is_null())
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()
-        .map_err(translate)?
-        .map(User::try_from)
-        .transpose()
-}
-
 /// The integer a ChatAPI `user_id` spells, when it is written the one way `User::chat_user_id`
 /// writes an id: decimal digits only, no sign, no leading zero, within `i64`.
 pub(crate) fn canonical_id(chat_id: &str) -> Option<i64> {

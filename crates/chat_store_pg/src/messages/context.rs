@@ -1,19 +1,19 @@
 //! What a send reads before it stores anything ([`chat_app::MessageStore::send_context`]):
 //! the room, the speaker and whether they belong to it, on one connection in one blocking
-//! task (one hop, where the room, the user and the membership were three).
+//! task: two statements (the room; the user with their membership).
 
 use chat_app::{SendContext, Speaker, StoreError};
-use chat_domain::{AccountId, RoomRef};
-use diesel::dsl::exists;
+use chat_domain::{AccountId, RoomRef, User};
 use diesel::prelude::*;
 
 use crate::rooms;
-use crate::schema::room_members;
+use crate::schema::{room_members, users};
 use crate::translate;
-use crate::users::{user_by_chat_id, user_by_id};
+use crate::users::{UserRow, named_by_chat_id};
 
 /// The room `room` names (`NotFound` when the account has none), and the user `speaker`
-/// names with whether they are a member of it.
+/// names with whether they are a member of it: two statements, the membership read with
+/// the user.
 pub(super) fn send_context(
     conn: &mut PgConnection,
     account: AccountId,
@@ -21,24 +21,31 @@ pub(super) fn send_context(
     speaker: Option<Speaker>,
 ) -> Result<SendContext, StoreError> {
     let room = rooms::find(conn, account, room)?;
-    let user = match speaker {
+    // Whether the user is a member of the room, as a column of the user's row.
+    let member = users::id.eq_any(
+        room_members::table
+            .filter(room_members::account_id.eq(account.0))
+            .filter(room_members::room_id.eq(room.id.0))
+            .select(room_members::user_id),
+    );
+    let found: Option<(UserRow, bool)> = match speaker {
         None => None,
-        Some(Speaker::Id(id)) => user_by_id(conn, account, id)?,
-        Some(Speaker::ChatId(chat_id)) => user_by_chat_id(conn, account, &chat_id)?,
+        Some(Speaker::Id(id)) => users::table
+            .filter(users::account_id.eq(account.0))
+            .filter(users::id.eq(id.0))
+            .filter(users::deleted_at.is_null())
+            .select((UserRow::as_select(), member))
+            .first(conn)
+            .optional()
+            .map_err(translate)?,
+        Some(Speaker::ChatId(chat_id)) => named_by_chat_id(account, &chat_id)
+            .select((UserRow::as_select(), member))
+            .first(conn)
+            .optional()
+            .map_err(translate)?,
     };
-    let speaker = match user {
-        None => None,
-        Some(user) => {
-            let member: bool = diesel::select(exists(
-                room_members::table
-                    .filter(room_members::account_id.eq(account.0))
-                    .filter(room_members::room_id.eq(room.id.0))
-                    .filter(room_members::user_id.eq(user.id.0)),
-            ))
-            .get_result(conn)
-            .map_err(translate)?;
-            Some((user, member))
-        }
-    };
+    let speaker = found
+        .map(|(row, member)| User::try_from(row).map(|user| (user, member)))
+        .transpose()?;
     Ok(SendContext { room, speaker })
 }
