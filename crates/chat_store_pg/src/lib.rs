@@ -24,6 +24,8 @@ mod rooms;
 mod schema;
 mod send_queue;
 mod session;
+#[cfg(test)]
+mod testing;
 mod tls;
 mod users;
 mod webhooks;

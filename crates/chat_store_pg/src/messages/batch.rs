@@ -19,16 +19,15 @@ use crate::prepared::Binds;
 pub(crate) const MAX_BATCH: usize = 64;
 
 /// Whether `new` is stored by [`APPEND_ALL`] like by the statement of one send: no
-/// files, no mentions, no reply and no echo id (those take steps of their own, see
-/// [`super::append`]).
+/// files, no mentions and no reply (those take steps of their own, see
+/// [`super::append`]). An echo id may come: a send that repeats one already stored fails
+/// the batch on `messages_echo_key`, and the sends are then stored one by one, where the
+/// repeat answers the first message.
 pub(crate) fn is_plain(new: &NewMessage) -> bool {
-    new.attachments.is_empty()
-        && new.mentions.is_empty()
-        && new.reply_to.is_none()
-        && new.echo_id.is_none()
+    new.attachments.is_empty() && new.mentions.is_empty() && new.reply_to.is_none()
 }
 
-/// Plain sends, one per element of the arrays (`$1`–`$8`, in arrival order), stored in
+/// Plain sends, one per element of the arrays (`$1`–`$9`, in arrival order), stored in
 /// ONE statement: each room named takes as many seqs as it has sends here, in one
 /// `UPDATE` (so the sends of one room take one turn at its row lock, not one each),
 /// handed out in arrival order; each message is stored at the time its room's lock was
@@ -46,9 +45,9 @@ static APPEND_ALL: LazyLock<String> = LazyLock::new(|| {
 WITH b AS (
     SELECT *
       FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],
-                  $6::text[], $7::text[], $8::jsonb[])
+                  $6::text[], $7::text[], $8::jsonb[], $9::text[])
            WITH ORDINALITY AS b(account_id, room_id, sender_user_id, sender_label,
-                                sender_name, content, message_type, meta, ord)
+                                sender_name, content, message_type, meta, echo_id, ord)
 ), k AS (
     SELECT account_id, room_id, count(*) AS n FROM b GROUP BY account_id, room_id
 ), l AS (
@@ -71,9 +70,10 @@ WITH b AS (
       FROM b JOIN r ON r.id = b.room_id AND r.account_id = b.account_id
 ), m AS (
     INSERT INTO messages (account_id, room_id, seq, sender_user_id, sender_label, sender_name,
-                          content, message_type, meta, created_at, updated_at, search_config)
+                          content, message_type, meta, echo_id, created_at, updated_at,
+                          search_config)
     SELECT s.account_id, s.room_id, s.seq, s.sender_user_id, s.sender_label, s.sender_name,
-           s.content, s.message_type, s.meta, s.last_message_at, s.last_message_at,
+           s.content, s.message_type, s.meta, s.echo_id, s.last_message_at, s.last_message_at,
            COALESCE(chat_search_config(s.meta ->> 'language'),
                     chat_search_config(s.room_meta ->> 'language'), 'english')
       FROM s
@@ -165,6 +165,12 @@ pub(crate) fn append_all(
             sends
                 .iter()
                 .map(|(_, _, new)| Value::Object(new.meta.clone().into_map()))
+                .collect::<Vec<_>>(),
+        )
+        .with::<Array<Nullable<Text>>, _>(
+            sends
+                .iter()
+                .map(|(_, _, new)| new.echo_id.as_ref().map(|echo| echo.as_str().to_owned()))
                 .collect::<Vec<_>>(),
         )
         .into_statement(APPEND_ALL.as_str())

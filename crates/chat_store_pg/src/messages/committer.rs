@@ -1,4 +1,5 @@
-//! Group commit: the plain sends ([`batch::is_plain`]) of all callers go to one thread,
+//! Group commit: the plain sends ([`batch::is_plain`]: no files, mentions or reply) of
+//! all callers go to one thread,
 //! which stores whatever has arrived meanwhile in one statement and one transaction
 //! ([`batch::append_all`]): one round trip, one commit (one WAL flush), and one turn at
 //! each room's row lock for many sends. One send alone is stored by the statement of one
@@ -122,8 +123,8 @@ fn message(row: BatchedRow) -> Answer {
 #[cfg(test)]
 mod tests {
     use chat_app::NewMessage;
-    use chat_domain::{Content, MessageKind, MessageMeta, Sender, UserId};
-    use chat_test_db::{Migrations, TestDatabase};
+    use chat_domain::{Content, EchoId, MessageKind, MessageMeta, Sender, UserId};
+    use chat_test_db::TestDatabase;
     use diesel::sql_types::BigInt;
     use diesel::{Connection, QueryableByName, RunQueryDsl};
 
@@ -131,23 +132,11 @@ mod tests {
     use tokio::sync::oneshot;
 
     use super::*;
-    use crate::{PgStore, PoolOptions};
-
-    fn migrate(url: &str) -> Result<(), String> {
-        let store = PgStore::connect(url, PoolOptions::default()).map_err(|e| format!("{e:#}"))?;
-        store
-            .run_migrations()
-            .map(drop)
-            .map_err(|e| format!("{e:#}"))
-    }
 
     /// Account 1 with users 1 (external id `u-1`) and 2, both in rooms 1 and 2; account 2
     /// with room 3.
     fn database() -> (TestDatabase, PgConnection) {
-        let db = TestDatabase::migrated(&Migrations {
-            dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"),
-            apply: migrate,
-        });
+        let db = crate::testing::migrated_database();
         let mut conn =
             PgConnection::establish(db.url()).unwrap_or_else(|e| panic!("the test database: {e}"));
         for sql in [
@@ -344,6 +333,56 @@ mod tests {
             Room {
                 last_seq: 2,
                 message_count: 2
+            }
+        );
+    }
+
+    #[test]
+    fn a_repeated_echo_id_in_a_batch_answers_the_first_message_and_stores_the_others() {
+        let (_db, mut conn) = database();
+        let echo = |new: NewMessage, id: &str| NewMessage {
+            echo_id: Some(EchoId::parse(id).unwrap_or_else(|e| panic!("{e:?}"))),
+            ..new
+        };
+        let (first, answers) = jobs(vec![(1, 1, echo(text(1, "hello"), "e-1"))]);
+        assert!(store(&mut conn, first));
+        let first = answered(
+            answers
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| panic!("no answer")),
+        );
+        let (first, created) = first.unwrap_or_else(|e| panic!("first send: {e:?}"));
+        assert!(created);
+        let (batch, answers) = jobs(vec![
+            (1, 1, echo(text(2, "new"), "e-2")),
+            (1, 1, echo(text(1, "hello again"), "e-1")),
+            (1, 1, echo(text(2, "twice"), "e-3")),
+            (1, 1, echo(text(2, "twice, retried"), "e-3")),
+        ]);
+        assert!(store(&mut conn, batch));
+        let answers: Vec<(i64, bool, String)> = answers
+            .into_iter()
+            .map(answered)
+            .map(|answer| {
+                let (message, created) = answer.unwrap_or_else(|e| panic!("{e:?}"));
+                (message.seq.0, created, message.content.as_str().to_owned())
+            })
+            .collect();
+        assert_eq!(
+            answers,
+            [
+                (2, true, "new".to_owned()),
+                (first.seq.0, false, "hello".to_owned()),
+                (3, true, "twice".to_owned()),
+                (3, false, "twice".to_owned()),
+            ]
+        );
+        assert_eq!(
+            room(&mut conn, 1),
+            Room {
+                last_seq: 3,
+                message_count: 3
             }
         );
     }

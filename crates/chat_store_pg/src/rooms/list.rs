@@ -132,29 +132,17 @@ fn statement(account: AccountId, filter: &RoomFilter) -> (String, Binds) {
 mod tests {
     use chat_app::Window;
     use chat_domain::UserId;
-    use chat_test_db::{Migrations, TestDatabase};
+    use chat_test_db::TestDatabase;
     use diesel::sql_types::Text;
     use diesel::{Connection, QueryableByName};
 
     use super::*;
-    use crate::{PgStore, PoolOptions};
-
-    fn migrate(url: &str) -> Result<(), String> {
-        let store = PgStore::connect(url, PoolOptions::default()).map_err(|e| format!("{e:#}"))?;
-        store
-            .run_migrations()
-            .map(drop)
-            .map_err(|e| format!("{e:#}"))
-    }
 
     /// A database with every migration, 3,000 rooms in account 1 (one in three inactive,
     /// varied names and descriptions), 500 in account 2, and user 1 of account 1 a member
     /// of 200 of them; analyzed, as autovacuum would.
     fn database() -> (TestDatabase, PgConnection) {
-        let db = TestDatabase::migrated(&Migrations {
-            dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"),
-            apply: migrate,
-        });
+        let db = crate::testing::migrated_database();
         let mut conn =
             PgConnection::establish(db.url()).unwrap_or_else(|e| panic!("the test database: {e}"));
         for sql in [
