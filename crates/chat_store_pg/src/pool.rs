@@ -84,3 +84,31 @@ impl ManageConnection for Manager {
         self.diesel.has_broken(&mut conn.pg)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chat_test_db::TestDatabase;
+    use diesel::sql_types::Text;
+    use diesel::{QueryableByName, RunQueryDsl};
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = Text)]
+        mode: String,
+    }
+
+    #[test]
+    fn the_pools_connections_plan_each_statement_once() {
+        let db = TestDatabase::new();
+        let manager = Manager::new(db.url());
+        let mut conn = manager
+            .connect()
+            .unwrap_or_else(|e| panic!("the test database: {e}"));
+        let mode: Mode = diesel::sql_query("SELECT current_setting('plan_cache_mode') AS mode")
+            .get_result(&mut *conn)
+            .unwrap_or_else(|e| panic!("the setting: {e}"));
+        assert_eq!(mode.mode, "force_generic_plan");
+    }
+}

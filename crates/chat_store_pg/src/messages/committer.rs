@@ -216,6 +216,22 @@ mod tests {
         .unwrap_or_else(|e| panic!("room {id}: {e}"))
     }
 
+    /// How many distinct times the room's messages carry: 1 when one statement stored
+    /// them all (a batch shares its room's time), one per message when stored one by one.
+    fn times(conn: &mut PgConnection, room: i64) -> i64 {
+        #[derive(QueryableByName)]
+        struct Times {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(format!(
+            "SELECT count(DISTINCT created_at) AS n FROM messages WHERE room_id = {room}"
+        ))
+        .get_result::<Times>(conn)
+        .unwrap_or_else(|e| panic!("times: {e}"))
+        .n
+    }
+
     fn read_seq(conn: &mut PgConnection, room: i64, user: i64) -> i64 {
         #[derive(QueryableByName)]
         struct Read {
@@ -298,6 +314,8 @@ mod tests {
                 message_count: 0
             }
         );
+        // One statement stored them (not the fallback, one by one).
+        assert_eq!(times(&mut conn, 1), 1);
         // Each sender has read up to their own newest message of the room.
         assert_eq!(read_seq(&mut conn, 1, 1), 3);
         assert_eq!(read_seq(&mut conn, 1, 2), 2);
@@ -323,6 +341,8 @@ mod tests {
             .map(|answer| answer.as_ref().ok().map(|(message, _)| message.seq.0))
             .collect();
         assert_eq!(seqs, [Some(1), None, Some(2)]);
+        // Stored one by one, each at its own time.
+        assert_eq!(times(&mut conn, 1), 2);
         assert!(
             matches!(answers[1], Err(StoreError::Unexpected(_))),
             "{:?}",
@@ -385,5 +405,77 @@ mod tests {
                 message_count: 3
             }
         );
+    }
+
+    #[test]
+    fn a_batch_records_the_webhook_outbox_and_the_search_language_as_one_send_does() {
+        let (_db, mut conn) = database();
+        for sql in [
+            // Room 1 speaks German; room 2 has no language. One webhook of account 1
+            // listens to room 1 only.
+            "UPDATE rooms SET meta = '{\"language\": \"de\"}' WHERE id = 1",
+            "INSERT INTO webhooks (account_id, url, events, secret, room_filters) \
+             SELECT 1, 'https://example.com/hook', ARRAY['message.created'], 's', ARRAY[uuid] \
+             FROM rooms WHERE id = 1",
+        ] {
+            diesel::sql_query(sql)
+                .execute(&mut conn)
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        let mut french = text(2, "bonjour");
+        french.meta = MessageMeta::parse(
+            serde_json::json!({"language": "fr"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let (batch, answers) = jobs(vec![
+            (1, 1, text(1, "hallo")),
+            (1, 2, text(1, "hello")),
+            (1, 1, french),
+        ]);
+        assert!(store(&mut conn, batch));
+        for answer in answers.into_iter().map(answered) {
+            assert!(answer.is_ok(), "{answer:?}");
+        }
+        #[derive(QueryableByName, Debug, PartialEq)]
+        struct Stored {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            content: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            config: String,
+            #[diesel(sql_type = BigInt)]
+            events: i64,
+            #[diesel(sql_type = BigInt)]
+            deliveries: i64,
+        }
+        let stored: Vec<Stored> = diesel::sql_query(
+            "SELECT m.content, m.search_config::text AS config, \
+                    (SELECT count(*) FROM webhook_events e WHERE e.message_id = m.id \
+                        AND e.event = 'message.created') AS events, \
+                    (SELECT count(*) FROM webhook_deliveries d \
+                        JOIN webhook_events e ON e.id = d.event_id \
+                      WHERE e.message_id = m.id) AS deliveries \
+             FROM messages m ORDER BY m.id",
+        )
+        .load(&mut conn)
+        .unwrap_or_else(|e| panic!("messages: {e}"));
+        let row = |content: &str, config: &str, n: i64| Stored {
+            content: content.to_owned(),
+            config: config.to_owned(),
+            events: n,
+            deliveries: n,
+        };
+        assert_eq!(
+            stored,
+            [
+                row("hallo", "german", 1),
+                row("hello", "english", 0),
+                row("bonjour", "french", 1),
+            ]
+        );
+        // One statement stored them (not the fallback, one by one).
+        assert_eq!(times(&mut conn, 1), 1);
     }
 }
