@@ -30,6 +30,8 @@ pub mod rooms;
 #[cfg(test)]
 mod scoped_tests;
 pub mod sockets;
+#[cfg(test)]
+mod testing;
 pub mod users;
 pub mod webhooks;
 
@@ -59,7 +61,7 @@ pub use model::{
     AccountPatch, Detail, EndUserPatch, Join, Login, Mention, MessageDetail, MessageFilter,
     MessageOrder, NewAccount, NewEndUser, NewMessage, NewRoom, NewUser, Outgoing, Page,
     RawOutgoing, RawSearch, RawWebhook, RoomFilter, RoomPatch, RoomQuery, RoomSort, SearchQuery,
-    SendContext, Speaker, Unread, UserIds, UserPatch, UserQuery, Window,
+    SendContext, SendRules, Sent, Speaker, Unread, UserIds, UserPatch, UserQuery, Window,
 };
 pub use model::{NewWebhook, WebhookPatch};
 pub use ports::{

@@ -176,15 +176,25 @@ impl PgStore {
         F: FnOnce(&mut PgConnection) -> Result<T, StoreError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|e| {
-                StoreError::Unavailable(anyhow!(e).context("no database connection"))
-            })?;
-            f(&mut conn)
-        })
+        blocking(move || f(&mut *checkout(&pool)?)).await
+    }
+}
+
+/// A connection of `pool`; `Unavailable` when none comes within its checkout timeout.
+pub(crate) fn checkout(pool: &Pool) -> Result<r2d2::PooledConnection<pool::Manager>, StoreError> {
+    pool.get()
+        .map_err(|e| StoreError::Unavailable(anyhow!(e).context("no database connection")))
+}
+
+/// Runs `f` on a blocking thread.
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| StoreError::Unexpected(anyhow!(e).context("database task failed")))?
-    }
 }
 
 /// Calls `pg_advisory_lock` or `pg_advisory_unlock` on the migration key.

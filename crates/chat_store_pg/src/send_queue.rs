@@ -1,6 +1,9 @@
 //! The queue of group commit: plain sends waiting for the thread that stores them
-//! together (`messages::committer`, which starts it with the first plain send).
+//! together (`messages::committer`, which starts it with the first plain send), and the
+//! count of sends in progress that tells a send whether to wait for that thread.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 
 use anyhow::anyhow;
@@ -23,15 +26,39 @@ pub(crate) struct Job {
 #[derive(Debug)]
 pub(crate) struct SendQueue {
     queue: Sender<Job>,
+    /// Sends in progress ([`SendQueue::begin`]).
+    sending: Arc<AtomicUsize>,
 }
 
 impl SendQueue {
     pub(crate) fn new(queue: Sender<Job>) -> Self {
-        Self { queue }
+        Self {
+            queue,
+            sending: Arc::new(AtomicUsize::new(0)),
+        }
     }
 
     /// Hands `new` to the thread and waits for its answer.
     pub(crate) async fn append(&self, account: AccountId, room: RoomId, new: NewMessage) -> Answer {
+        self.enqueue(account, room, new)?
+            .await
+            .map_err(|_| StoreError::Unexpected(anyhow!("the send thread dropped a send")))?
+    }
+
+    /// Counts a send in progress until the turn is dropped.
+    pub(crate) fn begin(&self) -> Turn {
+        self.sending.fetch_add(1, Ordering::AcqRel);
+        Turn {
+            sending: Arc::clone(&self.sending),
+        }
+    }
+
+    fn enqueue(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        new: NewMessage,
+    ) -> Result<oneshot::Receiver<Answer>, StoreError> {
         let (answer, answered) = oneshot::channel();
         let job = Job {
             account,
@@ -42,8 +69,27 @@ impl SendQueue {
         self.queue
             .send(job)
             .map_err(|_| StoreError::Unexpected(anyhow!("the send thread has stopped")))?;
-        answered
-            .await
-            .map_err(|_| StoreError::Unexpected(anyhow!("the send thread dropped a send")))?
+        Ok(answered)
+    }
+}
+
+/// A send in progress ([`SendQueue::begin`]).
+#[derive(Debug)]
+pub(crate) struct Turn {
+    sending: Arc<AtomicUsize>,
+}
+
+impl Turn {
+    /// Whether other sends are in progress too. A plain send then goes to the thread, to
+    /// be stored with them in one statement; alone, it is stored where it is, without
+    /// the hop to the thread and back.
+    pub(crate) fn crowded(&self) -> bool {
+        self.sending.load(Ordering::Acquire) > 1
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.sending.fetch_sub(1, Ordering::AcqRel);
     }
 }

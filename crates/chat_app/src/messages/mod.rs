@@ -255,6 +255,7 @@ mod tests {
     use crate::ports::{
         MockFileStore, MockMessageStore, MockRoomStore, MockUserDirectory, StoreError,
     };
+    use crate::testing::send_with;
     use chat_domain::{
         AccountId, Availability, DeliveryStatus, ExternalId, Features, MessageId, MessageKind,
         PersonName, Position, Role, RoomId, RoomMeta, RoomName, Sender, StorageKey, StoredUpload,
@@ -373,12 +374,29 @@ mod tests {
         })
     }
 
+    /// The storing half of a send ([`MessageStore::send`] stores as
+    /// [`MessageStore::append`] does), for the tests to expect.
+    #[mockall::automock]
+    trait Appends {
+        fn append(
+            &self,
+            account: AccountId,
+            room: RoomId,
+            new: NewMessage,
+        ) -> Result<(Message, bool), StoreError>;
+    }
+
     struct Ports {
         rooms: MockRoomStore,
         messages: MockMessageStore,
         users: MockUserDirectory,
         files: MockFileStore,
         events: MockEventPublisher,
+        appends: MockAppends,
+        /// Whether the room is active.
+        active: bool,
+        /// The message a send's `reply_to` names: its id and room.
+        replied: Option<(MessageId, RoomId)>,
     }
 
     impl Ports {
@@ -402,52 +420,71 @@ mod tests {
                     _ => None,
                 })
             });
-            // The same room, users and memberships, read together for a send.
-            let mut messages = MockMessageStore::new();
-            messages
-                .expect_send_context()
-                .returning(move |_, _, speaker| {
-                    let found = speaker
-                        .and_then(|speaker| match speaker {
-                            Speaker::Id(id) => Some(user(id.0, None)),
-                            Speaker::ChatId(chat_id) => match chat_id.as_str() {
-                                "ann" => Some(user(10, Some("ann"))),
-                                "zed" => Some(user(30, Some("zed"))),
-                                _ => None,
-                            },
-                        })
-                        .map(|user| {
-                            let member = user.id == UserId(10) || user.id == UserId(20);
-                            (user, member)
-                        });
-                    Ok(SendContext {
-                        room: room(active),
-                        speaker: found,
-                    })
-                });
+            let messages = MockMessageStore::new();
             Self {
                 rooms,
                 messages,
                 users,
                 files: MockFileStore::new(),
                 events: MockEventPublisher::new(),
+                appends: MockAppends::new(),
+                active,
+                replied: None,
             }
         }
 
         fn appending(mut self) -> Self {
-            self.messages
+            self.appends
                 .expect_append()
                 .returning(|_, room, new| Ok((stored(&new, 1, room), true)));
             self
         }
 
+        /// The messages use case on these ports; a send reads the room, users and
+        /// memberships of [`Ports::new`] and [`Ports::replied`], and stores with
+        /// [`Ports::appends`].
         fn build(self) -> Messages {
+            let Self {
+                rooms,
+                mut messages,
+                users,
+                files,
+                events,
+                appends,
+                active,
+                replied,
+            } = self;
+            let context = move |_, _, speaker: Option<Speaker>, _| {
+                let found = speaker
+                    .and_then(|speaker| match speaker {
+                        Speaker::Id(id) => Some(user(id.0, None)),
+                        Speaker::ChatId(chat_id) => match chat_id.as_str() {
+                            "ann" => Some(user(10, Some("ann"))),
+                            "zed" => Some(user(30, Some("zed"))),
+                            _ => None,
+                        },
+                    })
+                    .map(|user| {
+                        let member = user.id == UserId(10) || user.id == UserId(20);
+                        (user, member)
+                    });
+                Ok(SendContext {
+                    room: room(active),
+                    speaker: found,
+                    replied,
+                })
+            };
+            messages
+                .expect_send()
+                .returning(send_with(context, move |account, room, new| {
+                    appends.append(account, room, new)
+                }));
             Messages::new(
-                Arc::new(self.rooms),
-                Arc::new(self.messages),
-                Arc::new(self.users),
-                Arc::new(self.files),
-                Arc::new(self.events),
+                Arc::new(rooms),
+                Arc::new(messages),
+                Arc::new(users),
+                Arc::new(files),
+                Arc::new(events),
             )
         }
     }
@@ -484,7 +521,7 @@ mod tests {
             [(Some("zed"), true), (Some("nobody"), true), (None, false)]
         {
             let mut ports = Ports::new(true);
-            ports.messages.expect_append().never();
+            ports.appends.expect_append().never();
             let result = ports
                 .build()
                 .send(
@@ -561,7 +598,7 @@ mod tests {
     #[tokio::test]
     async fn an_inactive_room_refuses_messages() {
         let mut ports = Ports::new(false);
-        ports.messages.expect_append().never();
+        ports.appends.expect_append().never();
         let result = ports
             .build()
             .send(
@@ -580,16 +617,29 @@ mod tests {
 
     #[tokio::test]
     async fn a_reply_must_name_a_message_of_the_same_room() {
-        for (found, room_of_reply) in [(true, RoomId(6)), (false, RoomId(5))] {
+        // The message replied to: of another room, not found, of the same room.
+        for (replied, ok) in [
+            (Some((MessageId(9), RoomId(6))), false),
+            (None, false),
+            (Some((MessageId(9), RoomId(5))), true),
+        ] {
             let mut ports = Ports::new(true);
-            ports.messages.expect_find_message().returning(move |_, _| {
-                if found {
-                    Ok(message_from(Sender::System, 9, room_of_reply))
-                } else {
-                    Err(StoreError::NotFound)
-                }
-            });
-            ports.messages.expect_append().never();
+            ports.replied = replied;
+            if ok {
+                ports
+                    .appends
+                    .expect_append()
+                    .withf(|_, _, new| new.reply_to == Some(MessageId(9)))
+                    .times(1)
+                    .returning(|_, room, new| Ok((stored(&new, 1, room), true)));
+                ports.events.expect_publish().times(1).return_const(());
+                ports
+                    .messages
+                    .expect_find_messages()
+                    .returning(|_, _| Ok(vec![message_from(Sender::System, 9, RoomId(5))]));
+            } else {
+                ports.appends.expect_append().never();
+            }
             let reply = outgoing(RawOutgoing {
                 content: Some("Re"),
                 reply_to: Some(MessageRef::Id(MessageId(9))),
@@ -605,11 +655,16 @@ mod tests {
                     MessageDetail::Summary,
                 )
                 .await;
+            if ok {
+                let (view, _) = result.unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(view.message.reply_to, Some(MessageId(9)));
+                continue;
+            }
             let fields = match &result {
                 Err(AppError::Invalid(errors)) => errors.iter().map(|e| e.field).collect(),
                 _ => Vec::new(),
             };
-            assert_eq!(fields, ["reply_to"], "{result:?}");
+            assert_eq!(fields, ["reply_to"], "{replied:?}: {result:?}");
         }
     }
 
@@ -617,7 +672,7 @@ mod tests {
     async fn a_retried_echo_id_publishes_nothing() {
         let mut ports = Ports::new(true);
         ports
-            .messages
+            .appends
             .expect_append()
             .returning(|_, room, new| Ok((stored(&new, 1, room), false)));
         ports.events.expect_publish().never();
@@ -824,7 +879,7 @@ mod tests {
         ];
         for (why, actor, active, sender_id) in cases {
             let mut ports = Ports::new(active);
-            ports.messages.expect_append().never();
+            ports.appends.expect_append().never();
             ports.events.expect_publish().never();
             expect_deleted(&mut ports.files, keys_of(&uploads()));
             let result = ports
@@ -845,7 +900,7 @@ mod tests {
     async fn a_send_the_store_refuses_deletes_its_files() {
         let mut ports = Ports::new(true);
         ports
-            .messages
+            .appends
             .expect_append()
             .times(1)
             .returning(|_, _, _| Err(StoreError::NotFound));
@@ -870,7 +925,7 @@ mod tests {
     #[tokio::test]
     async fn a_file_that_cannot_be_deleted_does_not_stop_the_others_or_change_the_answer() {
         let mut ports = Ports::new(false);
-        ports.messages.expect_append().never();
+        ports.appends.expect_append().never();
         let files = uploads();
         let failing = files[0].key.clone();
         ports
@@ -912,7 +967,7 @@ mod tests {
         };
         let original = first_file.clone();
         ports
-            .messages
+            .appends
             .expect_append()
             .times(1)
             .returning(move |_, room, new| {
@@ -948,7 +1003,7 @@ mod tests {
         let mut ports = Ports::new(true);
         let expected = uploads();
         ports
-            .messages
+            .appends
             .expect_append()
             .withf(move |account, room, new| {
                 *account == ACCOUNT && *room == RoomId(5) && new.attachments == expected
@@ -1082,7 +1137,7 @@ mod tests {
     async fn a_committed_message_keeps_its_files_even_when_its_view_fails() {
         let mut ports = Ports::new(true);
         ports
-            .messages
+            .appends
             .expect_append()
             .times(1)
             .returning(|_, room, new| Ok((stored(&new, 1, room), true)));

@@ -7,13 +7,12 @@ use chat_domain::{
 
 use super::Messages;
 use super::views::MessageView;
-use crate::access::{message_error, room_error};
+use crate::access::room_error;
 use crate::actor::Actor;
 use crate::error::{AppError, Conflict, Denied};
 use crate::events::{DomainEvent, MessageEvent};
 use crate::files::discard;
-use crate::model::{MessageDetail, NewMessage, Outgoing, Speaker};
-use crate::ports::StoreError;
+use crate::model::{MessageDetail, NewMessage, Outgoing, SendContext, SendRules, Speaker};
 
 /// A reply must name a message of the same room.
 fn bad_reply() -> AppError {
@@ -59,10 +58,11 @@ impl Messages {
     }
 
     /// Checks the send and stores the message: the room, the message, and whether it
-    /// is new (`false` for a retried `echo_id`). The room, the speaker and their
-    /// membership are read together; what is wrong is answered in this order: no such
-    /// room (404), no permission to send (403), the speaker (422 or 403), an inactive
-    /// room (409).
+    /// is new (`false` for a retried `echo_id`). The store reads the room, the speaker,
+    /// their membership and the message replied to, runs [`rules`] on them and stores,
+    /// in one unit of work; what is wrong is answered in this order: no such room (404),
+    /// no permission to send (403), the speaker (422 or 403), an inactive room (409), the
+    /// reply (422).
     async fn store(
         &self,
         actor: &Actor,
@@ -73,32 +73,37 @@ impl Messages {
         let account = actor.account_id()?;
         let named = named_speaker(actor, &out);
         let wanted = named.as_ref().ok().cloned().flatten();
-        let context = self
+        let reply_to = out.reply_to;
+        let rules = rules(*actor, named, out, attachments);
+        let sent = self
             .messages
-            .send_context(account, room, wanted)
+            .send(account, room, wanted, reply_to, rules)
             .await
-            .map_err(room_error)?;
-        let room = context.room;
+            .map_err(room_error)??;
+        Ok((sent.room, sent.message, sent.created))
+    }
+}
+
+/// The rules of a send by `actor` of `out` as the speaker `named`, for the store to run
+/// on what it read ([`crate::MessageStore::send`]): the message to store, or why not.
+fn rules(
+    actor: Actor,
+    named: Result<Option<Speaker>, AppError>,
+    out: Outgoing,
+    attachments: Vec<StoredUpload>,
+) -> SendRules {
+    Box::new(move |context: &SendContext| {
         actor.require(Permission::SendMessages)?;
-        let (sender, sender_name) = speaker(actor, &out, named?, context.speaker)?;
-        if !room.is_active {
+        let (sender, sender_name) = speaker(&actor, &out, named?, context.speaker.clone())?;
+        if !context.room.is_active {
             return Err(AppError::Conflict(Conflict::RoomInactive));
         }
-        let reply_to = match out.reply_to {
-            None => None,
-            Some(reference) => {
-                let replied = match self.messages.find_message(account, reference).await {
-                    Ok(message) => message,
-                    Err(StoreError::NotFound) => return Err(bad_reply()),
-                    Err(other) => return Err(message_error(other)),
-                };
-                if replied.room_id != room.id {
-                    return Err(bad_reply());
-                }
-                Some(replied.id)
-            }
+        let reply_to = match (&out.reply_to, context.replied) {
+            (None, _) => None,
+            (Some(_), Some((id, room))) if room == context.room.id => Some(id),
+            (Some(_), _) => return Err(bad_reply()),
         };
-        let new = NewMessage {
+        Ok(NewMessage {
             sender,
             sender_name,
             content: out.content,
@@ -108,14 +113,8 @@ impl Messages {
             echo_id: out.echo_id,
             attachments,
             mentions: out.mentions,
-        };
-        let (message, created) = self
-            .messages
-            .append(account, room.id, new)
-            .await
-            .map_err(room_error)?;
-        Ok((room, message, created))
-    }
+        })
+    })
 }
 
 /// The user the send speaks as, as the caller names them; `None` for the system (the API

@@ -46,14 +46,33 @@ pub enum Speaker {
     ChatId(String),
 }
 
-/// What a send reads before it stores anything: the room, and the speaker (when one was
-/// named and is a user of the account) with whether they belong to the room.
+/// What a send reads before it stores anything: the room, the speaker (when one was
+/// named and is a user of the account) with whether they belong to the room, and the
+/// message it replies to (when one was named and the account has it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SendContext {
     /// The room sent to.
     pub room: chat_domain::Room,
     /// The speaker, and whether they are a member of the room.
     pub speaker: Option<(chat_domain::User, bool)>,
+    /// The message replied to: its id, and its room.
+    pub replied: Option<(MessageId, chat_domain::RoomId)>,
+}
+
+/// The use case's rules of a send, which the store runs between reading the
+/// [`SendContext`] and storing ([`crate::MessageStore::send`]): the message to store, or
+/// why the send is refused. They only decide; they read and write nothing.
+pub type SendRules = Box<dyn FnOnce(&SendContext) -> Result<NewMessage, AppError> + Send>;
+
+/// A send that [`crate::MessageStore::send`] stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sent {
+    /// The room, as the send read it.
+    pub room: chat_domain::Room,
+    /// The message.
+    pub message: chat_domain::Message,
+    /// `false` when the send repeated an `echo_id`: `message` is the first one.
+    pub created: bool,
 }
 
 /// A valid request to send a message. Who speaks is settled by the use case: a user

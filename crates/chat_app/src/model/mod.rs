@@ -17,7 +17,7 @@ pub use end_users::{EndUserPatch, Login, NewEndUser, UserQuery};
 pub use members::{Join, UserIds};
 pub use messages::{
     MessageDetail, MessageFilter, MessageOrder, NewMessage, Outgoing, RawOutgoing, SendContext,
-    Speaker, Unread,
+    SendRules, Sent, Speaker, Unread,
 };
 pub use paging::{Page, Window};
 pub use rooms::{Detail, NewRoom, RoomFilter, RoomPatch, RoomQuery, RoomSort};

@@ -7,22 +7,28 @@ use chat_domain::{
 };
 
 use super::error::StoreError;
-use crate::model::{MessageFilter, NewMessage, SendContext, Speaker, Unread};
+use crate::error::AppError;
+use crate::model::{MessageFilter, NewMessage, SendRules, Sent, Speaker, Unread};
 
 /// Messages of rooms, and how far each member has got. Every method is scoped by
 /// `account`: a room or message of another account is `NotFound`.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait MessageStore: Send + Sync {
-    /// What a send reads before it stores anything, in one round trip to the store: the
-    /// room `room` names, and the user `speaker` names (a deleted user is nobody) with
-    /// whether they are a member of it. `NotFound` when the account has no such room.
-    async fn send_context(
+    /// A send as one unit of work, in one round of the store: reads what the send needs
+    /// ([`SendContext`](crate::SendContext): the room `room` names, the user `speaker` names — a deleted user
+    /// is nobody — with whether they are a member of it, the message `reply_to` names),
+    /// runs `rules` on it, and stores the message they answer as [`MessageStore::append`]
+    /// does. `Ok(Err(refusal))` when the rules refuse the send: nothing is stored.
+    /// `NotFound` when the account has no such room (the rules are not run).
+    async fn send(
         &self,
         account: AccountId,
         room: RoomRef,
         speaker: Option<Speaker>,
-    ) -> Result<SendContext, StoreError>;
+        reply_to: Option<MessageRef>,
+        rules: SendRules,
+    ) -> Result<Result<Sent, AppError>, StoreError>;
 
     /// Stores a message in ONE transaction (which it may share with other sends that
     /// arrive at the same moment, group commit; a send never fails for another's fault):

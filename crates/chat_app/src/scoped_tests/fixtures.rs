@@ -24,6 +24,7 @@ use crate::ports::{
     MockUserDirectory, StoreError,
 };
 use crate::rooms::Rooms;
+use crate::testing::send_with;
 
 pub(super) const ACCOUNT: AccountId = AccountId(1);
 /// The scoped credential's own user.
@@ -148,11 +149,12 @@ pub(super) fn message(id: i64) -> Message {
     }
 }
 
-/// The rooms, users and memberships of the account, read together for a send.
+/// The rooms, users, memberships and messages of the account, read together for a send.
 pub(super) fn send_context(
     _: AccountId,
     reference: RoomRef,
     speaker: Option<Speaker>,
+    reply_to: Option<MessageRef>,
 ) -> Result<SendContext, StoreError> {
     let room = find_room(reference)?;
     let found = speaker
@@ -169,9 +171,14 @@ pub(super) fn send_context(
             let member = members_of(room.id).contains(&user.id);
             (user, member)
         });
+    let replied = match reply_to {
+        Some(MessageRef::Id(id)) => Some((id, message(id.0).room_id)),
+        Some(MessageRef::Uuid(_)) | None => None,
+    };
     Ok(SendContext {
         room,
         speaker: found,
+        replied,
     })
 }
 
@@ -279,7 +286,14 @@ impl Stores {
         users.expect_ensure_external_user().never();
 
         let mut messages = MockMessageStore::new();
-        messages.expect_send_context().returning(send_context);
+        messages
+            .expect_send()
+            .returning(send_with(send_context, move |_, room, new| {
+                assert!(changes, "a refused request stored a message");
+                let mut stored = message(room.0);
+                stored.sender = new.sender;
+                Ok((stored, true))
+            }));
         messages
             .expect_find_message()
             .returning(|_, reference| match reference {
@@ -295,14 +309,6 @@ impl Stores {
                 .map(|room| (room, crate::model::Unread::default()))
                 .collect())
         });
-        messages
-            .expect_append()
-            .times(0..=times)
-            .returning(|_, room, new| {
-                let mut stored = message(room.0);
-                stored.sender = new.sender;
-                Ok((stored, true))
-            });
         messages
             .expect_list_messages()
             .times(0..=times)

@@ -1,5 +1,8 @@
 //! The rules, action by action.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use chat_domain::{Permission, Permissions, RoomId, Sender};
 
 use super::actions::{Action, run};
@@ -165,20 +168,23 @@ async fn a_scoped_credential_that_creates_a_room_is_its_first_member() {
 async fn a_scoped_credential_speaks_as_its_own_user_whatever_the_body_says() {
     let mut stores = Stores::new(true);
     let mut messages = crate::ports::MockMessageStore::new();
-    messages
-        .expect_send_context()
-        .returning(super::fixtures::send_context);
-    messages
-        .expect_append()
-        .withf(|_, room, new| {
-            *room == RoomId(5) && matches!(&new.sender, Sender::User { id, .. } if *id == ME)
-        })
-        .times(1)
-        .returning(|_, room, new| {
+    let stored = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&stored);
+    messages.expect_send().returning(crate::testing::send_with(
+        super::fixtures::send_context,
+        move |_, room, new| {
+            assert_eq!(room, RoomId(5));
+            assert!(
+                matches!(&new.sender, Sender::User { id, .. } if *id == ME),
+                "{:?}",
+                new.sender
+            );
+            count.fetch_add(1, Ordering::SeqCst);
             let mut stored = super::fixtures::message(room.0);
             stored.sender = new.sender;
             Ok((stored, true))
-        });
+        },
+    ));
     stores.messages = messages;
     let app = stores.build();
     // The body names bob as the sender.
@@ -190,6 +196,7 @@ async fn a_scoped_credential_speaks_as_its_own_user_whatever_the_body_says() {
     )
     .await;
     assert!(sent.is_ok(), "{sent:?}");
+    assert_eq!(stored.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]

@@ -1,24 +1,26 @@
-//! What a send reads before it stores anything ([`chat_app::MessageStore::send_context`]):
-//! the room, the speaker and whether they belong to it, on one connection in one blocking
-//! task: two statements (the room; the user with their membership).
+//! What a send reads before it stores anything ([`chat_app::SendContext`]): the room,
+//! the speaker and whether they belong to it, the message replied to: two statements
+//! (the room; the user with their membership), a third for a reply.
 
 use chat_app::{SendContext, Speaker, StoreError};
-use chat_domain::{AccountId, RoomRef, User};
+use chat_domain::{AccountId, MessageId, MessageRef, RoomId, RoomRef, User};
 use diesel::prelude::*;
 
+use super::load::{Wanted, load};
 use crate::rooms;
 use crate::schema::{room_members, users};
 use crate::translate;
 use crate::users::{UserRow, named_by_chat_id};
 
-/// The room `room` names (`NotFound` when the account has none), and the user `speaker`
-/// names with whether they are a member of it: two statements, the membership read with
-/// the user.
+/// The room `room` names (`NotFound` when the account has none), the user `speaker`
+/// names with whether they are a member of it (the membership read with the user), and
+/// the id and room of the message `reply_to` names.
 pub(super) fn send_context(
     conn: &mut PgConnection,
     account: AccountId,
     room: RoomRef,
     speaker: Option<Speaker>,
+    reply_to: Option<MessageRef>,
 ) -> Result<SendContext, StoreError> {
     let room = rooms::find(conn, account, room)?;
     // Whether the user is a member of the room, as a column of the user's row.
@@ -47,5 +49,17 @@ pub(super) fn send_context(
     let speaker = found
         .map(|(row, member)| User::try_from(row).map(|user| (user, member)))
         .transpose()?;
-    Ok(SendContext { room, speaker })
+    let replied = match reply_to {
+        None => None,
+        Some(reference) => load(conn, account, Wanted::One(reference))
+            .map_err(translate)?
+            .into_iter()
+            .next()
+            .map(|(row, _)| (MessageId(row.id), RoomId(row.room_id))),
+    };
+    Ok(SendContext {
+        room,
+        speaker,
+        replied,
+    })
 }

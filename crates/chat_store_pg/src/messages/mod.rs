@@ -8,7 +8,8 @@
 //! migration). Every query is scoped by `account_id`: a room or message of another
 //! account is not found.
 //!
-//! - [`context`]: what a send reads first (room, speaker, membership), in one hop.
+//! - [`unit`]: a send as one unit of work: [`context`] (room, speaker, membership,
+//!   the message replied to), the use case's rules, [`append`] or group commit.
 //! - [`append`]: sending, files or not, in one statement; the echo id.
 //! - [`committer`], [`batch`]: group commit, plain sends that arrive together stored by
 //!   one statement.
@@ -28,10 +29,12 @@ pub(crate) mod load;
 mod pages;
 mod positions;
 pub(crate) mod rows;
+mod unit;
 
 use async_trait::async_trait;
 use chat_app::{
-    MessageFilter, MessageStore, NewMessage, RoomStore, SendContext, Speaker, StoreError, Unread,
+    AppError, MessageFilter, MessageStore, NewMessage, RoomStore, SendRules, Sent, Speaker,
+    StoreError, Unread,
 };
 use chat_domain::{
     AccountId, Content, Message, MessageId, MessageMeta, MessageRef, Position, Room, RoomId,
@@ -83,14 +86,34 @@ pub(crate) fn unfiltered_room_page_on(
 
 #[async_trait]
 impl MessageStore for PgStore {
-    async fn send_context(
+    async fn send(
         &self,
         account: AccountId,
         room: RoomRef,
         speaker: Option<Speaker>,
-    ) -> Result<SendContext, StoreError> {
-        self.with_conn(move |conn| context::send_context(conn, account, room, speaker))
-            .await
+        reply_to: Option<MessageRef>,
+        rules: SendRules,
+    ) -> Result<Result<Sent, AppError>, StoreError> {
+        let queue = self.send_queue()?;
+        let turn = queue.begin();
+        let pool = self.pool.clone();
+        let step = crate::blocking(move || {
+            unit::send(&pool, &turn, account, room, speaker, reply_to, rules).map(|s| (s, turn))
+        })
+        .await?;
+        match step {
+            (unit::Step::Done(outcome), _) => *outcome,
+            // Still counted (`_turn`) until the thread answers.
+            (unit::Step::Queue(queued), _turn) => {
+                let (room, new) = *queued;
+                let (message, created) = queue.append(account, room.id, new).await?;
+                Ok(Ok(Sent {
+                    room,
+                    message,
+                    created,
+                }))
+            }
+        }
     }
 
     async fn append(

@@ -1883,10 +1883,11 @@ fn unread_only(messages: i64) -> chat_app::Unread {
 }
 
 /// What a send reads first: the room by id or UUID, the speaker by id or chat `user_id`
-/// with their membership; another account's room is not found, a deleted user is nobody.
+/// with their membership, the message replied to; another account's room is not found,
+/// a deleted user is nobody. Rules that refuse store nothing.
 #[tokio::test]
-async fn a_sends_context_is_the_room_the_speaker_and_their_membership() {
-    use chat_app::{SendContext, Speaker};
+async fn a_sends_context_is_the_room_the_speaker_their_membership_and_the_reply() {
+    use chat_app::{AppError, SendContext, Speaker};
     let Fixture { store, db } = fixture();
     let acme = create_account(&store, "Acme", "ak_context_acme").await;
     let other = create_account(&store, "Other", "ak_context_other").await;
@@ -1895,25 +1896,43 @@ async fn a_sends_context_is_the_room_the_speaker_and_their_membership() {
     let eve = create_user(&store, other.id, "Eve", "agent").await;
     let room = create_room(&store, acme.id, "General", &ann).await;
     let elsewhere = create_room(&store, other.id, "Elsewhere", &eve).await;
-    let context = |room: RoomRef, speaker: Option<Speaker>| {
+    let first = send(&store, acme.id, room.id, text(&ann, "first")).await;
+    let foreign = send(&store, other.id, elsewhere.id, text(&eve, "foreign")).await;
+    // The context a send's rules see; the rules refuse, so nothing is stored.
+    let context = |room: RoomRef, speaker: Option<Speaker>, reply_to: Option<MessageRef>| {
         let store = store.clone();
-        async move { store.send_context(acme.id, room, speaker).await }
+        async move {
+            let (seen, saw) = std::sync::mpsc::channel();
+            let rules = Box::new(move |context: &SendContext| {
+                let _ = seen.send(context.clone());
+                Err(AppError::Unauthenticated)
+            });
+            let refused = store.send(acme.id, room, speaker, reply_to, rules).await?;
+            assert!(
+                matches!(refused, Err(AppError::Unauthenticated)),
+                "{refused:?}"
+            );
+            saw.try_recv()
+                .map_err(|e| StoreError::Unexpected(anyhow::anyhow!("no context: {e}")))
+        }
     };
 
     let SendContext {
         room: found,
         speaker,
-    } = context(RoomRef::Uuid(room.uuid), None)
+        replied,
+    } = context(RoomRef::Uuid(room.uuid), None, None)
         .await
         .expect("the room by UUID");
-    assert_eq!((found.id, speaker), (room.id, None));
-    let by_id = context(RoomRef::Id(room.id), Some(Speaker::Id(ann.id)))
+    assert_eq!((found.id, speaker, replied), (room.id, None, None));
+    let by_id = context(RoomRef::Id(room.id), Some(Speaker::Id(ann.id)), None)
         .await
         .expect("the room by id");
     assert_eq!(by_id.speaker, Some((ann.clone(), true)));
     let by_label = context(
         RoomRef::Id(room.id),
         Some(Speaker::ChatId(bob.chat_user_id())),
+        None,
     )
     .await
     .expect("a speaker by chat user_id");
@@ -1921,16 +1940,28 @@ async fn a_sends_context_is_the_room_the_speaker_and_their_membership() {
     let nobody = context(
         RoomRef::Id(room.id),
         Some(Speaker::ChatId("nobody".to_owned())),
+        None,
     )
     .await
     .expect("an unknown speaker");
     assert_eq!(nobody.speaker, None);
+    // The message replied to, by id or UUID; another account's is nobody's.
+    for reference in [MessageRef::Id(first.id), MessageRef::Uuid(first.uuid)] {
+        let reply = context(RoomRef::Id(room.id), None, Some(reference))
+            .await
+            .expect("a reply");
+        assert_eq!(reply.replied, Some((first.id, room.id)));
+    }
+    let across = context(RoomRef::Id(room.id), None, Some(MessageRef::Id(foreign.id)))
+        .await
+        .expect("a reply to another account's message");
+    assert_eq!(across.replied, None);
     // Another account's user and room are out of reach.
-    let foreign = context(RoomRef::Id(room.id), Some(Speaker::Id(eve.id)))
+    let foreign = context(RoomRef::Id(room.id), Some(Speaker::Id(eve.id)), None)
         .await
         .expect("another account's user");
     assert_eq!(foreign.speaker, None);
-    let missing = context(RoomRef::Id(elsewhere.id), Some(Speaker::Id(ann.id))).await;
+    let missing = context(RoomRef::Id(elsewhere.id), Some(Speaker::Id(ann.id)), None).await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
     // A deleted user is nobody.
     execute(
@@ -1940,8 +1971,51 @@ async fn a_sends_context_is_the_room_the_speaker_and_their_membership() {
             ann.id.0
         ),
     );
-    let deleted = context(RoomRef::Id(room.id), Some(Speaker::Id(ann.id)))
+    let deleted = context(RoomRef::Id(room.id), Some(Speaker::Id(ann.id)), None)
         .await
         .expect("a deleted speaker");
     assert_eq!(deleted.speaker, None);
+    // The refused sends stored nothing.
+    let page = store
+        .list_messages(acme.id, room.id, MessageFilter::newest(window(0, 10)))
+        .await
+        .expect("the room's messages");
+    assert_eq!(page.1, 1, "{page:?}");
+}
+
+/// A send the rules allow is stored, alone or among others in progress (which share
+/// their statements, group commit), and answers its room and message.
+#[tokio::test]
+async fn a_send_the_rules_allow_is_stored_alone_or_among_others() {
+    use chat_app::SendContext;
+    let Fixture { store, db: _db } = fixture();
+    let acme = create_account(&store, "Acme", "ak_unit_acme").await;
+    let ann = create_user(&store, acme.id, "Ann", "agent").await;
+    let room = create_room(&store, acme.id, "General", &ann).await;
+    let sends: Vec<_> = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            let ann = ann.clone();
+            tokio::spawn(async move {
+                let rules = Box::new(move |_: &SendContext| Ok(text(&ann, &format!("m{i}"))));
+                store
+                    .send(acme.id, RoomRef::Uuid(room.uuid), None, None, rules)
+                    .await
+            })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    for sent in sends {
+        let sent = sent
+            .await
+            .expect("a send task")
+            .expect("a send")
+            .expect("allowed");
+        assert_eq!(sent.room.id, room.id);
+        assert!(sent.created);
+        assert_eq!(sent.message.room_id, room.id);
+        seqs.push(sent.message.seq.0);
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
 }
