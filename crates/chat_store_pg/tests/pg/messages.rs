@@ -2019,3 +2019,30 @@ async fn a_send_the_rules_allow_is_stored_alone_or_among_others() {
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=20).collect::<Vec<_>>());
 }
+
+/// Messages get time-ordered UUIDs (version 7): a later message's sorts after an earlier
+/// one's, and its first 48 bits are its creation time in milliseconds.
+#[tokio::test]
+async fn a_messages_uuid_is_time_ordered() {
+    let Fixture { store, db: _db } = fixture();
+    let acme = create_account(&store, "Acme", "ak_uuid_acme").await;
+    let ann = create_user(&store, acme.id, "Ann", "agent").await;
+    let room = create_room(&store, acme.id, "General", &ann).await;
+    let mut previous: Option<Uuid> = None;
+    for i in 0..3 {
+        let message = send(&store, acme.id, room.id, text(&ann, &format!("m{i}"))).await;
+        assert_eq!(message.uuid.get_version_num(), 7, "{}", message.uuid);
+        let bytes = message.uuid.as_bytes();
+        let mut millis = [0u8; 8];
+        millis[2..].copy_from_slice(&bytes[..6]);
+        let at = i128::from(u64::from_be_bytes(millis));
+        let created = message.created_at.unix_timestamp_nanos() / 1_000_000;
+        // The UUID is made as the row is written, within the statement that stamps it.
+        assert!((at - created).abs() < 1_000, "{at} vs {created}");
+        if let Some(previous) = previous {
+            assert!(previous < message.uuid, "{previous} then {}", message.uuid);
+        }
+        previous = Some(message.uuid);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
