@@ -170,6 +170,10 @@ pub trait WebhookStore: Send + Sync {
     /// deactivated by this call.
     async fn finish(&self, finished: Finished, deactivate_after: i32) -> Result<bool, StoreError>;
 
+    /// Records successful attempts (`success` set in each) together, in one transaction:
+    /// as [`WebhookStore::finish`] records each.
+    async fn finish_delivered(&self, delivered: Vec<Finished>) -> Result<(), StoreError>;
+
     /// Expands up to `limit` recorded message.created events for message.unread_offline.
     async fn expand_offline(&self, limit: i64, coalesce: Duration) -> Result<u64, StoreError>;
 

@@ -8,24 +8,20 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use chat_domain::{
-    DEACTIVATE_AFTER_FAILURES, MessageId, MessageRef, RetrySchedule, RoomId, RoomRef, User, UserId,
-    WebhookEvent,
-};
+use chat_domain::{DEACTIVATE_AFTER_FAILURES, RetrySchedule};
 use futures_util::StreamExt;
-use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 use super::payload;
 use crate::error::AppError;
-use crate::messages::Views;
-use crate::model::MessageDetail;
 use crate::ports::{
     Attempt, Claimed, Finished, MessageStore, Outgoing, RoomStore, StoreError, UserDirectory,
     WebhookRenderer, WebhookSender, WebhookStore,
 };
-use crate::rooms::RoomView;
+
+/// The rendered messages of a claim, by id ([`WebhookDelivery::messages_of`]).
+pub(super) type Messages = std::collections::HashMap<chat_domain::MessageId, serde_json::Value>;
 
 /// The ports deliveries need: the outbox, the HTTP client, the renderer, and the read
 /// ports that load what an event names.
@@ -110,7 +106,7 @@ struct Counters {
 /// and their wake-up.
 #[derive(Clone)]
 pub struct WebhookDelivery {
-    ports: DeliveryPorts,
+    pub(super) ports: DeliveryPorts,
     settings: Arc<DeliverySettings>,
     counters: Arc<Counters>,
     wake: Arc<Notify>,
@@ -186,12 +182,47 @@ impl WebhookDelivery {
             .await
             .map_err(store_error)?;
         let count = claimed.len();
-        futures_util::stream::iter(claimed)
-            .map(|claimed| self.deliver(claimed))
+        let messages = self.messages_of(&claimed).await;
+        // A failure is recorded at once (it may deactivate the webhook); the successes of
+        // the round together, in one statement, once every attempt of the round is made
+        // (within the lease: an attempt times out well before).
+        let delivered: Vec<(Claimed, Finished)> = futures_util::stream::iter(claimed)
+            .map(|claimed| async {
+                let (finished, _) = self.attempt(&claimed, &messages).await;
+                if finished.success {
+                    Some((claimed, finished))
+                } else {
+                    self.record(&claimed, finished).await;
+                    None
+                }
+            })
             .buffer_unordered(self.settings.concurrency.max(1))
-            .for_each(|_| async {})
+            .filter_map(|delivered| async { delivered })
+            .collect()
             .await;
+        self.record_delivered(delivered).await;
         Ok(count)
+    }
+
+    /// Records the successful attempts of a round in one call; counted once recorded.
+    async fn record_delivered(&self, delivered: Vec<(Claimed, Finished)>) {
+        if delivered.is_empty() {
+            return;
+        }
+        let n = delivered.len() as u64;
+        let (claims, finished): (Vec<Claimed>, Vec<Finished>) = delivered.into_iter().unzip();
+        let recorded = self.ports.store.finish_delivered(finished).await;
+        self.counters.delivered.fetch_add(n, Ordering::Relaxed);
+        if let Err(store) = recorded {
+            for claimed in claims {
+                tracing::warn!(
+                    webhook = %claimed.webhook.uuid,
+                    delivery = %claimed.delivery_uuid,
+                    error = %store,
+                    "webhooks: recording a delivery attempt failed"
+                );
+            }
+        }
     }
 
     /// Runs [`run_once`](Self::run_once) until `shutdown` completes, sleeping up to the
@@ -251,10 +282,18 @@ impl WebhookDelivery {
     /// Makes one attempt of a claimed delivery and records it; never panics. A failure
     /// to record is logged (the lease runs out and the delivery is tried again).
     pub(crate) async fn deliver(&self, claimed: Claimed) -> Result<Attempt, AppError> {
-        let data = self.data(&claimed).await;
-        let body = payload::body(&claimed, data);
+        let (finished, attempt) = self.attempt(&claimed, &Messages::new()).await;
+        self.record(&claimed, finished).await;
+        Ok(attempt)
+    }
+
+    /// Makes one attempt of a claimed delivery (`messages`: those of its claim, rendered
+    /// already): its outcome to record, and the attempt as the API shows it.
+    async fn attempt(&self, claimed: &Claimed, messages: &Messages) -> (Finished, Attempt) {
+        let data = self.data(claimed, messages).await;
+        let body = payload::body(claimed, data);
         let now = OffsetDateTime::now_utc();
-        let headers = payload::headers(&claimed, &body, now);
+        let headers = payload::headers(claimed, &body, now);
         let response = self
             .ports
             .sender
@@ -294,11 +333,26 @@ impl WebhookDelivery {
             success,
             retry_at,
         };
-        let counter = match (success, retry_at) {
+        let attempt = Attempt {
+            delivery_uuid: claimed.delivery_uuid,
+            event,
+            attempt: claimed.attempt,
+            status_code,
+            duration_ms,
+            error,
+            delivered_at: now,
+        };
+        (finished, attempt)
+    }
+
+    /// Records one attempt's outcome; counted once recorded.
+    async fn record(&self, claimed: &Claimed, finished: Finished) {
+        let counter = match (finished.success, finished.retry_at) {
             (true, _) => &self.counters.delivered,
             (false, Some(_)) => &self.counters.retry,
             (false, None) => &self.counters.failed,
         };
+        let error = finished.error.clone();
         let recorded = self
             .ports
             .store
@@ -322,211 +376,7 @@ impl WebhookDelivery {
                 "webhooks: recording a delivery attempt failed"
             ),
         }
-        Ok(Attempt {
-            delivery_uuid: claimed.delivery_uuid,
-            event,
-            attempt: claimed.attempt,
-            status_code,
-            duration_ms,
-            error,
-            delivered_at: now,
-        })
     }
-
-    /// The payload's `data` in the ChatAPI rendering. What can no longer be loaded is
-    /// sent from the recorded snapshot, or as its id alone: never dropped.
-    async fn data(&self, claimed: &Claimed) -> Value {
-        let mut data = self.rendered(claimed).await;
-        // The renderer cannot know the account's client_id: set it where the ChatAPI
-        // rendering carries one.
-        let client_id = json!(claimed.client_id);
-        if let Value::Object(map) = &mut data {
-            if let Some(slot) = map.get_mut("client_id") {
-                *slot = client_id.clone();
-            }
-            if let Some(Value::Object(message)) = map.get_mut("message")
-                && let Some(slot) = message.get_mut("client_id")
-            {
-                *slot = client_id;
-            }
-        }
-        data
-    }
-
-    async fn rendered(&self, claimed: &Claimed) -> Value {
-        let event = &claimed.event;
-        let account = event.account;
-        let snapshot = || event.data.clone();
-        match event.event {
-            WebhookEvent::MessageCreated
-            | WebhookEvent::MessageUpdated
-            | WebhookEvent::MessageDeleted
-            | WebhookEvent::MessageRestored => match event.message {
-                Some(id) => match self.message(account, id).await {
-                    Some(message) => message,
-                    None => snapshot().unwrap_or_else(|| json!({ "id": id.0 })),
-                },
-                None => snapshot().unwrap_or_else(|| json!({})),
-            },
-            WebhookEvent::RoomCreated
-            | WebhookEvent::RoomUpdated
-            | WebhookEvent::RoomActivated
-            | WebhookEvent::RoomDeactivated => match event.room {
-                Some(id) => match self.room(account, id).await {
-                    Some((_, rendered)) => rendered,
-                    None => snapshot().unwrap_or_else(|| json!({ "id": id.0 })),
-                },
-                None => snapshot().unwrap_or_else(|| json!({})),
-            },
-            WebhookEvent::RoomDeleted => snapshot()
-                .unwrap_or_else(|| json!({ "id": event.room.map(|r| r.0), "name": Value::Null })),
-            WebhookEvent::RoomJoined | WebhookEvent::RoomLeft => {
-                Value::Object(self.room_and_user(claimed).await)
-            }
-            WebhookEvent::MessageRead => {
-                let mut data = self.room_and_user(claimed).await;
-                data.remove("user_name");
-                if let (Some(id), false) =
-                    (event.message, data.contains_key("last_read_message_id"))
-                {
-                    let found = self
-                        .ports
-                        .messages
-                        .find_message(account, MessageRef::Id(id))
-                        .await
-                        .map_err(|e| log_load("message", &e));
-                    let last = match found {
-                        Ok(message) => json!(message.uuid),
-                        Err(()) => json!(id.0),
-                    };
-                    data.insert("last_read_message_id".to_owned(), last);
-                }
-                for key in ["last_read_message_id", "seq"] {
-                    data.entry(key).or_insert(Value::Null);
-                }
-                Value::Object(data)
-            }
-            WebhookEvent::MessageUnreadOffline => {
-                let mut data = self.room_and_user(claimed).await;
-                let message = match event.message {
-                    Some(id) => self
-                        .message(account, id)
-                        .await
-                        .unwrap_or_else(|| json!({ "id": id.0 })),
-                    None => Value::Null,
-                };
-                data.insert("message".to_owned(), message);
-                Value::Object(data)
-            }
-            WebhookEvent::Test => snapshot().unwrap_or_else(|| {
-                json!({
-                    "webhook_id": claimed.webhook.uuid,
-                    "message": "This is a test delivery.",
-                })
-            }),
-            WebhookEvent::ReactionAdded | WebhookEvent::ReactionRemoved => {
-                snapshot().unwrap_or_else(|| json!({}))
-            }
-        }
-    }
-
-    /// `{room_id, user_id, user_name}` over the snapshot's fields (the snapshot's
-    /// values stand when the room or the user is gone).
-    async fn room_and_user(&self, claimed: &Claimed) -> Map<String, Value> {
-        let event = &claimed.event;
-        let mut data = match &event.data {
-            Some(Value::Object(map)) => map.clone(),
-            _ => Map::new(),
-        };
-        if let Some(room) = event.room {
-            match self.room(event.account, room).await {
-                Some((uuid, _)) => {
-                    data.insert("room_id".to_owned(), json!(uuid));
-                }
-                None => {
-                    data.entry("room_id").or_insert(json!(room.0));
-                }
-            }
-        }
-        if let Some(user) = event.user {
-            match self.user(event.account, user).await {
-                Some(found) => {
-                    data.insert("user_id".to_owned(), self.ports.renderer.user_id(&found));
-                    data.insert("user_name".to_owned(), json!(found.name.as_str()));
-                }
-                None => {
-                    data.entry("user_id").or_insert(json!(user.0));
-                    data.entry("user_name").or_insert(Value::Null);
-                }
-            }
-        }
-        data
-    }
-
-    async fn message(&self, account: chat_domain::AccountId, id: MessageId) -> Option<Value> {
-        let message = self
-            .ports
-            .messages
-            .find_message(account, MessageRef::Id(id))
-            .await
-            .map_err(|e| log_load("message", &e))
-            .ok()?;
-        let room = self
-            .ports
-            .rooms
-            .find_room(account, RoomRef::Id(message.room_id))
-            .await
-            .map_err(|e| log_load("room", &e))
-            .ok()?;
-        let views = Views {
-            rooms: self.ports.rooms.as_ref(),
-            messages: self.ports.messages.as_ref(),
-            users: self.ports.users.as_ref(),
-        };
-        let view = views
-            .one(&room, message, MessageDetail::Rich)
-            .await
-            .map_err(|e| tracing::debug!(error = %e, "webhooks: a message view failed"))
-            .ok()?;
-        Some(self.ports.renderer.message(&view))
-    }
-
-    async fn room(
-        &self,
-        account: chat_domain::AccountId,
-        id: RoomId,
-    ) -> Option<(uuid::Uuid, Value)> {
-        let room = self
-            .ports
-            .rooms
-            .find_room(account, RoomRef::Id(id))
-            .await
-            .map_err(|e| log_load("room", &e))
-            .ok()?;
-        let uuid = room.uuid;
-        let view = RoomView {
-            room,
-            members: None,
-            unread_count: 0,
-            unread_mentions: 0,
-        };
-        Some((uuid, self.ports.renderer.room(&view)))
-    }
-
-    async fn user(&self, account: chat_domain::AccountId, id: UserId) -> Option<User> {
-        self.ports
-            .users
-            .find_users(account, vec![id])
-            .await
-            .map_err(|e| log_load("user", &e))
-            .ok()?
-            .into_iter()
-            .next()
-    }
-}
-
-fn log_load(what: &str, error: &StoreError) {
-    tracing::debug!(error = %error, "webhooks: the {what} of an event could not be loaded");
 }
 
 fn store_error(error: StoreError) -> AppError {

@@ -1,6 +1,7 @@
 //! Webhooks: the integration's CRUD of its webhooks ([`Webhooks`]) and the loop that
 //! delivers recorded events to them ([`WebhookDelivery`]).
 
+mod data;
 mod delivery;
 mod payload;
 #[cfg(test)]

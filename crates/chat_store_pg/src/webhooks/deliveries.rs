@@ -255,38 +255,70 @@ pub(super) fn finish(
     .map_err(translate)
 }
 
-/// A delivery that succeeded, in ONE statement (its own transaction): the attempt
-/// recorded, the delivery delivered, and its webhook's failures reset and last delivery
-/// moved. The row lock on the webhook orders this with concurrent outcomes, as
-/// [`finish`]'s transaction does for a failure.
+/// Deliveries that succeeded, in ONE statement (its own transaction) however many: each
+/// delivery delivered (`d`: only where the delivery is the account's), its attempt
+/// recorded, and the webhooks' failures reset and last delivery moved. The webhooks' rows
+/// are locked in id order (`l`), which orders this with concurrent outcomes, as
+/// [`finish`]'s transaction does for a failure, without deadlocks.
 const DELIVERED: &str = "
-WITH a AS (
-    INSERT INTO webhook_attempts (delivery_id, webhook_id, account_id, event, attempt,
-                                  status_code, duration_ms, error)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+WITH f AS (
+    SELECT *
+      FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::integer[],
+                  $6::integer[], $7::integer[])
+           AS f(delivery, webhook, account, event, attempt, status_code, duration_ms)
 ), d AS (
-    UPDATE webhook_deliveries
+    UPDATE webhook_deliveries AS d
        SET state = 'delivered', leased_until = NULL, updated_at = now()
-     WHERE id = $1 AND account_id = $3
+      FROM f
+     WHERE d.id = f.delivery AND d.account_id = f.account
+ RETURNING f.*
+), a AS (
+    INSERT INTO webhook_attempts (delivery_id, webhook_id, account_id, event, attempt,
+                                  status_code, duration_ms)
+    SELECT delivery, webhook, account, event, attempt, status_code, duration_ms FROM d
+), l AS (
+    SELECT w.id FROM webhooks AS w
+     WHERE (w.id, w.account_id) IN (SELECT webhook, account FROM d)
+     ORDER BY w.id
+       FOR NO KEY UPDATE
 )
 UPDATE webhooks SET failure_count = 0, last_delivery_at = now()
- WHERE id = $2 AND account_id = $3";
+ WHERE id IN (SELECT id FROM l)";
 
 /// [`finish`] for a success: [`DELIVERED`]. A success never deactivates its webhook.
 fn delivered(conn: &mut PgConnection, finished: &Finished) -> Result<bool, StoreError> {
+    finish_delivered(conn, std::slice::from_ref(finished))?;
+    Ok(false)
+}
+
+/// Successes recorded together: [`DELIVERED`].
+pub(super) fn finish_delivered(
+    conn: &mut PgConnection,
+    delivered: &[Finished],
+) -> Result<(), StoreError> {
+    if delivered.is_empty() {
+        return Ok(());
+    }
+    let column = |get: fn(&Finished) -> i64| delivered.iter().map(get).collect::<Vec<_>>();
     Binds::new()
-        .with::<BigInt, _>(finished.delivery)
-        .with::<BigInt, _>(finished.webhook.0)
-        .with::<BigInt, _>(finished.account.0)
-        .with::<Text, _>(finished.event.clone())
-        .with::<Integer, _>(finished.attempt)
-        .with::<Nullable<Integer>, _>(finished.status_code)
-        .with::<Integer, _>(finished.duration_ms)
-        .with::<Nullable<Text>, _>(finished.error.clone())
+        .with::<Array<BigInt>, _>(column(|f| f.delivery))
+        .with::<Array<BigInt>, _>(column(|f| f.webhook.0))
+        .with::<Array<BigInt>, _>(column(|f| f.account.0))
+        .with::<Array<Text>, _>(
+            delivered
+                .iter()
+                .map(|f| f.event.clone())
+                .collect::<Vec<_>>(),
+        )
+        .with::<Array<Integer>, _>(delivered.iter().map(|f| f.attempt).collect::<Vec<_>>())
+        .with::<Array<Nullable<Integer>>, _>(
+            delivered.iter().map(|f| f.status_code).collect::<Vec<_>>(),
+        )
+        .with::<Array<Integer>, _>(delivered.iter().map(|f| f.duration_ms).collect::<Vec<_>>())
         .into_statement(DELIVERED)
         .execute(conn)
         .map_err(translate)?;
-    Ok(false)
+    Ok(())
 }
 
 pub(super) fn prune(conn: &mut PgConnection, before: OffsetDateTime) -> Result<u64, StoreError> {

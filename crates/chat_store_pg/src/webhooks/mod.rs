@@ -101,6 +101,11 @@ impl WebhookStore for PgStore {
             .await
     }
 
+    async fn finish_delivered(&self, delivered: Vec<Finished>) -> Result<(), StoreError> {
+        self.with_conn(move |conn| deliveries::finish_delivered(conn, &delivered))
+            .await
+    }
+
     async fn expand_offline(&self, limit: i64, coalesce: Duration) -> Result<u64, StoreError> {
         self.with_conn(move |conn| offline::expand(conn, limit, coalesce))
             .await

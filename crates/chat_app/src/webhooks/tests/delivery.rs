@@ -169,3 +169,53 @@ async fn the_test_is_refused_to_agents() {
         .await;
     assert!(matches!(result, Err(AppError::Forbidden(_))));
 }
+
+/// A round's failures are recorded one by one, as they come (one may deactivate the
+/// webhook); its successes together, in one call, once the round's attempts are made.
+#[tokio::test]
+async fn a_rounds_successes_are_recorded_together_and_its_failures_alone() {
+    let mut mocks = Mocks::new();
+    // Delivery 3's first attempt fails, every other delivery succeeds.
+    mocks.sender.expect_post().returning(|outgoing| {
+        let failing = outgoing
+            .headers
+            .iter()
+            .any(|(name, value)| name == "X-ChatAPI-Delivery" && value.ends_with("d3"));
+        Response {
+            status: Some(if failing { 500 } else { 200 }),
+            duration: Duration::from_millis(5),
+            error: None,
+        }
+    });
+    mocks
+        .store
+        .expect_finish()
+        .withf(|finished, _| !finished.success && finished.delivery == 3)
+        .times(1)
+        .returning(|_, _| Ok(false));
+    mocks
+        .store
+        .expect_finish_delivered()
+        .withf(|delivered| {
+            let mut ids: Vec<i64> = delivered.iter().map(|f| f.delivery).collect();
+            ids.sort_unstable();
+            ids == [1, 2, 4] && delivered.iter().all(|f| f.success && f.error.is_none())
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+    let round: Vec<Claimed> = (1..=4)
+        .map(|n| Claimed {
+            delivery: n,
+            delivery_uuid: Uuid::from_u128(0xD0 + n as u128),
+            ..claimed(event(WebhookEvent::Test), 1)
+        })
+        .collect();
+    quiet_loop(&mut mocks, round);
+    let delivery = mocks.delivery(RetrySchedule::default());
+    assert_eq!(
+        delivery.run_once().await.unwrap_or_else(|e| panic!("{e}")),
+        4
+    );
+    let counts = delivery.counts();
+    assert_eq!((counts.delivered, counts.retry, counts.failed), (3, 1, 0));
+}

@@ -255,6 +255,17 @@ fn finished_log(mocks: &mut Mocks, deactivated: bool) -> Arc<Mutex<Vec<Finished>
                 .push(finished);
             Ok(deactivated)
         });
+    let keep = log.clone();
+    mocks
+        .store
+        .expect_finish_delivered()
+        .returning(move |delivered| {
+            assert!(delivered.iter().all(|f| f.success), "{delivered:?}");
+            keep.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(delivered);
+            Ok(())
+        });
     log
 }
 

@@ -14,7 +14,13 @@ async fn data_for(mut mocks: Mocks, event: StoredEvent) -> Value {
     body_of(&sent)["data"].clone()
 }
 
+/// Message 9 of room 5, read with the claim's messages or alone (`message.read` reads
+/// the last read message alone).
 fn with_message(mocks: &mut Mocks) {
+    mocks
+        .messages
+        .expect_find_messages()
+        .returning(|_, _| Ok(vec![message()]));
     mocks
         .messages
         .expect_find_message()
@@ -23,6 +29,10 @@ fn with_message(mocks: &mut Mocks) {
         .messages
         .expect_positions()
         .returning(|_, _| Ok(vec![]));
+    mocks
+        .rooms
+        .expect_find_rooms()
+        .returning(|_, _| Ok(vec![room()]));
     mocks.rooms.expect_find_room().returning(|_, _| Ok(room()));
     mocks
         .users
@@ -52,6 +62,11 @@ async fn message_events_carry_the_rendered_message_with_the_client_id() {
 #[tokio::test]
 async fn a_message_gone_is_sent_from_the_snapshot_or_its_id() {
     let mut mocks = Mocks::new();
+    // Not among the claim's messages, nor found alone.
+    mocks
+        .messages
+        .expect_find_messages()
+        .returning(|_, _| Ok(Vec::new()));
     mocks
         .messages
         .expect_find_message()
@@ -159,4 +174,68 @@ async fn joined_read_and_unread_offline_shapes() {
             "message": {"id": Uuid::from_u128(0x99), "seq": 4, "client_id": CLIENT},
         })
     );
+}
+
+/// The messages of a claim's message events are read once for the whole claim: one query
+/// for the messages, one for their rooms, one for their senders, one per room for the
+/// statuses; each delivery carries its own message.
+#[tokio::test]
+async fn a_claims_messages_are_read_together() {
+    let mut mocks = Mocks::new();
+    let second = Message {
+        id: MessageId(10),
+        uuid: Uuid::from_u128(0x1010),
+        seq: Seq(5),
+        ..message()
+    };
+    let both = vec![message(), second];
+    mocks
+        .messages
+        .expect_find_messages()
+        .withf(|account, ids| *account == ACCOUNT && ids == &[MessageId(9), MessageId(10)])
+        .times(1)
+        .returning(move |_, _| Ok(both.clone()));
+    mocks.messages.expect_find_message().never();
+    mocks
+        .messages
+        .expect_positions()
+        .times(1)
+        .returning(|_, _| Ok(vec![]));
+    mocks
+        .rooms
+        .expect_find_rooms()
+        .times(1)
+        .returning(|_, _| Ok(vec![room()]));
+    mocks
+        .users
+        .expect_find_users()
+        .times(1)
+        .returning(|_, ids| Ok(ids.into_iter().map(|id| person(id.0)).collect()));
+    let sent = answer(&mut mocks, Some(200));
+    let _finished = finished_log(&mut mocks, false);
+    let of = |message: i64| StoredEvent {
+        message: Some(MessageId(message)),
+        room: Some(RoomId(5)),
+        ..event(WebhookEvent::MessageCreated)
+    };
+    quiet_loop(
+        &mut mocks,
+        vec![claimed(of(10), 1), claimed(of(9), 1), claimed(of(10), 2)],
+    );
+    let attempted = mocks
+        .delivery(RetrySchedule::default())
+        .run_once()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(attempted, 3);
+    let sent = sent.lock().unwrap_or_else(|e| e.into_inner());
+    let mut seqs: Vec<Value> = sent
+        .iter()
+        .map(|post| {
+            let body: Value = serde_json::from_slice(&post.body).unwrap_or_else(|e| panic!("{e}"));
+            body["data"]["seq"].clone()
+        })
+        .collect();
+    seqs.sort_by_key(|seq| seq.as_i64());
+    assert_eq!(seqs, [json!(4), json!(5), json!(5)]);
 }

@@ -372,3 +372,56 @@ async fn webhooks_are_kept_changed_and_deleted_within_their_account() {
     ));
     assert_eq!(number(&db, "SELECT count(*) AS n FROM webhooks"), 1);
 }
+
+/// Successes recorded together: every attempt logged, every delivery delivered, each
+/// webhook's failures reset and its last delivery set; another account's delivery named
+/// with the wrong account is left alone.
+#[tokio::test]
+async fn successes_of_two_webhooks_are_recorded_together() {
+    let Fixture { store, db } = fixture();
+    let s = scene(&store, "Acme").await;
+    webhook(&store, s.acme.id, &["message.created"], vec![]).await;
+    webhook(&store, s.acme.id, &["message.created"], vec![]).await;
+    execute(&db, "UPDATE webhooks SET failure_count = 3");
+    for i in 0..2 {
+        send(&store, s.acme.id, s.room.id, &s.ann, &format!("m{i}")).await;
+    }
+    let claimed = store.claim_due(10, LEASE).await.expect("claimed");
+    assert_eq!(claimed.len(), 4);
+    let mut delivered: Vec<Finished> = claimed
+        .iter()
+        .map(|c| outcome(c, Some(200), None))
+        .collect();
+    // The last one named with another account: not recorded.
+    let stray = delivered.len() - 1;
+    delivered[stray].account = chat_domain::AccountId(s.acme.id.0 + 1000);
+    store
+        .finish_delivered(delivered)
+        .await
+        .expect("recorded together");
+    assert_eq!(
+        number(
+            &db,
+            "SELECT count(*) AS n FROM webhook_deliveries WHERE state = 'delivered' \
+             AND leased_until IS NULL"
+        ),
+        3
+    );
+    assert_eq!(
+        number(
+            &db,
+            "SELECT count(*) AS n FROM webhook_attempts WHERE error IS NULL"
+        ),
+        3
+    );
+    assert_eq!(
+        number(
+            &db,
+            "SELECT count(*) AS n FROM webhooks WHERE failure_count = 0 \
+             AND last_delivery_at IS NOT NULL"
+        ),
+        2
+    );
+    // Nothing to record is nothing done.
+    store.finish_delivered(Vec::new()).await.expect("nothing");
+}
