@@ -73,6 +73,7 @@ impl Run<'_> {
             self.ui.say(format!("  {note}"));
             self.notes.push(note);
         }
+        sql::settle_point(&mut self.conn)?;
         let stored = sql::stored_messages(&mut self.conn)?;
         let table_bytes = sql::messages_bytes(&mut self.conn)?;
         let c = self.profile.growth_concurrency;
