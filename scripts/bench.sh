@@ -11,7 +11,8 @@
 #
 # Environment: BENCH_QUICK=1 (a short run), BENCH_ARGS (more flags for `chat-bench run`,
 # e.g. "--skip growth,idle"), BENCH_DATABASE (default chat_bench), BENCH_OUT (default
-# docs/benchmarks); CHAT_DB_POOL_SIZE and CHAT_WORKERS reach the server as usual; the
+# docs/benchmarks), BENCH_CHATD (another chatd binary to measure, for a before/after);
+# CHAT_DB_POOL_SIZE and CHAT_WORKERS reach the server as usual; the
 # rate limits are out of reach (CHAT_RATE_LIMIT_PER_SEC, default 1000000: a load test is
 # one credential sending far faster than a client; CHAT_RATE_WS_SOCKETS_PER_USER, default
 # 1000: the idle row puts up to 100 sockets on one participant).
@@ -72,7 +73,7 @@ cargo build --release -p chatd -p chat_bench
 build_secs="$(secs_since "$build_ns")"
 bench_bin="$target_dir/release/chat-bench"
 bare_bin="$target_dir/release/chat-bench-bare"
-chatd_bin="$target_dir/release/chatd"
+chatd_bin="${BENCH_CHATD:-$target_dir/release/chatd}"
 
 prepare_ns="$(now_ns)"
 admin_url="${BENCH_ADMIN_URL:-$(scripts/database-url.sh)}"

@@ -93,3 +93,26 @@ impl Drop for Turn {
         self.sending.fetch_sub(1, Ordering::AcqRel);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+
+    /// A send alone is not crowded; two at once are, each; once one ends, the other is
+    /// alone again.
+    #[test]
+    fn a_turn_counts_the_sends_in_progress() {
+        let (queue, _jobs) = mpsc::channel();
+        let queue = SendQueue::new(queue);
+        let first = queue.begin();
+        assert!(!first.crowded());
+        let second = queue.begin();
+        assert!(first.crowded() && second.crowded());
+        drop(first);
+        assert!(!second.crowded());
+        drop(second);
+        assert!(!queue.begin().crowded());
+    }
+}
