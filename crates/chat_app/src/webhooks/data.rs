@@ -2,9 +2,14 @@
 //! loaded now; what can no longer be loaded, from the event's snapshot.
 //!
 //! The messages of a claim's message events are loaded and rendered together
-//! ([`WebhookDelivery::messages_of`]): per account, one query for the messages, one for
-//! their rooms, one for their senders and one per room for the delivery statuses, however
-//! many deliveries the claim holds. The other events load what they name one by one.
+//! ([`WebhookDelivery::messages_of`]): per account, one query for the messages and one for
+//! their rooms, however many deliveries the claim holds. The other events load what they
+//! name one by one.
+//!
+//! A message is read with [`MessageDetail::Summary`], as the ChatAPI dialect's own send
+//! answers it: its rendering (`MessageJson`) carries neither the sender's profile nor the
+//! delivery status, so their queries (one for the senders, one per room for the statuses)
+//! would be read for nothing.
 
 use std::collections::HashMap;
 
@@ -30,8 +35,8 @@ fn names_a_message(event: WebhookEvent) -> bool {
 }
 
 impl WebhookDelivery {
-    /// The messages the message events of `claimed` name, rendered (with
-    /// [`MessageDetail::Rich`]), loaded together per account. A message that cannot be
+    /// The messages the message events of `claimed` name, rendered, loaded together per
+    /// account. A message that cannot be
     /// loaded is left out: its delivery loads it alone, or sends the snapshot.
     pub(super) async fn messages_of(&self, claimed: &[Claimed]) -> Messages {
         let mut wanted: HashMap<AccountId, Vec<MessageId>> = HashMap::new();
@@ -57,7 +62,7 @@ impl WebhookDelivery {
                 messages: self.ports.messages.as_ref(),
                 users: self.ports.users.as_ref(),
             };
-            match views.across(account, messages, MessageDetail::Rich).await {
+            match views.across(account, messages, MessageDetail::Summary).await {
                 Ok(views) => rendered.extend(
                     views
                         .iter()
@@ -228,7 +233,7 @@ impl WebhookDelivery {
             users: self.ports.users.as_ref(),
         };
         let view = views
-            .one(&room, message, MessageDetail::Rich)
+            .one(&room, message, MessageDetail::Summary)
             .await
             .map_err(|e| tracing::debug!(error = %e, "webhooks: a message view failed"))
             .ok()?;
