@@ -62,7 +62,10 @@ impl WebhookDelivery {
                 messages: self.ports.messages.as_ref(),
                 users: self.ports.users.as_ref(),
             };
-            match views.across(account, messages, MessageDetail::Summary).await {
+            match views
+                .across(account, messages, MessageDetail::Summary)
+                .await
+            {
                 Ok(views) => rendered.extend(
                     views
                         .iter()
