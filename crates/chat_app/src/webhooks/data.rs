@@ -35,6 +35,15 @@ fn names_a_message(event: WebhookEvent) -> bool {
 }
 
 impl WebhookDelivery {
+    /// Messages as the use cases read them, on the delivery's read ports.
+    fn views(&self) -> Views<'_> {
+        Views {
+            rooms: self.ports.rooms.as_ref(),
+            messages: self.ports.messages.as_ref(),
+            users: self.ports.users.as_ref(),
+        }
+    }
+
     /// The messages the message events of `claimed` name, rendered, loaded together per
     /// account. A message that cannot be
     /// loaded is left out: its delivery loads it alone, or sends the snapshot.
@@ -57,12 +66,8 @@ impl WebhookDelivery {
                     continue;
                 }
             };
-            let views = Views {
-                rooms: self.ports.rooms.as_ref(),
-                messages: self.ports.messages.as_ref(),
-                users: self.ports.users.as_ref(),
-            };
-            match views
+            match self
+                .views()
                 .across(account, messages, MessageDetail::Summary)
                 .await
             {
@@ -230,12 +235,8 @@ impl WebhookDelivery {
             .await
             .map_err(|e| log_load("room", &e))
             .ok()?;
-        let views = Views {
-            rooms: self.ports.rooms.as_ref(),
-            messages: self.ports.messages.as_ref(),
-            users: self.ports.users.as_ref(),
-        };
-        let view = views
+        let view = self
+            .views()
             .one(&room, message, MessageDetail::Summary)
             .await
             .map_err(|e| tracing::debug!(error = %e, "webhooks: a message view failed"))
