@@ -63,7 +63,7 @@ pub use model::{
     RawOutgoing, RawSearch, RawWebhook, RoomFilter, RoomPatch, RoomQuery, RoomSort, SearchQuery,
     SendContext, SendRules, Sent, Speaker, Unread, UserIds, UserPatch, UserQuery, Window,
 };
-pub use model::{NewWebhook, WebhookPatch};
+pub use model::{Along, ListedRoom, NewWebhook, WebhookPatch};
 pub use ports::{
     AccountStore, ConversationStore, CredentialOwner, CredentialStore, EndUserStore, FileChunks,
     FileIndex, FileStore, FileWriter, ListedFile, MemberChange, MemberStore, MessageStore,

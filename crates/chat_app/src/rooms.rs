@@ -27,7 +27,7 @@ use crate::actor::Actor;
 use crate::error::{AppError, Resource};
 use crate::events::{DomainEvent, EventPublisher, RoomEvent};
 use crate::files::discard;
-use crate::model::{Detail, NewRoom, Page, RoomFilter, RoomPatch, RoomQuery};
+use crate::model::{Along, Detail, NewRoom, Page, RoomFilter, RoomPatch, RoomQuery};
 use crate::ports::{FileStore, MessageStore, RoomStore, UserDirectory};
 
 /// A room as one caller sees it.
@@ -165,30 +165,24 @@ impl Rooms {
             sort: query.sort,
             window: query.window,
         };
+        let along = Along {
+            unread_of: viewer,
+            members: detail == Detail::WithMembers,
+        };
         let (rooms, total) = self
             .store
-            .list_rooms(account, filter)
+            .list_rooms(account, filter, along)
             .await
             .map_err(room_error)?;
-        let items = match detail {
-            Detail::Summary => {
-                let ids = rooms.iter().map(|room| room.id).collect();
-                let unread = unread_counts(self.messages.as_ref(), viewer, account, ids).await?;
-                rooms
-                    .into_iter()
-                    .map(|room| {
-                        let unread = unread.get(&room.id).copied().unwrap_or_default();
-                        RoomView {
-                            room,
-                            members: None,
-                            unread_count: unread.messages,
-                            unread_mentions: unread.mentions,
-                        }
-                    })
-                    .collect()
-            }
-            Detail::WithMembers => self.with_members(viewer, account, rooms).await?,
-        };
+        let items = rooms
+            .into_iter()
+            .map(|listed| RoomView {
+                room: listed.room,
+                members: listed.members,
+                unread_count: listed.unread.messages,
+                unread_mentions: listed.unread.mentions,
+            })
+            .collect();
         Ok(Page { items, total })
     }
 
@@ -420,7 +414,7 @@ mod tests {
     use crate::actor::AccountAccess;
     use crate::error::{Denied, Resource};
     use crate::events::{MemberEvent, MockEventPublisher};
-    use crate::model::{RoomSort, Window};
+    use crate::model::{ListedRoom, RoomSort, Window};
     use crate::ports::{
         MockFileStore, MockMessageStore, MockRoomStore, MockUserDirectory, StoreError,
     };
@@ -631,9 +625,9 @@ mod tests {
             let mut store = MockRoomStore::new();
             store
                 .expect_list_rooms()
-                .withf(move |account, filter| *account == ACCOUNT && filter.member == member)
+                .withf(move |account, filter, _| *account == ACCOUNT && filter.member == member)
                 .times(1)
-                .returning(|_, _| Ok((vec![room(1)], 1)));
+                .returning(|_, _, _| Ok((vec![listed(room(1), None)], 1)));
             let page = rooms(store, quiet_events())
                 .list(&actor, query(), Detail::Summary)
                 .await;
@@ -865,32 +859,51 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn members_are_attached_with_one_query_and_mark_the_viewer() {
-        let mut store = MockRoomStore::new();
-        store
-            .expect_list_rooms()
-            .returning(|_, _| Ok((vec![room(1), room(2)], 2)));
-        store
-            .expect_members_of()
-            .withf(|_, rooms| rooms == &vec![RoomId(1), RoomId(2)])
-            .times(1)
-            .returning(|_, _| {
-                Ok(vec![
-                    (RoomId(1), user(10)),
-                    (RoomId(1), user(30)),
-                    (RoomId(2), user(30)),
-                ])
-            });
-        let page = rooms(store, quiet_events())
-            .list(&admin(), query(), Detail::WithMembers)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let first = &page.items[0];
-        let second = &page.items[1];
-        assert_eq!(first.members.as_ref().map(Vec::len), Some(2));
-        assert!(first.is_member(&admin()));
-        assert!(!second.is_member(&admin()));
-        assert!(!first.is_member(&api_key()));
+    async fn members_come_with_the_page_and_mark_the_viewer() {
+        for detail in [Detail::Summary, Detail::WithMembers] {
+            let mut store = MockRoomStore::new();
+            store
+                .expect_list_rooms()
+                .withf(move |_, _, along| along.members == (detail == Detail::WithMembers))
+                .times(1)
+                .returning(|_, _, along| {
+                    let members = |ids: &[i64]| {
+                        along
+                            .members
+                            .then(|| ids.iter().map(|&id| user(id)).collect())
+                    };
+                    Ok((
+                        vec![
+                            listed(room(1), members(&[10, 30])),
+                            listed(room(2), members(&[30])),
+                        ],
+                        2,
+                    ))
+                });
+            store.expect_members_of().never();
+            let page = rooms(store, quiet_events())
+                .list(&admin(), query(), detail)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let first = &page.items[0];
+            let second = &page.items[1];
+            if detail == Detail::Summary {
+                assert_eq!(first.members, None);
+                assert!(!first.is_member(&admin()));
+                continue;
+            }
+            assert_eq!(first.members.as_ref().map(Vec::len), Some(2));
+            assert!(first.is_member(&admin()));
+            assert!(!second.is_member(&admin()));
+            assert!(!first.is_member(&api_key()));
+        }
+    }
+
+    fn listed(room: Room, members: Option<Vec<User>>) -> ListedRoom {
+        ListedRoom {
+            members,
+            ..crate::testing::listed(room)
+        }
     }
 
     // --- avatars and files -----------------------------------------------------------

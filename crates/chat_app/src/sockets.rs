@@ -20,7 +20,7 @@ use chat_domain::{AccountId, Permission, Room, RoomId, RoomRef, User, UserId};
 use crate::access::{room_error, visible_room};
 use crate::actor::Actor;
 use crate::error::{AppError, Denied, Resource};
-use crate::model::{RoomFilter, RoomSort, Window};
+use crate::model::{Along, RoomFilter, RoomSort, Window};
 use crate::ports::{RoomStore, UserDirectory};
 
 /// A room socket, allowed.
@@ -165,11 +165,11 @@ impl Sockets {
             };
             let (page, _) = self
                 .rooms
-                .list_rooms(account, filter)
+                .list_rooms(account, filter, Along::default())
                 .await
                 .map_err(room_error)?;
             let full = page.len() as i64 == Window::MAX_LIMIT;
-            rooms.extend(page.into_iter().map(|room| room.id));
+            rooms.extend(page.into_iter().map(|listed| listed.room.id));
             if !full {
                 break;
             }

@@ -1,9 +1,9 @@
 //! Helpers of the use cases' unit tests.
 
-use chat_domain::{AccountId, Message, MessageRef, RoomId, RoomRef};
+use chat_domain::{AccountId, Message, MessageRef, Room, RoomId, RoomRef};
 
 use crate::error::AppError;
-use crate::model::{NewMessage, SendContext, SendRules, Sent, Speaker};
+use crate::model::{ListedRoom, NewMessage, SendContext, SendRules, Sent, Speaker, Unread};
 use crate::ports::StoreError;
 
 /// What a mock's `send` answers.
@@ -41,5 +41,15 @@ where
             message,
             created,
         }))
+    }
+}
+
+/// `room` as a mock's `list_rooms` answers it with nothing along: no unread counts, no
+/// members.
+pub(crate) fn listed(room: Room) -> ListedRoom {
+    ListedRoom {
+        room,
+        unread: Unread::default(),
+        members: None,
     }
 }

@@ -20,6 +20,6 @@ pub use messages::{
     SendRules, Sent, Speaker, Unread,
 };
 pub use paging::{Page, Window};
-pub use rooms::{Detail, NewRoom, RoomFilter, RoomPatch, RoomQuery, RoomSort};
+pub use rooms::{Along, Detail, ListedRoom, NewRoom, RoomFilter, RoomPatch, RoomQuery, RoomSort};
 pub use users::{NewUser, UserPatch};
 pub use webhooks::{NewWebhook, RawWebhook, WebhookPatch};

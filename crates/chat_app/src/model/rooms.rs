@@ -1,11 +1,12 @@
 //! Rooms: what a caller asks to create, change or list, and what the store is asked for.
 
 use chat_domain::{
-    Description, ExternalId, FieldError, FieldErrors, Problem, RoomMeta, RoomName, StoredUpload,
-    UserId, storable,
+    Description, ExternalId, FieldError, FieldErrors, Problem, Room, RoomMeta, RoomName,
+    StoredUpload, User, UserId, storable,
 };
 use serde_json::{Map, Value};
 
+use crate::model::Unread;
 use crate::model::paging::Window;
 
 /// A valid request to create a room.
@@ -190,6 +191,28 @@ pub struct RoomFilter {
     pub sort: RoomSort,
     /// Which slice of the list.
     pub window: Window,
+}
+
+/// What a list brings along with each room of its page, read with the page (one unit of
+/// work in the store, not a query per kind afterwards).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Along {
+    /// Whose unread counts: none without a viewer, and zeros for rooms they do not
+    /// belong to.
+    pub unread_of: Option<UserId>,
+    /// Each room's members, in join order.
+    pub members: bool,
+}
+
+/// A room of a page and what [`Along`] asked for with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedRoom {
+    /// The room.
+    pub room: Room,
+    /// The viewer's unread counts (zeros without a viewer or a membership).
+    pub unread: Unread,
+    /// Its members, in join order, when asked for.
+    pub members: Option<Vec<User>>,
 }
 
 /// How much of a room to load.

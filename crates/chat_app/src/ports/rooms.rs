@@ -7,7 +7,7 @@ use chat_domain::{
 };
 
 use super::error::StoreError;
-use crate::model::{NewRoom, RoomFilter, RoomPatch, Window};
+use crate::model::{Along, ListedRoom, NewRoom, RoomFilter, RoomPatch, Window};
 
 /// Rooms of an account, and who belongs to them. Every method is scoped by `account`:
 /// a room of another account is `NotFound`.
@@ -34,12 +34,15 @@ pub trait RoomStore: Send + Sync {
         ids: Vec<RoomId>,
     ) -> Result<Vec<Room>, StoreError>;
 
-    /// One page of the account's rooms that pass `filter`, and how many pass in all.
+    /// One page of the account's rooms that pass `filter`, each with what `along` asks
+    /// for, and how many pass in all. One unit of work: however much comes along, one
+    /// connection and one blocking task.
     async fn list_rooms(
         &self,
         account: AccountId,
         filter: RoomFilter,
-    ) -> Result<(Vec<Room>, i64), StoreError>;
+        along: Along,
+    ) -> Result<(Vec<ListedRoom>, i64), StoreError>;
 
     /// Applies the fields present in `patch` and bumps `updated_at`. Answers the room
     /// after, and the key of an avatar the patch replaced or removed (its file is the

@@ -219,7 +219,7 @@ impl Stores {
         rooms
             .expect_list_rooms()
             .times(0..=times)
-            .returning(|_, _| Ok((vec![room(5)], 1)));
+            .returning(|_, _, _| Ok((vec![crate::testing::listed(room(5))], 1)));
         rooms
             .expect_create_room()
             .times(0..=times)

@@ -7,12 +7,16 @@
 //! a search, or a member with `is_active`, counts the rooms that pass, as the page has to
 //! find them too. The statement is one snapshot, so the total always agrees with the page,
 //! and one round trip: no transaction around two statements.
+//!
+//! With a viewer, each room of the page comes with the viewer's unread counts, from the
+//! viewer's membership: the one the member filter joins already when the viewer is the
+//! member (a user's own list), else one primary-key lookup per room of the page.
 
-use chat_app::{RoomFilter, RoomSort, StoreError};
-use chat_domain::AccountId;
+use chat_app::{RoomFilter, RoomSort, StoreError, Unread};
+use chat_domain::{AccountId, UserId};
 use diesel::PgConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 
 use super::rows::RoomRow;
 use crate::prepared::Binds;
@@ -32,15 +36,23 @@ struct Listed {
     total: i64,
     #[diesel(embed)]
     room: Option<RoomRow>,
+    /// The viewer's unread messages; `NULL` without a viewer or a membership.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    unread_messages: Option<i64>,
+    /// The viewer's unread mentions; `NULL` likewise.
+    #[diesel(sql_type = Nullable<Integer>)]
+    unread_mentions: Option<i32>,
 }
 
-/// The page of the rooms of `account` that pass `filter`, and how many pass.
+/// The page of the rooms of `account` that pass `filter`, each with `viewer`'s unread
+/// counts (zeros without one), and how many pass.
 pub(super) fn list(
     conn: &mut PgConnection,
     account: AccountId,
     filter: &RoomFilter,
-) -> Result<(Vec<RoomRow>, i64), StoreError> {
-    let (sql, binds) = statement(account, filter);
+    viewer: Option<UserId>,
+) -> Result<(Vec<(RoomRow, Unread)>, i64), StoreError> {
+    let (sql, binds) = statement(account, filter, viewer);
     let statement = binds.into_statement(&sql);
     let rows: Vec<Listed> = if filter.search.is_some() {
         // Whether the trigram indexes help depends on the pattern.
@@ -50,7 +62,14 @@ pub(super) fn list(
     }
     .map_err(translate)?;
     let total = rows.first().map_or(0, |row| row.total);
-    Ok((rows.into_iter().filter_map(|row| row.room).collect(), total))
+    let page = rows.into_iter().filter_map(|row| {
+        let unread = Unread {
+            messages: row.unread_messages.unwrap_or(0),
+            mentions: row.unread_mentions.map_or(0, i64::from),
+        };
+        row.room.map(|room| (room, unread))
+    });
+    Ok((page.collect(), total))
 }
 
 /// The order of `sort` over the alias `table`: every order is total (ties broken by id, in
@@ -67,9 +86,9 @@ fn order(sort: RoomSort, table: &str) -> String {
 }
 
 /// The statement of a list, and its values. Its text depends only on which filters are
-/// present and on the order (at most 40 texts, each prepared once per connection); every
-/// value is bound.
-fn statement(account: AccountId, filter: &RoomFilter) -> (String, Binds) {
+/// present, on the order and on whose unread counts (at most 120 texts, each prepared once
+/// per connection); every value is bound.
+fn statement(account: AccountId, filter: &RoomFilter, viewer: Option<UserId>) -> (String, Binds) {
     let mut binds = Binds::new();
     let account = binds.bind::<BigInt, _>(account.0);
     let mut from = "rooms r".to_owned();
@@ -113,13 +132,42 @@ fn statement(account: AccountId, filter: &RoomFilter) -> (String, Binds) {
             format!("SELECT count(*) FROM {from} WHERE {filters}")
         }
     };
+    // The viewer's counts: from the member filter's membership when it is theirs, else
+    // from their membership of each room of the page, looked up after the page is cut.
+    let (inner_unread, join_viewer, outer_unread) = match viewer {
+        None => (
+            String::new(),
+            String::new(),
+            ", NULL::bigint AS unread_messages, NULL::integer AS unread_mentions",
+        ),
+        Some(viewer) if filter.member == Some(viewer) => (
+            ", greatest(r.last_seq - m.last_read_seq, 0) AS unread_messages, \
+             m.unread_mentions AS unread_mentions"
+                .to_owned(),
+            // p.* carries them.
+            String::new(),
+            "",
+        ),
+        Some(viewer) => {
+            let viewer = binds.bind::<BigInt, _>(viewer.0);
+            (
+                ", r.last_seq".to_owned(),
+                format!(
+                    " LEFT JOIN room_members v ON v.room_id = p.id \
+                      AND v.account_id = p.account_id AND v.user_id = {viewer}"
+                ),
+                ", greatest(p.last_seq - v.last_read_seq, 0) AS unread_messages, \
+                 v.unread_mentions AS unread_mentions",
+            )
+        }
+    };
     let limit = binds.bind::<BigInt, _>(filter.window.limit);
     let offset = binds.bind::<BigInt, _>(filter.window.offset);
     // An account without its counts row has no rooms: 0, as a count would say.
     let sql = format!(
-        "SELECT coalesce(({total}), 0) AS total, p.* \
-         FROM (SELECT {COLUMNS} FROM {from} WHERE {filters} \
-               ORDER BY {inner} LIMIT {limit} OFFSET {offset}) p \
+        "SELECT coalesce(({total}), 0) AS total, p.*{outer_unread} \
+         FROM (SELECT {COLUMNS}{inner_unread} FROM {from} WHERE {filters} \
+               ORDER BY {inner} LIMIT {limit} OFFSET {offset}) p{join_viewer} \
          RIGHT JOIN (SELECT) one ON true \
          ORDER BY {outer}",
         inner = order(filter.sort, "r"),
@@ -175,7 +223,7 @@ mod tests {
 
     /// The plan of the list statement for `filter`, with its values bound.
     fn plan_of(conn: &mut PgConnection, filter: &RoomFilter) -> String {
-        let (sql, binds) = statement(AccountId(1), filter);
+        let (sql, binds) = statement(AccountId(1), filter, None);
         let lines: Vec<PlanLine> = binds
             .into_statement(&format!("EXPLAIN {sql}"))
             .load(conn)

@@ -8,7 +8,7 @@ mod rows;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use chat_app::{NewRoom, RoomFilter, RoomPatch, RoomStore, StoreError};
+use chat_app::{Along, ListedRoom, NewRoom, RoomFilter, RoomPatch, RoomStore, StoreError};
 use chat_domain::{
     AccountId, Description, Membership, Room, RoomId, RoomRef, StorageKey, User, UserId,
     WebhookEvent,
@@ -148,13 +148,31 @@ impl RoomStore for PgStore {
         &self,
         account: AccountId,
         filter: RoomFilter,
-    ) -> Result<(Vec<Room>, i64), StoreError> {
+        along: Along,
+    ) -> Result<(Vec<ListedRoom>, i64), StoreError> {
         self.with_conn(move |conn| {
-            let (rows, total) = list::list(conn, account, &filter)?;
+            let (rows, total) = list::list(conn, account, &filter, along.unread_of)?;
+            let mut members_of: HashMap<RoomId, Vec<User>> = HashMap::new();
+            if along.members && !rows.is_empty() {
+                let ids = rows.iter().map(|(row, _)| row.id).collect();
+                for (room, user) in members(conn, account, ids)? {
+                    members_of.entry(room).or_default().push(user);
+                }
+            }
             let rooms = rows
                 .into_iter()
-                .map(Room::try_from)
-                .collect::<Result<Vec<_>, _>>()?;
+                .map(|(row, unread)| {
+                    let room = Room::try_from(row)?;
+                    let members = along
+                        .members
+                        .then(|| members_of.remove(&room.id).unwrap_or_default());
+                    Ok(ListedRoom {
+                        room,
+                        unread,
+                        members,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
             Ok((rooms, total))
         })
         .await
@@ -351,40 +369,47 @@ impl RoomStore for PgStore {
             return Ok(Vec::new());
         }
         let ids: Vec<i64> = rooms.iter().map(|room| room.0).collect();
-        self.with_conn(move |conn| {
-            // The memberships, each room's in join order, from the (room_id, joined_at,
-            // user_id) index; then their users by primary key. (One join let the planner
-            // hash the account's every user to find a hundred rooms' members: 2 ms.)
-            let memberships: Vec<(i64, i64)> = room_members::table
-                .filter(room_members::account_id.eq(account.0))
-                .filter(room_members::room_id.eq_any(ids))
-                .order_by((
-                    room_members::room_id,
-                    room_members::joined_at,
-                    room_members::user_id,
-                ))
-                .select((room_members::room_id, room_members::user_id))
-                .load(conn)
-                .map_err(translate)?;
-            let mut wanted: Vec<i64> = memberships.iter().map(|(_, user)| *user).collect();
-            wanted.sort_unstable();
-            wanted.dedup();
-            let users: HashMap<i64, User> = users::table
-                .filter(users::account_id.eq(account.0))
-                .filter(users::id.eq_any(wanted))
-                .select(UserRow::as_select())
-                .load(conn)
-                .map_err(translate)?
-                .into_iter()
-                .map(|row| User::try_from(row).map(|user| (user.id.0, user)))
-                .collect::<Result<_, _>>()?;
-            // A membership's user is the account's (the foreign key): each is found.
-            memberships
-                .into_iter()
-                .filter_map(|(room, user)| users.get(&user).map(|u| (room, u.clone())))
-                .map(|(room, user)| Ok((RoomId(room), user)))
-                .collect()
-        })
-        .await
+        self.with_conn(move |conn| members(conn, account, ids))
+            .await
     }
+}
+
+/// [`RoomStore::members_of`] on the caller's connection: the members of each of the rooms
+/// `ids` (not empty), each room's in join order.
+fn members(
+    conn: &mut PgConnection,
+    account: AccountId,
+    ids: Vec<i64>,
+) -> Result<Vec<(RoomId, User)>, StoreError> {
+    // The memberships, each room's in join order, from the (room_id, joined_at, user_id)
+    // index; then their users by primary key. (One join let the planner hash the account's
+    // every user to find a hundred rooms' members: 2 ms.)
+    let memberships: Vec<(i64, i64)> = room_members::table
+        .filter(room_members::account_id.eq(account.0))
+        .filter(room_members::room_id.eq_any(ids))
+        .order_by((
+            room_members::room_id,
+            room_members::joined_at,
+            room_members::user_id,
+        ))
+        .select((room_members::room_id, room_members::user_id))
+        .load(conn)
+        .map_err(translate)?;
+    let mut wanted: Vec<i64> = memberships.iter().map(|(_, user)| *user).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let users: HashMap<i64, User> = users::table
+        .filter(users::account_id.eq(account.0))
+        .filter(users::id.eq_any(wanted))
+        .select(UserRow::as_select())
+        .load(conn)
+        .map_err(translate)?
+        .into_iter()
+        .map(|row| User::try_from(row).map(|user| (user.id.0, user)))
+        .collect::<Result<_, _>>()?;
+    // A membership's user is the account's (the foreign key): each is found.
+    Ok(memberships
+        .into_iter()
+        .filter_map(|(room, user)| users.get(&user).map(|u| (RoomId(room), u.clone())))
+        .collect())
 }

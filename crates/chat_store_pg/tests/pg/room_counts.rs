@@ -76,7 +76,7 @@ async fn totals(store: &PgStore, account: AccountId) -> (i64, i64, i64) {
             window: Window::new(0, 1, Window::MAX_LIMIT).expect("valid window"),
         };
         *total = store
-            .list_rooms(account, filter)
+            .list_rooms(account, filter, chat_app::Along::default())
             .await
             .expect("rooms listed")
             .1;

@@ -4,7 +4,7 @@
 //! total, as those statements (written out here in SQL, as the store used to build them).
 
 use crate::common::{Fixture, connect, create_account, create_user, execute, fixture};
-use chat_app::{NewRoom, RoomFilter, RoomSort, RoomStore, Window};
+use chat_app::{Along, ListedRoom, NewRoom, RoomFilter, RoomSort, RoomStore, Unread, Window};
 use chat_domain::{AccountId, RoomRef, UserId};
 use diesel::sql_types::{BigInt, Text};
 use diesel::{PgConnection, QueryableByName, RunQueryDsl};
@@ -163,10 +163,11 @@ async fn every_list_answers_the_page_and_total_the_former_statements_gave() {
                             };
                             let expected = former_answer(&mut conn, account, &filter);
                             let (rooms, total) = store
-                                .list_rooms(account, filter.clone())
+                                .list_rooms(account, filter.clone(), Along::default())
                                 .await
                                 .expect("rooms listed");
-                            let ids: Vec<i64> = rooms.iter().map(|room| room.id.0).collect();
+                            let ids: Vec<i64> =
+                                rooms.iter().map(|listed| listed.room.id.0).collect();
                             assert_eq!((ids, total), expected, "{account:?} {filter:?}");
                             checked += 1;
                             nonempty += usize::from(!rooms.is_empty());
@@ -229,10 +230,10 @@ async fn a_listed_room_is_the_room_as_found() {
             window: Window::new(0, 10, Window::MAX_LIMIT).expect("valid window"),
         };
         let (rooms, _) = store
-            .list_rooms(acme.id, filter)
+            .list_rooms(acme.id, filter, Along::default())
             .await
             .expect("rooms listed");
-        for room in rooms {
+        for ListedRoom { room, .. } in rooms {
             let found = store
                 .find_room(acme.id, RoomRef::Id(room.id))
                 .await
@@ -245,4 +246,140 @@ async fn a_listed_room_is_the_room_as_found() {
         .await
         .expect("room found");
     assert_eq!(found, described);
+}
+
+#[derive(QueryableByName)]
+struct Counts {
+    #[diesel(sql_type = BigInt)]
+    messages: i64,
+    #[diesel(sql_type = BigInt)]
+    mentions: i64,
+}
+
+/// What `user` has not read in `room`, as the membership and the room say it (zeros for a
+/// room they do not belong to).
+fn unread_of(conn: &mut PgConnection, room: i64, user: i64) -> Unread {
+    let sql = format!(
+        "SELECT coalesce(max(greatest(r.last_seq - m.last_read_seq, 0)), 0) AS messages, \
+                coalesce(max(m.unread_mentions), 0)::bigint AS mentions \
+         FROM rooms r JOIN room_members m ON m.room_id = r.id \
+         WHERE r.id = {room} AND m.user_id = {user}"
+    );
+    let rows: Vec<Counts> = diesel::sql_query(&sql)
+        .load(conn)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    Unread {
+        messages: rows[0].messages,
+        mentions: rows[0].mentions,
+    }
+}
+
+#[tokio::test]
+async fn listed_rooms_bring_the_viewers_unread_counts_and_their_members() {
+    let Fixture { store, db } = fixture();
+    let acme = create_account(&store, "Acme", "ck_acme").await;
+    let other = create_account(&store, "Other", "ck_other").await;
+    let ada = create_user(&store, acme.id, "Ada", "administrator").await;
+    let bob = create_user(&store, acme.id, "Bob", "agent").await;
+    let cid = create_user(&store, acme.id, "Cid", "agent").await;
+    let eve = create_user(&store, other.id, "Eve", "administrator").await;
+    // 30 rooms in Acme, 10 in Other, each with its own last seq; Ada in one in two, Bob in
+    // one in three, Cid in none, Eve in Other's; read positions and mentions that differ
+    // by member and room (some read past the room's last seq: 0 unread, never negative).
+    execute(
+        &db,
+        &format!(
+            "INSERT INTO rooms (account_id, name) \
+             SELECT CASE WHEN i % 4 = 0 THEN {other} ELSE {acme} END, 'room ' || i \
+             FROM generate_series(1, 40) AS i",
+            acme = acme.id.0,
+            other = other.id.0,
+        ),
+    );
+    execute(
+        &db,
+        &format!(
+            "INSERT INTO room_members (account_id, room_id, user_id, joined_at) \
+             SELECT r.account_id, r.id, u.id, \
+                    timestamptz '2026-01-01' + ((r.id * 7 + u.id) % 11) * interval '1 minute' \
+             FROM rooms r JOIN users u ON u.account_id = r.account_id \
+              AND ((u.id = {ada} AND r.id % 2 = 0) OR (u.id = {bob} AND r.id % 3 = 0) \
+                   OR u.id = {eve})",
+            ada = ada.id.0,
+            bob = bob.id.0,
+            eve = eve.id.0,
+        ),
+    );
+    // After the joins (a join reads up to the room's last seq).
+    execute(&db, "UPDATE rooms SET last_seq = id % 9");
+    execute(
+        &db,
+        "UPDATE room_members SET last_read_seq = (room_id + user_id) % 5, \
+                                 delivered_seq = 9, unread_mentions = (room_id * user_id) % 3",
+    );
+    let mut conn = connect(&db);
+    let mut counted = 0;
+    for (account, users) in [
+        (acme.id, vec![ada.id, bob.id, cid.id]),
+        (other.id, vec![eve.id]),
+    ] {
+        let viewers = std::iter::once(None).chain(users.iter().copied().map(Some));
+        for viewer in viewers.collect::<Vec<_>>() {
+            let filter_members = std::iter::once(None).chain(users.iter().copied().map(Some));
+            for member in filter_members.collect::<Vec<_>>() {
+                for members in [false, true] {
+                    let filter = RoomFilter {
+                        search: None,
+                        is_active: None,
+                        member,
+                        sort: RoomSort::NameAsc,
+                        window: Window::new(0, 100, Window::MAX_LIMIT).expect("valid window"),
+                    };
+                    let along = Along {
+                        unread_of: viewer,
+                        members,
+                    };
+                    let (alone, total) = store
+                        .list_rooms(account, filter.clone(), Along::default())
+                        .await
+                        .expect("rooms listed");
+                    let (listed, with_total) = store
+                        .list_rooms(account, filter, along)
+                        .await
+                        .expect("rooms listed");
+                    let case = format!("{account:?} viewer {viewer:?} member {member:?}");
+                    // What comes along changes neither the page nor its total.
+                    assert_eq!(with_total, total, "{case}");
+                    let rooms = |page: &[ListedRoom]| -> Vec<_> {
+                        page.iter().map(|l| l.room.clone()).collect()
+                    };
+                    assert_eq!(rooms(&listed), rooms(&alone), "{case}");
+                    let expected_members = store
+                        .members_of(account, listed.iter().map(|l| l.room.id).collect())
+                        .await
+                        .expect("members read");
+                    for room in &listed {
+                        let expected = match viewer {
+                            Some(user) => unread_of(&mut conn, room.room.id.0, user.0),
+                            None => Unread::default(),
+                        };
+                        assert_eq!(room.unread, expected, "{case} room {:?}", room.room.id);
+                        counted += usize::from(expected.messages > 0 && expected.mentions > 0);
+                        let in_order: Vec<UserId> = expected_members
+                            .iter()
+                            .filter(|(id, _)| *id == room.room.id)
+                            .map(|(_, user)| user.id)
+                            .collect();
+                        let got = room
+                            .members
+                            .as_ref()
+                            .map(|users| users.iter().map(|u| u.id).collect::<Vec<_>>());
+                        assert_eq!(got, members.then_some(in_order), "{case}");
+                    }
+                }
+            }
+        }
+    }
+    // The data set is not degenerate: many rooms have unread messages and mentions.
+    assert!(counted > 10, "{counted}");
 }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::common::{Fixture, count, create_account, create_user, execute, fixture};
-use chat_app::{NewRoom, RoomFilter, RoomPatch, RoomSort, RoomStore, StoreError, Window};
+use chat_app::{Along, NewRoom, RoomFilter, RoomPatch, RoomSort, RoomStore, StoreError, Window};
 use chat_domain::{
     Account, AccountId, Description, Room, RoomId, RoomMeta, RoomName, RoomRef, User, UserId,
 };
@@ -73,22 +73,25 @@ async fn create_room(
 
 async fn list(store: &PgStore, account: AccountId, filter: RoomFilter) -> (Vec<RoomId>, i64) {
     let (rooms, total) = store
-        .list_rooms(account, filter)
+        .list_rooms(account, filter, Along::default())
         .await
         .expect("rooms listed");
-    (rooms.into_iter().map(|room| room.id).collect(), total)
+    (
+        rooms.into_iter().map(|listed| listed.room.id).collect(),
+        total,
+    )
 }
 
 /// The names of the rooms of the account that pass `filter`.
 async fn names(store: &PgStore, account: AccountId, filter: RoomFilter) -> Vec<String> {
     let (rooms, total) = store
-        .list_rooms(account, filter)
+        .list_rooms(account, filter, Along::default())
         .await
         .expect("rooms listed");
     assert_eq!(total, i64::try_from(rooms.len()).expect("small"));
     rooms
         .into_iter()
-        .map(|room| room.name.as_str().to_owned())
+        .map(|listed| listed.room.name.as_str().to_owned())
         .collect()
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chat_domain::UserId;
 
 use super::*;
-use crate::model::{Detail, RoomQuery, RoomSort, Unread, Window};
+use crate::model::{Detail, ListedRoom, RoomQuery, RoomSort, Unread, Window};
 use crate::ports::MockFileStore;
 use crate::rooms::Rooms;
 
@@ -16,41 +16,36 @@ fn query(viewer: Option<ExternalId>) -> RoomQuery {
     RoomQuery { viewer, ..query }
 }
 
-/// Rooms over the world's ports, listing rooms 5 and 6 (without members); `viewer` (if
-/// any) has 4 unread messages, 2 of them mentions, in room 5 only.
+/// Rooms over the world's ports, listing rooms 5 and 6 (without members) with the unread
+/// counts of `viewer`, who must be the one asked for: 4 unread messages, 2 of them
+/// mentions, in room 5 only.
 fn rooms(viewer: Option<UserId>) -> Rooms {
     let mut ports = Ports::new();
+    // As the store does: the counts come with the page, for the viewer it is asked for.
     ports
         .rooms
         .expect_list_rooms()
-        .returning(|_, _| Ok(([GENERAL, SALES].into_iter().filter_map(room).collect(), 2)));
-    ports
-        .rooms
-        .expect_members_of()
-        .returning(|_, _| Ok(Vec::new()));
-    match viewer {
-        Some(viewer) => {
-            ports
-                .messages
-                .expect_unread_counts()
-                .withf(move |account, user, rooms| {
-                    *account == ACCOUNT && *user == viewer && rooms.as_slice() == [GENERAL, SALES]
-                })
-                .times(1)
-                .returning(|_, _, _| {
-                    Ok(vec![(
-                        GENERAL,
-                        Unread {
-                            messages: 4,
-                            mentions: 2,
-                        },
-                    )])
-                });
-        }
-        None => {
-            ports.messages.expect_unread_counts().never();
-        }
-    }
+        .withf(move |account, _, along| *account == ACCOUNT && along.unread_of == viewer)
+        .returning(|_, _, along| {
+            let listed = [GENERAL, SALES].into_iter().filter_map(room).map(|room| {
+                let unread = match along.unread_of {
+                    Some(_) if room.id == GENERAL => Unread {
+                        messages: 4,
+                        mentions: 2,
+                    },
+                    _ => Unread::default(),
+                };
+                let members = along.members.then(Vec::new);
+                ListedRoom {
+                    room,
+                    unread,
+                    members,
+                }
+            });
+            Ok((listed.collect(), 2))
+        });
+    ports.rooms.expect_members_of().never();
+    ports.messages.expect_unread_counts().never();
     Rooms::new(
         Arc::new(ports.rooms),
         Arc::new(ports.messages),

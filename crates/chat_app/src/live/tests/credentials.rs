@@ -532,7 +532,7 @@ async fn admission_remembers_the_secret_and_its_expiry() {
     let mut rooms = MockRoomStore::new();
     rooms
         .expect_list_rooms()
-        .returning(|_, _| Ok((vec![room(ROOM)], 1)));
+        .returning(|_, _, _| Ok((vec![crate::testing::listed(room(ROOM))], 1)));
     let sessions = Ports {
         credentials,
         users,
