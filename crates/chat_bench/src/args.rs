@@ -142,7 +142,7 @@ pub(crate) struct Profile {
 
 /// The figures the issue sets targets for, and at what.
 pub(crate) const IDLE_TARGET_SOCKETS: usize = 10_000;
-/// Send throughput as a share of (b), the server's own send statement, at the judged levels.
+/// Send throughput as a share of (b), the server's own send statements, at the judged levels.
 pub(crate) const SEND_SHARE: f64 = 0.60;
 /// The levels the send rows' share of (b) is judged at.
 pub(crate) const SEND_JUDGED_LEVELS: [usize; 2] = [1, SEND_TARGET_LEVEL];

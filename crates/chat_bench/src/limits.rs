@@ -6,9 +6,9 @@
 //! - (a) [`physical_insert`]: the physical limit of a durable write, one single-row INSERT
 //!   into the bench's own minimal table, prepared (diesel's DSL, cached per connection),
 //!   autocommit (one statement, one transaction, one commit);
-//! - (b) [`send_statement`]: the store's own send, [`chat_store_pg::bench::append`]: what
-//!   the server's `MessageStore::append` runs, statement for statement and prepared alike,
-//!   one send per transaction;
+//! - (b) [`send_statement`]: the store's own send, [`chat_store_pg::bench::send_context`]
+//!   then [`chat_store_pg::bench::append`]: what the server's `MessageStore::send` runs,
+//!   statement for statement and prepared alike, one send per transaction;
 //! - (c) [`list_select`]: the store's own newest-50 read,
 //!   [`chat_store_pg::bench::room_page`]: what the server's `MessageStore::room_page`
 //!   runs for the list row.
@@ -18,8 +18,8 @@
 use std::sync::Arc;
 
 use anyhow::{Context, anyhow, bail};
-use chat_app::{MessageFilter, NewMessage, Window};
-use chat_domain::{AccountId, Content, MessageKind, MessageMeta, RoomId, RoomRef, UserId};
+use chat_app::{MessageFilter, NewMessage, Speaker, Window};
+use chat_domain::{AccountId, Content, MessageKind, MessageMeta, RoomRef, UserId};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_query;
@@ -104,20 +104,43 @@ fn insert_physical(conn: &mut PgConnection, room: i64, body: &str) -> anyhow::Re
     Ok(())
 }
 
-/// (b): the store's send of the message the HTTP row's client would send.
-pub fn send_statement(world: &World, hot: bool, concurrency: usize) -> PgOp {
+/// (b): the store's send of the message the HTTP row's client would send, statement for
+/// statement as the server issues it: the send's context (the room by UUID, the sender by
+/// their `sender_id` with their membership), then the append.
+pub fn send_statement(world: &World, hot: bool, concurrency: usize) -> anyhow::Result<PgOp> {
     let account = AccountId(world.account_id);
-    let targets = Arc::new(send_targets(world, hot));
-    Arc::new(move |conn, task, iteration| {
-        let (room, _, sender) =
+    let targets = send_targets(world, hot)
+        .into_iter()
+        .map(|(_, uuid, sender)| Ok((Uuid::parse_str(&uuid)?, sender)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let targets = Arc::new(targets);
+    Ok(Arc::new(move |conn, task, iteration| {
+        let (room, sender) =
             &targets[send_target(hot, task, iteration, concurrency, targets.len())];
-        let new = new_message(sender, &content(task, iteration))?;
-        let (_, created) = chat_store_pg::bench::append(conn, account, RoomId(*room), new)?;
-        if !created {
-            bail!("the store answered an earlier message instead of storing the send");
-        }
-        Ok(())
-    })
+        send_as_the_server(conn, account, *room, sender, &content(task, iteration))
+    }))
+}
+
+/// What the server's store runs for one send of `content` by `sender` to `room`.
+fn send_as_the_server(
+    conn: &mut PgConnection,
+    account: AccountId,
+    room: Uuid,
+    sender: &Sender,
+    content: &str,
+) -> anyhow::Result<()> {
+    let speaker = Some(Speaker::ChatId(sender.label.clone()));
+    let context =
+        chat_store_pg::bench::send_context(conn, account, RoomRef::Uuid(room), speaker, None)?;
+    if !matches!(context.speaker, Some((_, true))) {
+        bail!("the send's context did not find the sender a member of the room");
+    }
+    let new = new_message(sender, content)?;
+    let (_, created) = chat_store_pg::bench::append(conn, account, context.room.id, new)?;
+    if !created {
+        bail!("the store answered an earlier message instead of storing the send");
+    }
+    Ok(())
 }
 
 /// The message the server's send use case hands the store for `POST …/messages` with

@@ -41,7 +41,7 @@ pub struct Limit {
 }
 
 /// A second limit a row's throughput is compared with, beside its first (the send rows:
-/// (a), the physical insert, beside (b), the server's own send statement), with a target
+/// (a), the physical insert, beside (b), the server's own send statements), with a target
 /// of its own.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Also {

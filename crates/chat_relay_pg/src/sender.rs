@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 
+use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Text};
@@ -100,7 +101,7 @@ impl Sender {
             if self.shared.stopped() {
                 return None;
             }
-            match PgConnection::establish(&self.url) {
+            match connect(&self.url) {
                 Ok(conn) => self.conn = Some(conn),
                 Err(error) => {
                     tracing::warn!(%error, "relay: cannot connect to send notices");
@@ -112,6 +113,21 @@ impl Sender {
         }
         self.conn.as_mut()
     }
+}
+
+/// A connection for sending notices, which commits without waiting for the WAL to reach
+/// the disk.
+///
+/// A transaction that notifies writes a commit record; with `synchronous_commit = on` its
+/// commit waited for that record's flush (an fsync per batch of notices, in the same WAL
+/// as every send's commit, which queued behind it). Nothing needs a notice to be durable:
+/// it is delivered at commit, and a notice lost in a crash is one no listener could have
+/// had anyway; listeners catch up from the tables by `seq` when they reconnect.
+fn connect(url: &str) -> ConnectionResult<PgConnection> {
+    let mut conn = PgConnection::establish(url)?;
+    conn.batch_execute("SET synchronous_commit = off")
+        .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+    Ok(conn)
 }
 
 /// Adds what is queued already to `batch`, up to [`BATCH`]; whether the queue is gone.
@@ -129,6 +145,8 @@ fn fill(batch: &mut Vec<String>, notices: &Receiver<String>) -> bool {
 #[cfg(test)]
 mod tests {
     use std::sync::mpsc;
+
+    use chat_test_db::TestDatabase;
 
     use super::*;
 
@@ -151,5 +169,25 @@ mod tests {
         assert!(fill(&mut batch, &notices));
         assert_eq!(batch.len(), 6);
         assert_eq!(batch[0], format!("n{}", BATCH - 1));
+    }
+
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        synchronous_commit: String,
+    }
+
+    #[test]
+    fn the_sending_connection_commits_without_waiting_for_the_disk() {
+        let db = TestDatabase::new();
+        let mut conn = connect(db.url()).unwrap_or_else(|e| panic!("connected: {e}"));
+        let setting: Setting = diesel::sql_query("SHOW synchronous_commit")
+            .get_result(&mut conn)
+            .unwrap_or_else(|e| panic!("the setting: {e}"));
+        assert_eq!(setting.synchronous_commit, "off");
+        // And it still notifies.
+        diesel::sql_query("SELECT pg_notify('chat_test', 'x')")
+            .execute(&mut conn)
+            .unwrap_or_else(|e| panic!("notified: {e}"));
     }
 }

@@ -3,8 +3,8 @@
 //! statement and prepared alike, without the pool, the blocking task or the use case
 //! around it. Not for serving: the server goes through the ports.
 
-use chat_app::{MessageFilter, NewMessage, StoreError};
-use chat_domain::{AccountId, Message, Room, RoomId, RoomRef};
+use chat_app::{MessageFilter, NewMessage, SendContext, Speaker, StoreError};
+use chat_domain::{AccountId, Message, MessageRef, Room, RoomId, RoomRef};
 use diesel::PgConnection;
 
 /// Sets `conn` up as the server's pooled connections are (generic plans: see
@@ -12,6 +12,18 @@ use diesel::PgConnection;
 /// server's are.
 pub fn configure(conn: &mut PgConnection) -> Result<(), StoreError> {
     crate::session::configure(conn).map_err(crate::translate)
+}
+
+/// What [`chat_app::MessageStore::send`] reads before the use case's rules run: the room,
+/// the speaker with their membership, and the message replied to.
+pub fn send_context(
+    conn: &mut PgConnection,
+    account: AccountId,
+    room: RoomRef,
+    speaker: Option<Speaker>,
+    reply_to: Option<MessageRef>,
+) -> Result<SendContext, StoreError> {
+    crate::messages::send_context_on(conn, account, room, speaker, reply_to)
 }
 
 /// What [`chat_app::MessageStore::append`] runs for a send: the message stored now

@@ -7,7 +7,7 @@ use crate::*;
 /// (a), the physical limit of a send.
 const PHYSICAL: &str = "(a) physical insert";
 /// (b), the server's own send.
-const STATEMENT: &str = "(b) the server's send statement";
+const STATEMENT: &str = "(b) the server's send statements";
 /// (c), the server's own newest-50 read.
 const LIST_SELECT: &str = "(c) the server's newest-50 read";
 /// The agent's room list: at least this many a second, at `AGENT_ROOMS_AT` clients.
@@ -73,7 +73,7 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// A send row at each level: ours, then (b) the server's send statement, then (a) the
+    /// A send row at each level: ours, then (b) the server's send statements, then (a) the
     /// physical insert, each at the same concurrency over the same rooms and senders.
     pub(crate) fn send_phase(&mut self, world: &World, hot: bool) -> anyhow::Result<()> {
         let (id, what, rooms) = if hot {
@@ -87,7 +87,7 @@ impl Run<'_> {
         };
         limits::create_physical_table(&mut self.conn)?;
         self.check_limits(&[
-            (STATEMENT, limits::send_statement(world, hot, 1)),
+            (STATEMENT, limits::send_statement(world, hot, 1)?),
             (PHYSICAL, limits::physical_insert(world, hot, 1)),
         ])?;
         let suffix = if hot { "_hot_room" } else { "" };
@@ -103,7 +103,7 @@ impl Run<'_> {
                 &format!("{STATEMENT}, {rooms} · c={c}"),
                 c,
                 timing,
-                limits::send_statement(world, hot, c),
+                limits::send_statement(world, hot, c)?,
             )?;
             let physical = self.pg(
                 &format!("{PHYSICAL}, {rooms} · c={c}"),
@@ -131,7 +131,7 @@ impl Run<'_> {
             self.limits.push(Row::measured(
                 &format!("limit_send_statement{suffix}"),
                 &format!(
-                    "{STATEMENT}: chat_store_pg::bench::append, one send per transaction, {rooms}"
+                    "{STATEMENT}: chat_store_pg::bench::send_context then ::append, one send per transaction, {rooms}"
                 ),
                 Some(c),
                 &statement,

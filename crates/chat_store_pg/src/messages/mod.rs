@@ -54,6 +54,18 @@ pub(crate) fn append_on(
     append::append(conn, account, room, new)
 }
 
+/// What [`MessageStore::send`] reads before the rules run, on the caller's connection
+/// ([`crate::bench`]).
+pub(crate) fn send_context_on(
+    conn: &mut diesel::PgConnection,
+    account: AccountId,
+    room: RoomRef,
+    speaker: Option<chat_app::Speaker>,
+    reply_to: Option<chat_domain::MessageRef>,
+) -> Result<chat_app::SendContext, StoreError> {
+    context::send_context(conn, account, room, speaker, reply_to)
+}
+
 impl PgStore {
     /// The group commit thread's queue, the thread started on first use.
     fn send_queue(&self) -> Result<&SendQueue, StoreError> {

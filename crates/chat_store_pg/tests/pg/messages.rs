@@ -1945,6 +1945,35 @@ async fn a_sends_context_is_the_room_the_speaker_their_membership_and_the_reply(
     .await
     .expect("an unknown speaker");
     assert_eq!(nobody.speaker, None);
+    // The room by UUID with a speaker, who is a member.
+    let by_uuid = context(RoomRef::Uuid(room.uuid), Some(Speaker::Id(ann.id)), None)
+        .await
+        .expect("the room by UUID, with a speaker");
+    assert_eq!(
+        (by_uuid.room.id, by_uuid.speaker),
+        (room.id, Some((ann.clone(), true)))
+    );
+    // A chat user_id that is one user's external id and spells another's id names the
+    // first: the external id wins.
+    let cid = create_user(&store, acme.id, "Cid", "agent").await;
+    execute(
+        &db,
+        &format!(
+            "UPDATE users SET external_id = '{}' WHERE id = {}",
+            bob.id.0, cid.id.0
+        ),
+    );
+    let spelled = context(
+        RoomRef::Id(room.id),
+        Some(Speaker::ChatId(bob.id.0.to_string())),
+        None,
+    )
+    .await
+    .expect("a speaker by an external id that spells an id");
+    assert_eq!(
+        spelled.speaker.map(|(user, member)| (user.id, member)),
+        Some((cid.id, false))
+    );
     // The message replied to, by id or UUID; another account's is nobody's.
     for reference in [MessageRef::Id(first.id), MessageRef::Uuid(first.uuid)] {
         let reply = context(RoomRef::Id(room.id), None, Some(reference))

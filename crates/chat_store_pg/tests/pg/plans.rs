@@ -1,9 +1,10 @@
-//! How the store's hottest statements are planned: once per connection (a generic plan),
-//! not again on every call (docs/decisions.md, "Generic plans"). Run through
+//! How the store's hottest statements (a send's context and its append, a page) are
+//! planned: once per connection (a generic plan), not again on every call
+//! (docs/decisions.md, "Generic plans"). Run through
 //! `chat_store_pg::bench`, which runs the port's statements on a connection set up as the
 //! pool's are.
 
-use chat_app::{MessageFilter, NewMessage, NewRoom, RoomStore, Window};
+use chat_app::{MessageFilter, NewMessage, NewRoom, RoomStore, Speaker, Window};
 use chat_domain::{Content, MessageKind, MessageMeta, RoomRef, Sender};
 use chat_store_pg::bench;
 use diesel::sql_types::{BigInt, Text};
@@ -52,6 +53,14 @@ async fn a_send_and_a_page_are_planned_once_per_connection() {
             attachments: Vec::new(),
             mentions: Vec::new(),
         };
+        let speaker = Some(Speaker::ChatId(ann.chat_user_id()));
+        let context = bench::send_context(&mut conn, acme.id, RoomRef::Id(room.id), speaker, None)
+            .expect("context read");
+        assert_eq!(context.room.id, room.id);
+        assert_eq!(
+            context.speaker.map(|(user, member)| (user.id, member)),
+            Some((ann.id, true))
+        );
         let (sent, created) = bench::append(&mut conn, acme.id, room.id, new).expect("sent");
         assert!(created);
         assert_eq!(sent.seq.0, n);
@@ -73,6 +82,15 @@ async fn a_send_and_a_page_are_planned_once_per_connection() {
         (append.generic_plans, append.custom_plans),
         (8, 0),
         "{append:?}"
+    );
+    let context = plans
+        .iter()
+        .find(|p| p.statement.contains("LEFT OUTER JOIN \"room_members\""))
+        .unwrap_or_else(|| panic!("no send context statement among {plans:?}"));
+    assert_eq!(
+        (context.generic_plans, context.custom_plans),
+        (8, 0),
+        "{context:?}"
     );
     let pages = plans
         .iter()
