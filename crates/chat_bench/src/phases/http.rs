@@ -335,6 +335,13 @@ impl Run<'_> {
             world.account_id
         );
         let token = world.agent_token.clone();
+        crate::sql::settle_rooms(&mut self.conn)?;
+        self.notes.push(
+            "The agent's rooms: measured after VACUUM ANALYZE of rooms and room_members (the \
+             send phases before leave dead versions of the rooms' rows; autovacuum may be off \
+             on this server)."
+                .to_owned(),
+        );
         for &c in &self.profile.levels.clone() {
             let (url, token) = (url.clone(), token.clone());
             let ours = self.http(
