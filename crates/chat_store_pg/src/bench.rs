@@ -23,7 +23,7 @@ pub fn send_context(
     speaker: Option<Speaker>,
     reply_to: Option<MessageRef>,
 ) -> Result<SendContext, StoreError> {
-    crate::messages::send_context_on(conn, account, room, speaker, reply_to)
+    crate::messages::context::send_context(conn, account, room, speaker, reply_to)
 }
 
 /// What [`chat_app::MessageStore::append`] runs for a send: the message stored now

@@ -16,7 +16,7 @@ use crate::users::{UserRow, canonical_id};
 /// The room `room` names (`NotFound` when the account has none), the user `speaker`
 /// names with whether they are a member of it (the membership read with the user), and
 /// the id and room of the message `reply_to` names.
-pub(super) fn send_context(
+pub(crate) fn send_context(
     conn: &mut PgConnection,
     account: AccountId,
     room: RoomRef,

@@ -23,7 +23,7 @@
 mod append;
 mod batch;
 mod committer;
-mod context;
+pub(crate) mod context;
 mod edits;
 pub(crate) mod load;
 mod pages;
@@ -52,18 +52,6 @@ pub(crate) fn append_on(
     new: NewMessage,
 ) -> Result<(Message, bool), StoreError> {
     append::append(conn, account, room, new)
-}
-
-/// What [`MessageStore::send`] reads before the rules run, on the caller's connection
-/// ([`crate::bench`]).
-pub(crate) fn send_context_on(
-    conn: &mut diesel::PgConnection,
-    account: AccountId,
-    room: RoomRef,
-    speaker: Option<chat_app::Speaker>,
-    reply_to: Option<chat_domain::MessageRef>,
-) -> Result<chat_app::SendContext, StoreError> {
-    context::send_context(conn, account, room, speaker, reply_to)
 }
 
 impl PgStore {
