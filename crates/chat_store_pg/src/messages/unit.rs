@@ -54,3 +54,99 @@ pub(super) fn send(
         created,
     })))))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use chat_app::Mention;
+    use chat_domain::{Content, MessageKind, MessageMeta, RoomId, Sender, UserId};
+    use diesel::RunQueryDsl;
+
+    use super::*;
+    use crate::send_queue::SendQueue;
+    use crate::{PgStore, PoolOptions};
+
+    /// A plain message by user 1, mentioning user 2 when `mention` (no longer plain).
+    fn rules(mention: bool) -> SendRules {
+        Box::new(move |context| {
+            Ok(NewMessage {
+                sender: Sender::User {
+                    id: UserId(1),
+                    label: "1".to_owned(),
+                },
+                sender_name: None,
+                content: Content::parse("hello").unwrap_or_else(|e| panic!("content: {e:?}")),
+                kind: MessageKind::Text,
+                meta: MessageMeta::default(),
+                reply_to: None,
+                echo_id: None,
+                attachments: Vec::new(),
+                mentions: if mention {
+                    vec![Mention::Id(UserId(2))]
+                } else {
+                    Vec::new()
+                },
+            })
+            .inspect(|_| assert_eq!(context.room.id, RoomId(1)))
+        })
+    }
+
+    /// Where a send ends on its blocking thread: alone, stored on its own connection; among
+    /// other sends in progress, a plain one is handed to the group commit thread (nothing
+    /// stored yet) and any other stored where it is.
+    #[test]
+    fn a_plain_send_among_others_goes_to_the_group_commit_thread() {
+        let db = crate::testing::migrated_database();
+        let store = PgStore::connect(db.url(), PoolOptions::default())
+            .unwrap_or_else(|e| panic!("a store: {e:#}"));
+        let mut conn = crate::checkout(&store.pool).unwrap_or_else(|e| panic!("{e}"));
+        for sql in [
+            "INSERT INTO accounts (name) VALUES ('one')",
+            "INSERT INTO users (account_id, name, role) VALUES (1, 'Ann', 'agent'), \
+             (1, 'Ben', 'agent')",
+            "INSERT INTO rooms (account_id, name) VALUES (1, 'General')",
+            "INSERT INTO room_members (account_id, room_id, user_id) VALUES (1, 1, 1), (1, 1, 2)",
+        ] {
+            diesel::sql_query(sql)
+                .execute(&mut **conn)
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        drop(conn);
+        let (jobs, _thread) = mpsc::channel();
+        let queue = SendQueue::new(jobs);
+        let step = |turn: &Turn, mention: bool| {
+            let speaker = Some(Speaker::Id(UserId(1)));
+            let room = RoomRef::Id(RoomId(1));
+            send(
+                &store.pool,
+                turn,
+                AccountId(1),
+                room,
+                speaker,
+                None,
+                rules(mention),
+            )
+            .unwrap_or_else(|e| panic!("a send: {e}"))
+        };
+        let seq_of = |step: Step| match step {
+            Step::Done(outcome) => match *outcome {
+                Ok(Ok(sent)) => sent.message.seq.0,
+                other => panic!("not stored: {other:?}"),
+            },
+            Step::Queue(_) => panic!("queued"),
+        };
+
+        let alone = queue.begin();
+        assert_eq!(seq_of(step(&alone, false)), 1);
+        let other = queue.begin();
+        match step(&alone, false) {
+            Step::Queue(queued) => assert_eq!(queued.0.id, RoomId(1)),
+            Step::Done(outcome) => panic!("stored where it was: {outcome:?}"),
+        }
+        // Not plain (a mention): stored where it is, crowded or not.
+        assert_eq!(seq_of(step(&alone, true)), 2);
+        drop(other);
+        assert_eq!(seq_of(step(&alone, false)), 3);
+    }
+}
