@@ -1,7 +1,7 @@
 //! Attachments of messages, and which stored files rows refer to ([`FileIndex`]).
 //!
 //! Attachment rows are written with their message, by the one statement of
-//! [`chat_app::MessageStore::append`] (from the columns of [`NewAttachments`]), and read
+//! [`chat_app::MessageStore::send`] (from the columns of [`NewAttachments`]), and read
 //! with messages: a message row counts its attachments (`attachment_count`), so a page of
 //! messages without files costs no second query.
 

@@ -26,8 +26,8 @@ pub fn send_context(
     crate::messages::context::send_context(conn, account, room, speaker, reply_to)
 }
 
-/// What [`chat_app::MessageStore::append`] runs for a send: the message stored now
-/// (`true`), or the one its echo id names (`false`).
+/// What [`chat_app::MessageStore::send`] runs to store a send once its rules allowed it:
+/// the message stored now (`true`), or the one its echo id names (`false`).
 pub fn append(
     conn: &mut PgConnection,
     account: AccountId,

@@ -374,8 +374,8 @@ mod tests {
         })
     }
 
-    /// The storing half of a send ([`MessageStore::send`] stores as
-    /// [`MessageStore::append`] does), for the tests to expect.
+    /// The storing half of a send ([`MessageStore::send`] runs it once the rules allowed
+    /// the send), for the tests to expect.
     #[mockall::automock]
     trait Appends {
         fn append(

@@ -8,7 +8,7 @@ use chat_domain::{
 
 use super::error::StoreError;
 use crate::error::AppError;
-use crate::model::{MessageFilter, NewMessage, SendRules, Sent, Speaker, Unread};
+use crate::model::{MessageFilter, SendRules, Sent, Speaker, Unread};
 
 /// Messages of rooms, and how far each member has got. Every method is scoped by
 /// `account`: a room or message of another account is `NotFound`.
@@ -18,9 +18,18 @@ pub trait MessageStore: Send + Sync {
     /// A send as one unit of work, in one round of the store: reads what the send needs
     /// ([`SendContext`](crate::SendContext): the room `room` names, the user `speaker` names — a deleted user
     /// is nobody — with whether they are a member of it, the message `reply_to` names),
-    /// runs `rules` on it, and stores the message they answer as [`MessageStore::append`]
-    /// does. `Ok(Err(refusal))` when the rules refuse the send: nothing is stored.
-    /// `NotFound` when the account has no such room (the rules are not run).
+    /// runs `rules` on it, and stores the message they answer. `Ok(Err(refusal))` when the
+    /// rules refuse the send: nothing is stored. `NotFound` when the account has no such
+    /// room (the rules are not run).
+    ///
+    /// The message is stored in ONE transaction (which it may share with other sends that
+    /// arrive at the same moment, group commit; a send never fails for another's fault):
+    /// it gets the room's next `seq` (1, 2, 3, … without gaps, whatever the number of
+    /// concurrent senders), the room's `message_count` grows by one and its
+    /// `last_message_at` is set, and a user sender's read and delivered positions move to
+    /// it. When the same sender already sent `echo_id` in the room, nothing is stored and
+    /// the first message is answered (`created: false`) — guaranteed by a unique
+    /// constraint, so it holds across processes.
     async fn send(
         &self,
         account: AccountId,
@@ -29,22 +38,6 @@ pub trait MessageStore: Send + Sync {
         reply_to: Option<MessageRef>,
         rules: SendRules,
     ) -> Result<Result<Sent, AppError>, StoreError>;
-
-    /// Stores a message in ONE transaction (which it may share with other sends that
-    /// arrive at the same moment, group commit; a send never fails for another's fault):
-    /// gives it the room's next `seq` (1, 2, 3, … without gaps, whatever the number of
-    /// concurrent senders), adds one to the room's
-    /// `message_count`, sets its `last_message_at`, and moves a user sender's read and
-    /// delivered positions to it. When the same sender already sent `echo_id` in the
-    /// room, stores nothing and answers that first message with `false` — guaranteed by
-    /// a unique constraint, so it holds across processes. `NotFound` when the room is not
-    /// the account's.
-    async fn append(
-        &self,
-        account: AccountId,
-        room: RoomId,
-        new: NewMessage,
-    ) -> Result<(Message, bool), StoreError>;
 
     /// The message with this id or UUID. `NotFound` when the account has none.
     async fn find_message(

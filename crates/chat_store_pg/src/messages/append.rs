@@ -225,8 +225,8 @@ fn mention_arrays(mentions: &[Mention]) -> (Vec<Option<i64>>, Vec<Option<String>
         .unzip()
 }
 
-/// [`chat_app::MessageStore::append`]: the message stored now (`true`), or the one the
-/// sender already sent with its echo id (`false`).
+/// The storing of [`chat_app::MessageStore::send`]: the message stored now (`true`), or
+/// the one the sender already sent with its echo id (`false`).
 pub(super) fn append(
     conn: &mut PgConnection,
     account: AccountId,

@@ -44,7 +44,7 @@ use chat_domain::{
 use crate::send_queue::SendQueue;
 use crate::{PgStore, translate};
 
-/// [`MessageStore::append`] on the caller's connection ([`crate::bench`]).
+/// The append of [`MessageStore::send`] on the caller's connection ([`crate::bench`]).
 pub(crate) fn append_on(
     conn: &mut diesel::PgConnection,
     account: AccountId,
@@ -55,6 +55,25 @@ pub(crate) fn append_on(
 }
 
 impl PgStore {
+    /// Stores `new` in `room` as a send does once its rules allowed it, without the send's
+    /// context or rules: what [`MessageStore::send`] guarantees of the storing (one
+    /// transaction, the next gapless `seq`, an `echo_id` answered by its first message,
+    /// `NotFound` for another account's room). A plain message always goes through the group
+    /// commit thread. For the store's tests and tools; the server sends through
+    /// [`MessageStore::send`].
+    pub async fn append(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        new: NewMessage,
+    ) -> Result<(Message, bool), StoreError> {
+        if batch::is_plain(&new) {
+            return self.send_queue()?.append(account, room, new).await;
+        }
+        self.with_conn(move |conn| append_on(conn, account, room, new))
+            .await
+    }
+
     /// The group commit thread's queue, the thread started on first use.
     fn send_queue(&self) -> Result<&SendQueue, StoreError> {
         if let Some(queue) = self.sends.get() {
@@ -114,19 +133,6 @@ impl MessageStore for PgStore {
                 }))
             }
         }
-    }
-
-    async fn append(
-        &self,
-        account: AccountId,
-        room: RoomId,
-        new: NewMessage,
-    ) -> Result<(Message, bool), StoreError> {
-        if batch::is_plain(&new) {
-            return self.send_queue()?.append(account, room, new).await;
-        }
-        self.with_conn(move |conn| append_on(conn, account, room, new))
-            .await
     }
 
     async fn find_message(

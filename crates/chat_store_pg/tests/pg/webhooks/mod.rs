@@ -4,9 +4,7 @@
 mod delivery;
 mod recording;
 
-use chat_app::{
-    MemberStore, MessageStore, NewMessage, NewRoom, NewWebhook, RoomStore, WebhookStore,
-};
+use chat_app::{MemberStore, NewMessage, NewRoom, NewWebhook, RoomStore, WebhookStore};
 use chat_domain::{
     Account, AccountId, Content, CustomHeaders, MemberMeta, Message, MessageKind, MessageMeta,
     Room, RoomId, Sender, User, Webhook, WebhookEvents, WebhookMeta, WebhookSecret, WebhookUrl,
