@@ -40,25 +40,6 @@ impl SendQueue {
 
     /// Hands `new` to the thread and waits for its answer.
     pub(crate) async fn append(&self, account: AccountId, room: RoomId, new: NewMessage) -> Answer {
-        self.enqueue(account, room, new)?
-            .await
-            .map_err(|_| StoreError::Unexpected(anyhow!("the send thread dropped a send")))?
-    }
-
-    /// Counts a send in progress until the turn is dropped.
-    pub(crate) fn begin(&self) -> Turn {
-        self.sending.fetch_add(1, Ordering::AcqRel);
-        Turn {
-            sending: Arc::clone(&self.sending),
-        }
-    }
-
-    fn enqueue(
-        &self,
-        account: AccountId,
-        room: RoomId,
-        new: NewMessage,
-    ) -> Result<oneshot::Receiver<Answer>, StoreError> {
         let (answer, answered) = oneshot::channel();
         let job = Job {
             account,
@@ -69,7 +50,17 @@ impl SendQueue {
         self.queue
             .send(job)
             .map_err(|_| StoreError::Unexpected(anyhow!("the send thread has stopped")))?;
-        Ok(answered)
+        answered
+            .await
+            .map_err(|_| StoreError::Unexpected(anyhow!("the send thread dropped a send")))?
+    }
+
+    /// Counts a send in progress until the turn is dropped.
+    pub(crate) fn begin(&self) -> Turn {
+        self.sending.fetch_add(1, Ordering::AcqRel);
+        Turn {
+            sending: Arc::clone(&self.sending),
+        }
     }
 }
 

@@ -3,8 +3,8 @@
 //!
 //! The messages of a claim's message events are loaded and rendered together
 //! ([`WebhookDelivery::messages_of`]): per account, one query for the messages and one for
-//! their rooms, however many deliveries the claim holds. The other events load what they
-//! name one by one.
+//! their rooms, however many deliveries the claim holds; a message that load did not find
+//! is not looked for again. The other events load what they name one by one.
 //!
 //! A message is read with [`MessageDetail::Summary`], as the ChatAPI dialect's own send
 //! answers it: its rendering (`MessageJson`) carries neither the sender's profile nor the
@@ -13,7 +13,9 @@
 
 use std::collections::HashMap;
 
-use chat_domain::{AccountId, MessageId, MessageRef, RoomId, RoomRef, User, UserId, WebhookEvent};
+use chat_domain::{
+    AccountId, MessageId, MessageRef, Room, RoomId, RoomRef, User, UserId, WebhookEvent,
+};
 use serde_json::{Map, Value, json};
 
 use super::delivery::{Messages, WebhookDelivery};
@@ -45,8 +47,9 @@ impl WebhookDelivery {
     }
 
     /// The messages the message events of `claimed` name, rendered, loaded together per
-    /// account. A message that cannot be
-    /// loaded is left out: its delivery loads it alone, or sends the snapshot.
+    /// account. A message the load did not find is recorded as gone (`None`): its delivery
+    /// sends the snapshot without looking for it again. An account whose load failed is
+    /// left out: its deliveries load their messages alone.
     pub(super) async fn messages_of(&self, claimed: &[Claimed]) -> Messages {
         let mut wanted: HashMap<AccountId, Vec<MessageId>> = HashMap::new();
         for claim in claimed {
@@ -58,30 +61,51 @@ impl WebhookDelivery {
         for (account, mut ids) in wanted {
             ids.sort();
             ids.dedup();
-            let messages = match self.ports.messages.find_messages(account, ids).await {
-                Ok(messages) if messages.is_empty() => continue,
+            let messages = match self
+                .ports
+                .messages
+                .find_messages(account, ids.clone())
+                .await
+            {
                 Ok(messages) => messages,
                 Err(error) => {
                     log_load("messages", &error);
                     continue;
                 }
             };
-            match self
+            let views = match self
                 .views()
                 .across(account, messages, MessageDetail::Summary)
                 .await
             {
-                Ok(views) => rendered.extend(
-                    views
-                        .iter()
-                        .map(|view| (view.message.id, self.ports.renderer.message(view))),
-                ),
+                Ok(views) => views,
                 Err(error) => {
                     tracing::debug!(error = %error, "webhooks: message views failed");
+                    continue;
                 }
-            }
+            };
+            rendered.extend(ids.into_iter().map(|id| (id, None)));
+            rendered.extend(
+                views
+                    .iter()
+                    .map(|view| (view.message.id, Some(self.ports.renderer.message(view)))),
+            );
         }
         rendered
+    }
+
+    /// Message `id` rendered: as the claim's load left it (`messages`), else loaded alone;
+    /// `None` when it is gone.
+    async fn message_of(
+        &self,
+        messages: &Messages,
+        account: AccountId,
+        id: MessageId,
+    ) -> Option<Value> {
+        match messages.get(&id) {
+            Some(loaded) => loaded.clone(),
+            None => self.message(account, id).await,
+        }
     }
 
     /// The payload's `data` in the ChatAPI rendering. What can no longer be loaded is
@@ -113,12 +137,9 @@ impl WebhookDelivery {
             | WebhookEvent::MessageUpdated
             | WebhookEvent::MessageDeleted
             | WebhookEvent::MessageRestored => match event.message {
-                Some(id) => match messages.get(&id).cloned() {
+                Some(id) => match self.message_of(messages, account, id).await {
                     Some(message) => message,
-                    None => match self.message(account, id).await {
-                        Some(message) => message,
-                        None => snapshot().unwrap_or_else(|| json!({ "id": id.0 })),
-                    },
+                    None => snapshot().unwrap_or_else(|| json!({ "id": id.0 })),
                 },
                 None => snapshot().unwrap_or_else(|| json!({})),
             },
@@ -163,13 +184,10 @@ impl WebhookDelivery {
             WebhookEvent::MessageUnreadOffline => {
                 let mut data = self.room_and_user(claimed).await;
                 let message = match event.message {
-                    Some(id) => match messages.get(&id).cloned() {
-                        Some(message) => message,
-                        None => self
-                            .message(account, id)
-                            .await
-                            .unwrap_or_else(|| json!({ "id": id.0 })),
-                    },
+                    Some(id) => self
+                        .message_of(messages, account, id)
+                        .await
+                        .unwrap_or_else(|| json!({ "id": id.0 })),
                     None => Value::Null,
                 };
                 data.insert("message".to_owned(), message);
@@ -228,13 +246,7 @@ impl WebhookDelivery {
             .await
             .map_err(|e| log_load("message", &e))
             .ok()?;
-        let room = self
-            .ports
-            .rooms
-            .find_room(account, RoomRef::Id(message.room_id))
-            .await
-            .map_err(|e| log_load("room", &e))
-            .ok()?;
+        let room = self.find_room(account, message.room_id).await?;
         let view = self
             .views()
             .one(&room, message, MessageDetail::Summary)
@@ -244,14 +256,17 @@ impl WebhookDelivery {
         Some(self.ports.renderer.message(&view))
     }
 
-    async fn room(&self, account: AccountId, id: RoomId) -> Option<(uuid::Uuid, Value)> {
-        let room = self
-            .ports
+    async fn find_room(&self, account: AccountId, id: RoomId) -> Option<Room> {
+        self.ports
             .rooms
             .find_room(account, RoomRef::Id(id))
             .await
             .map_err(|e| log_load("room", &e))
-            .ok()?;
+            .ok()
+    }
+
+    async fn room(&self, account: AccountId, id: RoomId) -> Option<(uuid::Uuid, Value)> {
+        let room = self.find_room(account, id).await?;
         let uuid = room.uuid;
         let view = RoomView {
             room,

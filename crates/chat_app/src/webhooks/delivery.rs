@@ -20,8 +20,10 @@ use crate::ports::{
     WebhookRenderer, WebhookSender, WebhookStore,
 };
 
-/// The rendered messages of a claim, by id ([`WebhookDelivery::messages_of`]).
-pub(super) type Messages = std::collections::HashMap<chat_domain::MessageId, serde_json::Value>;
+/// The messages of a claim by id, rendered, or `None` where its load found none
+/// ([`WebhookDelivery::messages_of`]).
+pub(super) type Messages =
+    std::collections::HashMap<chat_domain::MessageId, Option<serde_json::Value>>;
 
 /// The ports deliveries need: the outbox, the HTTP client, the renderer, and the read
 /// ports that load what an event names.

@@ -59,18 +59,17 @@ async fn message_events_carry_the_rendered_message_with_the_client_id() {
     );
 }
 
+/// A message the claim's load did not find is gone: sent from the snapshot or as its id,
+/// without being looked for again one by one.
 #[tokio::test]
 async fn a_message_gone_is_sent_from_the_snapshot_or_its_id() {
     let mut mocks = Mocks::new();
-    // Not among the claim's messages, nor found alone.
     mocks
         .messages
         .expect_find_messages()
+        .times(1)
         .returning(|_, _| Ok(Vec::new()));
-    mocks
-        .messages
-        .expect_find_message()
-        .returning(|_, _| Err(StoreError::NotFound));
+    mocks.messages.expect_find_message().never();
     let data = data_for(
         mocks,
         StoredEvent {
@@ -80,6 +79,39 @@ async fn a_message_gone_is_sent_from_the_snapshot_or_its_id() {
     )
     .await;
     assert_eq!(data, json!({"id": 9}));
+}
+
+/// When the claim's load fails, each delivery loads its message alone (here: found, then
+/// rendered with its room).
+#[tokio::test]
+async fn a_claim_whose_load_failed_loads_each_message_alone() {
+    let mut mocks = Mocks::new();
+    mocks
+        .messages
+        .expect_find_messages()
+        .times(1)
+        .returning(|_, _| Err(StoreError::Unavailable(anyhow::anyhow!("down"))));
+    mocks
+        .messages
+        .expect_find_message()
+        .times(1)
+        .returning(|_, _| Ok(message()));
+    mocks
+        .rooms
+        .expect_find_room()
+        .times(1)
+        .returning(|_, _| Ok(room()));
+    let data = data_for(
+        mocks,
+        StoredEvent {
+            message: Some(MessageId(9)),
+            room: Some(RoomId(5)),
+            ..event(WebhookEvent::MessageCreated)
+        },
+    )
+    .await;
+    assert_eq!(data["id"], json!(message().uuid));
+    assert_eq!(data["client_id"], json!(CLIENT));
 }
 
 #[tokio::test]
