@@ -54,6 +54,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         max_upload_bytes: chat_http::DEFAULT_UPLOAD_LIMIT,
         file_url_ttl_secs: 3600,
         public_url: None,
+        app_dir: None,
         ws_heartbeat_secs: 15,
         ws_idle_secs: 45,
         ws_queue: 256,

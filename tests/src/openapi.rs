@@ -104,8 +104,9 @@ impl ApiDocument {
     fn template_of(&self, path: &str) -> Option<&str> {
         let path = normalise(path);
         let mut wanted: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        // `/files/{key}` is served as `/files/{key:.*}`: the key spans segments.
-        if wanted.first() == Some(&"files") && wanted.len() > 2 {
+        // `/files/{key}` is served as `/files/{key:.*}`, `/app/{path}` as `/app/{path:.+}`:
+        // the key spans segments.
+        if matches!(wanted.first(), Some(&("files" | "app"))) && wanted.len() > 2 {
             wanted.truncate(2);
         }
         self.paths

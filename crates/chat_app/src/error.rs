@@ -82,6 +82,9 @@ pub enum Denied {
     /// A scoped credential acting on another user (reading or logging them out): no
     /// permission grants it; only the API key may.
     OtherUser,
+    /// A route about the caller as a person (`GET /api/v1/me`) asked with the API key,
+    /// which is nobody.
+    NotAUser,
 }
 
 impl fmt::Display for Denied {
@@ -96,6 +99,7 @@ impl fmt::Display for Denied {
             }
             Denied::UserInactive => f.write_str("the user is deactivated"),
             Denied::OtherUser => f.write_str("a scoped credential acts on its own user only"),
+            Denied::NotAUser => f.write_str("the API key is nobody: a user's credential is needed"),
         }
     }
 }

@@ -56,7 +56,7 @@ pub use live::{
     Refusal, RelayInbox, RenderCache, Replay, Reply, RoomChange, Scope, SessionKind, Typing,
 };
 pub use members::{Members, Online};
-pub use messages::{MessageView, Messages, Replied};
+pub use messages::{MessageView, Messages, Receipt, Replied};
 pub use model::{
     AccountPatch, Detail, EndUserPatch, Join, Login, Mention, MessageDetail, MessageFilter,
     MessageOrder, NewAccount, NewEndUser, NewMessage, NewRoom, NewUser, Outgoing, Page,

@@ -27,6 +27,7 @@ pub mod ops;
 mod renderings_tests;
 pub mod signing;
 mod state;
+pub mod web_client;
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -71,6 +72,9 @@ pub struct HttpOptions {
     pub shutdown_timeout: Duration,
     /// The rate limits (`limits`).
     pub rate: limits::RateConfig,
+    /// Serve the web client's files from this folder, read on each request, instead of
+    /// the copies embedded in the binary (for developing the client).
+    pub app_dir: Option<std::path::PathBuf>,
 }
 
 impl HttpOptions {
@@ -86,6 +90,7 @@ impl HttpOptions {
             workers: 0,
             shutdown_timeout: Duration::from_secs(10),
             rate: limits::RateConfig::default(),
+            app_dir: None,
         }
     }
 }
@@ -120,6 +125,7 @@ impl HttpOptions {
         (name = "agents", description = "Account-dialect agents: the account's users, managed by its API key and administrators"),
         (name = "webhooks", description = "Webhooks: signed POSTs of what happens in the account, retried, with a delivery log (ChatAPI: API key; account dialect: administrators and the API key)"),
         (name = "live", description = "WebSockets: live events of a room (ChatAPI dialect) or of all a user's rooms (account dialect); the frames are described in docs/asyncapi.yaml"),
+        (name = "web client", description = "The web client for people (`/app/`), served from the binary; it uses only this API and its WebSockets"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -159,6 +165,8 @@ where
         .service(ops::docs_script)
         .service(ops::docs_style)
         .service(files::serve_file)
+        .service(web_client::app_page)
+        .service(web_client::app_file)
         .service(live::room_socket)
         .service(
             scope("/platform/api/v1")
@@ -229,12 +237,14 @@ where
                 .service(chatapi::pins::unpin_message)
                 .service(chatapi::pins::list_pins)
                 .service(chatapi::read::mark_room_read)
+                .service(chatapi::read::room_receipts)
                 .service(chatapi::clients::create_client)
                 .service(chatapi::clients::current_client)
                 .service(chatapi::clients::update_client)
                 .service(chatapi::clients::deactivate_client)
                 .service(chatapi::clients::regenerate_key)
                 .service(chatapi::clients::signing_secret)
+                .service(chatapi::me::me)
                 .service(chatapi::users::create_user)
                 .service(chatapi::users::list_users)
                 .service(chatapi::users::login)
@@ -351,6 +361,7 @@ pub fn serve(
         live: options.live.clone().map(std::sync::Arc::new),
         metrics: Metrics::new()?,
         limits: std::sync::Arc::new(limits::RateLimits::new(options.rate.clone())),
+        app_dir: options.app_dir.clone(),
     });
     limits::sweep_every(std::sync::Arc::downgrade(&state.limits));
     // A peer that takes no byte for this long is dropped by the kernel (`live::tcp`).

@@ -45,4 +45,7 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The rate limits' buckets.
     pub limits: std::sync::Arc<RateLimits>,
+    /// Where the web client's files are read from on each request (development);
+    /// `None` serves the copies embedded in the binary.
+    pub app_dir: Option<std::path::PathBuf>,
 }

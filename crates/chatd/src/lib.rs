@@ -303,6 +303,7 @@ impl Application {
                 file_url_ttl_secs: settings.file_url_ttl_secs.max(1),
                 workers: settings.workers,
                 rate: settings.rate.config(),
+                app_dir: settings.app_dir.clone(),
                 ..HttpOptions::new(signer)
             },
         )?;

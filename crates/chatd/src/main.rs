@@ -1,5 +1,7 @@
 //! `chatd`: the chat-rooms server and its operator commands.
 
+mod demo;
+
 use std::process::ExitCode;
 
 use chat_app::{Actor, AppError, NewAccount, NewUser};
@@ -41,6 +43,16 @@ enum Command {
     Files {
         #[command(subcommand)]
         action: FilesCommand,
+    },
+    /// Make a new demo account (three users, three rooms, a short conversation) and print
+    /// a link per user that opens the web client signed in as them.
+    Demo {
+        /// The server the links point to [default: http:// and the bind address].
+        #[arg(long)]
+        url: Option<String>,
+        /// Print one JSON object, with the account's API key, instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -164,6 +176,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "examined {} stored files, deleted {} orphans",
                 report.examined, report.deleted
             );
+        }
+        Command::Demo { url, json } => {
+            let made = demo::seed(&settings, url.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&made.to_json())?);
+            } else {
+                print!("{}", made.to_text());
+            }
         }
     }
     Ok(())

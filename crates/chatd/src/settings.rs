@@ -141,6 +141,12 @@ pub struct Settings {
     #[arg(long, env = "CHAT_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// Serve the web client (`/app/`) from this folder, read on each request, instead of
+    /// the copy built into the binary: for working on the client
+    /// (`crates/chat_http/assets/app`).
+    #[arg(long, env = "CHAT_APP_DIR", global = true)]
+    pub app_dir: Option<std::path::PathBuf>,
+
     /// Seconds between the server's pings on a WebSocket.
     #[arg(
         long,

@@ -42,6 +42,7 @@ mod rooms_cross;
 mod scoped_keys;
 mod slow_sockets;
 mod users;
+mod web_client;
 mod webhooks;
 mod webhooks_crud;
 mod ws_limits;

@@ -4,7 +4,7 @@ use awc::http::Method;
 use chat_tests::*;
 use serde_json::{Value, json};
 
-const CHAT_ROOM_KEYS: [&str; 13] = [
+const CHAT_ROOM_KEYS: [&str; 14] = [
     "account_id",
     "avatar_url",
     "created_at",
@@ -18,6 +18,7 @@ const CHAT_ROOM_KEYS: [&str; 13] = [
     "unread_count",
     "unread_mentions",
     "updated_at",
+    "uuid",
 ];
 
 fn token(credential: &str) -> [(&str, &str); 1] {

@@ -112,6 +112,27 @@ impl EndUsers {
         self.find_for(account, own, user_id).await
     }
 
+    /// `GET /api/v1/me`: the person a user's credential (a scoped key, a signed token or
+    /// a user access token) acts as, so that a client handed only the credential learns
+    /// who it is. The API key is nobody (`Denied::NotAUser`).
+    pub async fn me(&self, actor: &Actor) -> Result<User, AppError> {
+        let (account, user_id) = match actor {
+            Actor::User {
+                account, user_id, ..
+            } => (account.id, *user_id),
+            Actor::ApiKey(_) => return Err(AppError::Forbidden(Denied::NotAUser)),
+            Actor::Platform => return Err(AppError::Unauthenticated),
+        };
+        // The credential was just found for this user: gone since, it names nobody.
+        self.directory
+            .find_users(account, vec![user_id])
+            .await
+            .map_err(user_error)?
+            .into_iter()
+            .next()
+            .ok_or(AppError::Unauthenticated)
+    }
+
     /// `PUT /api/v1/users/{user_id}` (API key). Deactivating (or reactivating) forgets
     /// the user's remembered credentials and re-checks its open sockets everywhere.
     pub async fn update(

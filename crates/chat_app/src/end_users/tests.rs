@@ -575,3 +575,43 @@ async fn a_signing_secret_is_derived_from_a_fresh_random_seed() {
     assert!(first.secret.expose().starts_with("ss_"));
     assert_eq!(first.created_at, datetime!(2026-02-01 0:00 UTC));
 }
+
+#[tokio::test]
+async fn me_is_the_user_a_user_credential_acts_as() {
+    for actor in [
+        scoped(3, Permissions::DEFAULT),
+        user_token(Role::Agent),
+        user_token(Role::Administrator),
+    ] {
+        let mut setup = Setup::new(MockEndUserStore::new());
+        setup
+            .directory
+            .expect_find_users()
+            .withf(|account, ids| *account == ACCOUNT && ids == &[UserId(3)])
+            .times(1)
+            .returning(|_, _| Ok(vec![user(3, "ann", true)]));
+        let (end_users, _) = setup.build();
+        let me = end_users.me(&actor).await;
+        assert!(
+            matches!(&me, Ok(u) if u.id == UserId(3)),
+            "{actor:?}: {me:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn me_refuses_the_api_key_as_nobody_and_a_vanished_user_as_unauthenticated() {
+    let refused = untouched().me(&api_key()).await;
+    assert!(
+        matches!(refused, Err(AppError::Forbidden(Denied::NotAUser))),
+        "{refused:?}"
+    );
+    unauthenticated(untouched().me(&Actor::Platform).await, &Actor::Platform);
+    let mut setup = Setup::new(MockEndUserStore::new());
+    setup
+        .directory
+        .expect_find_users()
+        .returning(|_, _| Ok(vec![]));
+    let actor = scoped(3, Permissions::DEFAULT);
+    unauthenticated(setup.build().0.me(&actor).await, &actor);
+}

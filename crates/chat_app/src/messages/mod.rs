@@ -8,9 +8,11 @@
 //! | agent | as itself, in rooms it belongs to | its rooms | its own messages |
 //! | scoped credential | as its user, with `send_messages` | with `read_messages`, its rooms | its own, with `send_messages` |
 
+mod receipts;
 mod send;
 mod views;
 
+pub use receipts::Receipt;
 pub use views::{MessageView, Replied};
 
 use std::fmt;

@@ -6,6 +6,7 @@ use chat_domain::{Attachment, ReactionRef, Reactions, User};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::links::Links;
 
@@ -37,6 +38,8 @@ impl From<&User> for MemberSummaryJson {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChatRoomJson {
     pub id: i64,
+    /// The same room's id in the ChatAPI dialect (`/api/v1/rooms/{room_id}`, `/ws/{room_id}`).
+    pub uuid: Uuid,
     pub name: String,
     pub description: Option<String>,
     pub account_id: i64,
@@ -61,6 +64,7 @@ impl ChatRoomJson {
         let room = &view.room;
         Self {
             id: room.id.0,
+            uuid: room.uuid,
             name: room.name.as_str().to_owned(),
             description: room.description.as_ref().map(|d| d.as_str().to_owned()),
             account_id: room.account_id.0,

@@ -133,6 +133,10 @@ fn describe(failure: &Failure) -> (StatusCode, Body) {
                     StatusCode::FORBIDDEN,
                     Body::Error("This access token may only act on its own user".to_owned()),
                 ),
+                Denied::NotAUser => (
+                    StatusCode::FORBIDDEN,
+                    Body::Error("The account API key is not a user".to_owned()),
+                ),
                 Denied::UserInactive => (
                     StatusCode::FORBIDDEN,
                     Body::Error("User is deactivated".to_owned()),

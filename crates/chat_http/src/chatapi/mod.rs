@@ -4,6 +4,7 @@
 
 pub mod clients;
 pub mod json;
+pub mod me;
 pub mod messages;
 pub mod params;
 pub mod participants;
@@ -183,6 +184,12 @@ fn describe(failure: &Failure) -> (StatusCode, &'static str, String, Option<Valu
                     StatusCode::FORBIDDEN,
                     "PERMISSION_DENIED",
                     "A scoped credential may only act on its own user".to_owned(),
+                    None,
+                ),
+                Denied::NotAUser => (
+                    StatusCode::FORBIDDEN,
+                    "NOT_A_USER",
+                    "The account API key is nobody: sign in with a user's credential (a scoped key, a signed token or a user access token)".to_owned(),
                     None,
                 ),
                 Denied::UserInactive => (

@@ -1,9 +1,10 @@
 //! ChatAPI read state: `POST /api/v1/rooms/{room_id}/read` moves a member's read
-//! position and answers what they have left unread.
+//! position and answers what they have left unread; `GET /api/v1/rooms/{room_id}/receipts`
+//! shows every member's read and delivered positions, for read and delivered ticks.
 
 use actix_web::web::Data;
-use actix_web::{HttpResponse, post};
-use chat_app::ReadState;
+use actix_web::{HttpResponse, get, post};
+use chat_app::{ReadState, Receipt};
 use chat_domain::{ExternalId, MessageRef};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -97,4 +98,58 @@ pub async fn mark_room_read(
         )
         .await?;
     Ok(HttpResponse::Ok().json(Envelope::ok(ReadStateJson::from(read))))
+}
+
+/// One member's positions in a room.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptJson {
+    /// The member.
+    #[schema(example = "user_123")]
+    pub user_id: String,
+    /// The newest `seq` they have read (0: none yet).
+    pub last_read_seq: i64,
+    /// The newest `seq` that has reached one of their devices: listed, or sent to one of
+    /// their sockets (0: none yet). Written in batches, so it may trail by a moment.
+    pub last_delivered_seq: i64,
+}
+
+impl From<Receipt> for ReceiptJson {
+    fn from(receipt: Receipt) -> Self {
+        Self {
+            user_id: receipt.user.chat_user_id(),
+            last_read_seq: receipt.position.read.0,
+            last_delivered_seq: receipt.position.delivered.0,
+        }
+    }
+}
+
+/// Every member's read and delivered positions. A message (`seq`) of one's own is read
+/// when every other member's `last_read_seq` has reached it, delivered when every other
+/// member's `max(last_delivered_seq, last_read_seq)` has; live `read` events move the
+/// read positions afterwards.
+#[utoipa::path(
+    tag = "rooms",
+    params(("room_id" = Uuid, Path, description = "The room's UUID")),
+    responses(
+        (status = 200, description = "Every member's positions", body = Envelope<Vec<ReceiptJson>>),
+        Unauthenticated,
+        (status = 403, description = "ROOM_ACCESS_DENIED: an agent or end user not in the room; PERMISSION_DENIED: a scoped credential without read_messages", body = ErrorBody),
+        (status = 404, description = "ROOM_NOT_FOUND", body = ErrorBody),
+        Unavailable,
+    ),
+    security(("api_key" = []), ("api_access_token" = []), ("bearer" = []))
+)]
+#[get("/rooms/{room_id}/receipts")]
+pub async fn room_receipts(
+    state: Data<AppState>,
+    auth: Authenticated,
+    room_id: RoomPath,
+) -> Result<HttpResponse, Error> {
+    let receipts = state
+        .app
+        .messages
+        .receipts(&auth.actor, room_id.ids()?)
+        .await?;
+    let data: Vec<ReceiptJson> = receipts.into_iter().map(ReceiptJson::from).collect();
+    Ok(HttpResponse::Ok().json(Envelope::ok(data)))
 }

@@ -114,7 +114,8 @@ fn app_error(error: &AppError) -> (&'static str, String) {
             | Denied::NotAuthor
             | Denied::FeatureDisabled(_)
             | Denied::UserInactive
-            | Denied::OtherUser,
+            | Denied::OtherUser
+            | Denied::NotAUser,
         ) => ("forbidden", "Not allowed".to_owned()),
         AppError::NotFound(resource) => ("not_found", format!("No such {resource}")),
         AppError::Conflict(Conflict::RoomInactive) => {

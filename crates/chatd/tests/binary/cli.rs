@@ -124,6 +124,7 @@ async fn operator_commands_print_accounts_and_users_whose_secrets_work() {
         max_upload_bytes: 16 * 1024 * 1024,
         file_url_ttl_secs: 60,
         public_url: None,
+        app_dir: None,
         ws_heartbeat_secs: 15,
         ws_idle_secs: 45,
         ws_queue: 256,
