@@ -10,7 +10,7 @@ SHELL := bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-.PHONY: help run test fuzz deps build lint fmt db-url db-stop bench
+.PHONY: help run demo test fuzz deps build lint fmt db-url db-stop bench
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -20,19 +20,8 @@ help: ## List the targets
 
 run: deps ## Build chatd (release) and serve on $CHAT_BIND (127.0.0.1:8000)
 	@cargo build --release -p chatd
-	if [[ -n "$${DATABASE_URL:-}" ]]; then
-		DATABASE_URL="$$(scripts/database-url.sh)"
-	else
-		# A server we picked ourselves: keep the product's tables in a `chat` database of their own.
-		server_url="$$(scripts/database-url.sh)"
-		DATABASE_URL="$$server_url"
-		if command -v psql >/dev/null; then
-			if ! psql -X -w -Atq -d "$$server_url" -c "select 1 from pg_database where datname = 'chat'" | grep -q 1; then
-				psql -X -w -q -d "$$server_url" -c 'CREATE DATABASE chat'
-			fi
-			DATABASE_URL="$${server_url%/postgres}/chat"
-		fi
-	fi
+	# $DATABASE_URL, else a `chat` database of its own on the server database-url.sh finds.
+	DATABASE_URL="$$(scripts/app-database-url.sh)"
 	export DATABASE_URL
 	export CHAT_BIND="$${CHAT_BIND:-127.0.0.1:8000}"
 	export CHAT_STORAGE_DIR="$${CHAT_STORAGE_DIR:-.local/storage}"
@@ -69,10 +58,18 @@ run: deps ## Build chatd (release) and serve on $CHAT_BIND (127.0.0.1:8000)
 	echo
 	echo "  curl -s -X POST http://$$url_host/platform/api/v1/accounts -H \"Authorization: Bearer $$token\" -H 'Content-Type: application/json' -d '{\"name\":\"Acme\"}'"
 	echo
+	echo "The web client: http://$$url_host/app/ (make demo prints sign-in links)"
 	echo "chatd serving on http://$$url_host (Ctrl-C stops it)"
 	exec "$${CARGO_TARGET_DIR:-target}/release/chatd" serve
 
-test: deps ## Run every test (nextest, doc tests, a 60 s schemathesis pass) against a working database
+demo: deps ## With `make run` serving: seed a demo account and print one web-client sign-in link per person
+	@cargo build --release -p chatd
+	DATABASE_URL="$$(scripts/app-database-url.sh)"
+	export DATABASE_URL
+	# The links point at $CHAT_BIND (127.0.0.1:8000), where `make run` serves.
+	exec "$${CARGO_TARGET_DIR:-target}/release/chatd" demo
+
+test: deps ## Run every test (nextest, doc tests, a 60 s schemathesis pass, the web client in headless Chromium)
 	@DATABASE_URL="$$(scripts/database-url.sh)"
 	export DATABASE_URL
 	export RUST_BACKTRACE=1
@@ -86,6 +83,9 @@ test: deps ## Run every test (nextest, doc tests, a 60 s schemathesis pass) agai
 	fi
 	# A short schema-driven pass over the HTTP API (docs/fuzzing.md); `make fuzz` is the long one.
 	FUZZ_ADMIN_URL="$$DATABASE_URL" scripts/fuzz.sh --max-time "$${FUZZ_TEST_SECONDS:-60}" || status=$$?
+	# The web client in headless Chromium (tests/browser/; Chromium and the npm packages
+	# are installed when missing).
+	scripts/browser-test.sh || status=$$?
 	exit $$status
 
 fuzz: deps ## Fuzz the HTTP API with schemathesis for $FUZZ_SECONDS (600) against a fresh database

@@ -61,8 +61,7 @@ async function signIn(credential) {
   storeCredential(credential);
   ui.credential.value = '';
   started = true;
-  const app = new ChatApp({ api, me, ui, endSession }); window.__app = app; /* DEBUG */
-  await app.start();
+  await new ChatApp({ api, me, ui, endSession }).start();
 }
 
 function takeFlash() {

@@ -106,20 +106,18 @@ function head(name, message) {
 }
 
 function quote(replyTo, ctx) {
-  const node = el('button.reply-quote', { type: 'button', dataset: { replyTo } },
-    el('span.reply-sender', { text: 'Reply' }), ' ', el('span.reply-text', { text: '…' }));
-  node.setAttribute('aria-label', 'Show the message this replies to');
+  const sender = el('span.reply-sender', { text: '…' });
+  const text = el('span.reply-text');
+  const node = el('button.reply-quote', { type: 'button', title: 'Show the original message', dataset: { replyTo } },
+    el('span.visually-hidden', { text: 'In reply to ' }), sender, ' ', text);
   ctx.resolveQuote(replyTo).then((original) => {
-    const sender = node.querySelector('.reply-sender');
-    const text = node.querySelector('.reply-text');
     if (!original) {
-      text.textContent = 'Original message unavailable';
+      sender.textContent = 'Original message unavailable';
       return;
     }
     sender.textContent = original.sender_name ?? original.sender_id;
     text.textContent = original.is_deleted ? 'This message was deleted' : snippet(original.content, 100) || 'Attachment';
     node.dataset.replySeq = original.seq;
-    node.setAttribute('aria-label', `Reply to ${sender.textContent}: ${text.textContent}. Show it`);
   });
   return node;
 }

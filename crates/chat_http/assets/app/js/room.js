@@ -60,11 +60,14 @@ export class RoomView {
    * @param {{id: number, uuid: string, name: string}} room account-dialect room
    */
   async open(room) {
+    const unsent = this.store?.pending.size ?? 0;
+    if (unsent) this.notice.show(`${unsent} unsent ${unsent === 1 ? 'message was' : 'messages were'} discarded.`);
     this.close();
     const generation = ++this.generation;
     this.room = room;
     this.#showShell(room);
     this.store = new RoomStore(this.me);
+    this.lookups = new Map();
     this.receipts = new Receipts(this.me.user_id);
     this.history = new MessageList({ list: this.ui.messages, scroller: this.ui.history, ctx: this.ctx('history') });
     this.#subscribe();
@@ -118,10 +121,11 @@ export class RoomView {
     this.ui.history.hidden = false;
     this.ui.composer.hidden = false;
     this.ui.loadOlder.hidden = true;
-    this.composer.setEnabled(this.#maySend());
+    this.composer.setEnabled(this.maySend());
   }
 
-  #maySend() {
+  /** Whether the credential may send messages (`send_messages`). */
+  maySend() {
     const permissions = this.me.permissions;
     return !Array.isArray(permissions) || permissions.includes('send_messages');
   }
@@ -177,7 +181,7 @@ export class RoomView {
       onFrame: (frame) => handleRoomFrame(this, frame),
       onState: (state) => this.connection.set('room', state === 'open' ? 'open' : state),
       onReady: ({ reconnected }) => this.#ready(reconnected),
-      onFinal: (code, reason) => this.#final(code, reason),
+      onFinal: (code) => this.#final(code),
       onSendFailed: (echoId, error) => store.setPendingFailed(echoId, true, error.message),
     });
     this.typingOut = new TypingSender((isTyping) => this.socket?.send({ type: 'typing', data: { is_typing: isTyping } }));
@@ -203,14 +207,14 @@ export class RoomView {
     }
   }
 
-  #final(code, reason) {
+  #final(code) {
     const uuid = this.room?.uuid;
     if (code === 4001) {
       this.hooks.onSessionEnded();
       return;
     }
     const why = code === 4002 ? 'This room no longer exists.' : 'You are no longer a member of this room.';
-    this.notice.show(reason && code !== 4002 && code !== 4003 ? reason : why);
+    this.notice.show(why);
     this.close();
     this.#showEmpty();
     if (uuid) this.hooks.onGone(uuid, why);
@@ -304,17 +308,18 @@ export class RoomView {
     return true;
   }
 
-  /** A message of this room by id: from memory, else from the server (remembered). */
-  async resolveMessage(id) {
+  /** A message of this room by id: from memory, else from the server (once per id). */
+  resolveMessage(id) {
     const store = this.store;
     const known = store?.get(id);
-    if (known) return known;
-    try {
-      const message = await this.api.message(id);
-      store?.remember([message]);
-      return message;
-    } catch {
-      return null;
+    if (known) return Promise.resolve(known);
+    if (!this.lookups.has(id)) {
+      const lookup = this.api.message(id).then((message) => {
+        store?.remember([message]);
+        return message;
+      }, () => null);
+      this.lookups.set(id, lookup);
     }
+    return this.lookups.get(id);
   }
 }

@@ -49,6 +49,7 @@ export class ThreadPanel {
     this.detach();
     this.view = view;
     this.list = new MessageList({ list: this.ui.threadMessages, scroller: this.ui.threadMessages, ctx: view.ctx('thread'), separators: false });
+    this.composer.setEnabled(view.maySend());
     const { store } = view;
     this.offs = [
       store.on('message', ({ message, echoId }) => this.#onMessage(message, echoId)),
