@@ -31,7 +31,7 @@ export class RoomView {
    * @param {import('./thread.js').ThreadPanel} deps.thread
    * @param {import('./status.js').ConnectionStatus} deps.connection
    * @param {import('./status.js').Notice} deps.notice
-   * @param {{onRead: (uuid: string) => void, onGone: (uuid: string, why: string) => void,
+   * @param {{onRead: (uuid: string) => void, onGone: (uuid: string) => void,
    *   onSessionEnded: () => void}} deps.hooks
    */
   constructor(deps) {
@@ -86,6 +86,9 @@ export class RoomView {
     } catch (error) {
       if (generation !== this.generation) return;
       this.notice.show(`Could not open ${room.name}: ${error.message}`);
+      this.close();
+      this.#showEmpty();
+      this.hooks.onGone(room.uuid);
       return;
     }
     this.thread.attach(this);
@@ -179,7 +182,7 @@ export class RoomView {
     this.socket = new LiveSocket({
       url: () => this.api.roomSocketUrl(uuid, store.highestSeq),
       onFrame: (frame) => handleRoomFrame(this, frame),
-      onState: (state) => this.connection.set('room', state === 'open' ? 'open' : state),
+      onState: (state) => this.connection.set('room', state),
       onReady: ({ reconnected }) => this.#ready(reconnected),
       onFinal: (code) => this.#final(code),
       onSendFailed: (echoId, error) => store.setPendingFailed(echoId, true, error.message),
@@ -217,7 +220,7 @@ export class RoomView {
     this.notice.show(why);
     this.close();
     this.#showEmpty();
-    if (uuid) this.hooks.onGone(uuid, why);
+    if (uuid) this.hooks.onGone(uuid);
   }
 
   #showEmpty() {
