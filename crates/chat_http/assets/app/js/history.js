@@ -186,6 +186,6 @@ export class MessageList {
 function follows(previous, li) {
   if (previous.dataset.senderId !== li.dataset.senderId) return false;
   if (previous.classList.contains('system') || li.classList.contains('system')) return false;
-  if (previous.classList.contains('deleted')) return false;
+  if (previous.classList.contains('deleted') || li.classList.contains('deleted')) return false;
   return Number(li.dataset.time) - Number(previous.dataset.time) < GROUP_WITHIN_MS;
 }
