@@ -159,12 +159,14 @@ fn assert_fresh_room(
 ) {
     assert_eq!(keys_of(room), CHAT_ROOM_KEYS, "{room}");
     assert!(room["id"].as_i64().is_some_and(|id| id > 0), "{room}");
+    assert_uuid(str_of(room, "uuid"));
     let created = assert_unix_near_now(&room["created_at"]);
     let count = members.as_array().map_or(0, Vec::len);
     assert_eq!(
         room,
         &json!({
             "id": room["id"],
+            "uuid": room["uuid"],
             "name": name,
             "description": description,
             "account_id": tenant.id,

@@ -81,6 +81,7 @@ async fn a_room_made_through_the_chatapi_is_read_renamed_and_deleted_in_the_acco
         seen,
         json!({
             "id": id,
+            "uuid": uuid,
             "name": "Bridge",
             "description": "Both ways",
             "account_id": acme.id,
