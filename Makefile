@@ -72,6 +72,10 @@ demo: deps ## With `make run` serving: seed a demo account and print one web-cli
 test: deps ## Run every test (nextest, doc tests, a 60 s schemathesis pass, the web client in headless Chromium)
 	@DATABASE_URL="$$(scripts/database-url.sh)"
 	export DATABASE_URL
+	# NATS and Redis for the many-node tests: the usual ports, else project-local servers.
+	CHAT_TEST_NATS_URL="$$(scripts/service-url.sh nats)"
+	CHAT_TEST_REDIS_URL="$$(scripts/service-url.sh redis)"
+	export CHAT_TEST_NATS_URL CHAT_TEST_REDIS_URL
 	export RUST_BACKTRACE=1
 	status=0
 	if cargo nextest --version >/dev/null 2>&1; then
@@ -109,8 +113,9 @@ fmt: ## Format the code
 db-url: ## Print the DATABASE_URL that run and test would use (starting a local cluster if needed)
 	@scripts/database-url.sh
 
-db-stop: ## Stop the project-local PostgreSQL cluster, if it runs
+db-stop: ## Stop the project-local PostgreSQL cluster, NATS and Redis servers, if they run
 	@scripts/stop-local-postgres.sh
+	scripts/stop-local-services.sh
 
 bench: deps ## Benchmark against the machine's limits into docs/benchmarks/ (BENCH_QUICK=1: short)
 	@# A fresh `chat_bench` database on the server that run and test would use.

@@ -39,6 +39,10 @@ pub struct TestApp {
 pub fn test_settings(database_url: &str) -> Settings {
     Settings {
         database_url: Some(Secret::new(database_url)),
+        nats_url: None,
+        nats_subject_prefix: "chat.events".to_owned(),
+        redis_url: None,
+        redis_prefix: "chat:".to_owned(),
         bind: "127.0.0.1:0".parse().expect("a valid address"),
         platform_token: Some(Secret::new(PLATFORM_TOKEN)),
         secret_key: Some(Secret::new(SECRET_KEY)),

@@ -52,8 +52,9 @@ pub use files::{Files, SweepReport, Upload, UploadLimits, UploadPurpose};
 pub use live::{
     Connection, ConnectionState, Context, Deliveries, Delivery, EventRelay, FrameError, FrameRate,
     FrameVerdict, LiveCommand, LiveEvent, LiveHub, LiveSession, LiveSessions, MembershipChange,
-    MessageChange, NobodyOnline, Notice, Presence, PresenceChange, PresenceSession, PresenceStore,
-    Refusal, RelayInbox, RenderCache, Replay, Reply, RoomChange, Scope, SessionKind, Typing,
+    MessageChange, MirroredPresence, NobodyOnline, Notice, Presence, PresenceChange,
+    PresenceSession, PresenceStore, Refusal, RelayInbox, RenderCache, Replay, Reply, RoomChange,
+    Scope, SessionKind, Typing,
 };
 pub use members::{Members, Online};
 pub use messages::{MessageView, Messages, Receipt, Replied};

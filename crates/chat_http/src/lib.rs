@@ -72,6 +72,8 @@ pub struct HttpOptions {
     pub shutdown_timeout: Duration,
     /// The rate limits (`limits`).
     pub rate: limits::RateConfig,
+    /// Credentials' allowances shared by every node (Redis); `None`: each node's own.
+    pub shared_buckets: Option<std::sync::Arc<dyn limits::SharedBuckets>>,
     /// Serve the web client's files from this folder, read on each request, instead of
     /// the copies embedded in the binary (for developing the client).
     pub app_dir: Option<std::path::PathBuf>,
@@ -90,6 +92,7 @@ impl HttpOptions {
             workers: 0,
             shutdown_timeout: Duration::from_secs(10),
             rate: limits::RateConfig::default(),
+            shared_buckets: None,
             app_dir: None,
         }
     }
@@ -360,7 +363,10 @@ pub fn serve(
         // One for all sockets: each holds a handle, not a copy (560 bytes a socket).
         live: options.live.clone().map(std::sync::Arc::new),
         metrics: Metrics::new()?,
-        limits: std::sync::Arc::new(limits::RateLimits::new(options.rate.clone())),
+        limits: std::sync::Arc::new(match options.shared_buckets.clone() {
+            Some(shared) => limits::RateLimits::new(options.rate.clone()).with_shared(shared),
+            None => limits::RateLimits::new(options.rate.clone()),
+        }),
         app_dir: options.app_dir.clone(),
     });
     limits::sweep_every(std::sync::Arc::downgrade(&state.limits));

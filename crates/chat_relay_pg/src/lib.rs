@@ -4,9 +4,10 @@
 //!
 //! It is an adapter of its own, beside the store: it has connections of its own, on
 //! threads of its own (a listening connection is held for as long as the relay listens,
-//! and sending must never wait for a pooled connection). The wire format
-//! ([`encode_notice`], [`decode_notice`]) is in `wire`; the two threads in `sender` and
-//! `listener`.
+//! and sending must never wait for a pooled connection). The payloads
+//! ([`encode_notice`], [`decode_notice`]) are the JSON of `chat_relay_wire`, shared with
+//! the other relays; `wire` adds PostgreSQL's channel and size limit. The two threads are
+//! in `sender` and `listener`.
 
 #![warn(missing_docs)]
 

@@ -179,7 +179,7 @@ fn count_of(n: usize) -> Result<i64, Rollback> {
 }
 
 /// The ids of `users` that are in `found`, in the order of `users`, each once.
-fn in_given_order(users: &[UserId], found: &[i64]) -> Vec<UserId> {
+pub(crate) fn in_given_order(users: &[UserId], found: &[i64]) -> Vec<UserId> {
     let mut found: HashSet<i64> = found.iter().copied().collect();
     users
         .iter()

@@ -1,6 +1,7 @@
 //! The composition root: builds the storage adapter, the use cases and the HTTP
 //! server from [`Settings`], and nothing else.
 
+mod scale;
 pub mod settings;
 
 use std::net::TcpListener;
@@ -21,7 +22,6 @@ use chat_http::chatapi::renderer::ChatApiRenderer;
 use chat_http::live::Live;
 use chat_http::signing::UrlSigner;
 use chat_realtime::{Hub, HubStores};
-use chat_relay_pg::PgRelay;
 use chat_store_pg::{PgStore, PoolOptions};
 use chat_webhooks::AwcSender;
 use tokio::sync::oneshot;
@@ -50,8 +50,10 @@ pub struct Wired {
     /// End users and their credentials, over the same credential cache as `app`.
     pub end_users: EndUsers,
     pub live: Live,
+    /// Credentials' allowances shared by every node (Redis), when there are any.
+    pub shared_buckets: Option<Arc<dyn chat_http::limits::SharedBuckets>>,
     /// Kept for as long as the node serves; dropping it stops its threads.
-    relay: Arc<PgRelay>,
+    relay: scale::NodeRelay,
 }
 
 impl std::fmt::Debug for Wired {
@@ -62,21 +64,23 @@ impl std::fmt::Debug for Wired {
     }
 }
 
-/// Wires a serving node: presence in PostgreSQL, a hub for this node's sockets, and
-/// `LISTEN/NOTIFY` between nodes. Must run on the async runtime (the hub's tasks).
+/// Wires a serving node: presence (PostgreSQL, or Redis with `CHAT_REDIS_URL`), a hub
+/// for this node's sockets, and the relay between nodes (`LISTEN/NOTIFY`, or NATS with
+/// `CHAT_NATS_URL`). Must run on the async runtime (the hub's tasks).
 pub async fn wire_live(settings: &Settings) -> anyhow::Result<Wired> {
     let store = connect(settings).await?;
     let node = Uuid::new_v4();
-    let relay = Arc::new(PgRelay::new(&settings.database_url()?, node)?);
+    let relay = scale::NodeRelay::start(settings, node).await?;
+    let shared = scale::Shared::connect(settings, &store).await?;
+    let presence: Arc<dyn PresenceStore> = shared.presence;
     let stores = HubStores {
         rooms: Arc::new(store.clone()),
         messages: Arc::new(store.clone()),
         users: Arc::new(store.clone()),
-        presence: Arc::new(store.clone()),
+        presence: presence.clone(),
     };
-    let hub = Hub::start(stores, relay.clone(), node, settings.hub_config());
-    relay.listen(Arc::new(hub.clone()), Duration::from_millis(5))?;
-    let presence: Arc<dyn PresenceStore> = Arc::new(store.clone());
+    let hub = Hub::start(stores, relay.sender(), node, settings.hub_config());
+    relay.listen(Arc::new(hub.clone())).await?;
     let (app, end_users) = use_cases(settings, &store, presence.clone(), Arc::new(hub.clone()))?;
     let sessions = LiveSessions::new(
         app.auth.clone(),
@@ -98,6 +102,7 @@ pub async fn wire_live(settings: &Settings) -> anyhow::Result<Wired> {
             sessions,
             settings: settings.live_settings(),
         },
+        shared_buckets: shared.buckets,
         relay,
     })
 }
@@ -304,6 +309,7 @@ impl Application {
                 workers: settings.workers,
                 rate: settings.rate.config(),
                 app_dir: settings.app_dir.clone(),
+                shared_buckets: wired.shared_buckets.clone(),
                 ..HttpOptions::new(signer)
             },
         )?;

@@ -50,6 +50,24 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<Secret>,
 
+    /// NATS URL (nats://host:4222): nodes relay live events through NATS instead of
+    /// PostgreSQL LISTEN/NOTIFY. Unset: PostgreSQL.
+    #[arg(long, env = "CHAT_NATS_URL", hide_env_values = true, global = true)]
+    pub nats_url: Option<Secret>,
+
+    /// The NATS subjects' prefix: deployments sharing one NATS each take their own.
+    #[arg(long, env = "CHAT_NATS_SUBJECT_PREFIX", default_value = chat_relay_nats::SUBJECT_PREFIX, global = true)]
+    pub nats_subject_prefix: String,
+
+    /// Redis URL (redis://host:6379): presence and rate-limit allowances are kept in
+    /// Redis, shared by every node. Unset: presence in PostgreSQL, allowances per node.
+    #[arg(long, env = "CHAT_REDIS_URL", hide_env_values = true, global = true)]
+    pub redis_url: Option<Secret>,
+
+    /// The Redis keys' prefix: deployments sharing one Redis each take their own.
+    #[arg(long, env = "CHAT_REDIS_PREFIX", default_value = chat_redis::DEFAULT_PREFIX, global = true)]
+    pub redis_prefix: String,
+
     /// Address to listen on.
     #[arg(
         long,

@@ -42,7 +42,7 @@ pub use hub::{
 pub use lifecycle::{PRESENCE_CLOSE_ATTEMPTS, PRESENCE_CLOSE_BACKOFF, Replay};
 #[cfg(any(test, feature = "mock"))]
 pub use presence::MockPresenceStore;
-pub use presence::{NobodyOnline, PresenceSession, PresenceStore};
+pub use presence::{MirroredPresence, NobodyOnline, PresenceSession, PresenceStore};
 pub use rate::{FrameRate, FrameVerdict, REFUSALS_BEFORE_CLOSE};
 pub use relay::{EventRelay, MembershipChange, MessageChange, Notice, RelayInbox, RoomChange};
 pub use session::{LiveSession, Presence, Refusal, SessionKind};

@@ -85,3 +85,143 @@ impl PresenceStore for NobodyOnline {
         Ok(Vec::new())
     }
 }
+
+/// Presence kept in two stores: `primary` answers (who is online, how many sessions a
+/// person has), `mirror` is written too and its failures are only logged. With Redis as
+/// the primary, the online lists and the per-room counts are Redis's, while PostgreSQL's
+/// sessions still serve what reads them inside SQL (a user's shown availability, the
+/// offline members of `message.unread_offline`).
+#[derive(Clone)]
+pub struct MirroredPresence {
+    primary: std::sync::Arc<dyn PresenceStore>,
+    mirror: std::sync::Arc<dyn PresenceStore>,
+}
+
+impl std::fmt::Debug for MirroredPresence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MirroredPresence").finish_non_exhaustive()
+    }
+}
+
+impl MirroredPresence {
+    /// Presence answered by `primary` and written to `mirror` as well.
+    pub fn new(
+        primary: std::sync::Arc<dyn PresenceStore>,
+        mirror: std::sync::Arc<dyn PresenceStore>,
+    ) -> Self {
+        Self { primary, mirror }
+    }
+}
+
+fn mirror_failed(what: &str, error: &StoreError) {
+    tracing::warn!(error = %error, "presence: the mirror could not {what}; the primary store answers");
+}
+
+#[async_trait]
+impl PresenceStore for MirroredPresence {
+    async fn open_session(
+        &self,
+        session: PresenceSession,
+        ttl: Duration,
+    ) -> Result<u64, StoreError> {
+        let count = self.primary.open_session(session.clone(), ttl).await?;
+        if let Err(error) = self.mirror.open_session(session, ttl).await {
+            mirror_failed("record a session", &error);
+        }
+        Ok(count)
+    }
+
+    async fn close_session(&self, id: Uuid) -> Result<u64, StoreError> {
+        let left = self.primary.close_session(id).await;
+        if let Err(error) = self.mirror.close_session(id).await {
+            mirror_failed("forget a session", &error);
+        }
+        left
+    }
+
+    async fn heartbeat(&self, node: Uuid, ttl: Duration) -> Result<(), StoreError> {
+        let renewed = self.primary.heartbeat(node, ttl).await;
+        if let Err(error) = self.mirror.heartbeat(node, ttl).await {
+            mirror_failed("renew its sessions", &error);
+        }
+        renewed
+    }
+
+    async fn online_in_room(
+        &self,
+        account: AccountId,
+        room: RoomId,
+    ) -> Result<Vec<String>, StoreError> {
+        self.primary.online_in_room(account, room).await
+    }
+
+    async fn online_users(
+        &self,
+        account: AccountId,
+        users: Vec<UserId>,
+    ) -> Result<Vec<UserId>, StoreError> {
+        self.primary.online_users(account, users).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn session() -> PresenceSession {
+        PresenceSession {
+            id: Uuid::from_u128(1),
+            node: Uuid::from_u128(2),
+            account: AccountId(3),
+            room: Some(RoomId(4)),
+            user_key: "ann".to_owned(),
+            user: Some(UserId(5)),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_primary_answers_and_the_mirror_is_written_even_when_it_fails() {
+        let mut primary = MockPresenceStore::new();
+        primary
+            .expect_open_session()
+            .times(1)
+            .returning(|_, _| Ok(2));
+        primary
+            .expect_online_in_room()
+            .times(1)
+            .returning(|_, _| Ok(vec!["ann".to_owned()]));
+        primary.expect_close_session().times(1).returning(|_| Ok(1));
+        let mut mirror = MockPresenceStore::new();
+        mirror
+            .expect_open_session()
+            .withf(|s, ttl| s.user_key == "ann" && *ttl == Duration::from_secs(30))
+            .times(1)
+            .returning(|_, _| Err(StoreError::Unavailable(anyhow::anyhow!("down"))));
+        mirror.expect_close_session().times(1).returning(|_| Ok(7));
+        mirror.expect_online_in_room().never();
+        let both = MirroredPresence::new(Arc::new(primary), Arc::new(mirror));
+        let opened = both.open_session(session(), Duration::from_secs(30)).await;
+        assert_eq!(opened.ok(), Some(2));
+        let online = both.online_in_room(AccountId(3), RoomId(4)).await;
+        assert_eq!(online.ok(), Some(vec!["ann".to_owned()]));
+        assert_eq!(both.close_session(Uuid::from_u128(1)).await.ok(), Some(1));
+    }
+
+    #[tokio::test]
+    async fn a_primary_that_fails_fails_the_call() {
+        let mut primary = MockPresenceStore::new();
+        primary
+            .expect_open_session()
+            .returning(|_, _| Err(StoreError::Unavailable(anyhow::anyhow!("down"))));
+        let mut mirror = MockPresenceStore::new();
+        mirror.expect_open_session().never();
+        let both = MirroredPresence::new(Arc::new(primary), Arc::new(mirror));
+        let opened = both.open_session(session(), Duration::from_secs(30)).await;
+        assert!(
+            matches!(opened, Err(StoreError::Unavailable(_))),
+            "{opened:?}"
+        );
+    }
+}

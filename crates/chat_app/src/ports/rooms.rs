@@ -81,6 +81,17 @@ pub trait RoomStore: Send + Sync {
         user: UserId,
     ) -> Result<bool, StoreError>;
 
+    /// Those of `users` who are members of `room`, in the order given, each once; none
+    /// when the account has no such room. One query, whatever the number of users.
+    /// (Presence kept outside the database asks it: which users with a live stream of all
+    /// their rooms belong to this one.)
+    async fn members_among(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        users: Vec<UserId>,
+    ) -> Result<Vec<UserId>, StoreError>;
+
     /// `user`'s membership of `room` (when they joined, its meta), if they are a member.
     async fn find_membership(
         &self,

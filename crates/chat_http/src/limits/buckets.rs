@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chat_domain::TokenHash;
@@ -15,6 +16,8 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
 use super::config::{Rate, RateConfig};
+use super::shared::{Bucket, SharedBuckets};
+pub use super::verdict::Verdict;
 
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
 
@@ -31,16 +34,6 @@ pub enum Allowance {
     Sends,
 }
 
-/// What a credential's request was told: its allowance, what is left, when it is full
-/// again (unix seconds), and, when refused, the seconds to wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Verdict {
-    pub limit: u32,
-    pub remaining: u32,
-    pub reset: u64,
-    pub retry_after: Option<u64>,
-}
-
 /// Every bucket of a server node.
 pub struct RateLimits {
     config: RateConfig,
@@ -50,6 +43,11 @@ pub struct RateLimits {
     /// Addresses past their failure allowance, until their next failure would be allowed.
     blocked: Mutex<HashMap<IpAddr, Instant>>,
     clock: DefaultClock,
+    /// Credentials' buckets every node shares, when there is such a store; this node's
+    /// buckets stand in while it cannot answer.
+    shared: Option<Arc<dyn SharedBuckets>>,
+    /// Whether the shared store's last step failed (logged once per outage).
+    shared_failing: AtomicBool,
 }
 
 impl fmt::Debug for RateLimits {
@@ -95,6 +93,49 @@ impl RateLimits {
             blocked: Mutex::new(HashMap::new()),
             clock,
             config,
+            shared: None,
+            shared_failing: AtomicBool::new(false),
+        }
+    }
+
+    /// The same limits, with the credentials' buckets in `shared` (every node's).
+    pub fn with_shared(mut self, shared: Arc<dyn SharedBuckets>) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// As [`RateLimits::take`], from the shared buckets when there are any (this node's
+    /// own while the shared store cannot answer, with a warning once per outage).
+    pub async fn take_shared(&self, allowance: Allowance, key: &TokenHash) -> Verdict {
+        let Some(shared) = &self.shared else {
+            return self.take(allowance, key);
+        };
+        let taken = async {
+            let general = shared
+                .take(Bucket::Requests, key, self.config.requests)
+                .await?;
+            match allowance {
+                Allowance::Requests => Ok(general),
+                Allowance::Sends if general.retry_after.is_some() => Ok(general),
+                Allowance::Sends => shared.take(Bucket::Sends, key, self.config.sends).await,
+            }
+        };
+        match taken.await {
+            Ok(verdict) => {
+                if self.shared_failing.swap(false, Ordering::Relaxed) {
+                    tracing::info!("rate limits: the shared allowances answer again");
+                }
+                verdict
+            }
+            Err(error) => {
+                if !self.shared_failing.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "rate limits: the shared allowances cannot answer; this node's own buckets stand in"
+                    );
+                }
+                self.take(allowance, key)
+            }
         }
     }
 

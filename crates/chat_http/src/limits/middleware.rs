@@ -93,10 +93,14 @@ pub async fn limit(
         let response = refusal(req.path(), retry_after);
         return Ok(req.into_response(response).map_into_right_body());
     }
-    let verdict = presented
-        .ok()
-        .flatten()
-        .map(|secret| limits.take(allowance_of(&req), &TokenHash::of(&secret)));
+    let verdict = match presented.ok().flatten() {
+        Some(secret) => Some(
+            limits
+                .take_shared(allowance_of(&req), &TokenHash::of(&secret))
+                .await,
+        ),
+        None => None,
+    };
     if let Some(
         verdict @ Verdict {
             retry_after: Some(retry_after),

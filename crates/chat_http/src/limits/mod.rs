@@ -7,6 +7,10 @@ mod buckets;
 mod config;
 mod middleware;
 mod openapi;
+mod shared;
+#[cfg(test)]
+mod shared_tests;
+mod verdict;
 
 pub use address::TrustedProxies;
 pub use buckets::{Allowance, RateLimits, SWEEP_EVERY, Verdict, sweep_every};
@@ -15,3 +19,4 @@ pub use config::{
 };
 pub use middleware::limit;
 pub use openapi::document_rate_limits;
+pub use shared::{Bucket, SharedBuckets, key_text};

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use self::rows::{NewRoomRow, RoomChanges};
-use crate::members::{MembershipRow, NewMemberRow};
+use crate::members::{MembershipRow, NewMemberRow, in_given_order};
 use crate::schema::{attachments, room_members, rooms, users};
 use crate::users::UserRow;
 use crate::webhooks::record::{Recorded, record_event};
@@ -330,6 +330,30 @@ impl RoomStore for PgStore {
             ))
             .get_result(conn)
             .map_err(translate)
+        })
+        .await
+    }
+
+    async fn members_among(
+        &self,
+        account: AccountId,
+        room: RoomId,
+        users: Vec<UserId>,
+    ) -> Result<Vec<UserId>, StoreError> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<i64> = users.iter().map(|user| user.0).collect();
+        self.with_conn(move |conn| {
+            // The (room_id, user_id) primary key.
+            let found: Vec<i64> = room_members::table
+                .filter(room_members::account_id.eq(account.0))
+                .filter(room_members::room_id.eq(room.0))
+                .filter(room_members::user_id.eq_any(wanted))
+                .select(room_members::user_id)
+                .load(conn)
+                .map_err(translate)?;
+            Ok(in_given_order(&users, &found))
         })
         .await
     }

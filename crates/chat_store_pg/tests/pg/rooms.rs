@@ -196,6 +196,16 @@ async fn a_room_created_by_a_user_has_it_as_first_member() {
             .await
             .expect("membership read")
     );
+    // Of the users asked about, the members, in the order asked, once each.
+    let among = store
+        .members_among(
+            t.acme.id,
+            room.id,
+            vec![t.agent.id, t.admin.id, UserId(i64::MAX), t.admin.id],
+        )
+        .await
+        .expect("members read");
+    assert_eq!(among, [t.admin.id]);
     let listed = store
         .members_of(t.acme.id, vec![room.id])
         .await
@@ -312,6 +322,13 @@ async fn another_accounts_room_is_out_of_reach() {
             .is_member(other, room.id, t.admin.id)
             .await
             .expect("membership read")
+    );
+    assert!(
+        store
+            .members_among(other, room.id, vec![t.admin.id])
+            .await
+            .expect("members read")
+            .is_empty()
     );
     assert_eq!(list(&store, other, everything()).await, (vec![], 0));
     assert_eq!(list(&store, other, searching("secret")).await, (vec![], 0));

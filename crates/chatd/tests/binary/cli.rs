@@ -109,6 +109,10 @@ async fn operator_commands_print_accounts_and_users_whose_secrets_work() {
     // The printed key is the account's key: a server over the same database accepts it.
     let settings = chatd::Settings {
         database_url: Some(chatd::Secret::new(db.url())),
+        nats_url: None,
+        nats_subject_prefix: "chat.events".to_owned(),
+        redis_url: None,
+        redis_prefix: "chat:".to_owned(),
         bind: "127.0.0.1:0".parse().unwrap(),
         platform_token: None,
         secret_key: None,

@@ -1,11 +1,6 @@
-//! Notices on the wire: the channel every node listens on, and the notification payload
-//! that carries a [`Notice`] from one node to the others (compact JSON naming the sending
-//! node).
-//!
-//! An adapter over another transport (NATS, Redis) may reuse [`encode_notice`] and
-//! [`decode_notice`]; their 7999-byte limit is PostgreSQL's.
+//! The wire form of each [`Notice`] variant: plain values (integers, strings, RFC 3339
+//! times) that serde writes as JSON, and the conversions both ways.
 
-use anyhow::Context;
 use chat_app::{
     CredentialEvent, MembershipChange, MessageChange, Notice, PresenceChange, RoomChange, Typing,
 };
@@ -14,28 +9,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// The notification channel every node listens on.
-pub(crate) const CHANNEL: &str = "chat_events";
-
-/// PostgreSQL refuses a notification payload of 8000 bytes or more (the default
-/// `BLCKSZ`); anything longer is refused here, before it is sent.
-pub(crate) const MAX_PAYLOAD_BYTES: usize = 7999;
-
-/// A notice as it travels: the sending node, and the notice's every field. Compact JSON
-/// (`{"node":"…","kind":"message_created","account":1,"room":2,"seq":3}`); fields a
-/// later version adds are ignored by an earlier one.
-#[derive(Debug, Serialize, Deserialize)]
-struct Envelope {
-    node: Uuid,
-    #[serde(flatten)]
-    notice: WireNotice,
-}
-
 /// [`Notice`] with plain values. The conversions both ways match every variant without a
 /// wildcard: a new `Notice` variant does not compile until it has its wire form.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-enum WireNotice {
+pub(crate) enum WireNotice {
     MessageCreated {
         account: i64,
         room: i64,
@@ -112,7 +90,7 @@ enum WireNotice {
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum WireMessageChange {
+pub(crate) enum WireMessageChange {
     Updated,
     Deleted,
     Restored,
@@ -122,7 +100,7 @@ enum WireMessageChange {
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum WireRoomChange {
+pub(crate) enum WireRoomChange {
     Created,
     Updated,
     Activated,
@@ -257,7 +235,7 @@ impl From<&Notice> for WireNotice {
 
 impl WireNotice {
     /// The notice this wire form carries; `None` when a field is not valid.
-    fn into_notice(self) -> Option<Notice> {
+    pub(crate) fn into_notice(self) -> Option<Notice> {
         Some(match self {
             WireNotice::Credentials { account, user } => Notice::Credentials(CredentialEvent {
                 account: AccountId(account),
@@ -388,33 +366,3 @@ impl WireNotice {
         })
     }
 }
-
-/// The notification payload that carries `notice` from `node`: compact JSON of the node
-/// and every field of the notice. Errors when it would not fit a PostgreSQL notification
-/// (8000 bytes or more: a typing signal with an enormous name, say).
-pub fn encode_notice(node: Uuid, notice: &Notice) -> anyhow::Result<String> {
-    let payload = serde_json::to_string(&Envelope {
-        node,
-        notice: WireNotice::from(notice),
-    })
-    .context("cannot encode a notice")?;
-    if payload.len() > MAX_PAYLOAD_BYTES {
-        anyhow::bail!(
-            "a notice of {} bytes does not fit a notification (at most {MAX_PAYLOAD_BYTES})",
-            payload.len()
-        );
-    }
-    Ok(payload)
-}
-
-/// The sending node and the notice of a payload [`encode_notice`] wrote; `None` for
-/// anything else (never a panic).
-pub fn decode_notice(payload: &str) -> Option<(Uuid, Notice)> {
-    let envelope: Envelope = serde_json::from_str(payload).ok()?;
-    Some((envelope.node, envelope.notice.into_notice()?))
-}
-
-#[cfg(test)]
-// Tests stop at the first surprise, with the reason.
-#[allow(clippy::expect_used)]
-mod tests;
