@@ -32,6 +32,9 @@ pub struct TestApp {
     handle: ServerHandle,
     storage: PathBuf,
     _db: TestDatabase,
+    /// The Redis keys of this node's test, removed once it has stopped (the first node of
+    /// a many-node test holds them: it stops last).
+    pub(crate) redis_keys: Option<crate::brokers::RedisKeys>,
 }
 
 /// Settings of a test server: port 0, its own database, the test platform token and
@@ -113,6 +116,7 @@ impl TestApp {
             handle,
             storage,
             _db: db,
+            redis_keys: None,
         }
     }
 
@@ -316,6 +320,7 @@ impl TestApp {
             handle,
             storage,
             _db: placeholder,
+            redis_keys: None,
         }
     }
 }

@@ -8,6 +8,7 @@
 
 mod app;
 mod assertions;
+mod brokers;
 mod conversations;
 mod database;
 mod end_users;
@@ -26,6 +27,7 @@ mod webhooks;
 
 pub use app::*;
 pub use assertions::*;
+pub use brokers::*;
 pub use conversations::*;
 pub use database::*;
 pub use end_users::*;

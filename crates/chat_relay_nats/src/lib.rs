@@ -50,7 +50,7 @@ const ROUND_TRIP_WAIT: Duration = Duration::from_secs(2);
 ///
 /// [`relay`](EventRelay::relay) queues the notice for a publishing task (bounded: a full
 /// queue drops, counts and logs) and returns at once. [`listen`](NatsRelay::listen)
-/// subscribes to `{prefix}.>` and hands what OTHER nodes publish to a [`RelayInbox`].
+/// subscribes to `{prefix}.*.*` and hands what OTHER nodes publish to a [`RelayInbox`].
 /// The client reconnects by itself (and subscribes again); after every reconnection the
 /// inbox is asked to [`resync`](RelayInbox::resync), as notices published meanwhile are
 /// lost. Its tasks run on the tokio runtime `connect` was called on.

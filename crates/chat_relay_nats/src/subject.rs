@@ -1,7 +1,7 @@
 //! NATS subjects of notices: `{prefix}.{account}.{room}` for a notice about a room,
 //! `{prefix}.{account}._` for one about an account as a whole.
 //!
-//! Every node needs every notice today and subscribes to `{prefix}.>`; the account and
+//! Every node needs every notice today and subscribes to `{prefix}.*.*`; the account and
 //! room in the subject are there so that an operator can watch one room
 //! (`nats sub 'chat.events.7.42'`), and so that nodes could one day subscribe only to the
 //! accounts they serve, without a change of format.
@@ -40,9 +40,11 @@ impl Subjects {
         })
     }
 
-    /// What a node subscribes to: every notice of the deployment.
+    /// What a node subscribes to: every notice of the deployment, and only its own
+    /// (`{prefix}.*.*`, the account and room tokens: `{prefix}.>` would also hear a
+    /// deployment whose prefix merely starts with ours, such as `chat.events.staging`).
     pub(crate) fn all(&self) -> String {
-        format!("{}.>", self.prefix)
+        format!("{}.*.*", self.prefix)
     }
 
     /// The subject `notice` is published on.
@@ -172,10 +174,17 @@ mod tests {
     }
 
     #[test]
-    fn a_node_subscribes_to_every_subject_under_the_prefix() {
-        assert_eq!(subjects().all(), "chat.events.>");
+    fn a_node_subscribes_to_every_subject_of_its_deployment_and_no_longer_one() {
+        assert_eq!(subjects().all(), "chat.events.*.*");
         let other = Subjects::new("staging.chat").expect("a valid prefix");
-        assert_eq!(other.all(), "staging.chat.>");
+        assert_eq!(other.all(), "staging.chat.*.*");
+        // What a deployment publishes has exactly two tokens after its prefix.
+        let notice = Notice::Credentials(CredentialEvent {
+            account: AccountId(7),
+            user: None,
+        });
+        let published = subjects().of(&notice);
+        assert_eq!(published.split('.').count(), 4, "{published}");
     }
 
     #[test]

@@ -30,6 +30,7 @@ mod members_cross;
 mod messages_account;
 mod messages_chatapi;
 mod messages_cross;
+mod nodes_nats;
 mod openapi;
 mod operations;
 mod platform;

@@ -1,6 +1,7 @@
 //! Two `chatd` processes over one database, as a deployment runs them: presence is shared
 //! through PostgreSQL, kept alive by each node's heartbeat, and a node that dies (SIGKILL,
-//! no goodbye) takes its users offline within the presence TTL.
+//! no goodbye) takes its users offline within the presence TTL. Its helpers serve
+//! `nodes_nats` too, where the nodes share NATS and Redis.
 #![allow(clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -13,12 +14,13 @@ use serde_json::{Value, json};
 
 const PLATFORM_TOKEN: &str = "nodes-test-platform-token-0123456789abcdef";
 const URL_SECRET: &str = "nodes-test-url-secret-0123456789abcdef0123456789";
-/// Seconds a presence session lives without its node's heartbeat.
-const PRESENCE_TTL_SECS: u64 = 2;
+/// Seconds a presence session lives without its node's heartbeat (one heartbeat a
+/// second).
+pub(crate) const PRESENCE_TTL_SECS: u64 = 2;
 
 /// A `chatd serve` process; killed (and reaped) on drop.
-struct Node {
-    child: Child,
+pub(crate) struct Node {
+    pub(crate) child: Child,
     port: u16,
 }
 
@@ -30,7 +32,7 @@ impl Drop for Node {
 }
 
 impl Node {
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
@@ -60,9 +62,15 @@ fn health_ok(port: u16) -> bool {
 
 /// Starts `chatd serve` over `db` and waits until it answers `/health`.
 fn start_node(db: &TestDatabase, storage: &Path) -> Node {
+    start_node_with(db, storage, &[])
+}
+
+/// [`start_node`] with the environment variables `env` besides.
+pub(crate) fn start_node_with(db: &TestDatabase, storage: &Path, env: &[(&str, String)]) -> Node {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_chatd"))
         .arg("serve")
+        .envs(env.iter().map(|(name, value)| (name, value)))
         .env("DATABASE_URL", db.url())
         .env("CHAT_BIND", format!("127.0.0.1:{port}"))
         .env("CHAT_PLATFORM_TOKEN", PLATFORM_TOKEN)
@@ -75,9 +83,14 @@ fn start_node(db: &TestDatabase, storage: &Path) -> Node {
         .stdout(Stdio::null())
         .spawn()
         .expect("chatd starts");
-    let node = Node { child, port };
+    let mut node = Node { child, port };
     let deadline = Instant::now() + Duration::from_secs(30);
     while !health_ok(port) {
+        if let Ok(Some(status)) = node.child.try_wait() {
+            panic!(
+                "chatd on port {port} exited ({status}) before answering /health: see its log above"
+            );
+        }
         assert!(
             Instant::now() < deadline,
             "chatd on port {port} never answered /health"
@@ -116,7 +129,12 @@ fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
 
 /// Sends a request with credential `token` (and a JSON body); answers the status and
 /// the JSON body.
-async fn call(method: &str, url: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
+pub(crate) async fn call(
+    method: &str,
+    url: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(10))
         .finish();
@@ -144,7 +162,7 @@ async fn call(method: &str, url: &str, token: &str, body: Option<&Value>) -> (u1
 }
 
 /// The `user_id`s `node` lists as online in room `uuid`.
-async fn online(node: &Node, api_key: &str, uuid: &str) -> Vec<String> {
+pub(crate) async fn online(node: &Node, api_key: &str, uuid: &str) -> Vec<String> {
     let url = node.url(&format!("/api/v1/rooms/{uuid}/online"));
     let (status, body) = call("GET", &url, api_key, None).await;
     assert_eq!(status, 200, "{body}");
@@ -159,8 +177,13 @@ async fn online(node: &Node, api_key: &str, uuid: &str) -> Vec<String> {
 }
 
 /// Opens room `uuid`'s socket on `node` with `token` and reads its first frame, which
-/// must be `connection_status`; answers the open connection (to hold).
-async fn connect(node: &Node, uuid: &str, token: &str) -> impl Sized + use<> {
+/// must be `connection_status`; answers the open connection (to hold, or read on).
+pub(crate) async fn connect(
+    node: &Node,
+    uuid: &str,
+    token: &str,
+) -> impl futures_util::Stream<Item = Result<awc::ws::Frame, awc::error::WsProtocolError>> + Unpin + use<>
+{
     let url = node.ws_url(&format!("/ws/{uuid}?token={token}"));
     let (response, mut framed) = awc::Client::new()
         .ws(url)
@@ -182,21 +205,28 @@ async fn connect(node: &Node, uuid: &str, token: &str) -> impl Sized + use<> {
     framed
 }
 
-#[actix_web::test]
-async fn of_two_nodes_a_killed_one_takes_its_users_offline_within_the_presence_ttl() {
-    let db = TestDatabase::new();
-    let storage: PathBuf = std::env::temp_dir().join("chat-nodes-test").join(db.name());
-    let mut node_a = start_node(&db, &storage);
-    let node_b = start_node(&db, &storage);
+/// An account, its administrator Ada and its agent Alan (made with the operator's
+/// commands), and a room of both made through `through`, read back through `listed_by`.
+pub(crate) struct Acme {
+    pub(crate) api_key: String,
+    pub(crate) admin_token: String,
+    pub(crate) agent_token: String,
+    /// Ada's and Alan's `user_id`s, as `online` lists them.
+    pub(crate) admin_key: String,
+    pub(crate) agent_key: String,
+    /// The room's UUID.
+    pub(crate) uuid: String,
+}
 
-    let account = chatd_json(&db, &["account", "create", "--name", "Acme"]);
+pub(crate) async fn acme_with_a_room(db: &TestDatabase, through: &Node, listed_by: &Node) -> Acme {
+    let account = chatd_json(db, &["account", "create", "--name", "Acme"]);
     let api_key = str_of(&account, "api_key").to_owned();
     let account_id = account["id"]
         .as_i64()
         .expect("an integer account id")
         .to_string();
     let admin = chatd_json(
-        &db,
+        db,
         &[
             "user",
             "create",
@@ -209,7 +239,7 @@ async fn of_two_nodes_a_killed_one_takes_its_users_offline_within_the_presence_t
         ],
     );
     let agent = chatd_json(
-        &db,
+        db,
         &[
             "user",
             "create",
@@ -230,10 +260,10 @@ async fn of_two_nodes_a_killed_one_takes_its_users_offline_within_the_presence_t
         .expect("an integer user id")
         .to_string();
 
-    // A room with both users, made through node A.
+    // A room with both users, made through `through`.
     let (status, room) = call(
         "POST",
-        &node_a.url(&format!("/api/v1/accounts/{account_id}/chat_rooms")),
+        &through.url(&format!("/api/v1/accounts/{account_id}/chat_rooms")),
         &admin_token,
         Some(&json!({ "chat_room": { "name": "Support" } })),
     )
@@ -242,7 +272,7 @@ async fn of_two_nodes_a_killed_one_takes_its_users_offline_within_the_presence_t
     let room_id = room["id"].as_i64().expect("an integer room id");
     let (status, body) = call(
         "POST",
-        &node_a.url(&format!(
+        &through.url(&format!(
             "/api/v1/accounts/{account_id}/chat_rooms/{room_id}/members"
         )),
         &admin_token,
@@ -250,9 +280,34 @@ async fn of_two_nodes_a_killed_one_takes_its_users_offline_within_the_presence_t
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let (status, rooms) = call("GET", &node_b.url("/api/v1/rooms"), &api_key, None).await;
+    let (status, rooms) = call("GET", &listed_by.url("/api/v1/rooms"), &api_key, None).await;
     assert_eq!(status, 200, "{rooms}");
     let uuid = str_of(&rooms["data"][0], "id").to_owned();
+    Acme {
+        api_key,
+        admin_token,
+        agent_token,
+        admin_key,
+        agent_key,
+        uuid,
+    }
+}
+
+#[actix_web::test]
+async fn of_two_nodes_a_killed_one_takes_its_users_offline_within_the_presence_ttl() {
+    let db = TestDatabase::new();
+    let storage: PathBuf = std::env::temp_dir().join("chat-nodes-test").join(db.name());
+    let mut node_a = start_node(&db, &storage);
+    let node_b = start_node(&db, &storage);
+
+    let Acme {
+        api_key,
+        admin_token,
+        agent_token,
+        admin_key,
+        agent_key,
+        uuid,
+    } = acme_with_a_room(&db, &node_a, &node_b).await;
 
     // Ada on node A, Alan on node B: both nodes list both.
     let _ada = connect(&node_a, &uuid, &admin_token).await;
