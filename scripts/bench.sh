@@ -6,17 +6,22 @@
 #      scripts/database-url.sh finds (or $BENCH_ADMIN_URL);
 #   3. starts chatd on it and the bare actix-web handler (chat-bench-bare), on free ports;
 #   4. runs the load generator (chat-bench run), which seeds, measures and writes
-#      docs/benchmarks/latest.{md,json,svg};
-#   5. stops both servers, whatever happened.
+#      docs/benchmarks/latest.{md,json,svg}; for its phase `nodes` it asks, on its standard
+#      output, for a set of three more chatd nodes on the same database ("start nats": with
+#      CHAT_NATS_URL and CHAT_REDIS_URL from scripts/service-url.sh; "start pg": without),
+#      which this script starts on free ports, waits for (/ready) and answers with, on its
+#      standard input ("ok urls=… pids=… logs=… services=…"), then stops when asked ("stop"):
+#      one set at a time, never both at once (crates/chat_bench/src/nodes.rs);
+#   5. stops every server it started (the node sets' included), whatever happened.
 #
 # Environment: BENCH_QUICK=1 (a short run), BENCH_ARGS (more flags for `chat-bench run`,
-# e.g. "--skip growth,idle"), BENCH_DATABASE (default chat_bench), BENCH_OUT (default
+# e.g. "--skip growth,idle,nodes"), BENCH_DATABASE (default chat_bench), BENCH_OUT (default
 # docs/benchmarks), BENCH_CHATD (another chatd binary to measure, for a before/after);
 # CHAT_DB_POOL_SIZE and CHAT_WORKERS reach the server as usual; the
 # rate limits are out of reach (CHAT_RATE_LIMIT_PER_SEC, default 1000000: a load test is
 # one credential sending far faster than a client; CHAT_RATE_WS_SOCKETS_PER_USER, default
 # 1000: the idle row puts up to 100 sockets on one participant).
-# Logs of the servers: .local/bench/.
+# Logs of the servers: .local/bench/ (the nodes': node-{nats,pg}-{1,2,3}.log).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -86,13 +91,18 @@ while [[ $bare_port == "$server_port" ]]; do
     bare_port="$("$bench_bin" free-port)"
 done
 
+# Our processes, each stopped by its pid: the servers, a node set while it runs, and the
+# load generator while it runs.
 pids=()
-stop_all() {
+node_pids=()
+load_pid=""
+# TERM, then KILL after 10 s.
+stop_pids() {
     local pid waited
-    for pid in "${pids[@]}"; do
+    for pid in "$@"; do
         kill -TERM "$pid" 2>/dev/null || true
     done
-    for pid in "${pids[@]}"; do
+    for pid in "$@"; do
         waited=0
         while kill -0 "$pid" 2>/dev/null && ((waited < 100)); do
             sleep 0.1
@@ -102,6 +112,12 @@ stop_all() {
         wait "$pid" 2>/dev/null || true
     done
 }
+stop_all() {
+    if [[ -n $load_pid ]]; then
+        stop_pids "$load_pid"
+    fi
+    stop_pids "${node_pids[@]}" "${pids[@]}"
+}
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
@@ -110,14 +126,17 @@ rm -rf "$storage"
 mkdir -p "$storage"
 CHAT_PLATFORM_TOKEN="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
 export CHAT_PLATFORM_TOKEN
-env DATABASE_URL="$database_url" \
-    CHAT_BIND="127.0.0.1:$server_port" \
-    CHAT_URL_SECRET="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
-    CHAT_STORAGE_DIR="$storage" \
-    CHAT_RATE_LIMIT_PER_SEC="${CHAT_RATE_LIMIT_PER_SEC:-1000000}" \
-    CHAT_RATE_WS_SOCKETS_PER_USER="${CHAT_RATE_WS_SOCKETS_PER_USER:-1000}" \
-    CHAT_WEBHOOK_ALLOW_PRIVATE=1 \
-    RUST_LOG="${BENCH_RUST_LOG:-warn}" \
+# What every chatd of the run is given (the nodes of the `nodes` phase too), besides its port.
+chatd_env=(
+    DATABASE_URL="$database_url"
+    CHAT_URL_SECRET="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+    CHAT_STORAGE_DIR="$storage"
+    CHAT_RATE_LIMIT_PER_SEC="${CHAT_RATE_LIMIT_PER_SEC:-1000000}"
+    CHAT_RATE_WS_SOCKETS_PER_USER="${CHAT_RATE_WS_SOCKETS_PER_USER:-1000}"
+    CHAT_WEBHOOK_ALLOW_PRIVATE=1
+    RUST_LOG="${BENCH_RUST_LOG:-warn}"
+)
+env "${chatd_env[@]}" CHAT_BIND="127.0.0.1:$server_port" \
     "$chatd_bin" serve >"$work/chatd.log" 2>&1 9>&- &
 server_pid=$!
 pids+=("$server_pid")
@@ -129,6 +148,107 @@ sleep 0.2
 kill -0 "$server_pid" 2>/dev/null || {
     tail -n 20 "$work/chatd.log" >&2
     die "chatd did not start (log: $work/chatd.log)"
+}
+
+# The node sets of the `nodes` phase, one at a time, on the same database and settings as
+# chatd; a set's nodes are in node_pids while it runs.
+node_answer=""
+node_error=""
+run_id="$(od -An -tx1 -N4 /dev/urandom | tr -d ' \n')"
+# Whether a chatd on 127.0.0.1:$1 answers 200 on /ready.
+ready() {
+    local fd line=""
+    # (The braces: bash reports a refused connection before a redirection on exec applies.)
+    if ! { exec {fd}<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null; then
+        return 1
+    fi
+    printf 'GET /ready HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$1" >&"$fd" || true
+    IFS= read -r -t 2 line <&"$fd" || true
+    exec {fd}<&-
+    [[ $line == "HTTP/1."?" 200"* ]]
+}
+# The pid of the process listening on the port of URL $1, when ss can tell (empty if not).
+listener_pid() {
+    local port="${1##*:}" out
+    port="${port%%/*}"
+    out="$(ss -Hltnp "sport = :$port" 2>/dev/null || true)"
+    if [[ $out =~ pid=([0-9]+) ]]; then
+        printf '%s' "${BASH_REMATCH[1]}"
+    fi
+}
+# Starts three nodes relaying over $1 (nats: with NATS and Redis; pg: over PostgreSQL) and
+# waits until each is ready; sets node_answer, or node_error and fails.
+start_node_set() {
+    local relay=$1 i port pid log waited nats_url redis_url
+    local -a relay_env=() urls=() logs=() services=() ports=()
+    stop_node_set
+    case $relay in
+        nats)
+            # (Without the lock's descriptor: a server it starts outlives the run.)
+            if ! nats_url="$(scripts/service-url.sh nats 9>&-)"; then
+                node_error="no NATS server (scripts/service-url.sh nats failed)"
+                return 1
+            fi
+            if ! redis_url="$(scripts/service-url.sh redis 9>&-)"; then
+                node_error="no Redis server (scripts/service-url.sh redis failed)"
+                return 1
+            fi
+            # Subjects and keys of this run's own, apart from anyone else's on those servers.
+            relay_env=(
+                CHAT_NATS_URL="$nats_url"
+                CHAT_NATS_SUBJECT_PREFIX="bench.$run_id.events"
+                CHAT_REDIS_URL="$redis_url"
+                CHAT_REDIS_PREFIX="bench-$run_id:"
+            )
+            pid="$(listener_pid "$nats_url")"
+            [[ -z $pid ]] || services+=("nats-server:$pid")
+            pid="$(listener_pid "$redis_url")"
+            [[ -z $pid ]] || services+=("redis-server:$pid")
+            ;;
+        pg) ;;
+        *)
+            node_error="unknown relay '$relay' (nats or pg)"
+            return 1
+            ;;
+    esac
+    for i in 1 2 3; do
+        port="$("$bench_bin" free-port)"
+        while [[ " $server_port $bare_port ${ports[*]} " == *" $port "* ]]; do
+            port="$("$bench_bin" free-port)"
+        done
+        ports+=("$port")
+        log="$work/node-$relay-$i.log"
+        env "${chatd_env[@]}" "${relay_env[@]}" CHAT_BIND="127.0.0.1:$port" \
+            "$chatd_bin" serve >"$log" 2>&1 9>&- &
+        node_pids+=("$!")
+        urls+=("http://127.0.0.1:$port")
+        logs+=("$log")
+    done
+    for i in 0 1 2; do
+        waited=0
+        until ready "${ports[i]}"; do
+            if ! kill -0 "${node_pids[i]}" 2>/dev/null; then
+                node_error="node $((i + 1)) ended at start (log: ${logs[i]}): $(tail -n 3 "${logs[i]}" | tr '\n' ' ')"
+                return 1
+            fi
+            if ((waited >= 600)); then
+                node_error="node $((i + 1)) was not ready within 60 s (log: ${logs[i]})"
+                return 1
+            fi
+            sleep 0.1
+            waited=$((waited + 1))
+        done
+    done
+    log "node set '$relay': pids ${node_pids[*]} on ${urls[*]}"
+    node_answer="urls=$(IFS=,; printf '%s' "${urls[*]}") pids=$(IFS=,; printf '%s' "${node_pids[*]}")"
+    node_answer+=" logs=$(IFS=,; printf '%s' "${logs[*]}") services=$(IFS=,; printf '%s' "${services[*]}")"
+}
+stop_node_set() {
+    if ((${#node_pids[@]} > 0)); then
+        log "stopping node set: pids ${node_pids[*]}"
+        stop_pids "${node_pids[@]}"
+        node_pids=()
+    fi
 }
 
 revision="unknown"
@@ -165,7 +285,36 @@ fi
 # shellcheck disable=SC2206
 extra=(${BENCH_ARGS:-})
 status=0
-"$bench_bin" "${args[@]}" "${extra[@]}" 9>&- || status=$?
+# The load generator runs beside this script, which answers its requests for node sets.
+coproc load { exec "$bench_bin" "${args[@]}" --nodes-from-stdio "${extra[@]}" 9>&-; }
+# (bash sets load_PID for the coprocess `load`.)
+# shellcheck disable=SC2154
+load_pid=$load_PID
+# Copies of the pipes: bash forgets the coprocess's own when it ends. (Descriptors that
+# bash allocates this way are closed on exec: the nodes do not inherit them.)
+exec {from_load}<&"${load[0]}" {to_load}>&"${load[1]}"
+while IFS= read -r -u "$from_load" request; do
+    case $request in
+        "start "*)
+            if start_node_set "${request#start }"; then
+                printf 'ok %s\n' "$node_answer" >&"$to_load"
+            else
+                log "error: node set ${request#start }: $node_error"
+                stop_node_set
+                printf 'error %s\n' "$node_error" >&"$to_load"
+            fi
+            ;;
+        stop)
+            stop_node_set
+            printf 'ok\n' >&"$to_load"
+            ;;
+        *) printf 'error unknown request: %s\n' "$request" >&"$to_load" ;;
+    esac
+done
+wait "$load_pid" || status=$?
+load_pid=""
+exec {from_load}<&- {to_load}>&-
+stop_node_set
 if ((status != 0)); then
     log "chat-bench failed ($status); the end of the server's log ($work/chatd.log):"
     tail -n 20 "$work/chatd.log" >&2 || true

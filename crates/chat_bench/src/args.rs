@@ -116,9 +116,14 @@ pub(crate) struct RunArgs {
     #[arg(long, default_value_t = corpus::SEARCH_RANK)]
     pub(crate) search_rank: usize,
     /// Phases to leave out: send, webhook, hot, list, reactions, me, rooms, fanout, idle,
-    /// growth, search, searchcost, roomscale.
+    /// nodes, growth, search, searchcost, roomscale.
     #[arg(long, value_delimiter = ',')]
     pub(crate) skip: Vec<String>,
+    /// The `nodes` phase asks for its node sets on standard output and reads the answers on
+    /// standard input (scripts/bench.sh starts and stops them: see `nodes.rs`). Without
+    /// it, the phase is left out.
+    #[arg(long)]
+    pub(crate) nodes_from_stdio: bool,
 }
 
 /// What one run measures, and how long.
@@ -158,6 +163,8 @@ pub(crate) const WEBHOOK_DRAIN: Duration = Duration::from_secs(120);
 pub(crate) const LIST_SHARE: f64 = 0.80;
 pub(crate) const AUTH_SHARE: f64 = 0.40;
 pub(crate) const FANOUT_P99_MS: f64 = 20.0;
+/// The fan-out over several nodes (NATS relay): p99 of each socket's receipt, from the send.
+pub(crate) const NODES_FANOUT_P99_MS: f64 = 25.0;
 pub(crate) const IDLE_BUDGET_MIB: f64 = 200.0;
 pub(crate) const GROWTH_FACTOR: f64 = 1.3;
 

@@ -158,17 +158,22 @@ impl CpuUse {
     pub fn add(&mut self, other: &CpuUse) {
         self.secs += other.secs;
         self.capacity += other.capacity;
-        for (label, secs) in &mut self.ours {
-            *secs += other.of(label).unwrap_or(0.0);
+        // The same processes, in the same order (several may share a label).
+        for ((_, secs), (_, more)) in self.ours.iter_mut().zip(&other.ours) {
+            *secs += more;
         }
         self.postgres += other.postgres;
         self.postgres_others += other.postgres_others;
         self.foreign += other.foreign;
     }
 
-    /// CPU seconds of our process `label`.
+    /// CPU seconds of our processes labelled `label` (several chatd nodes: their sum).
     pub fn of(&self, label: &str) -> Option<f64> {
-        self.ours.iter().find(|(l, _)| l == label).map(|(_, s)| *s)
+        self.ours
+            .iter()
+            .filter(|(l, _)| l == label)
+            .map(|(_, s)| *s)
+            .reduce(|a, b| a + b)
     }
 }
 

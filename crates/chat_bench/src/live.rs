@@ -2,6 +2,7 @@
 //! thread), each answering pings and reporting when a `message` frame arrives; the
 //! fan-out rounds; the server's resident memory.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::{self, JoinHandle};
@@ -25,8 +26,12 @@ use crate::ui::Ui;
 /// Sockets each load thread opens at once.
 const CONNECT_CONCURRENCY: usize = 16;
 
-/// A `message` frame arrived: its seq, and when.
-pub type Receipt = (i64, Instant);
+/// An open client WebSocket.
+type Socket = Framed<BoxedSocket, Codec>;
+
+/// A `message` frame arrived: its seq, when, and on which socket (its index in the URLs
+/// given to [`open`]).
+pub type Receipt = (i64, Instant, usize);
 
 /// Sockets held open until [`Sockets::close`].
 #[derive(Debug)]
@@ -85,9 +90,9 @@ pub fn open(
     let progress = Arc::new(AtomicUsize::new(0));
     let closed = Arc::new(AtomicUsize::new(0));
     let (report, reports) = mpsc::channel::<Opened>();
-    let mut shares: Vec<Vec<String>> = vec![Vec::new(); threads];
+    let mut shares: Vec<Vec<(usize, String)>> = vec![Vec::new(); threads];
     for (i, url) in urls.into_iter().enumerate() {
-        shares[i % threads].push(url);
+        shares[i % threads].push((i, url));
     }
     let mut handles = Vec::new();
     for (t, share) in shares.into_iter().enumerate() {
@@ -104,30 +109,34 @@ pub fn open(
                         .connector(awc::Connector::new().limit(0))
                         .timeout(Duration::from_secs(30))
                         .finish();
-                    let results: Vec<Result<Framed<BoxedSocket, Codec>, String>> =
-                        stream::iter(share)
-                            .map(|url| {
-                                let client = &client;
-                                let progress = &progress;
-                                async move {
-                                    let opened = connect(client, &url).await;
-                                    progress.fetch_add(1, Ordering::Relaxed);
-                                    opened
-                                }
-                            })
-                            .buffer_unordered(CONNECT_CONCURRENCY)
-                            .collect()
-                            .await;
+                    let results: Vec<(usize, Result<Socket, String>)> = stream::iter(share)
+                        .map(|(index, url)| {
+                            let client = &client;
+                            let progress = &progress;
+                            async move {
+                                let opened = connect(client, &url).await;
+                                progress.fetch_add(1, Ordering::Relaxed);
+                                (index, opened)
+                            }
+                        })
+                        .buffer_unordered(CONNECT_CONCURRENCY)
+                        .collect()
+                        .await;
                     let mut opened = Opened {
                         connected: 0,
                         failed: 0,
                         first_error: None,
                     };
-                    for result in results {
+                    for (index, result) in results {
                         match result {
                             Ok(framed) => {
                                 opened.connected += 1;
-                                actix_rt::spawn(hold(framed, receipts.clone(), closed.clone()));
+                                actix_rt::spawn(hold(
+                                    framed,
+                                    index,
+                                    receipts.clone(),
+                                    closed.clone(),
+                                ));
                             }
                             Err(error) => {
                                 opened.failed += 1;
@@ -193,7 +202,7 @@ pub fn open(
 }
 
 /// Opens one socket and waits for its first frame, which must be `connection_status`.
-async fn connect(client: &awc::Client, url: &str) -> Result<Framed<BoxedSocket, Codec>, String> {
+async fn connect(client: &awc::Client, url: &str) -> Result<Socket, String> {
     let (response, mut framed) = client
         .ws(url)
         .max_frame_size(4 * 1024 * 1024)
@@ -246,9 +255,10 @@ fn message_seq(text: &[u8]) -> Option<i64> {
     frame.data?.seq
 }
 
-/// Reads a socket until it ends: answers pings, reports `message` frames.
+/// Reads socket `index` until it ends: answers pings, reports `message` frames.
 async fn hold(
-    mut framed: Framed<BoxedSocket, Codec>,
+    mut framed: Socket,
+    index: usize,
     receipts: Option<UnboundedSender<Receipt>>,
     closed: Arc<AtomicUsize>,
 ) {
@@ -259,7 +269,7 @@ async fn hold(
                 if let Some(receipts) = &receipts
                     && let Some(seq) = message_seq(&bytes)
                 {
-                    let _ = receipts.send((seq, at));
+                    let _ = receipts.send((seq, at, index));
                 }
             }
             Some(Ok(Frame::Ping(payload))) => {
@@ -282,13 +292,33 @@ pub fn receipts() -> (UnboundedSender<Receipt>, UnboundedReceiver<Receipt>) {
     unbounded_channel()
 }
 
-/// The fan-out rounds: `warmup + rounds` messages sent to the room one after the other;
-/// each round waits until all `expected` sockets have the message. Answers two outcomes:
-/// from the POST's response to the last socket's receipt, and from the POST's start.
+/// What the fan-out rounds measured.
+#[derive(Debug, Default)]
+pub struct FanoutRounds {
+    /// Per round: from the POST's response to the last socket's receipt (a frame that
+    /// arrived before the response counts as 0).
+    pub last_from_response: Outcome,
+    /// Per round: from the POST's start to the last socket's receipt.
+    pub last_from_start: Outcome,
+    /// Per socket and round: from the POST's start to that socket's receipt; a socket that
+    /// did not receive the message within 10 s is an error.
+    pub each_from_start: Outcome,
+    /// The same latencies (µs), of the sockets on the node that took the POST only…
+    pub local_us: Vec<u64>,
+    /// …and of the sockets on the other nodes.
+    pub remote_us: Vec<u64>,
+    /// Receipts of a message a socket had received already (each must arrive once).
+    pub duplicates: u64,
+}
+
+/// The fan-out rounds: `warmup + rounds` messages sent to the room one after the other,
+/// round *r* through `apis[r % apis.len()]` (the nodes in turn); each round waits until
+/// all `expected` sockets have the message. Socket *i* (its index in the URLs given to
+/// [`open`]) is taken to be on node `i % apis.len()`.
 #[allow(clippy::too_many_arguments)]
 pub async fn fanout_rounds(
     ui: &Ui,
-    api: &Api,
+    apis: &[Api],
     api_key: &str,
     room_uuid: &str,
     sender: &str,
@@ -297,14 +327,16 @@ pub async fn fanout_rounds(
     warmup: usize,
     rounds: usize,
     gap: Duration,
-) -> (Outcome, Outcome) {
-    let mut from_response = Outcome::default();
-    let mut from_start = Outcome::default();
+) -> FanoutRounds {
+    let mut out = FanoutRounds::default();
+    let m = &mut out;
+    let nodes = apis.len().max(1);
     let headers = vec![("x-api-key", api_key.to_owned())];
     let bar = ui.counter((warmup + rounds) as u64, "fan-out rounds");
     let began = Instant::now();
-    for round in 0..warmup + rounds {
+    for (round, api) in apis.iter().cycle().take(warmup + rounds).enumerate() {
         let measured = round >= warmup;
+        let node = round % nodes;
         let body = json!({"sender_id": sender, "content": format!("fan-out {round}")});
         let t0 = Instant::now();
         let sent = api
@@ -320,43 +352,67 @@ pub async fn fanout_rounds(
         let seq = match sent.map(|m| m.pointer("/data/seq").and_then(|s| s.as_i64())) {
             Ok(Some(seq)) => seq,
             Ok(None) => {
-                from_response.fail("the send answered no seq");
+                m.last_from_response.fail("the send answered no seq");
+                if measured {
+                    m.each_from_start.fail("the send answered no seq");
+                }
                 continue;
             }
             Err(error) => {
                 if measured {
-                    from_response.fail(error.to_string());
+                    m.last_from_response.fail(error.to_string());
+                    m.each_from_start.fail(error.to_string());
                 }
                 continue;
             }
         };
         let deadline = answered + Duration::from_secs(10);
-        let mut got = 0usize;
-        let mut last: Option<Instant> = None;
-        while got < expected {
+        let mut seen: HashSet<usize> = HashSet::with_capacity(expected);
+        let mut arrivals: Vec<(usize, Instant)> = Vec::with_capacity(expected);
+        while arrivals.len() < expected {
             let left = deadline.saturating_duration_since(Instant::now());
             match actix_rt::time::timeout(left, receipts.recv()).await {
-                Ok(Some((s, at))) if s == seq => {
-                    got += 1;
-                    last = Some(last.map_or(at, |l| l.max(at)));
+                Ok(Some((s, at, socket))) if s == seq => {
+                    if seen.insert(socket) {
+                        arrivals.push((socket, at));
+                    } else if measured {
+                        m.duplicates += 1;
+                    }
                 }
                 Ok(Some(_)) => {}
                 Ok(None) | Err(_) => break,
             }
         }
         if measured {
+            for &(socket, at) in &arrivals {
+                let us = micros(at.saturating_duration_since(t0));
+                m.each_from_start.latencies_us.push(us);
+                if socket % nodes == node {
+                    m.local_us.push(us);
+                } else {
+                    m.remote_us.push(us);
+                }
+            }
+            let got = arrivals.len();
+            let last = arrivals.iter().map(|(_, at)| *at).max();
             match last {
                 Some(last) if got == expected => {
-                    from_response
+                    m.last_from_response
                         .latencies_us
                         .push(micros(last.saturating_duration_since(answered)));
-                    from_start
+                    m.last_from_start
                         .latencies_us
                         .push(micros(last.saturating_duration_since(t0)));
                 }
-                _ => from_response.fail(format!(
-                    "seq {seq}: {got} of {expected} sockets received it within 10 s"
-                )),
+                _ => {
+                    let error =
+                        format!("seq {seq}: {got} of {expected} sockets received it within 10 s");
+                    m.each_from_start.errors += (expected - got) as u64;
+                    m.each_from_start
+                        .error_sample
+                        .get_or_insert_with(|| error.clone());
+                    m.last_from_response.fail(error);
+                }
             }
         }
         bar.inc(1);
@@ -366,9 +422,10 @@ pub async fn fanout_rounds(
     // Drain what came late.
     while receipts.try_recv().is_ok() {}
     let window = began.elapsed();
-    from_response.window = window;
-    from_start.window = window;
-    (from_response, from_start)
+    m.last_from_response.window = window;
+    m.last_from_start.window = window;
+    m.each_from_start.window = window;
+    out
 }
 
 /// VmRSS of process `pid`, in bytes.

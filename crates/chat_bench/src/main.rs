@@ -11,6 +11,9 @@
 //! chat-bench free-port                                                     # prints a free port
 //! ```
 //!
+//! Under scripts/bench.sh, `run` also gets `--nodes-from-stdio`: its phase `nodes` asks the
+//! script for sets of three more nodes, one set at a time (see `nodes.rs`).
+//!
 //! See docs/benchmarks/README.md for what is measured and how to read the report.
 
 mod args;
@@ -20,6 +23,7 @@ mod growth;
 mod limits;
 mod live;
 mod load;
+mod nodes;
 mod phases;
 mod report;
 mod run;

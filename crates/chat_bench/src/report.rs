@@ -63,6 +63,9 @@ pub struct Row {
     pub throughput: Option<f64>,
     pub p50_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    /// The largest latency, where a row shows it (in its note too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ms: Option<f64>,
     pub completed: u64,
     pub errors: u64,
     pub error_sample: Option<String>,
@@ -97,6 +100,7 @@ impl Row {
             throughput: Some(s.throughput),
             p50_ms: s.p50_ms,
             p99_ms: s.p99_ms,
+            max_ms: None,
             completed: s.completed,
             errors: s.errors,
             error_sample: s.error_sample.clone(),

@@ -38,6 +38,10 @@ pub(crate) struct Run<'a> {
     pub(crate) cores: usize,
     /// The limits whose prepared statements were noted already.
     pub(crate) checked_limits: Vec<String>,
+    /// CPU seconds of processes that were ours for a while only (the node sets' chatd, and
+    /// the NATS and Redis servers they used), by label: in the whole run's note, not in
+    /// its "other processes".
+    pub(crate) while_ours: Vec<(String, f64)>,
 }
 
 /// Send, list and their growth with the history.
@@ -80,6 +84,7 @@ pub(crate) fn run(mut args: RunArgs) -> anyhow::Result<()> {
         database: sql::database_name(&args.database_url),
         cores: std::thread::available_parallelism().map_or(1, usize::from),
         checked_limits: Vec::new(),
+        while_ours: Vec::new(),
     };
     if let Some(secs) = args.build_secs {
         run.phases.push(Phase {
@@ -177,6 +182,10 @@ pub(crate) fn run(mut args: RunArgs) -> anyhow::Result<()> {
     if !run.skipped("idle") {
         run.phase("idle WebSockets", |r| r.idle_phase(&world));
     }
+    // Before the history grows: the node sets' send is read against the send above.
+    if !run.skipped("nodes") {
+        run.nodes_phases(&world);
+    }
     if growth {
         for &target in &targets[1..] {
             if !run.growth_step(&world, target, &mut growth_points) {
@@ -206,9 +215,11 @@ pub(crate) fn run(mut args: RunArgs) -> anyhow::Result<()> {
     }
 
     let used = whole_run.since(&run.ours, &run.database, run.cores);
+    let while_ours: f64 = run.while_ours.iter().map(|(_, secs)| secs).sum();
     let parts: Vec<String> = used
         .ours
         .iter()
+        .chain(&run.while_ours)
         .map(|(label, secs)| format!("{label} {secs:.0} s"))
         .chain([
             format!("PostgreSQL {:.0} s", used.postgres),
@@ -217,7 +228,10 @@ pub(crate) fn run(mut args: RunArgs) -> anyhow::Result<()> {
                  writers among them) {:.0} s",
                 used.postgres_others
             ),
-            format!("other processes {:.0} s", used.foreign),
+            format!(
+                "other processes {:.0} s",
+                (used.foreign - while_ours).max(0.0)
+            ),
         ])
         .collect();
     run.notes.push(format!(

@@ -39,7 +39,7 @@ impl NodeRelay {
                     &settings.nats_subject_prefix,
                 )
                 .await
-                .context("CHAT_NATS_URL: cannot connect to NATS")?;
+                .context("CHAT_NATS_URL is set: the node starts once NATS answers")?;
                 tracing::info!("live events relayed through NATS");
                 Ok(Self::Nats(Arc::new(relay)))
             }
@@ -85,7 +85,7 @@ impl Shared {
         };
         let conn = chat_redis::connect(url.expose())
             .await
-            .context("CHAT_REDIS_URL: cannot connect to Redis")?;
+            .context("CHAT_REDIS_URL is set: the node starts once Redis answers")?;
         let members: Arc<dyn RoomStore> = Arc::new(store.clone());
         // Redis answers who is online; PostgreSQL's sessions are still written for what
         // reads them in SQL (shown availability, offline members of webhooks).

@@ -16,24 +16,12 @@ const AGENT_ROOMS_AT: usize = 32;
 
 impl Run<'_> {
     pub(crate) fn send_req(&self, world: &World, hot: bool, concurrency: usize) -> MakeReq {
-        let base = self.args.server.trim_end_matches('/').to_owned();
-        let key = world.api_key.clone();
-        let targets = Arc::new(limits::send_targets(world, hot));
-        Arc::new(move |task, iteration| {
-            let i = limits::send_target(hot, task, iteration, concurrency, targets.len());
-            let (_, uuid, sender) = &targets[i];
-            Req {
-                method: Method::POST,
-                url: format!("{base}/api/v1/rooms/{uuid}/messages"),
-                headers: vec![("x-api-key", key.clone())],
-                body: Some(Bytes::from(format!(
-                    r#"{{"sender_id":"{}","content":"{}"}}"#,
-                    sender.label,
-                    limits::content(task, iteration)
-                ))),
-                expect: 201,
-            }
-        })
+        send_req_to(
+            std::slice::from_ref(&self.args.server),
+            world,
+            hot,
+            concurrency,
+        )
     }
 
     pub(crate) fn list_req(&self, world: &World, concurrency: usize) -> MakeReq {
@@ -374,4 +362,36 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
+
+/// The send of [`Run::send_req`] through `servers` (one chatd, or the nodes of a set):
+/// client *i* sends through `servers[i % n]`, to the rooms it would use on one server.
+pub(crate) fn send_req_to(
+    servers: &[String],
+    world: &World,
+    hot: bool,
+    concurrency: usize,
+) -> MakeReq {
+    let bases: Vec<String> = servers
+        .iter()
+        .map(|s| s.trim_end_matches('/').to_owned())
+        .collect();
+    let key = world.api_key.clone();
+    let targets = Arc::new(limits::send_targets(world, hot));
+    Arc::new(move |task, iteration| {
+        let i = limits::send_target(hot, task, iteration, concurrency, targets.len());
+        let (_, uuid, sender) = &targets[i];
+        let base = &bases[task % bases.len().max(1)];
+        Req {
+            method: Method::POST,
+            url: format!("{base}/api/v1/rooms/{uuid}/messages"),
+            headers: vec![("x-api-key", key.clone())],
+            body: Some(Bytes::from(format!(
+                r#"{{"sender_id":"{}","content":"{}"}}"#,
+                sender.label,
+                limits::content(task, iteration)
+            ))),
+            expect: 201,
+        }
+    })
 }

@@ -3,5 +3,6 @@
 mod conversations;
 mod history;
 mod http;
+mod nodes;
 mod room_scale;
 mod sockets;

@@ -1,87 +1,53 @@
 //! The WebSocket phases: fan-out to one room, idle sockets, and waiting for their presence to go.
 
+use crate::stats::Outcome;
 use crate::*;
+
+/// One fan-out measured: its rounds, how its sockets fared, and the CPU it used.
+pub(crate) struct Fanout {
+    pub(crate) rounds: live::FanoutRounds,
+    /// Sockets open for the rounds.
+    pub(crate) connected: usize,
+    /// Sockets that did not open, and why (the first).
+    failed: usize,
+    first_error: Option<String>,
+    /// Sockets the server closed during the rounds.
+    closed: usize,
+    cpu: cpu::CpuUse,
+}
+
+impl Fanout {
+    /// `outcome` (one of the rounds') summed up, with the CPU of the rounds, and the
+    /// sockets that did not open or were closed counted as errors.
+    pub(crate) fn summary(&self, outcome: Outcome) -> Summary {
+        let mut summary = outcome.summary();
+        summary.foreign_cpu_pct = self.cpu.foreign_percent();
+        summary.cpu = Some(self.cpu.clone());
+        if self.failed > 0 {
+            summary.errors += self.failed as u64;
+            summary.error_sample.get_or_insert_with(|| {
+                format!(
+                    "a socket did not open: {}",
+                    self.first_error.clone().unwrap_or_default()
+                )
+            });
+        }
+        if self.closed > 0 {
+            summary.errors += self.closed as u64;
+            summary.error_sample.get_or_insert_with(|| {
+                format!("{} sockets were closed during the rounds", self.closed)
+            });
+        }
+        summary
+    }
+}
 
 impl Run<'_> {
     pub(crate) fn fanout_phase(&mut self, world: &World) -> anyhow::Result<()> {
-        let base = ws_base(&self.args.server);
-        let key = query_escape(&world.api_key);
-        let room = world.fanout_room.uuid.clone();
-        let urls: Vec<String> = world
-            .fanout_people
-            .iter()
-            .map(|p| format!("{base}/ws/{room}?token={key}&user_id={}", query_escape(p)))
-            .collect();
-        let wanted = urls.len();
-        let (tx, mut rx) = live::receipts();
-        let sockets = live::open(
-            &self.ui,
-            &format!("fan-out: opening {wanted} sockets"),
-            self.args.threads,
-            urls,
-            Some(tx),
-        )?;
-        self.ui.say(format!(
-            "  {} sockets open in {:.1} s ({} failed{})",
-            sockets.connected,
-            sockets.opening.as_secs_f64(),
-            sockets.failed,
-            sockets
-                .first_error
-                .as_ref()
-                .map_or(String::new(), |e| format!(", e.g. {e}"))
-        ));
-        // Let the presence announcements of the opening settle.
-        std::thread::sleep(Duration::from_secs(1));
-        while rx.try_recv().is_ok() {}
-        let connected = sockets.connected;
-        let ui = self.ui.clone();
-        let server = self.args.server.clone();
-        let api_key = world.api_key.clone();
-        let sender = world
-            .fanout_people
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "f-0".into());
-        let (warmup, rounds) = (self.profile.fanout_warmup, self.profile.fanout_rounds);
-        let before = cpu::reading(&self.ours, &self.database);
-        let (from_response, from_start) = actix_rt::System::new().block_on(async move {
-            let api = Api::new(&server);
-            live::fanout_rounds(
-                &ui,
-                &api,
-                &api_key,
-                &room,
-                &sender,
-                &mut rx,
-                connected,
-                warmup,
-                rounds,
-                Duration::from_millis(20),
-            )
-            .await
-        });
-        let closed = sockets.closed();
-        let failed = sockets.failed;
-        let first_error = sockets.first_error.clone();
-        sockets.close()?;
-        let mut summary = from_response.summary();
-        let used = before.since(&self.ours, &self.database, self.cores);
-        summary.foreign_cpu_pct = used.foreign_percent();
-        summary.cpu = Some(used);
-        if failed > 0 {
-            summary.errors += failed as u64;
-            summary.error_sample.get_or_insert_with(|| {
-                format!("a socket did not open: {}", first_error.unwrap_or_default())
-            });
-        }
-        if closed > 0 {
-            summary.errors += closed as u64;
-            summary
-                .error_sample
-                .get_or_insert_with(|| format!("{closed} sockets were closed during the rounds"));
-        }
-        let start = from_start.summary();
+        let fanout = self.fanout(world, std::slice::from_ref(&self.args.server))?;
+        let connected = fanout.connected;
+        let summary = fanout.summary(fanout.rounds.last_from_response.clone());
+        let start = fanout.rounds.last_from_start.clone().summary();
         self.ui
             .say(format!("  fan-out to {connected}: {}", describe(&summary)));
         let mut row = Row::measured(
@@ -105,6 +71,87 @@ impl Run<'_> {
         row.note = row.note.map(|n| format!("{n}; after closing, {gone}"));
         self.results.push(row);
         Ok(())
+    }
+
+    /// The fan-out rounds over `servers` (one chatd, or the nodes of a set): a socket per
+    /// participant of the fan-out room, socket *i* on `servers[i % n]`, and each round's
+    /// message posted through the servers in turn (see [`live::fanout_rounds`]). The
+    /// sockets are closed before it answers.
+    pub(crate) fn fanout(&mut self, world: &World, servers: &[String]) -> anyhow::Result<Fanout> {
+        let bases: Vec<String> = servers.iter().map(|s| ws_base(s)).collect();
+        let key = query_escape(&world.api_key);
+        let room = world.fanout_room.uuid.clone();
+        let urls: Vec<String> = world
+            .fanout_people
+            .iter()
+            .zip(bases.iter().cycle())
+            .map(|(p, base)| format!("{base}/ws/{room}?token={key}&user_id={}", query_escape(p)))
+            .collect();
+        let wanted = urls.len();
+        let over = if servers.len() > 1 {
+            format!(" over {} nodes", servers.len())
+        } else {
+            String::new()
+        };
+        let (tx, mut rx) = live::receipts();
+        let sockets = live::open(
+            &self.ui,
+            &format!("fan-out: opening {wanted} sockets{over}"),
+            self.args.threads,
+            urls,
+            Some(tx),
+        )?;
+        self.ui.say(format!(
+            "  {} sockets open in {:.1} s ({} failed{})",
+            sockets.connected,
+            sockets.opening.as_secs_f64(),
+            sockets.failed,
+            sockets
+                .first_error
+                .as_ref()
+                .map_or(String::new(), |e| format!(", e.g. {e}"))
+        ));
+        // Let the presence announcements of the opening settle.
+        std::thread::sleep(Duration::from_secs(1));
+        while rx.try_recv().is_ok() {}
+        let connected = sockets.connected;
+        let ui = self.ui.clone();
+        let servers = servers.to_vec();
+        let api_key = world.api_key.clone();
+        let sender = world
+            .fanout_people
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "f-0".into());
+        let (warmup, rounds) = (self.profile.fanout_warmup, self.profile.fanout_rounds);
+        let before = cpu::reading(&self.ours, &self.database);
+        let measured = actix_rt::System::new().block_on(async move {
+            let apis: Vec<Api> = servers.iter().map(|s| Api::new(s)).collect();
+            live::fanout_rounds(
+                &ui,
+                &apis,
+                &api_key,
+                &room,
+                &sender,
+                &mut rx,
+                connected,
+                warmup,
+                rounds,
+                Duration::from_millis(20),
+            )
+            .await
+        });
+        let cpu = before.since(&self.ours, &self.database, self.cores);
+        let fanout = Fanout {
+            rounds: measured,
+            connected,
+            failed: sockets.failed,
+            first_error: sockets.first_error.clone(),
+            closed: sockets.closed(),
+            cpu,
+        };
+        sockets.close()?;
+        Ok(fanout)
     }
 
     pub(crate) fn idle_phase(&mut self, world: &World) -> anyhow::Result<()> {
