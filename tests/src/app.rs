@@ -34,7 +34,7 @@ pub struct TestApp {
     _db: TestDatabase,
     /// The Redis keys of this node's test, removed once it has stopped (the first node of
     /// a many-node test holds them: it stops last).
-    pub(crate) redis_keys: Option<crate::brokers::RedisKeys>,
+    pub(crate) redis_keys: Option<crate::redis_keys::RedisKeys>,
 }
 
 /// Settings of a test server: port 0, its own database, the test platform token and

@@ -13,6 +13,7 @@ use std::time::Duration;
 use chatd::{Secret, Settings};
 
 use crate::app::TestApp;
+use crate::redis_keys::RedisKeys;
 
 /// The NATS of the tests: `CHAT_TEST_NATS_URL`, else the usual local port.
 pub fn test_nats_url() -> String {
@@ -115,36 +116,6 @@ impl TestApp {
             customise(settings);
         })
         .await
-    }
-}
-
-/// Every Redis key under `prefix`, removed on drop: a test's nodes leave presence
-/// sessions behind (a stopped node does not close its sockets' sessions, and they do not
-/// expire by themselves), and no later node sweeps a prefix of a test's own.
-#[derive(Debug)]
-pub struct RedisKeys {
-    url: String,
-    prefix: String,
-}
-
-impl Drop for RedisKeys {
-    fn drop(&mut self) {
-        // Blocking, on a connection of its own: drop cannot wait for a future. Nothing to
-        // do when Redis is away (the test has failed already).
-        let Ok(client) = redis::Client::open(self.url.as_str()) else {
-            return;
-        };
-        let Ok(mut conn) = client.get_connection_with_timeout(Duration::from_secs(2)) else {
-            return;
-        };
-        let keys: Vec<String> =
-            match redis::Commands::scan_match(&mut conn, format!("{}*", self.prefix)) {
-                Ok(keys) => keys.filter_map(Result::ok).collect(),
-                Err(_) => return,
-            };
-        if !keys.is_empty() {
-            let _: redis::RedisResult<i64> = redis::Commands::del(&mut conn, keys);
-        }
     }
 }
 

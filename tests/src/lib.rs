@@ -20,6 +20,7 @@ mod multipart;
 mod openapi;
 mod raw_socket;
 mod receiver;
+mod redis_keys;
 mod reply;
 mod rooms;
 mod tenant;
