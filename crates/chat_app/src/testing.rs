@@ -53,3 +53,43 @@ pub(crate) fn listed(room: Room) -> ListedRoom {
         members: None,
     }
 }
+
+/// An active room `id` of `account` named "General", with two members and no message.
+pub(crate) fn room(account: AccountId, id: RoomId) -> Room {
+    let at = time::macros::datetime!(2024-01-01 0:00 UTC);
+    Room {
+        id,
+        uuid: uuid::Uuid::from_u128(id.0.unsigned_abs().into()),
+        account_id: account,
+        name: chat_domain::RoomName::parse("General").unwrap_or_else(|e| panic!("{e}")),
+        description: None,
+        meta: chat_domain::RoomMeta::default(),
+        is_active: true,
+        avatar: None,
+        member_count: 2,
+        message_count: 0,
+        last_message_at: at,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+/// An active agent `id` of `account` named "User {id}", without an external id.
+pub(crate) fn user(account: AccountId, id: chat_domain::UserId) -> chat_domain::User {
+    let at = time::macros::datetime!(2024-01-01 0:00 UTC);
+    chat_domain::User {
+        id,
+        account_id: account,
+        external_id: None,
+        name: chat_domain::PersonName::parse(&format!("User {}", id.0))
+            .unwrap_or_else(|e| panic!("{e}")),
+        email: None,
+        role: chat_domain::Role::Agent,
+        availability: chat_domain::Availability::Offline,
+        confirmed: true,
+        is_active: true,
+        meta: chat_domain::UserMeta::default(),
+        created_at: at,
+        updated_at: at,
+    }
+}

@@ -49,11 +49,7 @@ impl Messages {
 mod tests {
     use std::sync::Arc;
 
-    use chat_domain::{
-        AccountId, Availability, Features, PersonName, Role, Room, RoomId, RoomMeta, RoomName, Seq,
-        UserId, UserMeta,
-    };
-    use time::macros::datetime;
+    use chat_domain::{AccountId, Features, Role, RoomId, Seq, UserId};
     use uuid::Uuid;
 
     use super::*;
@@ -61,6 +57,7 @@ mod tests {
     use crate::error::Denied;
     use crate::events::MockEventPublisher;
     use crate::ports::{MockFileStore, MockMessageStore, MockRoomStore, MockUserDirectory};
+    use crate::testing;
 
     const ACCOUNT: AccountId = AccountId(1);
 
@@ -77,41 +74,6 @@ mod tests {
         }
     }
 
-    fn room() -> Room {
-        Room {
-            id: RoomId(5),
-            uuid: Uuid::from_u128(5),
-            account_id: ACCOUNT,
-            name: RoomName::parse("General").unwrap_or_else(|e| panic!("{e}")),
-            description: None,
-            meta: RoomMeta::default(),
-            is_active: true,
-            avatar: None,
-            member_count: 2,
-            message_count: 9,
-            last_message_at: datetime!(2024-01-01 0:00 UTC),
-            created_at: datetime!(2024-01-01 0:00 UTC),
-            updated_at: datetime!(2024-01-01 0:00 UTC),
-        }
-    }
-
-    fn user(id: i64) -> User {
-        User {
-            id: UserId(id),
-            account_id: ACCOUNT,
-            external_id: None,
-            name: PersonName::parse(&format!("User {id}")).unwrap_or_else(|e| panic!("{e}")),
-            email: None,
-            role: Role::Agent,
-            availability: Availability::Offline,
-            confirmed: true,
-            is_active: true,
-            meta: UserMeta::default(),
-            created_at: datetime!(2024-01-01 0:00 UTC),
-            updated_at: datetime!(2024-01-01 0:00 UTC),
-        }
-    }
-
     fn position(user: i64, delivered: i64, read: i64) -> Position {
         Position {
             user: UserId(user),
@@ -123,7 +85,9 @@ mod tests {
     /// Members 10 and 20 (and 40, whose user is gone); 30 is no member.
     fn messages() -> Messages {
         let mut rooms = MockRoomStore::new();
-        rooms.expect_find_room().returning(|_, _| Ok(room()));
+        rooms
+            .expect_find_room()
+            .returning(|_, _| Ok(testing::room(ACCOUNT, RoomId(5))));
         rooms
             .expect_is_member()
             .returning(|_, _, user| Ok(user != UserId(30)));
@@ -143,7 +107,7 @@ mod tests {
             Ok(ids
                 .into_iter()
                 .filter(|id| *id != UserId(40))
-                .map(|id| user(id.0))
+                .map(|id| testing::user(ACCOUNT, id))
                 .collect())
         });
         Messages::new(
