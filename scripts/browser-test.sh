@@ -33,6 +33,9 @@ die() {
 }
 is_root() { [[ $(id -u) -eq 0 ]]; }
 
+# shellcheck source=scripts/lib-chatd.sh
+source "$repo_root/scripts/lib-chatd.sh"
+
 started=$SECONDS
 browser_dir="$repo_root/tests/browser"
 artifacts="$browser_dir/artifacts"
@@ -110,14 +113,7 @@ fi
 # A fresh database on the server scripts/database-url.sh finds (its URL ends in /postgres or /test).
 admin_url="$(scripts/database-url.sh)"
 database="chat_browser_$$"
-base="${admin_url%%\?*}"
-query=""
-[[ $admin_url != *\?* ]] || query="?${admin_url#*\?}"
-if [[ $base =~ ^[a-z]+://[^/]*$ ]]; then
-    database_url="$base/$database$query"
-else
-    database_url="${base%/*}/$database$query"
-fi
+database_url="$(database_url_beside "$admin_url" "$database")"
 sql() { psql -X -w -q -v ON_ERROR_STOP=1 -d "$admin_url" -c "$1"; }
 drop_database() {
     sql "DROP DATABASE IF EXISTS \"$database\" WITH (FORCE)" 2>/dev/null ||
@@ -128,16 +124,7 @@ chatd_pid=""
 storage=""
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
-    local waited=0
-    if [[ -n $chatd_pid ]]; then
-        kill -TERM "$chatd_pid" 2>/dev/null || true
-        while kill -0 "$chatd_pid" 2>/dev/null && ((waited < 100)); do
-            sleep 0.1
-            waited=$((waited + 1))
-        done
-        kill -KILL "$chatd_pid" 2>/dev/null || true
-        wait "$chatd_pid" 2>/dev/null || true
-    fi
+    [[ -z $chatd_pid ]] || stop_process "$chatd_pid"
     if [[ ${BROWSER_TEST_KEEP_DB:-} == 1 ]]; then
         log "kept the database: $database_url"
     else

@@ -30,6 +30,8 @@ cd "$repo_root"
 
 # shellcheck source=scripts/lib-postgres.sh
 source scripts/lib-postgres.sh
+# shellcheck source=scripts/lib-chatd.sh
+source scripts/lib-chatd.sh
 
 # The schemathesis release the checks are written against; bump deliberately.
 schemathesis_version="4.32.5"
@@ -123,14 +125,7 @@ chatd_bin="$target_dir/debug/chatd"
 
 admin_url="${FUZZ_ADMIN_URL:-$(scripts/database-url.sh 9>&-)}"
 database="chat_fuzz_$(printf '%s' "$repo_root" | sha256sum | cut -c1-8)"
-base="${admin_url%%\?*}"
-query=""
-[[ $admin_url != *\?* ]] || query="?${admin_url#*\?}"
-if [[ $base =~ ^[a-z]+://[^/]*$ ]]; then
-    database_url="$base/$database$query"
-else
-    database_url="${base%/*}/$database$query"
-fi
+database_url="$(database_url_beside "$admin_url" "$database")"
 
 sql() { "$psql" -X -w -q -v ON_ERROR_STOP=1 -d "$admin_url" -c "$1" 9>&-; }
 drop_database() {
@@ -142,16 +137,7 @@ sql "CREATE DATABASE \"$database\""
 
 chatd_pid=""
 cleanup() {
-    local waited=0
-    if [[ -n $chatd_pid ]]; then
-        kill -TERM "$chatd_pid" 2>/dev/null || true
-        while kill -0 "$chatd_pid" 2>/dev/null && ((waited < 100)); do
-            sleep 0.1
-            waited=$((waited + 1))
-        done
-        kill -KILL "$chatd_pid" 2>/dev/null || true
-        wait "$chatd_pid" 2>/dev/null || true
-    fi
+    [[ -z $chatd_pid ]] || stop_process "$chatd_pid"
     if [[ ${FUZZ_KEEP_DB:-} == 1 ]]; then
         log "kept the database: $database_url"
     else
