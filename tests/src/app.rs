@@ -32,9 +32,6 @@ pub struct TestApp {
     handle: ServerHandle,
     storage: PathBuf,
     _db: TestDatabase,
-    /// The Redis keys of this node's test, removed once it has stopped (the first node of
-    /// a many-node test holds them: it stops last).
-    pub(crate) redis_keys: Option<crate::redis_keys::RedisKeys>,
 }
 
 /// Settings of a test server: port 0, its own database, the test platform token and
@@ -116,7 +113,6 @@ impl TestApp {
             handle,
             storage,
             _db: db,
-            redis_keys: None,
         }
     }
 
@@ -320,7 +316,6 @@ impl TestApp {
             handle,
             storage,
             _db: placeholder,
-            redis_keys: None,
         }
     }
 }

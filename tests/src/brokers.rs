@@ -13,7 +13,6 @@ use std::time::Duration;
 use chatd::{Secret, Settings};
 
 use crate::app::TestApp;
-use crate::redis_keys::RedisKeys;
 
 /// The NATS of the tests: `CHAT_TEST_NATS_URL`, else the usual local port.
 pub fn test_nats_url() -> String {
@@ -87,21 +86,14 @@ pub fn use_brokers(settings: &mut Settings) {
 impl TestApp {
     /// A server that relays live events through the tests' NATS and keeps presence and
     /// allowances in their Redis ([`use_brokers`]), with settings `customise` may change
-    /// after that. The test's Redis keys are removed when it is dropped (declare the other
-    /// nodes after it, so that they stop first).
+    /// after that. What its nodes leave in Redis expires by itself (every presence key
+    /// does, a minute after the sessions it holds).
     pub async fn spawn_with_brokers(customise: impl FnOnce(&mut Settings)) -> TestApp {
-        let mut keys = None;
-        let mut app = Self::spawn_with(|settings| {
+        Self::spawn_with(|settings| {
             use_brokers(settings);
             customise(settings);
-            keys = settings.redis_url.as_ref().map(|url| RedisKeys {
-                url: url.expose().to_owned(),
-                prefix: settings.redis_prefix.clone(),
-            });
         })
-        .await;
-        app.redis_keys = keys;
-        app
+        .await
     }
 
     /// Another node over this server's database, on the same NATS subjects and Redis keys

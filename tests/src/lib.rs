@@ -20,7 +20,6 @@ mod multipart;
 mod openapi;
 mod raw_socket;
 mod receiver;
-mod redis_keys;
 mod reply;
 mod rooms;
 mod tenant;

@@ -26,9 +26,12 @@
 //! | `{p}presence:expiry` | sorted set | every session, scored by expiry: what heartbeats sweep |
 //! | `{p}gcra:{key}` | string | one allowance's theoretical arrival time (µs), expiring when the allowance is full again |
 //!
-//! A session is live while its score is in the future. Sessions do not vanish by a key
-//! TTL: a node whose heartbeat was late renews its sessions as PostgreSQL's store does
-//! (their sockets are still open), and any node's heartbeat sweeps what expired. Empty
+//! A session is live while its score is in the future. Sessions do not vanish when
+//! their score passes: a node whose heartbeat was late renews its sessions as
+//! PostgreSQL's store does (their sockets are still open), and any node's heartbeat
+//! sweeps what expired. Every presence key also has a time to live, a minute past the
+//! latest expiry it holds (only ever lengthened), so that what no live node sweeps any
+//! more (a deployment whose nodes are all gone, a test's prefix) goes by itself. Empty
 //! sets vanish by themselves. The presence scripts name keys built from what a session
 //! holds, so they need one Redis (or a primary with replicas), not Redis Cluster; the
 //! allowance script names its one key and runs anywhere.

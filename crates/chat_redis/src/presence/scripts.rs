@@ -44,15 +44,32 @@ end
 local function read(id)
   return redis.call('HMGET', session_key(id), 'node', 'account', 'room', 'key', 'user')
 end
--- Sets the session's expiry in every set that lists it.
+-- Every key outlives the sessions it holds by GRACE_MS, then expires by itself (its time
+-- to live only ever grows): the keys of a deployment whose nodes are all gone, which no
+-- heartbeat sweeps any more, do not stay.
+local GRACE_MS = 60000
+local function outlive(key, expires, now)
+  local ms = expires - now + GRACE_MS
+  if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
+end
+-- Sets the session's expiry in every set that lists it, and the keys' time to live.
 local function keep(id, h, expires)
   local score = int(expires)
+  local now = now_ms()
+  local keys = {session_key(id), node_key(h[1]), EXPIRY, place_key(h)}
   redis.call('SADD', node_key(h[1]), id)
   redis.call('ZADD', EXPIRY, score, id)
   redis.call('ZADD', place_key(h), score, id)
   local index, entry = index_of(id, h)
-  if index then redis.call('ZADD', index, score, entry) end
-  if h[5] ~= '' then redis.call('ZADD', user_index(h[2], h[5]), score, id) end
+  if index then
+    redis.call('ZADD', index, score, entry)
+    keys[#keys + 1] = index
+  end
+  if h[5] ~= '' then
+    redis.call('ZADD', user_index(h[2], h[5]), score, id)
+    keys[#keys + 1] = user_index(h[2], h[5])
+  end
+  for _, key in ipairs(keys) do outlive(key, expires, now) end
 end
 -- Removes the session from everywhere.
 local function forget(id, h)

@@ -213,7 +213,9 @@ async fn a_late_heartbeat_renews_its_own_expired_sessions_before_sweeping() {
     store.heartbeat(node, LONG).await.expect("heartbeat");
     assert_eq!(online(&store, ACME, GENERAL).await, ["late"]);
     assert_eq!(online_users(&store, ACME, &[ANN]).await, [ANN]);
-    assert!(space.pttl("presence:expiry").await == -1, "no key TTL");
+    // The renewal lengthened the keys' own time to live past the renewed expiry.
+    let left = space.pttl("presence:expiry").await;
+    assert!(left > LONG.as_millis() as i64, "{left} ms");
     assert_eq!(close(&store, &late).await, 0);
 }
 
@@ -339,4 +341,39 @@ async fn presence_reports_redis_away_as_a_clear_error() {
     assert!(text.contains("127.0.0.1:9 does not answer"), "{text}");
     assert!(!text.contains("secret"), "{text}");
     assert!(chat_redis::connect("http://example.com").await.is_err());
+}
+
+/// What no heartbeat sweeps any more (every node of the deployment gone) goes by
+/// itself: every presence key expires a minute after the latest expiry it holds, and a
+/// renewal only lengthens that.
+#[tokio::test]
+async fn every_presence_key_expires_by_itself_a_minute_after_its_sessions() {
+    let space = Space::new();
+    let members = Memberships::default();
+    let store = space.presence(&members).await;
+    let node = Uuid::new_v4();
+    let ttl = Duration::from_secs(30);
+    open(
+        &store,
+        &session(node, ACME, Some(GENERAL), "ann", Some(ANN)),
+        ttl,
+    )
+    .await;
+    open(&store, &session(node, ACME, None, "ben", Some(BEN)), ttl).await;
+    let keys = space.keys().await;
+    assert!(keys.len() >= 8, "{keys:?}");
+    let most = (ttl + Duration::from_secs(60)).as_millis() as i64;
+    for key in &keys {
+        let left = space.pttl(key).await;
+        assert!(left > most - 5_000 && left <= most, "{key}: {left} ms");
+    }
+    // A shorter session does not shorten what a key already holds.
+    open(
+        &store,
+        &session(node, ACME, Some(GENERAL), "cid", Some(CID)),
+        Duration::from_secs(1),
+    )
+    .await;
+    let room = "presence:room:1:10";
+    assert!(space.pttl(room).await > most - 5_000, "{room}");
 }

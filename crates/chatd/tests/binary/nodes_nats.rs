@@ -61,32 +61,6 @@ fn brokers(db: &TestDatabase) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Every Redis key under `prefix` at `url`, removed on drop: killed nodes leave their
-/// presence sessions behind, and no later node sweeps this test's prefix.
-struct RedisKeys {
-    url: String,
-    prefix: String,
-}
-
-impl Drop for RedisKeys {
-    fn drop(&mut self) {
-        let Ok(client) = redis::Client::open(self.url.as_str()) else {
-            return;
-        };
-        let Ok(mut conn) = client.get_connection_with_timeout(Duration::from_secs(2)) else {
-            return;
-        };
-        let keys: Vec<String> =
-            match redis::Commands::scan_match(&mut conn, format!("{}*", self.prefix)) {
-                Ok(keys) => keys.filter_map(Result::ok).collect(),
-                Err(_) => return,
-            };
-        if !keys.is_empty() {
-            let _: redis::RedisResult<i64> = redis::Commands::del(&mut conn, keys);
-        }
-    }
-}
-
 /// The `data` of the next `message` frame on `socket` (other frames skipped), within 5 s.
 async fn next_message(
     socket: &mut (impl Stream<Item = Result<awc::ws::Frame, awc::error::WsProtocolError>> + Unpin),
@@ -139,17 +113,6 @@ async fn online_until(
 async fn of_three_nodes_on_nats_and_redis_a_killed_one_takes_its_users_offline_within_the_ttl() {
     let db = TestDatabase::new();
     let env = brokers(&db);
-    let setting = |name: &str| {
-        env.iter()
-            .find(|(variable, _)| *variable == name)
-            .map(|(_, value)| value.clone())
-            .unwrap_or_default()
-    };
-    // Declared before the nodes: dropped after they are killed.
-    let _keys = RedisKeys {
-        url: setting("CHAT_REDIS_URL"),
-        prefix: setting("CHAT_REDIS_PREFIX"),
-    };
     let storage: PathBuf = std::env::temp_dir()
         .join("chat-nodes-nats-test")
         .join(db.name());
