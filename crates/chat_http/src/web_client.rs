@@ -13,6 +13,7 @@ use actix_web::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, HeaderValue, IF_NONE_MATCH,
     REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
 };
+use actix_web::web::Bytes;
 use actix_web::web::{Data, Path as UrlPath};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use sha2::{Digest, Sha256};
@@ -122,7 +123,8 @@ async fn serve(req: &HttpRequest, dir: Option<&Path>, path: &str) -> HttpRespons
     };
     match dir {
         None => match EMBEDDED.get(path) {
-            Some(file) => respond(req, path, file.body.to_vec(), &file.etag),
+            // The embedded bytes themselves, not a copy per request.
+            Some(file) => respond(req, path, Bytes::from_static(file.body), &file.etag),
             None => not_found(),
         },
         Some(dir) => {
@@ -130,7 +132,7 @@ async fn serve(req: &HttpRequest, dir: Option<&Path>, path: &str) -> HttpRespons
             match web::block(move || std::fs::read(full)).await {
                 Ok(Ok(body)) => {
                     let etag = format!("\"{}\"", hex(&Sha256::digest(&body)[..12]));
-                    respond(req, path, body, &etag)
+                    respond(req, path, Bytes::from(body), &etag)
                 }
                 _ => not_found(),
             }
@@ -140,7 +142,7 @@ async fn serve(req: &HttpRequest, dir: Option<&Path>, path: &str) -> HttpRespons
 
 /// The file, or `304` when the client's copy has its tag. Every answer is revalidated
 /// (`no-cache`): the files keep their names from one release to the next.
-fn respond(req: &HttpRequest, path: &str, body: Vec<u8>, etag: &str) -> HttpResponse {
+fn respond(req: &HttpRequest, path: &str, body: Bytes, etag: &str) -> HttpResponse {
     let unchanged = req
         .headers()
         .get(IF_NONE_MATCH)

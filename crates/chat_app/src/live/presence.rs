@@ -124,24 +124,43 @@ impl PresenceStore for MirroredPresence {
         session: PresenceSession,
         ttl: Duration,
     ) -> Result<u64, StoreError> {
-        let count = self.primary.open_session(session.clone(), ttl).await?;
-        if let Err(error) = self.mirror.open_session(session, ttl).await {
-            mirror_failed("record a session", &error);
+        // Both at once: the mirror adds no round trip to a socket's admission.
+        let id = session.id;
+        let (count, mirrored) = tokio::join!(
+            self.primary.open_session(session.clone(), ttl),
+            self.mirror.open_session(session, ttl),
+        );
+        match (&count, mirrored) {
+            (_, Err(error)) => mirror_failed("record a session", &error),
+            // A session the primary refused is never closed by its socket: the mirror's
+            // copy goes now, or its node's heartbeats would keep it alive.
+            (Err(_), Ok(_)) => {
+                if let Err(error) = self.mirror.close_session(id).await {
+                    mirror_failed("forget a session the primary refused", &error);
+                }
+            }
+            (Ok(_), Ok(_)) => {}
         }
-        Ok(count)
+        count
     }
 
     async fn close_session(&self, id: Uuid) -> Result<u64, StoreError> {
-        let left = self.primary.close_session(id).await;
-        if let Err(error) = self.mirror.close_session(id).await {
+        let (left, mirrored) = tokio::join!(
+            self.primary.close_session(id),
+            self.mirror.close_session(id)
+        );
+        if let Err(error) = mirrored {
             mirror_failed("forget a session", &error);
         }
         left
     }
 
     async fn heartbeat(&self, node: Uuid, ttl: Duration) -> Result<(), StoreError> {
-        let renewed = self.primary.heartbeat(node, ttl).await;
-        if let Err(error) = self.mirror.heartbeat(node, ttl).await {
+        let (renewed, mirrored) = tokio::join!(
+            self.primary.heartbeat(node, ttl),
+            self.mirror.heartbeat(node, ttl),
+        );
+        if let Err(error) = mirrored {
             mirror_failed("renew its sessions", &error);
         }
         renewed
@@ -210,13 +229,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_primary_that_fails_fails_the_call() {
+    async fn a_primary_that_fails_fails_the_call_and_the_mirrors_copy_is_undone() {
         let mut primary = MockPresenceStore::new();
         primary
             .expect_open_session()
             .returning(|_, _| Err(StoreError::Unavailable(anyhow::anyhow!("down"))));
         let mut mirror = MockPresenceStore::new();
-        mirror.expect_open_session().never();
+        mirror
+            .expect_open_session()
+            .times(1)
+            .returning(|_, _| Ok(1));
+        mirror
+            .expect_close_session()
+            .withf(|id| *id == Uuid::from_u128(1))
+            .times(1)
+            .returning(|_| Ok(0));
         let both = MirroredPresence::new(Arc::new(primary), Arc::new(mirror));
         let opened = both.open_session(session(), Duration::from_secs(30)).await;
         assert!(

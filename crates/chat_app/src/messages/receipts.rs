@@ -1,7 +1,9 @@
 //! Read receipts: how far every member of a room has got, for clients that show read and
 //! delivered ticks (`DeliveryStatus::of` over the same positions decides a message's).
 
-use chat_domain::{Position, RoomRef, User};
+use std::collections::HashMap;
+
+use chat_domain::{Position, RoomRef, User, UserId};
 
 use super::Messages;
 use crate::access::{room_error, user_error, visible_room};
@@ -30,15 +32,18 @@ impl Messages {
             .await
             .map_err(room_error)?;
         let ids = positions.iter().map(|p| p.user).collect();
-        let users = self
+        let mut users: HashMap<UserId, User> = self
             .users
             .find_users(account, ids)
             .await
-            .map_err(user_error)?;
+            .map_err(user_error)?
+            .into_iter()
+            .map(|user| (user.id, user))
+            .collect();
         Ok(positions
             .into_iter()
             .filter_map(|position| {
-                let user = users.iter().find(|u| u.id == position.user)?.clone();
+                let user = users.remove(&position.user)?;
                 Some(Receipt { user, position })
             })
             .collect())
