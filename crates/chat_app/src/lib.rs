@@ -42,7 +42,7 @@ pub use auth::{
     Authenticated, Authenticator, CredentialCache, PlatformToken, SigningMaster, SigningSecret,
 };
 pub use conversations::{Conversations, ReadState, ThreadSummary};
-pub use end_users::{EndUsers, IssuedScopedKey, IssuedSigningSecret, LoggedOut, TokensRevoked};
+pub use end_users::{EndUsers, IssuedScopedKey, IssuedSigningSecret, LoggedOut, Me, TokensRevoked};
 pub use error::{AppError, Conflict, Denied, Resource};
 pub use events::{
     CredentialEvent, DiscardEvents, DomainEvent, EventPublisher, MemberEvent, MessageEvent,

@@ -19,7 +19,7 @@ mod people;
 mod signing;
 
 pub use keys::{IssuedScopedKey, LoggedOut, TokensRevoked};
-pub use people::EndUsers;
+pub use people::{EndUsers, Me};
 pub use signing::IssuedSigningSecret;
 
 #[cfg(test)]

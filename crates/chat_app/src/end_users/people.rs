@@ -4,14 +4,27 @@
 use std::fmt;
 use std::sync::Arc;
 
-use chat_domain::{AccountId, User, UserId};
+use chat_domain::{AccountId, Permissions, Role, User, UserId};
 
-use crate::actor::Actor;
+use crate::actor::{AccountAccess, Actor};
 use crate::auth::{CredentialCache, SigningMaster};
 use crate::error::{AppError, Conflict, Denied, Resource};
 use crate::events::{CredentialEvent, DomainEvent, EventPublisher};
 use crate::model::{EndUserPatch, NewEndUser, Page, UserQuery};
 use crate::ports::{EndUserStore, StoreError, UserDirectory};
+
+/// Who a user's credential is ([`EndUsers::me`]).
+#[derive(Debug, Clone)]
+pub struct Me {
+    /// The user.
+    pub user: User,
+    /// Its account.
+    pub account: AccountAccess,
+    /// Its role in the account (end users are agents).
+    pub role: Role,
+    /// A scoped key's or signed token's permissions; `None` for a user access token.
+    pub scope: Option<Permissions>,
+}
 
 /// The end-user use cases.
 #[derive(Clone)]
@@ -113,24 +126,35 @@ impl EndUsers {
     }
 
     /// `GET /api/v1/me`: the person a user's credential (a scoped key, a signed token or
-    /// a user access token) acts as, so that a client handed only the credential learns
-    /// who it is. The API key is nobody (`Denied::NotAUser`).
-    pub async fn me(&self, actor: &Actor) -> Result<User, AppError> {
-        let (account, user_id) = match actor {
+    /// a user access token) acts as, with what the credential lets it do, so that a
+    /// client handed only the credential learns who it is. The API key is nobody
+    /// (`Denied::NotAUser`).
+    pub async fn me(&self, actor: &Actor) -> Result<Me, AppError> {
+        let (account, user_id, role, scope) = match actor {
             Actor::User {
-                account, user_id, ..
-            } => (account.id, *user_id),
+                account,
+                user_id,
+                role,
+                scope,
+            } => (*account, *user_id, *role, *scope),
             Actor::ApiKey(_) => return Err(AppError::Forbidden(Denied::NotAUser)),
             Actor::Platform => return Err(AppError::Unauthenticated),
         };
         // The credential was just found for this user: gone since, it names nobody.
-        self.directory
-            .find_users(account, vec![user_id])
+        let user = self
+            .directory
+            .find_users(account.id, vec![user_id])
             .await
             .map_err(user_error)?
             .into_iter()
             .next()
-            .ok_or(AppError::Unauthenticated)
+            .ok_or(AppError::Unauthenticated)?;
+        Ok(Me {
+            user,
+            account,
+            role,
+            scope,
+        })
     }
 
     /// `PUT /api/v1/users/{user_id}` (API key). Deactivating (or reactivating) forgets

@@ -4,7 +4,6 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get};
-use chat_app::Actor;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -50,25 +49,13 @@ pub struct MeJson {
 )]
 #[get("/me")]
 pub async fn me(state: Data<AppState>, auth: Authenticated) -> Result<HttpResponse, Error> {
-    let user = state.end_users.me(&auth.actor).await?;
-    let (account, role, permissions) = match &auth.actor {
-        Actor::User {
-            account,
-            role,
-            scope,
-            ..
-        } => (account, role.as_str(), scope.map(|scope| scope.names())),
-        // `me` answers users only.
-        Actor::ApiKey(_) | Actor::Platform => {
-            return Err(chat_app::AppError::Unauthenticated.into());
-        }
-    };
+    let me = state.end_users.me(&auth.actor).await?;
     Ok(HttpResponse::Ok().json(Envelope::ok(MeJson {
-        id: user.id.0,
-        account_id: account.id.0,
-        client_id: account.uuid,
-        role,
-        permissions,
-        user: UserJson::from(user),
+        id: me.user.id.0,
+        account_id: me.account.id.0,
+        client_id: me.account.uuid,
+        role: me.role.as_str(),
+        permissions: me.scope.map(|scope| scope.names()),
+        user: UserJson::from(me.user),
     })))
 }

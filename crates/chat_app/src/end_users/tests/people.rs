@@ -172,7 +172,7 @@ async fn me_is_the_user_a_user_credential_acts_as() {
         let (end_users, _) = setup.build();
         let me = end_users.me(&actor).await;
         assert!(
-            matches!(&me, Ok(u) if u.id == UserId(3)),
+            matches!(&me, Ok(m) if m.user.id == UserId(3) && m.account.id == ACCOUNT),
             "{actor:?}: {me:?}"
         );
     }
