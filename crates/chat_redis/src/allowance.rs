@@ -19,26 +19,45 @@ use redis::aio::ConnectionManager;
 
 use crate::{DEFAULT_PREFIX, connect};
 
-/// KEYS[1]: the allowance's key. ARGV: the emission interval (µs between two requests
-/// at the allowed rate, at least 1) and the burst (at least 1). Answers {allowed (1 or
-/// 0), remaining, µs until the allowance is full again, µs to wait before a retry (0
-/// when allowed)}.
+/// KEYS: the allowances' keys, taken from in turn. ARGV: for each key, its emission
+/// interval (µs between two requests at the allowed rate, at least 1) and its burst (at
+/// least 1). Stops at the first allowance that refuses (the ones before it have counted
+/// the request, as on one node). Answers, for the last allowance asked: {allowed (1 or
+/// 0), remaining, µs until it is full again, µs to wait before a retry (0 when
+/// allowed), its position (1-based)}.
 const GCRA: &str = r#"
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local next_tat = tat + interval
-local allowed_from = next_tat - interval * burst
-if now < allowed_from then
-  return {0, 0, tat - now, allowed_from - now}
+local answer
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local burst = tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
+  if tat < now then tat = now end
+  local next_tat = tat + interval
+  local allowed_from = next_tat - interval * burst
+  if now < allowed_from then
+    return {0, 0, tat - now, allowed_from - now, i}
+  end
+  local full_in = next_tat - now
+  redis.call('SET', KEYS[i], string.format('%d', next_tat), 'PX', math.ceil(full_in / 1000))
+  answer = {1, math.floor((now - allowed_from) / interval), full_in, 0, i}
 end
-local full_in = next_tat - now
-redis.call('SET', KEYS[1], string.format('%d', next_tat), 'PX', math.ceil(full_in / 1000))
-return {1, math.floor((now - allowed_from) / interval), full_in, 0}
+return answer
 "#;
+
+/// One allowance of a [`RedisAllowances::take_in_turn`]: its key (never a secret: keys
+/// are readable by whoever reads Redis), and the rate it lets through: `per_sec` a second
+/// after a `burst` at once (0 counts as 1 for both, as on one node).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allowance<'a> {
+    /// The key, under the prefix.
+    pub key: &'a str,
+    /// Requests a second.
+    pub per_sec: u32,
+    /// Requests at once.
+    pub burst: u32,
+}
 
 /// What one request was told by an allowance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,21 +119,48 @@ impl RedisAllowances {
     /// one node). Err when Redis cannot answer: the caller chooses between its own
     /// node's buckets, refusing, and letting through.
     pub async fn take(&self, key: &str, per_sec: u32, burst: u32) -> anyhow::Result<Gcra> {
+        let (_, gcra) = self
+            .take_in_turn(&[Allowance {
+                key,
+                per_sec,
+                burst,
+            }])
+            .await?;
+        Ok(gcra)
+    }
+
+    /// Takes one request from each of `allowances` in turn, in one round trip, stopping at
+    /// the first that refuses (a send takes from a credential's general allowance, then
+    /// from its send allowance). Answers the position of the last allowance asked, and
+    /// what it told. Err when Redis cannot answer, or `allowances` is empty.
+    pub async fn take_in_turn(
+        &self,
+        allowances: &[Allowance<'_>],
+    ) -> anyhow::Result<(usize, Gcra)> {
+        anyhow::ensure!(!allowances.is_empty(), "no allowance to take from");
+        let mut invocation = self.script.prepare_invoke();
+        for allowance in allowances {
+            invocation
+                .key(format!("{}gcra:{}", self.prefix, allowance.key))
+                .arg(interval_micros(allowance.per_sec))
+                .arg(allowance.burst.max(1));
+        }
         let mut conn = self.conn.clone();
-        let (allowed, remaining, reset_after, retry_after): (i64, i64, i64, i64) = self
-            .script
-            .key(format!("{}gcra:{key}", self.prefix))
-            .arg(interval_micros(per_sec))
-            .arg(burst.max(1))
-            .invoke_async(&mut conn)
-            .await
-            .context("Redis: taking from a shared allowance")?;
-        Ok(Gcra {
-            allowed: allowed == 1,
-            remaining: u32::try_from(remaining.max(0)).unwrap_or(u32::MAX),
-            reset_after: micros(reset_after),
-            retry_after: (allowed != 1).then(|| micros(retry_after)),
-        })
+        let (allowed, remaining, reset_after, retry_after, position): (i64, i64, i64, i64, i64) =
+            invocation
+                .invoke_async(&mut conn)
+                .await
+                .context("Redis: taking from a shared allowance")?;
+        let position = usize::try_from(position - 1).unwrap_or(0);
+        Ok((
+            position.min(allowances.len() - 1),
+            Gcra {
+                allowed: allowed == 1,
+                remaining: u32::try_from(remaining.max(0)).unwrap_or(u32::MAX),
+                reset_after: micros(reset_after),
+                retry_after: (allowed != 1).then(|| micros(retry_after)),
+            },
+        ))
     }
 }
 

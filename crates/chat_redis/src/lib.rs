@@ -48,7 +48,7 @@ use chat_app::StoreError;
 use redis::RedisError;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-pub use crate::allowance::{Gcra, RedisAllowances};
+pub use crate::allowance::{Allowance, Gcra, RedisAllowances};
 pub use crate::presence::RedisPresence;
 
 /// The prefix of every key unless `with_prefix` chose another.

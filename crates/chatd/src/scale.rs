@@ -9,7 +9,7 @@ use anyhow::Context;
 use chat_app::{EventRelay, MirroredPresence, PresenceStore, RelayInbox, RoomStore};
 use chat_domain::TokenHash;
 use chat_http::limits::{Bucket, Rate, SharedBuckets, Verdict, key_text};
-use chat_redis::{RedisAllowances, RedisPresence};
+use chat_redis::{Allowance, RedisAllowances, RedisPresence};
 use chat_relay_nats::NatsRelay;
 use chat_relay_pg::PgRelay;
 use chat_store_pg::PgStore;
@@ -110,15 +110,28 @@ struct RedisBuckets(RedisAllowances);
 impl SharedBuckets for RedisBuckets {
     fn take<'a>(
         &'a self,
-        bucket: Bucket,
         key: &'a TokenHash,
-        rate: Rate,
+        buckets: &'a [(Bucket, Rate)],
     ) -> BoxFuture<'a, anyhow::Result<Verdict>> {
         Box::pin(async move {
-            let key = format!("{}:{}", bucket.as_str(), key_text(key));
-            let step = self.0.take(&key, rate.per_sec, rate.burst).await?;
+            let hash = key_text(key);
+            let keys: Vec<String> = buckets
+                .iter()
+                .map(|(bucket, _)| format!("{}:{hash}", bucket.as_str()))
+                .collect();
+            let allowances: Vec<Allowance<'_>> = keys
+                .iter()
+                .zip(buckets)
+                .map(|(key, (_, rate))| Allowance {
+                    key,
+                    per_sec: rate.per_sec,
+                    burst: rate.burst,
+                })
+                .collect();
+            let (last, step) = self.0.take_in_turn(&allowances).await?;
+            let burst = buckets.get(last).map_or(1, |(_, rate)| rate.burst);
             Ok(Verdict {
-                limit: rate.burst.max(1),
+                limit: burst.max(1),
                 remaining: step.remaining,
                 reset: unix_now() + ceil_secs(step.reset_after),
                 retry_after: step.retry_after.map(|wait| ceil_secs(wait).max(1)),

@@ -110,17 +110,15 @@ impl RateLimits {
         let Some(shared) = &self.shared else {
             return self.take(allowance, key);
         };
-        let taken = async {
-            let general = shared
-                .take(Bucket::Requests, key, self.config.requests)
-                .await?;
-            match allowance {
-                Allowance::Requests => Ok(general),
-                Allowance::Sends if general.retry_after.is_some() => Ok(general),
-                Allowance::Sends => shared.take(Bucket::Sends, key, self.config.sends).await,
-            }
+        // As on one node: every request takes from the general bucket, a send then from
+        // its own.
+        let requests = (Bucket::Requests, self.config.requests);
+        let sends = (Bucket::Sends, self.config.sends);
+        let buckets: &[(Bucket, Rate)] = match allowance {
+            Allowance::Requests => &[requests],
+            Allowance::Sends => &[requests, sends],
         };
-        match taken.await {
+        match shared.take(key, buckets).await {
             Ok(verdict) => {
                 if self.shared_failing.swap(false, Ordering::Relaxed) {
                     tracing::info!("rate limits: the shared allowances answer again");

@@ -29,17 +29,18 @@ impl Bucket {
     }
 }
 
-/// One GCRA step in a store every node shares. Implemented beside the store's client
+/// GCRA steps in a store every node shares. Implemented beside the store's client
 /// (`chatd` wires Redis's); this crate only asks.
 pub trait SharedBuckets: Send + Sync + fmt::Debug {
-    /// Takes one from the bucket `bucket` of the credential whose hash is `key`, of
-    /// allowance `rate`. `Err` when the store cannot answer: the caller falls back to its
-    /// own node's buckets rather than refusing or letting everything through.
+    /// Takes one from each of `buckets` (with its allowance) of the credential whose hash
+    /// is `key`, in turn and in one round trip, stopping at the first that refuses; answers
+    /// the verdict of the last bucket asked. `Err` when the store cannot answer: the caller
+    /// falls back to its own node's buckets rather than refusing or letting everything
+    /// through.
     fn take<'a>(
         &'a self,
-        bucket: Bucket,
         key: &'a TokenHash,
-        rate: Rate,
+        buckets: &'a [(Bucket, Rate)],
     ) -> BoxFuture<'a, anyhow::Result<Verdict>>;
 }
 

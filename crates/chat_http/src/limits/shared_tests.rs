@@ -11,39 +11,46 @@ use super::config::{Rate, RateConfig};
 use super::shared::{Bucket, SharedBuckets, key_text};
 use super::verdict::Verdict;
 
-/// Counts what each bucket was asked, and answers from a fixed number of tokens
-/// per bucket; or fails every step.
+/// Records each round trip's buckets, and answers from a fixed number of tokens per
+/// bucket, stopping at the first empty one; or fails every round trip.
 #[derive(Debug, Default)]
 struct Fake {
     failing: bool,
     left: Mutex<HashMap<Bucket, u32>>,
-    asked: Mutex<Vec<(Bucket, String)>>,
+    asked: Mutex<Vec<(Vec<Bucket>, String)>>,
 }
 
 impl SharedBuckets for Fake {
     fn take<'a>(
         &'a self,
-        bucket: Bucket,
         key: &'a TokenHash,
-        rate: Rate,
+        buckets: &'a [(Bucket, Rate)],
     ) -> BoxFuture<'a, anyhow::Result<Verdict>> {
         Box::pin(async move {
             if self.failing {
                 anyhow::bail!("the store is away");
             }
             if let Ok(mut asked) = self.asked.lock() {
-                asked.push((bucket, key_text(key)));
+                asked.push((buckets.iter().map(|(b, _)| *b).collect(), key_text(key)));
             }
             let mut left = self.left.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-            let tokens = left.entry(bucket).or_insert(rate.burst);
-            let allowed = *tokens > 0;
-            *tokens = tokens.saturating_sub(1);
-            Ok(Verdict {
-                limit: rate.burst,
-                remaining: *tokens,
-                reset: 0,
-                retry_after: (!allowed).then_some(7),
-            })
+            let mut verdict = None;
+            for (bucket, rate) in buckets {
+                let tokens = left.entry(*bucket).or_insert(rate.burst);
+                let allowed = *tokens > 0;
+                *tokens = tokens.saturating_sub(1);
+                let told = Verdict {
+                    limit: rate.burst,
+                    remaining: *tokens,
+                    reset: 0,
+                    retry_after: (!allowed).then_some(7),
+                };
+                verdict = Some(told);
+                if !allowed {
+                    break;
+                }
+            }
+            verdict.ok_or_else(|| anyhow::anyhow!("no bucket"))
         })
     }
 }
@@ -63,7 +70,7 @@ fn config() -> RateConfig {
 }
 
 #[tokio::test]
-async fn a_send_takes_from_both_shared_buckets_and_reports_the_lower() {
+async fn a_send_takes_from_both_shared_buckets_in_one_round_trip_and_reports_the_last() {
     let fake = Arc::new(Fake::default());
     let limits = RateLimits::new(config()).with_shared(fake.clone());
     let key = TokenHash::of("sk_secret");
@@ -75,16 +82,13 @@ async fn a_send_takes_from_both_shared_buckets_and_reports_the_lower() {
     let second = limits.take_shared(Allowance::Sends, &key).await;
     assert_eq!(second.retry_after, Some(7), "{second:?}");
     let asked = fake.asked.lock().map(|a| a.clone()).unwrap_or_default();
-    let buckets: Vec<Bucket> = asked.iter().map(|(b, _)| *b).collect();
-    assert_eq!(
-        buckets,
-        [
-            Bucket::Requests,
-            Bucket::Sends,
-            Bucket::Requests,
-            Bucket::Sends
-        ]
-    );
+    let trips: Vec<Vec<Bucket>> = asked.iter().map(|(b, _)| b.clone()).collect();
+    let send = vec![Bucket::Requests, Bucket::Sends];
+    assert_eq!(trips, [send.clone(), send]);
+    // A plain request asks the general bucket only.
+    limits.take_shared(Allowance::Requests, &key).await;
+    let last = fake.asked.lock().map(|a| a.last().cloned()).ok().flatten();
+    assert_eq!(last.map(|(b, _)| b), Some(vec![Bucket::Requests]));
     // Keyed by the credential's hash, never the secret.
     assert!(
         asked

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chat_redis::{Gcra, RedisAllowances};
+use chat_redis::{Allowance, Gcra, RedisAllowances};
 
 use crate::common::Space;
 
@@ -113,5 +113,36 @@ async fn a_zero_rate_or_burst_counts_as_one() {
     assert!(
         wait > Duration::from_millis(900) && wait <= Duration::from_secs(1),
         "{wait:?}"
+    );
+}
+
+/// A send's two allowances in one round trip: the general one, then the send one; the
+/// first that refuses stops it, and the answer names which one spoke.
+#[tokio::test]
+async fn allowances_taken_in_turn_stop_at_the_first_refusal() {
+    let space = Space::new();
+    let allowances = space.allowances().await;
+    let general = Allowance {
+        key: "requests:k",
+        per_sec: 1,
+        burst: 2,
+    };
+    let sends = Allowance {
+        key: "sends:k",
+        per_sec: 1,
+        burst: 1,
+    };
+    let both = [general, sends];
+    let (last, first) = allowances.take_in_turn(&both).await.expect("answered");
+    assert_eq!((last, first.allowed, first.remaining), (1, true, 0));
+    // The send allowance is spent: refused by it, the general one having counted it.
+    let (last, second) = allowances.take_in_turn(&both).await.expect("answered");
+    assert_eq!((last, second.allowed), (1, false));
+    // The general allowance is spent too now: refused by it, the send one not asked.
+    let (last, third) = allowances.take_in_turn(&both).await.expect("answered");
+    assert_eq!((last, third.allowed), (0, false));
+    assert!(
+        allowances.take_in_turn(&[]).await.is_err(),
+        "nothing to take from"
     );
 }
