@@ -1,4 +1,5 @@
-//! Notices from other nodes: what they name is read from the tables, then delivered.
+//! Notices from other nodes: what they name is read from the tables (a new message the
+//! notice carries is not), then delivered.
 
 use chat_app::{
     DomainEvent, LiveEvent, MemberEvent, MembershipChange, MessageChange, MessageEvent, Notice,
@@ -18,8 +19,14 @@ impl Dispatcher {
                 self.credentials_changed(event);
                 return Ok(());
             }
-            Notice::MessageCreated { account, room, seq } => {
-                self.committed(account, room, seq, None).await;
+            Notice::MessageCreated {
+                account,
+                room,
+                seq,
+                message,
+            } => {
+                self.committed(account, room, seq, message.map(|m| *m))
+                    .await;
                 return Ok(());
             }
             Notice::MessageChanged {

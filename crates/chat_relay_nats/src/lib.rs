@@ -4,9 +4,11 @@
 //!
 //! The alternative to `chat_relay_pg` for deployments of many nodes: PostgreSQL's
 //! `NOTIFY` serialises committing transactions on one global lock, NATS does not touch
-//! the database. The payloads are the same JSON (`chat_relay_wire`): ids, never bodies,
-//! far below NATS's 1 MiB. Core NATS is at-most-once, as `LISTEN/NOTIFY` is: what a
-//! disconnected node missed it reads from the tables after [`RelayInbox::resync`].
+//! the database. The payloads are the same JSON (`chat_relay_wire`): ids, and a new
+//! message whole when its notice stays within [`MAX_PAYLOAD_BYTES`] (far below NATS's
+//! 1 MiB), so that the other nodes deliver it without reading it back. Core NATS is
+//! at-most-once, as `LISTEN/NOTIFY` is: what a disconnected node missed it reads from the
+//! tables after [`RelayInbox::resync`].
 //!
 //! Subjects are in `subject`; the publishing and listening tasks in `tasks`; what they
 //! share with the handle and the client's event callback in `shared`.
@@ -36,6 +38,11 @@ use crate::tasks::{Listener, Outgoing, round_trip};
 
 /// Notices waiting for the publishing task; past this, [`NatsRelay::relay`] drops them.
 pub const QUEUE_CAPACITY: usize = 1024;
+
+/// The largest payload published: a new message whose notice would be larger travels as
+/// its ids, and the other nodes read it from the tables (a message's text, meta and
+/// mentions fit several times over at their usual sizes).
+pub const MAX_PAYLOAD_BYTES: usize = 16 * 1024;
 
 /// How often the client pings the server: a connection that died without the socket
 /// saying so is found out after a few missed pongs (NATS's default is every 2 minutes).
@@ -199,7 +206,7 @@ impl EventRelay for NatsRelay {
             tracing::debug!(?notice, "relay: stopped; notice dropped");
             return;
         }
-        let payload = match encode_notice(self.node, &notice) {
+        let payload = match encode_notice(self.node, &notice, MAX_PAYLOAD_BYTES) {
             Ok(payload) => payload,
             Err(error) => {
                 tracing::warn!(error = %format!("{error:#}"), "relay: notice dropped");

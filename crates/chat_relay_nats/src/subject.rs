@@ -115,6 +115,7 @@ mod tests {
                 account,
                 room,
                 seq: Seq(1),
+                message: None,
             },
             Notice::RoomChanged {
                 account,

@@ -14,8 +14,11 @@ use chat_app::{
     CredentialEvent, EventRelay, MembershipChange, MessageChange, Notice, PresenceChange,
     RoomChange, Typing,
 };
-use chat_domain::{AccountId, Emoji, MessageId, Person, RoomId, Seq, UserId};
-use chat_relay_nats::{NatsRelay, QUEUE_CAPACITY};
+use chat_domain::{
+    AccountId, Content, Emoji, Message, MessageId, MessageKind, MessageMeta, Person, Reactions,
+    RoomId, Sender, Seq, ThreadStats, UserId,
+};
+use chat_relay_nats::{MAX_PAYLOAD_BYTES, NatsRelay, QUEUE_CAPACITY};
 use chat_relay_wire::encode_notice;
 use futures_util::StreamExt;
 use uuid::Uuid;
@@ -27,6 +30,49 @@ fn created(seq: i64) -> Notice {
         account: AccountId(1),
         room: RoomId(2),
         seq: Seq(seq),
+        message: None,
+    }
+}
+
+/// A message as sending makes it, `content` its text.
+fn just_sent(seq: i64, content: &str) -> Message {
+    Message {
+        id: MessageId(seq + 100),
+        uuid: Uuid::new_v4(),
+        account_id: AccountId(1),
+        room_id: RoomId(2),
+        room_uuid: Uuid::new_v4(),
+        seq: Seq(seq),
+        sender: Sender::User {
+            id: UserId(6),
+            label: "user_6".to_owned(),
+        },
+        sender_name: Some("Ada".to_owned()),
+        content: Content::parse(content).expect("content"),
+        kind: MessageKind::Text,
+        meta: MessageMeta::default(),
+        reply_to: None,
+        echo_id: None,
+        created_at: time::macros::datetime!(2026-12-07 10:11:12.123456 UTC),
+        updated_at: time::macros::datetime!(2026-12-07 10:11:12.123456 UTC),
+        edited_at: None,
+        deleted_at: None,
+        attachments: Vec::new(),
+        deleted_by: None,
+        thread: ThreadStats::default(),
+        mentions: Vec::new(),
+        reactions: Reactions::default(),
+        pin: None,
+    }
+}
+
+/// The notice of `message`, carrying it (`whole`) or naming it by `seq`.
+fn created_of(message: &Message, whole: bool) -> Notice {
+    Notice::MessageCreated {
+        account: message.account_id,
+        room: message.room_id,
+        seq: message.seq,
+        message: whole.then(|| Box::new(message.clone())),
     }
 }
 
@@ -157,6 +203,23 @@ async fn relay_carries_every_notice_to_the_other_node_in_order_and_not_back() {
 }
 
 #[tokio::test]
+async fn relay_carries_a_new_message_whole_and_one_past_its_limit_by_its_ids() {
+    let (url, prefix) = (nats_url(), test_prefix());
+    let (a, _a_inbox) = listening_at(&url, &prefix).await;
+    let (_b, b_inbox) = listening_at(&url, &prefix).await;
+
+    let small = just_sent(1, "hello \"there\" 👋");
+    // 10,000 characters of three bytes: past the relay's 16 KiB.
+    let large = just_sent(2, &"€".repeat(10_000));
+    a.relay(created_of(&small, true));
+    a.relay(created_of(&large, true));
+    assert_eq!(
+        b_inbox.wait_for_notices(2).await,
+        [created_of(&small, true), created_of(&large, false)]
+    );
+}
+
+#[tokio::test]
 async fn relay_skips_its_own_node_and_payloads_that_are_not_notices() {
     let (url, prefix) = (nats_url(), test_prefix());
     let node_of_b = Uuid::new_v4();
@@ -168,14 +231,14 @@ async fn relay_skips_its_own_node_and_payloads_that_are_not_notices() {
     let plain = plain_client().await;
     let subject = format!("{prefix}.1.2");
     // From another connection, but naming B's node: B's own.
-    let own = encode_notice(node_of_b, &created(1)).expect("encodes");
+    let own = encode_notice(node_of_b, &created(1), MAX_PAYLOAD_BYTES).expect("encodes");
     for payload in [own.as_bytes(), b"garbage", b"{\"kind\":1}", &[0xff, 0xfe]] {
         plain
             .publish(subject.clone(), payload.to_vec().into())
             .await
             .expect("published");
     }
-    let other = encode_notice(Uuid::new_v4(), &created(2)).expect("encodes");
+    let other = encode_notice(Uuid::new_v4(), &created(2), MAX_PAYLOAD_BYTES).expect("encodes");
     plain
         .publish(subject, other.into())
         .await
@@ -204,6 +267,7 @@ async fn relay_publishes_on_the_rooms_subject_or_the_accounts() {
         account,
         room: RoomId(42),
         seq: Seq(1),
+        message: None,
     });
     a.relay(Notice::Credentials(CredentialEvent {
         account,

@@ -15,17 +15,11 @@ pub(crate) const CHANNEL: &str = "chat_events";
 pub(crate) const MAX_PAYLOAD_BYTES: usize = 7999;
 
 /// The notification payload that carries `notice` from `node`: the shared compact JSON
-/// ([`chat_relay_wire::encode_notice`]). Errors when it would not fit a PostgreSQL
-/// notification (8000 bytes or more: a typing signal with an enormous name, say).
+/// ([`chat_relay_wire::encode_notice`]), a new message whole when it fits. Errors when
+/// even the ids would not fit a PostgreSQL notification (8000 bytes or more: a typing
+/// signal with an enormous name, say).
 pub fn encode_notice(node: Uuid, notice: &Notice) -> anyhow::Result<String> {
-    let payload = chat_relay_wire::encode_notice(node, notice)?;
-    if payload.len() > MAX_PAYLOAD_BYTES {
-        anyhow::bail!(
-            "a notice of {} bytes does not fit a notification (at most {MAX_PAYLOAD_BYTES})",
-            payload.len()
-        );
-    }
-    Ok(payload)
+    chat_relay_wire::encode_notice(node, notice, MAX_PAYLOAD_BYTES)
 }
 
 #[cfg(test)]
@@ -44,11 +38,12 @@ mod tests {
             account: AccountId(1),
             room: RoomId(2),
             seq: Seq(3),
+            message: None,
         };
         let payload = encode_notice(node, &notice).expect("encodes");
         assert_eq!(
             payload,
-            chat_relay_wire::encode_notice(node, &notice).expect("encodes")
+            chat_relay_wire::encode_notice(node, &notice, MAX_PAYLOAD_BYTES).expect("encodes")
         );
         assert_eq!(decode_notice(&payload), Some((node, notice)));
     }

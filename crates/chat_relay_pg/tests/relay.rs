@@ -12,7 +12,10 @@ use chat_app::{
     CredentialEvent, EventRelay, MembershipChange, MessageChange, Notice, PresenceChange,
     RelayInbox, RoomChange, Typing,
 };
-use chat_domain::{AccountId, MessageId, RoomId, Seq, UserId};
+use chat_domain::{
+    AccountId, Content, Message, MessageId, MessageKind, MessageMeta, Reactions, RoomId, Sender,
+    Seq, ThreadStats, UserId,
+};
 use chat_relay_pg::{PgRelay, encode_notice};
 use chat_test_db::TestDatabase;
 use diesel::sql_types::BigInt;
@@ -115,6 +118,49 @@ fn created(seq: i64) -> Notice {
         account: AccountId(1),
         room: RoomId(2),
         seq: Seq(seq),
+        message: None,
+    }
+}
+
+/// A message as sending makes it, `content` its text.
+fn just_sent(seq: i64, content: &str) -> Message {
+    Message {
+        id: MessageId(seq + 100),
+        uuid: Uuid::new_v4(),
+        account_id: AccountId(1),
+        room_id: RoomId(2),
+        room_uuid: Uuid::new_v4(),
+        seq: Seq(seq),
+        sender: Sender::User {
+            id: UserId(6),
+            label: "user_6".to_owned(),
+        },
+        sender_name: Some("Ada".to_owned()),
+        content: Content::parse(content).expect("content"),
+        kind: MessageKind::Text,
+        meta: MessageMeta::default(),
+        reply_to: None,
+        echo_id: None,
+        created_at: time::macros::datetime!(2026-12-07 10:11:12.123456 UTC),
+        updated_at: time::macros::datetime!(2026-12-07 10:11:12.123456 UTC),
+        edited_at: None,
+        deleted_at: None,
+        attachments: Vec::new(),
+        deleted_by: None,
+        thread: ThreadStats::default(),
+        mentions: Vec::new(),
+        reactions: Reactions::default(),
+        pin: None,
+    }
+}
+
+/// The notice of `message`, carrying it (`whole`) or naming it by `seq`.
+fn created_of(message: &Message, whole: bool) -> Notice {
+    Notice::MessageCreated {
+        account: message.account_id,
+        room: message.room_id,
+        seq: message.seq,
+        message: whole.then(|| Box::new(message.clone())),
     }
 }
 
@@ -267,6 +313,23 @@ fn relay_carries_every_notice_to_the_other_node_and_not_back() {
     assert_eq!(b_inbox.notices(), sent);
     assert_eq!(a_inbox.resyncs(), 0);
     assert_eq!(b_inbox.resyncs(), 0);
+}
+
+#[test]
+fn relay_carries_a_new_message_whole_and_one_too_large_for_a_notification_by_its_ids() {
+    let db = TestDatabase::new();
+    let (a, _a_inbox) = listening(&db);
+    let (_b, b_inbox) = listening(&db);
+
+    let small = just_sent(1, "hello \"there\" 👋");
+    // 3,000 characters of three bytes: past a notification's 8,000.
+    let large = just_sent(2, &"€".repeat(3_000));
+    a.relay(created_of(&small, true));
+    a.relay(created_of(&large, true));
+    assert_eq!(
+        b_inbox.wait_for_notices(2),
+        [created_of(&small, true), created_of(&large, false)]
+    );
 }
 
 #[test]

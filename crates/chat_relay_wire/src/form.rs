@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::message::WireMessage;
+
 /// [`Notice`] with plain values. The conversions both ways match every variant without a
 /// wildcard: a new `Notice` variant does not compile until it has its wire form.
 #[derive(Debug, Serialize, Deserialize)]
@@ -18,6 +20,13 @@ pub(crate) enum WireNotice {
         account: i64,
         room: i64,
         seq: i64,
+        /// The message itself, when it travels whole ([`WireMessage`]).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::message::lenient"
+        )]
+        message: Option<WireMessage>,
     },
     MessageChanged {
         account: i64,
@@ -114,10 +123,16 @@ impl From<&Notice> for WireNotice {
                 account: account.0,
                 user: user.map(|user| user.0),
             },
-            Notice::MessageCreated { account, room, seq } => WireNotice::MessageCreated {
+            Notice::MessageCreated {
+                account,
+                room,
+                seq,
+                message,
+            } => WireNotice::MessageCreated {
                 account: account.0,
                 room: room.0,
                 seq: seq.0,
+                message: message.as_deref().and_then(WireMessage::of),
             },
             Notice::MessageChanged {
                 account,
@@ -234,6 +249,14 @@ impl From<&Notice> for WireNotice {
 }
 
 impl WireNotice {
+    /// Leaves out the message a `message_created` notice carries; `true` if there was one.
+    pub(crate) fn drop_message(&mut self) -> bool {
+        match self {
+            WireNotice::MessageCreated { message, .. } => message.take().is_some(),
+            _ => false,
+        }
+    }
+
     /// The notice this wire form carries; `None` when a field is not valid.
     pub(crate) fn into_notice(self) -> Option<Notice> {
         Some(match self {
@@ -241,11 +264,23 @@ impl WireNotice {
                 account: AccountId(account),
                 user: user.map(UserId),
             }),
-            WireNotice::MessageCreated { account, room, seq } => Notice::MessageCreated {
-                account: AccountId(account),
-                room: RoomId(room),
-                seq: Seq(seq),
-            },
+            WireNotice::MessageCreated {
+                account,
+                room,
+                seq,
+                message,
+            } => {
+                let (account, room, seq) = (AccountId(account), RoomId(room), Seq(seq));
+                Notice::MessageCreated {
+                    account,
+                    room,
+                    seq,
+                    // A body that does not decode leaves the message to be read.
+                    message: message
+                        .and_then(|message| message.into_message(account, room, seq))
+                        .map(Box::new),
+                }
+            }
             WireNotice::MessageChanged {
                 account,
                 message,

@@ -5,13 +5,15 @@
 //! One crate for the format, so that every relay writes and reads the same bytes, and a
 //! new `Notice` variant gets its wire form once. A payload is compact JSON naming the
 //! sending node (which lets a node skip its own notices) and every field of the notice:
-//! ids of what the tables hold, never a message's body, so a payload stays a few hundred
-//! bytes. This crate sets no size limit: a transport with one (PostgreSQL's 8000 bytes)
-//! checks it itself.
+//! ids of what the tables hold, and a new message whole when it fits the transport's
+//! limit (`message`), so that the receiving nodes deliver it without reading it back.
+//! A message too large for the limit, or with more than sending gives it (files,
+//! reactions...), travels as its ids and is read from the tables.
 
 #![warn(missing_docs)]
 
 mod form;
+mod message;
 
 use anyhow::Context;
 use chat_app::Notice;
@@ -30,15 +32,27 @@ struct Envelope {
     notice: WireNotice,
 }
 
-/// The payload that carries `notice` from `node`: compact JSON (one line) of the node and
-/// every field of the notice. Errors only if serialisation fails, which these plain
-/// fields never make it do; a transport's size limit is the transport's to check.
-pub fn encode_notice(node: Uuid, notice: &Notice) -> anyhow::Result<String> {
-    serde_json::to_string(&Envelope {
+/// The payload of at most `max_bytes` that carries `notice` from `node`: compact JSON
+/// (one line) of the node and every field of the notice. A new message travels whole
+/// when the payload then stays within `max_bytes`, and by its ids otherwise. Errors when
+/// even that does not fit (a typing signal with an enormous name, on a transport with a
+/// small limit).
+pub fn encode_notice(node: Uuid, notice: &Notice, max_bytes: usize) -> anyhow::Result<String> {
+    let mut envelope = Envelope {
         node,
         notice: WireNotice::from(notice),
-    })
-    .context("cannot encode a notice")
+    };
+    let mut payload = serde_json::to_string(&envelope).context("cannot encode a notice")?;
+    if payload.len() > max_bytes && envelope.notice.drop_message() {
+        payload = serde_json::to_string(&envelope).context("cannot encode a notice")?;
+    }
+    if payload.len() > max_bytes {
+        anyhow::bail!(
+            "a notice of {} bytes does not fit the relay's payloads (at most {max_bytes})",
+            payload.len()
+        );
+    }
+    Ok(payload)
 }
 
 /// The sending node and the notice of a payload [`encode_notice`] wrote; `None` for

@@ -9,6 +9,9 @@ use uuid::Uuid;
 
 use super::{decode_notice, encode_notice};
 
+/// No transport's limit: what the codec itself writes.
+const NO_LIMIT: usize = usize::MAX;
+
 fn every_notice() -> Vec<Notice> {
     let account = AccountId(7);
     let room = RoomId(42);
@@ -18,6 +21,7 @@ fn every_notice() -> Vec<Notice> {
             account,
             room,
             seq: Seq(9_007_199_254_740_993),
+            message: None,
         },
         Notice::RoomDeleted {
             account,
@@ -131,7 +135,7 @@ fn every_notice() -> Vec<Notice> {
 fn every_relay_notice_survives_encoding_and_decoding() {
     let node = Uuid::new_v4();
     for notice in every_notice() {
-        let payload = encode_notice(node, &notice).expect("encodes");
+        let payload = encode_notice(node, &notice, NO_LIMIT).expect("encodes");
         assert!(!payload.contains('\n'), "compact: {payload}");
         assert_eq!(decode_notice(&payload), Some((node, notice)), "{payload}");
     }
@@ -146,7 +150,9 @@ fn relay_payloads_are_compact_json_naming_the_node_and_the_fields() {
             account: AccountId(1),
             room: RoomId(2),
             seq: Seq(3),
+            message: None,
         },
+        NO_LIMIT,
     )
     .expect("encodes");
     assert_eq!(
@@ -177,7 +183,7 @@ fn a_credential_notice_names_the_account_and_the_user_only_when_there_is_one() {
         user: Some(UserId(5)),
     });
     assert_eq!(
-        encode_notice(node, &of_user).expect("encodes"),
+        encode_notice(node, &of_user, NO_LIMIT).expect("encodes"),
         r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"credentials","account":1,"user":5}"#
     );
     let of_account = Notice::Credentials(CredentialEvent {
@@ -185,7 +191,7 @@ fn a_credential_notice_names_the_account_and_the_user_only_when_there_is_one() {
         user: None,
     });
     assert_eq!(
-        encode_notice(node, &of_account).expect("encodes"),
+        encode_notice(node, &of_account, NO_LIMIT).expect("encodes"),
         r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"credentials","account":1}"#
     );
 }
@@ -212,7 +218,7 @@ fn relay_payloads_that_are_not_notices_decode_to_none() {
 }
 
 #[test]
-fn the_codec_sets_no_size_limit_the_transport_does() {
+fn a_notice_past_the_transports_limit_is_refused() {
     // A typing signal with an enormous name: PostgreSQL would refuse it, NATS would not.
     let notice = Notice::Typing(Typing {
         account: AccountId(1),
@@ -223,9 +229,17 @@ fn the_codec_sets_no_size_limit_the_transport_does() {
         user_name: "n".repeat(100_000),
         is_typing: true,
     });
-    let payload = encode_notice(Uuid::nil(), &notice).expect("encodes");
+    let payload = encode_notice(Uuid::nil(), &notice, NO_LIMIT).expect("encodes");
     assert!(payload.len() > 100_000);
-    assert_eq!(decode_notice(&payload), Some((Uuid::nil(), notice)));
+    assert_eq!(decode_notice(&payload), Some((Uuid::nil(), notice.clone())));
+    assert_eq!(
+        encode_notice(Uuid::nil(), &notice, payload.len()).expect("fits exactly"),
+        payload
+    );
+    let refused = encode_notice(Uuid::nil(), &notice, payload.len() - 1)
+        .expect_err("one byte too many")
+        .to_string();
+    assert!(refused.contains(&payload.len().to_string()), "{refused}");
 }
 
 #[test]
@@ -238,7 +252,7 @@ fn a_leave_carries_when_to_the_nanosecond_and_a_join_carries_no_time() {
         user: UserId(3),
         change: MembershipChange::Left { at },
     };
-    let payload = encode_notice(node, &left).expect("encodes");
+    let payload = encode_notice(node, &left, NO_LIMIT).expect("encodes");
     assert_eq!(
         payload,
         r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"membership","account":1,"room":2,"user":3,"joined":false,"left_at":"2026-12-06T15:32:53.123456789Z"}"#
@@ -251,7 +265,7 @@ fn a_leave_carries_when_to_the_nanosecond_and_a_join_carries_no_time() {
         change: MembershipChange::Joined,
     };
     assert_eq!(
-        encode_notice(node, &joined).expect("encodes"),
+        encode_notice(node, &joined, NO_LIMIT).expect("encodes"),
         r#"{"node":"00000000-0000-0000-0000-000000000000","kind":"membership","account":1,"room":2,"user":3,"joined":true}"#
     );
 }

@@ -1,13 +1,14 @@
 //! What crosses between server nodes, and the ports that carry it.
 //!
 //! Every node delivers to its own sockets. A change made on one node reaches the
-//! others as a [`Notice`] through an [`EventRelay`] (PostgreSQL `LISTEN/NOTIFY` in
-//! this project; a broker would do as well). A notice names what changed by id; the
-//! receiving node reads the change from the tables, which stay the truth: a notice
-//! that is lost (a relay reconnecting) is made up for by reading a room's messages
-//! after the last `seq` it delivered.
+//! others as a [`Notice`] through an [`EventRelay`] (PostgreSQL `LISTEN/NOTIFY`, or
+//! NATS). A notice names what changed by id; the receiving node reads the change from
+//! the tables, which stay the truth: a notice that is lost (a relay reconnecting) is
+//! made up for by reading a room's messages after the last `seq` it delivered. A new
+//! message may travel whole with its notice, which spares every receiving node that
+//! read; a relay that cannot carry it sends the ids alone.
 
-use chat_domain::{AccountId, Emoji, MessageId, Person, RoomId, Seq, UserId};
+use chat_domain::{AccountId, Emoji, Message, MessageId, Person, RoomId, Seq, UserId};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -54,10 +55,10 @@ pub enum RoomChange {
     Deactivated,
 }
 
-/// A live event as it crosses to other nodes: ids of what the tables hold, or the
-/// whole of an ephemeral signal. Small enough for any broker (PostgreSQL notifications
-/// carry at most 8000 bytes).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A live event as it crosses to other nodes: ids of what the tables hold (and a new
+/// message as it was committed, which a relay may carry or leave out), or the whole of
+/// an ephemeral signal.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Notice {
     /// The room's messages up to `seq` are committed.
     MessageCreated {
@@ -67,6 +68,9 @@ pub enum Notice {
         room: RoomId,
         /// The newest committed message.
         seq: Seq,
+        /// That message as committed, when the relay carries it: the receiving node
+        /// delivers it without reading it back. `None` names it by `seq` alone.
+        message: Option<Box<Message>>,
     },
     /// A message changed.
     MessageChanged {
@@ -177,6 +181,7 @@ impl Notice {
                     account: m.account_id,
                     room: m.room_id,
                     seq: m.seq,
+                    message: Some(Box::new(m.clone())),
                 },
                 MessageEvent::Updated(m) => Self::message(m, MessageChange::Updated),
                 MessageEvent::Deleted(m) => Self::message(m, MessageChange::Deleted),

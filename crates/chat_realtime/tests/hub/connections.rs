@@ -319,6 +319,7 @@ async fn a_room_whose_last_socket_was_dropped_is_read_again_by_the_next_subscrib
         account: ACCOUNT,
         room: ROOM,
         seq: Seq(8),
+        message: None,
     });
 
     let reads = h.tables.list_count();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chat_app::ports::MockMessageStore;
 use chat_app::{DomainEvent, EventPublisher, LiveEvent, MessageEvent, Notice, RelayInbox};
-use chat_domain::{Seq, UserId};
+use chat_domain::{Message, Seq, UserId};
 
 use crate::harness::*;
 
@@ -87,7 +87,9 @@ async fn a_new_message_reaches_every_socket_of_its_room_and_no_other() {
             account: ACCOUNT,
             room: ROOM,
             seq: Seq(4),
-        }]
+            message: Some(Box::new(m4.clone())),
+        }],
+        "the new message travels whole"
     );
     assert_eq!(
         h.tables.list_count(),
@@ -163,6 +165,7 @@ async fn a_notice_from_another_node_reads_the_messages_and_delivers_them_in_orde
         account: ACCOUNT,
         room: ROOM,
         seq: Seq(5),
+        message: None,
     });
     assert_eq!(next(&mut socket).await, created_delivery(&m4));
     assert_eq!(next(&mut socket).await, created_delivery(&m5));
@@ -179,17 +182,20 @@ async fn a_notice_from_another_node_reads_the_messages_and_delivers_them_in_orde
         account: ACCOUNT,
         room: ROOM,
         seq: Seq(5),
+        message: None,
     });
     // Rooms nobody here listens to (another room; the same id in another account).
     h.hub.received(Notice::MessageCreated {
         account: ACCOUNT,
         room: ROOM_B,
         seq: Seq(2),
+        message: None,
     });
     h.hub.received(Notice::MessageCreated {
         account: OTHER_ACCOUNT,
         room: ROOM,
         seq: Seq(2),
+        message: None,
     });
     quiet(&mut socket).await;
 
@@ -204,9 +210,49 @@ async fn a_notice_from_another_node_reads_the_messages_and_delivers_them_in_orde
             account: ACCOUNT,
             room: ROOM,
             seq: Seq(6),
+            message: Some(Box::new(m6.clone())),
         }],
         "what other nodes said is not relayed back"
     );
+}
+
+#[tokio::test]
+async fn a_notice_carrying_the_next_message_delivers_it_without_a_read() {
+    let tables = Arc::new(Tables::default());
+    tables.fill(ACCOUNT, ROOM, 3);
+    let h = start(config(), tables);
+    let mut socket = subscribe(&h.hub, room_scope(ACCOUNT, ROOM), Some("10")).await;
+    assert_eq!(socket.start[&ROOM], Seq(3));
+    let reads = h.tables.list_count();
+    let carrying = |m: &Message| Notice::MessageCreated {
+        account: ACCOUNT,
+        room: ROOM,
+        seq: m.seq,
+        message: Some(Box::new(m.clone())),
+    };
+
+    // The next one, whole: delivered as it came.
+    let m4 = h.tables.commit(message(ACCOUNT, ROOM, 4, 10));
+    h.hub.received(carrying(&m4));
+    assert_eq!(next(&mut socket).await, created_delivery(&m4));
+    assert_eq!(h.tables.list_count(), reads, "{:?}", h.tables.lists());
+
+    // One past a gap (5's notice is late): the gap is read, each delivered once.
+    let m5 = h.tables.commit(message(ACCOUNT, ROOM, 5, 20));
+    let m6 = h.tables.commit(message(ACCOUNT, ROOM, 6, 10));
+    h.hub.received(carrying(&m6));
+    assert_eq!(next(&mut socket).await, created_delivery(&m5));
+    assert_eq!(next(&mut socket).await, created_delivery(&m6));
+    let lists = h.tables.lists();
+    assert_eq!(lists.len(), reads + 1, "{lists:?}");
+    assert!(
+        lists[reads].is_range(ACCOUNT, ROOM, Seq(4), Some(Seq(6))),
+        "{:?}",
+        lists[reads]
+    );
+    h.hub.received(carrying(&m5));
+    quiet(&mut socket).await;
+    assert_eq!(h.tables.list_count(), reads + 1);
 }
 
 // ---------------------------------------------------------------- 5. resync
