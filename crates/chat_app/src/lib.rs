@@ -66,10 +66,10 @@ pub use model::{
 };
 pub use model::{Along, ListedRoom, NewWebhook, WebhookPatch};
 pub use ports::{
-    AccountStore, ConversationStore, CredentialOwner, CredentialStore, EndUserStore, FileChunks,
-    FileIndex, FileStore, FileWriter, ListedFile, MemberChange, MemberStore, MessageStore,
-    PoolState, RoomStore, SigningKeys, SigningSeed, StoreError, StoreHealth, StoredFile,
-    TokenSubject, UserDirectory, UserStore,
+    AccountStore, ConversationStore, CredentialOwner, CredentialStore, DeliveredMark, EndUserStore,
+    FileChunks, FileIndex, FileStore, FileWriter, ListedFile, MemberChange, MemberStore,
+    MessageStore, PoolState, RoomStore, SigningKeys, SigningSeed, StoreError, StoreHealth,
+    StoredFile, TokenSubject, UserDirectory, UserStore,
 };
 pub use ports::{
     Attempt, Claimed, Finished, Outgoing as WebhookOutgoing, Response as WebhookResponse,

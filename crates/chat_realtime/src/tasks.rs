@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chat_app::{MessageStore, PresenceStore};
+use chat_app::{DeliveredMark, MessageStore, PresenceStore};
 use chat_domain::{AccountId, RoomId, Seq, UserId};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -16,6 +16,9 @@ use crate::dispatcher::Command;
 /// Delivered positions waiting to be written: the newest seq per member of a room.
 pub(crate) type DeliveredMarks = HashMap<(AccountId, RoomId, UserId), Seq>;
 
+/// Writes the delivered positions noted since the last tick, every `every`: one batch
+/// per account (a message to a room of a thousand members on this node is one
+/// statement, not a thousand).
 pub(crate) async fn flush_delivered(
     pending: Arc<Mutex<DeliveredMarks>>,
     messages: Arc<dyn MessageStore>,
@@ -28,9 +31,17 @@ pub(crate) async fn flush_delivered(
             Ok(mut pending) => std::mem::take(&mut *pending),
             Err(_) => return,
         };
-        for ((account, room, user), seq) in batch {
-            if let Err(error) = messages.mark_delivered(account, room, user, seq).await {
-                tracing::warn!(%error, "a delivered position could not be written");
+        let mut by_account: HashMap<AccountId, Vec<DeliveredMark>> = HashMap::new();
+        for ((account, room, user), upto) in batch {
+            by_account
+                .entry(account)
+                .or_default()
+                .push(DeliveredMark { room, user, upto });
+        }
+        for (account, marks) in by_account {
+            let count = marks.len();
+            if let Err(error) = messages.mark_delivered(account, marks).await {
+                tracing::warn!(%error, count, "delivered positions could not be written");
             }
         }
         if Arc::strong_count(&pending) == 1 {

@@ -26,7 +26,7 @@ use crate::error::{AppError, Denied, Resource};
 use crate::events::{DomainEvent, EventPublisher, MessageEvent};
 use crate::files::discard;
 use crate::model::{MessageDetail, MessageFilter, Page};
-use crate::ports::{FileStore, MessageStore, RoomStore, UserDirectory};
+use crate::ports::{DeliveredMark, FileStore, MessageStore, RoomStore, UserDirectory};
 pub(crate) use views::Views;
 
 /// The message use cases.
@@ -94,8 +94,13 @@ impl Messages {
         if let (Some(viewer), Some(newest)) =
             (actor.user_id(), messages.iter().map(|m| m.seq).max())
         {
+            let mark = DeliveredMark {
+                room: room.id,
+                user: viewer,
+                upto: newest,
+            };
             self.messages
-                .mark_delivered(account, room.id, viewer, newest)
+                .mark_delivered(account, vec![mark])
                 .await
                 .map_err(room_error)?;
         }
@@ -759,11 +764,16 @@ mod tests {
         ports
             .messages
             .expect_mark_delivered()
-            .withf(|_, room, user, upto| {
-                *room == RoomId(5) && *user == UserId(10) && *upto == Seq(7)
+            .withf(|_, marks| {
+                marks
+                    == &[DeliveredMark {
+                        room: RoomId(5),
+                        user: UserId(10),
+                        upto: Seq(7),
+                    }]
             })
             .times(1)
-            .returning(|_, _, _, _| Ok(()));
+            .returning(|_, _| Ok(()));
         ports.messages.expect_positions().returning(|_, _| {
             Ok(vec![
                 Position {

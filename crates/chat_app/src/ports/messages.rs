@@ -10,6 +10,18 @@ use super::error::StoreError;
 use crate::error::AppError;
 use crate::model::{MessageFilter, SendRules, Sent, Speaker, Unread};
 
+/// That a member's socket was handed the room's messages up to `upto`, for
+/// [`MessageStore::mark_delivered`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveredMark {
+    /// The room.
+    pub room: RoomId,
+    /// The member.
+    pub user: UserId,
+    /// The newest message delivered.
+    pub upto: Seq,
+}
+
 /// Messages of rooms, and how far each member has got. Every method is scoped by
 /// `account`: a room or message of another account is `NotFound`.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
@@ -115,14 +127,15 @@ pub trait MessageStore: Send + Sync {
         upto: Option<Seq>,
     ) -> Result<Seq, StoreError>;
 
-    /// Moves `user`'s delivered position forward to `upto`; never backwards. A user who
-    /// is not a member is ignored.
+    /// Moves delivered positions of `account`'s members forward, each to its mark's
+    /// `upto` but never past the room's newest message; never backwards. A mark of a
+    /// user who is not a member of the room is ignored; of one member twice, the
+    /// furthest counts. The whole batch at once: a node writes what its sockets
+    /// delivered in one statement, not one per member.
     async fn mark_delivered(
         &self,
         account: AccountId,
-        room: RoomId,
-        user: UserId,
-        upto: Seq,
+        marks: Vec<DeliveredMark>,
     ) -> Result<(), StoreError>;
 
     /// For each of `rooms` that `user` belongs to: the messages after the user's read

@@ -22,7 +22,7 @@ pub use end_users::{EndUserStore, SigningKeys, SigningSeed, TokenSubject};
 pub use error::StoreError;
 pub use files::{FileChunks, FileIndex, FileStore, FileWriter, ListedFile, StoredFile};
 pub use health::{PoolState, StoreHealth};
-pub use messages::MessageStore;
+pub use messages::{DeliveredMark, MessageStore};
 pub use rooms::{MemberChange, MemberStore, RoomStore};
 pub use users::{UserDirectory, UserStore};
 pub use webhooks::{

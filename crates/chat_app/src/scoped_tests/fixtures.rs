@@ -328,7 +328,7 @@ impl Stores {
         messages
             .expect_mark_delivered()
             .times(0..=times)
-            .returning(|_, _, _, _| Ok(()));
+            .returning(|_, _| Ok(()));
 
         let mut events = MockEventPublisher::new();
         events.expect_publish().times(0..=times).return_const(());

@@ -408,12 +408,12 @@ pub fn start_with(
     let marked = tables.clone();
     messages
         .expect_mark_delivered()
-        .returning(move |account, room, user, seq| {
+        .returning(move |account, marks| {
             marked
                 .marks
                 .lock()
                 .expect("tables")
-                .push((account, room, user, seq));
+                .extend(marks.iter().map(|m| (account, m.room, m.user, m.upto)));
             Ok(())
         });
 

@@ -33,8 +33,8 @@ mod unit;
 
 use async_trait::async_trait;
 use chat_app::{
-    AppError, MessageFilter, MessageStore, NewMessage, RoomStore, SendRules, Sent, Speaker,
-    StoreError, Unread,
+    AppError, DeliveredMark, MessageFilter, MessageStore, NewMessage, RoomStore, SendRules, Sent,
+    Speaker, StoreError, Unread,
 };
 use chat_domain::{
     AccountId, Content, Message, MessageId, MessageMeta, MessageRef, Position, Room, RoomId,
@@ -234,11 +234,9 @@ impl MessageStore for PgStore {
     async fn mark_delivered(
         &self,
         account: AccountId,
-        room: RoomId,
-        user: UserId,
-        upto: Seq,
+        marks: Vec<DeliveredMark>,
     ) -> Result<(), StoreError> {
-        self.with_conn(move |conn| positions::mark_delivered(conn, account, room, user, upto))
+        self.with_conn(move |conn| positions::mark_delivered(conn, account, &marks))
             .await
     }
 

@@ -1,10 +1,10 @@
 //! How far each member has got: read and delivered positions, and unread counts.
 
-use chat_app::{StoreError, Unread};
+use chat_app::{DeliveredMark, StoreError, Unread};
 use chat_domain::{AccountId, Position, RoomId, Seq, UserId, WebhookEvent};
 use diesel::expression::functions::declare_sql_function;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, SingleValue, SqlType};
+use diesel::sql_types::{Array, BigInt, SingleValue, SqlType};
 
 use crate::schema::{room_members, rooms};
 use crate::translate;
@@ -14,32 +14,6 @@ use crate::webhooks::record::{EventMessage, Recorded, record_event};
 extern "SQL" {
     /// PostgreSQL's `GREATEST` of two values.
     fn greatest<T: SqlType + SingleValue>(a: T, b: T) -> T;
-
-    /// PostgreSQL's `LEAST` of two values.
-    fn least<T: SqlType + SingleValue>(a: T, b: T) -> T;
-}
-
-/// `SELECT last_seq FROM rooms WHERE account_id = $1 AND id = $2`.
-type LastSeqQuery = diesel::dsl::Select<
-    diesel::dsl::Filter<
-        diesel::dsl::Filter<rooms::table, diesel::dsl::Eq<rooms::account_id, i64>>,
-        diesel::dsl::Eq<rooms::id, i64>,
-    >,
-    rooms::last_seq,
->;
-
-/// The room's `last_seq` as a scalar subquery, for a statement on one of the room's
-/// memberships: the membership's foreign key means the room is there (so never NULL).
-fn last_seq_of(
-    account: AccountId,
-    room: RoomId,
-) -> diesel::dsl::AssumeNotNull<diesel::dsl::SingleValue<LastSeqQuery>> {
-    rooms::table
-        .filter(rooms::account_id.eq(account.0))
-        .filter(rooms::id.eq(room.0))
-        .select(rooms::last_seq)
-        .single_value()
-        .assume_not_null()
 }
 
 /// One member's positions, as `positions` reads them: all NULL for the one row of a room
@@ -174,27 +148,57 @@ pub(super) fn mark_read(
     Ok(Seq(read))
 }
 
-/// [`chat_app::MessageStore::mark_delivered`]: never past the room's newest message.
+/// Moves the delivered positions of a batch of `(room, user, upto)` marks of account `$1`
+/// (`$2`, `$3`, `$4`: arrays of the same length), each to its `upto` (the furthest of a
+/// member's marks) but never past its room's `last_seq`, and only forward. The rows are
+/// locked in (room, user) order before they are written, so two nodes writing batches
+/// that share members wait for each other instead of deadlocking. A mark of a
+/// non-member, or of another account's room, matches no row.
+///
+/// The room's `last_seq` is a subquery per mark, not a join: joined, the planner matched
+/// the memberships by room alone and filtered a thousand members per mark (340 ms for
+/// one node's third of a 1,000-member room, against 3 ms).
+const MARK_DELIVERED: &str = "
+WITH marks AS (
+    SELECT m.room_id, m.user_id, max(m.upto) AS upto
+      FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS m(room_id, user_id, upto)
+     GROUP BY m.room_id, m.user_id
+), moving AS (
+    SELECT rm.room_id, rm.user_id,
+           LEAST(marks.upto, (SELECT r.last_seq FROM rooms AS r
+                               WHERE r.account_id = $1 AND r.id = marks.room_id)) AS seq
+      FROM marks
+      JOIN room_members AS rm ON rm.room_id = marks.room_id AND rm.user_id = marks.user_id
+     WHERE rm.account_id = $1 AND rm.delivered_seq < marks.upto
+     ORDER BY rm.room_id, rm.user_id
+       FOR UPDATE OF rm
+)
+UPDATE room_members AS rm
+   SET delivered_seq = moving.seq
+  FROM moving
+ WHERE rm.account_id = $1 AND rm.room_id = moving.room_id AND rm.user_id = moving.user_id
+   AND rm.delivered_seq < moving.seq";
+
+/// [`chat_app::MessageStore::mark_delivered`]: one statement for the whole batch.
 pub(super) fn mark_delivered(
     conn: &mut PgConnection,
     account: AccountId,
-    room: RoomId,
-    user: UserId,
-    upto: Seq,
+    marks: &[DeliveredMark],
 ) -> Result<(), StoreError> {
-    let target = move || least(upto.0, last_seq_of(account, room));
-    // Only a position that moves is written; a non-member matches no row.
-    diesel::update(
-        room_members::table
-            .filter(room_members::account_id.eq(account.0))
-            .filter(room_members::room_id.eq(room.0))
-            .filter(room_members::user_id.eq(user.0))
-            .filter(room_members::delivered_seq.lt(target())),
-    )
-    .set(room_members::delivered_seq.eq(target()))
-    .execute(conn)
-    .map(drop)
-    .map_err(translate)
+    if marks.is_empty() {
+        return Ok(());
+    }
+    let rooms: Vec<i64> = marks.iter().map(|m| m.room.0).collect();
+    let users: Vec<i64> = marks.iter().map(|m| m.user.0).collect();
+    let uptos: Vec<i64> = marks.iter().map(|m| m.upto.0).collect();
+    diesel::sql_query(MARK_DELIVERED)
+        .bind::<BigInt, _>(account.0)
+        .bind::<Array<BigInt>, _>(rooms)
+        .bind::<Array<BigInt>, _>(users)
+        .bind::<Array<BigInt>, _>(uptos)
+        .execute(conn)
+        .map(drop)
+        .map_err(translate)
 }
 
 /// [`chat_app::MessageStore::unread_counts`] of the rooms `ids` (not empty).

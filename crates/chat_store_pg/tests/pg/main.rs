@@ -10,6 +10,7 @@ mod common;
 mod accounts_users_pool;
 mod attachments;
 mod conversations;
+mod delivered;
 mod end_users;
 mod members;
 mod messages;

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    Fixture, connect, create_account, create_user, execute, fixture, racing_store,
+    Fixture, connect, create_account, create_user, execute, fixture, mark, racing_store,
 };
 use chat_app::{
     MemberStore, MessageFilter, MessageOrder, MessageStore, NewMessage, NewRoom, RoomStore,
@@ -47,7 +47,7 @@ fn as_sender(user: &User) -> Sender {
 }
 
 /// A text message from `user`.
-fn text(user: &User, content: &str) -> NewMessage {
+pub(crate) fn text(user: &User, content: &str) -> NewMessage {
     NewMessage {
         mentions: Vec::new(),
         sender: as_sender(user),
@@ -101,7 +101,12 @@ fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>) {
     assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
 }
 
-async fn send(store: &PgStore, account: AccountId, room: RoomId, new: NewMessage) -> Message {
+pub(crate) async fn send(
+    store: &PgStore,
+    account: AccountId,
+    room: RoomId,
+    new: NewMessage,
+) -> Message {
     let (message, created) = store
         .append(account, room, new)
         .await
@@ -128,7 +133,12 @@ async fn listed(
     (messages.iter().map(|m| m.seq.0).collect(), total)
 }
 
-async fn position_of(store: &PgStore, account: AccountId, room: RoomId, user: &User) -> (i64, i64) {
+pub(crate) async fn position_of(
+    store: &PgStore,
+    account: AccountId,
+    room: RoomId,
+    user: &User,
+) -> (i64, i64) {
     let positions = store
         .positions(account, room)
         .await
@@ -155,7 +165,7 @@ fn numbers(conn: &mut PgConnection, sql: &str) -> Vec<i64> {
         .collect()
 }
 
-fn number(db: &TestDatabase, sql: &str) -> i64 {
+pub(crate) fn number(db: &TestDatabase, sql: &str) -> i64 {
     let all = numbers(&mut connect(db), sql);
     assert_eq!(all.len(), 1, "{sql}: {all:?}");
     all[0]
@@ -192,7 +202,7 @@ async fn create_room(store: &PgStore, account: AccountId, name: &str, creator: &
         .expect("room created")
 }
 
-async fn add(store: &PgStore, account: AccountId, room: RoomId, users: &[&User]) {
+pub(crate) async fn add(store: &PgStore, account: AccountId, room: RoomId, users: &[&User]) {
     store
         .add_members(
             account,
@@ -207,19 +217,19 @@ async fn add(store: &PgStore, account: AccountId, room: RoomId, users: &[&User])
 
 /// Acme with Ann, Ben (both in General and Random) and Cid (in no room); Other with Eve
 /// in Elsewhere.
-struct Scene {
-    acme: Account,
-    ann: User,
-    ben: User,
-    cid: User,
-    general: Room,
-    random: Room,
-    other: Account,
-    eve: User,
-    elsewhere: Room,
+pub(crate) struct Scene {
+    pub(crate) acme: Account,
+    pub(crate) ann: User,
+    pub(crate) ben: User,
+    pub(crate) cid: User,
+    pub(crate) general: Room,
+    pub(crate) random: Room,
+    pub(crate) other: Account,
+    pub(crate) eve: User,
+    pub(crate) elsewhere: Room,
 }
 
-async fn scene(store: &PgStore) -> Scene {
+pub(crate) async fn scene(store: &PgStore) -> Scene {
     let acme = create_account(store, "Acme", "ck_acme").await;
     let other = create_account(store, "Other", "ck_other").await;
     let ann = create_user(store, acme.id, "Ann", "agent").await;
@@ -870,12 +880,12 @@ async fn positions_only_move_forward_and_never_past_the_newest_message() {
     };
 
     store
-        .mark_delivered(acme, room, s.ben.id, Seq(3))
+        .mark_delivered(acme, vec![mark(room, s.ben.id, Seq(3))])
         .await
         .expect("delivered");
     assert_eq!(ben(&store).await, (3, 0));
     store
-        .mark_delivered(acme, room, s.ben.id, Seq(2))
+        .mark_delivered(acme, vec![mark(room, s.ben.id, Seq(2))])
         .await
         .expect("delivered");
     assert_eq!(ben(&store).await, (3, 0));
@@ -908,7 +918,7 @@ async fn positions_only_move_forward_and_never_past_the_newest_message() {
 
     // Neither goes past the room's newest message.
     store
-        .mark_delivered(acme, room, s.ben.id, Seq(100))
+        .mark_delivered(acme, vec![mark(room, s.ben.id, Seq(100))])
         .await
         .expect("delivered");
     assert_eq!(ben(&store).await, (5, 4));
@@ -967,7 +977,7 @@ async fn marking_for_a_non_member_is_not_found_for_read_and_ignored_for_delivere
             .await,
     );
     store
-        .mark_delivered(s.acme.id, s.general.id, s.cid.id, Seq(1))
+        .mark_delivered(s.acme.id, vec![mark(s.general.id, s.cid.id, Seq(1))])
         .await
         .expect("a non-member is ignored");
     // Another account's room or member: the same.
@@ -982,7 +992,7 @@ async fn marking_for_a_non_member_is_not_found_for_read_and_ignored_for_delivere
             .await,
     );
     store
-        .mark_delivered(s.other.id, s.general.id, s.ben.id, Seq(1))
+        .mark_delivered(s.other.id, vec![mark(s.general.id, s.ben.id, Seq(1))])
         .await
         .expect("ignored");
     assert_eq!(

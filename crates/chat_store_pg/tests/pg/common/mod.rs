@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use chat_app::{AccountStore, NewAccount, NewUser, UserStore};
-use chat_domain::{Account, AccountId, TokenHash, User};
+use chat_app::{AccountStore, DeliveredMark, NewAccount, NewUser, UserStore};
+use chat_domain::{Account, AccountId, RoomId, Seq, TokenHash, User, UserId};
 use chat_store_pg::{PgStore, PoolOptions};
 use chat_test_db::{Migrations, TestDatabase};
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -159,4 +159,9 @@ pub fn count(db: &TestDatabase, table: &str) -> i64 {
         .get_result::<Count>(&mut connect(db))
         .expect("count")
         .n
+}
+
+/// A delivered mark of `user` in `room` up to `upto`.
+pub fn mark(room: RoomId, user: UserId, upto: Seq) -> DeliveredMark {
+    DeliveredMark { room, user, upto }
 }
