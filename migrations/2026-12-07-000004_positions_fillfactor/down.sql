@@ -1,0 +1,2 @@
+ALTER TABLE room_members RESET (fillfactor);
+ALTER TABLE rooms RESET (fillfactor);
