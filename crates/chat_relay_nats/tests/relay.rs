@@ -14,12 +14,10 @@ use chat_app::{
     CredentialEvent, EventRelay, MembershipChange, MessageChange, Notice, PresenceChange,
     RoomChange, Typing,
 };
-use chat_domain::{
-    AccountId, Content, Emoji, Message, MessageId, MessageKind, MessageMeta, Person, Reactions,
-    RoomId, Sender, Seq, ThreadStats, UserId,
-};
+use chat_domain::{AccountId, Emoji, Message, MessageId, Person, RoomId, Seq, UserId};
 use chat_relay_nats::{MAX_PAYLOAD_BYTES, NatsRelay, QUEUE_CAPACITY};
 use chat_relay_wire::encode_notice;
+use chat_relay_wire::fixtures::just_sent;
 use futures_util::StreamExt;
 use uuid::Uuid;
 
@@ -31,38 +29,6 @@ fn created(seq: i64) -> Notice {
         room: RoomId(2),
         seq: Seq(seq),
         message: None,
-    }
-}
-
-/// A message as sending makes it, `content` its text.
-fn just_sent(seq: i64, content: &str) -> Message {
-    Message {
-        id: MessageId(seq + 100),
-        uuid: Uuid::new_v4(),
-        account_id: AccountId(1),
-        room_id: RoomId(2),
-        room_uuid: Uuid::new_v4(),
-        seq: Seq(seq),
-        sender: Sender::User {
-            id: UserId(6),
-            label: "user_6".to_owned(),
-        },
-        sender_name: Some("Ada".to_owned()),
-        content: Content::parse(content).expect("content"),
-        kind: MessageKind::Text,
-        meta: MessageMeta::default(),
-        reply_to: None,
-        echo_id: None,
-        created_at: time::macros::datetime!(2026-12-07 10:11:12.123456 UTC),
-        updated_at: time::macros::datetime!(2026-12-07 10:11:12.123456 UTC),
-        edited_at: None,
-        deleted_at: None,
-        attachments: Vec::new(),
-        deleted_by: None,
-        thread: ThreadStats::default(),
-        mentions: Vec::new(),
-        reactions: Reactions::default(),
-        pin: None,
     }
 }
 

@@ -12,6 +12,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 mod form;
 mod message;
 

@@ -31,6 +31,7 @@ pub const MIGRATIONS: &[&str] = &[
     "20261207000001",
     "20261207000002",
     "20261207000003",
+    "20261207000004",
 ];
 
 /// A migrated store over a fresh database. The store is declared first, so it (and its
