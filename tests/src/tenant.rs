@@ -44,4 +44,26 @@ impl TestApp {
             agent,
         }
     }
+
+    /// An account-dialect room of `tenant` named `name`, made by its administrator (a
+    /// member), with its agent added; answers the room's integer id and its UUID.
+    pub async fn chat_room_with_agent(&self, tenant: &Tenant, name: &str) -> (i64, String) {
+        let room = self
+            .create_chat_room(tenant.id, &tenant.admin_token, name, None)
+            .await;
+        let id = room["id"].as_i64().expect("an integer room id");
+        let agent = tenant.agent["id"].as_i64().expect("an integer user id");
+        let reply = self
+            .members_request(
+                awc::http::Method::POST,
+                tenant.id,
+                id,
+                &tenant.admin_token,
+                &serde_json::json!({ "user_ids": [agent] }),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "adding the agent: {}", reply.text());
+        let uuid = self.room_uuid_of(tenant.id, &tenant.admin_token, id).await;
+        (id, uuid)
+    }
 }

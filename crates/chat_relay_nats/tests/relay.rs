@@ -10,14 +10,11 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chat_app::{
-    CredentialEvent, EventRelay, MembershipChange, MessageChange, Notice, PresenceChange,
-    RoomChange, Typing,
-};
-use chat_domain::{AccountId, Emoji, Message, MessageId, Person, RoomId, Seq, UserId};
+use chat_app::{CredentialEvent, EventRelay, Notice};
+use chat_domain::{AccountId, Message, RoomId, Seq};
 use chat_relay_nats::{MAX_PAYLOAD_BYTES, NatsRelay, QUEUE_CAPACITY};
 use chat_relay_wire::encode_notice;
-use chat_relay_wire::fixtures::just_sent;
+use chat_relay_wire::fixtures::{every_notice, just_sent};
 use futures_util::StreamExt;
 use uuid::Uuid;
 
@@ -40,101 +37,6 @@ fn created_of(message: &Message, whole: bool) -> Notice {
         seq: message.seq,
         message: whole.then(|| Box::new(message.clone())),
     }
-}
-
-fn every_notice() -> Vec<Notice> {
-    let account = AccountId(3);
-    let room = RoomId(4);
-    let room_uuid = Uuid::new_v4();
-    let mut notices = vec![
-        created(1),
-        Notice::RoomDeleted {
-            account,
-            room,
-            uuid: room_uuid,
-        },
-        Notice::Membership {
-            account,
-            room,
-            user: UserId(6),
-            change: MembershipChange::Joined,
-        },
-        Notice::Membership {
-            account,
-            room,
-            user: UserId(6),
-            change: MembershipChange::Left {
-                at: time::macros::datetime!(2026-12-06 15:32:53.5 UTC),
-            },
-        },
-        Notice::Read {
-            account,
-            room,
-            user: UserId(6),
-            seq: Seq(7),
-        },
-        Notice::Reaction {
-            account,
-            message: MessageId(5),
-            emoji: Emoji::parse("👩🏽‍💻").expect("an emoji"),
-            user: Person {
-                id: UserId(6),
-                label: "user_6".to_owned(),
-            },
-            added: true,
-        },
-        Notice::Typing(Typing {
-            account,
-            room,
-            room_uuid,
-            user_key: "user_123 'quoted' été".to_owned(),
-            user: Some(UserId(6)),
-            user_name: "Ada \"The\" Lovelace".to_owned(),
-            is_typing: true,
-        }),
-        Notice::Presence(PresenceChange {
-            account,
-            room,
-            room_uuid,
-            user_key: "visitor".to_owned(),
-            user: None,
-            online: false,
-        }),
-        Notice::Credentials(CredentialEvent {
-            account,
-            user: Some(UserId(6)),
-        }),
-        Notice::Credentials(CredentialEvent {
-            account,
-            user: None,
-        }),
-    ];
-    for change in [
-        MessageChange::Updated,
-        MessageChange::Deleted,
-        MessageChange::Restored,
-        MessageChange::Pinned,
-        MessageChange::Unpinned,
-    ] {
-        notices.push(Notice::MessageChanged {
-            account,
-            message: MessageId(5),
-            change,
-        });
-    }
-    for change in [
-        RoomChange::Created,
-        RoomChange::Updated,
-        RoomChange::Activated,
-        RoomChange::Deactivated,
-    ] {
-        notices.push(Notice::RoomChanged {
-            account,
-            room,
-            change,
-        });
-    }
-    notices
 }
 
 /// A plain client of the test server, to look at or publish on the relay's subjects.

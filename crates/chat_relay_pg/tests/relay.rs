@@ -8,13 +8,10 @@
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use chat_app::{
-    CredentialEvent, EventRelay, MembershipChange, MessageChange, Notice, PresenceChange,
-    RelayInbox, RoomChange, Typing,
-};
-use chat_domain::{AccountId, Message, MessageId, RoomId, Seq, UserId};
+use chat_app::{EventRelay, Notice, RelayInbox, Typing};
+use chat_domain::{AccountId, Message, RoomId, Seq};
 use chat_relay_pg::{PgRelay, encode_notice};
-use chat_relay_wire::fixtures::just_sent;
+use chat_relay_wire::fixtures::{every_notice, just_sent};
 use chat_test_db::TestDatabase;
 use diesel::sql_types::BigInt;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
@@ -128,117 +125,6 @@ fn created_of(message: &Message, whole: bool) -> Notice {
         seq: message.seq,
         message: whole.then(|| Box::new(message.clone())),
     }
-}
-
-fn every_notice() -> Vec<Notice> {
-    let account = AccountId(3);
-    let room = RoomId(4);
-    let room_uuid = Uuid::new_v4();
-    vec![
-        created(1),
-        Notice::MessageChanged {
-            account,
-            message: MessageId(5),
-            change: MessageChange::Updated,
-        },
-        Notice::MessageChanged {
-            account,
-            message: MessageId(5),
-            change: MessageChange::Deleted,
-        },
-        Notice::MessageChanged {
-            account,
-            message: MessageId(5),
-            change: MessageChange::Restored,
-        },
-        Notice::RoomChanged {
-            account,
-            room,
-            change: RoomChange::Created,
-        },
-        Notice::RoomChanged {
-            account,
-            room,
-            change: RoomChange::Updated,
-        },
-        Notice::RoomChanged {
-            account,
-            room,
-            change: RoomChange::Activated,
-        },
-        Notice::RoomChanged {
-            account,
-            room,
-            change: RoomChange::Deactivated,
-        },
-        Notice::RoomDeleted {
-            account,
-            room,
-            uuid: room_uuid,
-        },
-        Notice::Membership {
-            account,
-            room,
-            user: UserId(6),
-            change: MembershipChange::Joined,
-        },
-        Notice::Membership {
-            account,
-            room,
-            user: UserId(6),
-            change: MembershipChange::Left {
-                at: time::macros::datetime!(2026-12-06 15:32:53.5 UTC),
-            },
-        },
-        Notice::Read {
-            account,
-            room,
-            user: UserId(6),
-            seq: Seq(7),
-        },
-        Notice::Typing(Typing {
-            account,
-            room,
-            room_uuid,
-            user_key: "user_123 'quoted' été".to_owned(),
-            user: Some(UserId(6)),
-            user_name: "Ada \"The\" Lovelace".to_owned(),
-            is_typing: true,
-        }),
-        Notice::Typing(Typing {
-            account,
-            room,
-            room_uuid,
-            user_key: "user_123".to_owned(),
-            user: None,
-            user_name: "Ada".to_owned(),
-            is_typing: false,
-        }),
-        Notice::Presence(PresenceChange {
-            account,
-            room,
-            room_uuid,
-            user_key: "user_123".to_owned(),
-            user: Some(UserId(6)),
-            online: true,
-        }),
-        Notice::Presence(PresenceChange {
-            account,
-            room,
-            room_uuid,
-            user_key: "visitor".to_owned(),
-            user: None,
-            online: false,
-        }),
-        Notice::Credentials(CredentialEvent {
-            account,
-            user: Some(UserId(6)),
-        }),
-        Notice::Credentials(CredentialEvent {
-            account,
-            user: None,
-        }),
-    ]
 }
 
 /// Backends of the test database with this application name.

@@ -1,135 +1,15 @@
 //! Notices through their wire form and back; what is not a notice.
 
-use chat_app::{
-    CredentialEvent, MembershipChange, MessageChange, Notice, PresenceChange, RoomChange, Typing,
-};
-use chat_domain::{AccountId, Emoji, MessageId, Person, RoomId, Seq, UserId};
+use chat_app::{CredentialEvent, MembershipChange, Notice, Typing};
+use chat_domain::{AccountId, RoomId, Seq, UserId};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{decode_notice, encode_notice};
+use crate::fixtures::every_notice;
 
 /// No transport's limit: what the codec itself writes.
 const NO_LIMIT: usize = usize::MAX;
-
-fn every_notice() -> Vec<Notice> {
-    let account = AccountId(7);
-    let room = RoomId(42);
-    let room_uuid = Uuid::from_u128(0x1234_5678_9abc_def0_1234_5678_9abc_def0);
-    let mut notices = vec![
-        Notice::MessageCreated {
-            account,
-            room,
-            seq: Seq(9_007_199_254_740_993),
-            message: None,
-        },
-        Notice::RoomDeleted {
-            account,
-            room,
-            uuid: room_uuid,
-        },
-        Notice::Membership {
-            account,
-            room,
-            user: UserId(3),
-            change: MembershipChange::Joined,
-        },
-        Notice::Membership {
-            account,
-            room,
-            user: UserId(3),
-            change: MembershipChange::Left {
-                at: time::macros::datetime!(2026-12-06 15:32:53.123456789 UTC),
-            },
-        },
-        Notice::Read {
-            account,
-            room,
-            user: UserId(i64::MAX),
-            seq: Seq(0),
-        },
-        Notice::Typing(Typing {
-            account,
-            room,
-            room_uuid,
-            user_key: "user_123 \"quoted\" \\ été 🎉".to_owned(),
-            user: Some(UserId(5)),
-            user_name: "Ada\nLovelace".to_owned(),
-            is_typing: true,
-        }),
-        Notice::Typing(Typing {
-            account,
-            room,
-            room_uuid,
-            user_key: "u".to_owned(),
-            user: None,
-            user_name: String::new(),
-            is_typing: false,
-        }),
-        Notice::Presence(PresenceChange {
-            account,
-            room,
-            room_uuid,
-            user_key: "user_123".to_owned(),
-            user: Some(UserId(5)),
-            online: true,
-        }),
-        Notice::Presence(PresenceChange {
-            account,
-            room,
-            room_uuid,
-            user_key: "user_123".to_owned(),
-            user: None,
-            online: false,
-        }),
-        Notice::Credentials(CredentialEvent {
-            account,
-            user: Some(UserId(i64::MAX)),
-        }),
-        Notice::Credentials(CredentialEvent {
-            account,
-            user: None,
-        }),
-    ];
-    for added in [true, false] {
-        notices.push(Notice::Reaction {
-            account,
-            message: MessageId(3),
-            emoji: Emoji::parse("👩🏽‍💻").expect("an emoji"),
-            user: Person {
-                id: UserId(5),
-                label: "user_5".to_owned(),
-            },
-            added,
-        });
-    }
-    for change in [
-        MessageChange::Updated,
-        MessageChange::Deleted,
-        MessageChange::Restored,
-        MessageChange::Pinned,
-        MessageChange::Unpinned,
-    ] {
-        notices.push(Notice::MessageChanged {
-            account,
-            message: MessageId(-1),
-            change,
-        });
-    }
-    for change in [
-        RoomChange::Created,
-        RoomChange::Updated,
-        RoomChange::Activated,
-        RoomChange::Deactivated,
-    ] {
-        notices.push(Notice::RoomChanged {
-            account,
-            room,
-            change,
-        });
-    }
-    notices
-}
 
 #[test]
 fn every_relay_notice_survives_encoding_and_decoding() {

@@ -94,18 +94,6 @@ async fn remove_members(app: &TestApp, tenant: &Tenant, id: i64, user_ids: Value
     assert_eq!(reply.status, 200, "removing {user_ids}: {}", reply.text());
 }
 
-/// An account-dialect room made by the administrator (a member), with the agent added;
-/// answers its id and UUID.
-async fn chat_room_with_agent(app: &TestApp, tenant: &Tenant, name: &str) -> (i64, String) {
-    let room = app
-        .create_chat_room(tenant.id, &tenant.admin_token, name, None)
-        .await;
-    let id = id_of(&room);
-    add_members(app, tenant, id, json!([id_of(&tenant.agent)])).await;
-    let uuid = app.room_uuid_of(tenant.id, &tenant.admin_token, id).await;
-    (id, uuid)
-}
-
 /// The ChatAPI rendering of one message, read with `credential`.
 async fn chatapi_message(app: &TestApp, credential: &str, uuid: &str) -> Value {
     let reply = app.get(&message_path(uuid), &key(credential)).await;
@@ -454,7 +442,7 @@ async fn a_message_sent_over_http_reaches_every_socket_of_the_room_as_the_chatap
 async fn a_message_sent_in_the_account_dialect_reaches_room_sockets_in_the_chatapi_dialect() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Acme").await;
-    let (id, uuid) = chat_room_with_agent(&app, &tenant, "Support").await;
+    let (id, uuid) = app.chat_room_with_agent(&tenant, "Support").await;
     let mut agent = app.user_room_socket(&tenant.agent_token, &uuid).await;
 
     let sent = app
@@ -479,8 +467,8 @@ async fn a_message_sent_in_the_account_dialect_reaches_room_sockets_in_the_chata
 async fn the_user_stream_carries_the_messages_of_every_room_of_its_user_in_the_account_dialect() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Acme").await;
-    let (first, _) = chat_room_with_agent(&app, &tenant, "First").await;
-    let (second, _) = chat_room_with_agent(&app, &tenant, "Second").await;
+    let (first, _) = app.chat_room_with_agent(&tenant, "First").await;
+    let (second, _) = app.chat_room_with_agent(&tenant, "Second").await;
     let private = id_of(
         &app.create_chat_room(tenant.id, &tenant.admin_token, "Admins only", None)
             .await,
@@ -533,7 +521,7 @@ async fn the_user_stream_carries_the_messages_of_every_room_of_its_user_in_the_a
 async fn edits_deletes_and_restores_reach_the_sockets() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Acme").await;
-    let (id, uuid) = chat_room_with_agent(&app, &tenant, "Support").await;
+    let (id, uuid) = app.chat_room_with_agent(&tenant, "Support").await;
     let mut agent_socket = app.user_room_socket(&tenant.agent_token, &uuid).await;
     let (mut agent_stream, _) = app.open_user_stream(tenant.id, &tenant.agent_token).await;
 
@@ -606,7 +594,7 @@ async fn edits_deletes_and_restores_reach_the_sockets() {
 async fn joins_and_leaves_reach_room_sockets_and_user_streams() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Acme").await;
-    let (id, uuid) = chat_room_with_agent(&app, &tenant, "Support").await;
+    let (id, uuid) = app.chat_room_with_agent(&tenant, "Support").await;
     let mut bob_room = app.user_room_socket(&tenant.admin_token, &uuid).await;
     let (mut admin, _) = app.open_user_stream(tenant.id, &tenant.admin_token).await;
 
@@ -702,7 +690,7 @@ fn membership(frame: &serde_json::Value) -> serde_json::Value {
 async fn a_user_stream_follows_its_user_into_rooms_they_join_and_out_of_rooms_they_leave() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Acme").await;
-    let (kept, _) = chat_room_with_agent(&app, &tenant, "Kept").await;
+    let (kept, _) = app.chat_room_with_agent(&tenant, "Kept").await;
     let later = id_of(
         &app.create_chat_room(tenant.id, &tenant.admin_token, "Later", None)
             .await,
@@ -738,7 +726,7 @@ async fn a_user_stream_follows_its_user_into_rooms_they_join_and_out_of_rooms_th
 async fn room_changes_reach_the_sockets_rendered_as_the_rest_api_renders_the_room() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Acme").await;
-    let (id, uuid) = chat_room_with_agent(&app, &tenant, "Support").await;
+    let (id, uuid) = app.chat_room_with_agent(&tenant, "Support").await;
     let mut socket = app.user_room_socket(&tenant.agent_token, &uuid).await;
     let (mut stream, _) = app.open_user_stream(tenant.id, &tenant.agent_token).await;
 
@@ -794,8 +782,8 @@ async fn room_changes_reach_the_sockets_rendered_as_the_rest_api_renders_the_roo
 async fn a_deleted_room_says_so_and_closes_its_room_sockets_with_4002() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Acme").await;
-    let (id, uuid) = chat_room_with_agent(&app, &tenant, "Doomed").await;
-    let (kept, _) = chat_room_with_agent(&app, &tenant, "Kept").await;
+    let (id, uuid) = app.chat_room_with_agent(&tenant, "Doomed").await;
+    let (kept, _) = app.chat_room_with_agent(&tenant, "Kept").await;
     let mut socket = app.user_room_socket(&tenant.agent_token, &uuid).await;
     let (mut listener, _) = app
         .open_room_socket(&uuid, &listening(&tenant.api_key))
@@ -882,7 +870,7 @@ async fn typing_reaches_the_other_sockets_of_the_room_but_none_of_the_typists() 
 async fn typing_on_a_user_stream_names_its_room() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Acme").await;
-    let (id, uuid) = chat_room_with_agent(&app, &tenant, "Support").await;
+    let (id, uuid) = app.chat_room_with_agent(&tenant, "Support").await;
     let mut admin_room = app.user_room_socket(&tenant.admin_token, &uuid).await;
     let (mut admin, _) = app.open_user_stream(tenant.id, &tenant.admin_token).await;
     let (mut agent, _) = app.open_user_stream(tenant.id, &tenant.agent_token).await;
@@ -1004,7 +992,7 @@ async fn online_lists_the_users_with_an_open_socket_to_the_room() {
 async fn a_users_stream_counts_as_online_in_each_of_their_rooms() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Acme").await;
-    let (id, uuid) = chat_room_with_agent(&app, &tenant, "Support").await;
+    let (id, uuid) = app.chat_room_with_agent(&tenant, "Support").await;
     let (mut agent, _) = app.open_user_stream(tenant.id, &tenant.agent_token).await;
     let agent_key = chat_user_id(&tenant.agent);
     assert_eq!(
@@ -1060,7 +1048,7 @@ async fn agent_availability(app: &TestApp, tenant: &Tenant, id: i64) -> (Value, 
 async fn a_connected_user_is_shown_online_in_member_lists() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Acme").await;
-    let (id, _) = chat_room_with_agent(&app, &tenant, "Support").await;
+    let (id, _) = app.chat_room_with_agent(&tenant, "Support").await;
     assert_eq!(
         agent_availability(&app, &tenant, id).await,
         (json!("offline"), json!("offline"))
@@ -1159,7 +1147,7 @@ async fn a_message_frame_is_stored_like_a_rest_send_and_acked_with_its_echo_id()
 async fn a_message_frame_on_the_user_stream_names_its_room_and_acks_in_the_account_dialect() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Acme").await;
-    let (id, uuid) = chat_room_with_agent(&app, &tenant, "Support").await;
+    let (id, uuid) = app.chat_room_with_agent(&tenant, "Support").await;
     let (mut agent, _) = app.open_user_stream(tenant.id, &tenant.agent_token).await;
     let (mut admin, _) = app.open_user_stream(tenant.id, &tenant.admin_token).await;
 
@@ -1215,7 +1203,7 @@ async fn a_listening_socket_cannot_act() {
 async fn a_read_frame_moves_the_read_position_and_is_announced() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Acme").await;
-    let (id, uuid) = chat_room_with_agent(&app, &tenant, "Support").await;
+    let (id, uuid) = app.chat_room_with_agent(&tenant, "Support").await;
     let mut admin_room = app.user_room_socket(&tenant.admin_token, &uuid).await;
     let (mut admin, _) = app.open_user_stream(tenant.id, &tenant.admin_token).await;
     let mut agent_room = app.user_room_socket(&tenant.agent_token, &uuid).await;
@@ -1521,7 +1509,7 @@ async fn since_seq_has_no_gap_and_no_duplicate_while_messages_keep_coming() {
 async fn a_message_handed_to_every_other_members_socket_is_delivered() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("Acme").await;
-    let (id, uuid) = chat_room_with_agent(&app, &tenant, "Support").await;
+    let (id, uuid) = app.chat_room_with_agent(&tenant, "Support").await;
     let cleo = app
         .create_user(tenant.id, json!({ "name": "Cleo", "role": "agent" }))
         .await;

@@ -12,12 +12,6 @@ fn key(credential: &str) -> [(&str, &str); 1] {
     [api_key_header(credential)]
 }
 
-fn id_of(value: &Value) -> i64 {
-    value["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("no integer id in {value}"))
-}
-
 fn seq_of(message: &Value) -> i64 {
     message["seq"]
         .as_i64()
@@ -46,27 +40,6 @@ async fn room_of_alice_and_bob(app: &TestApp, tenant: &Tenant, name: &str) -> St
         assert_eq!(reply.status, 200, "joining {user_id}: {}", reply.text());
     }
     uuid
-}
-
-/// An account-dialect room made on `app` by the administrator, with the agent added;
-/// answers its id and UUID.
-async fn chat_room_with_agent(app: &TestApp, tenant: &Tenant, name: &str) -> (i64, String) {
-    let room = app
-        .create_chat_room(tenant.id, &tenant.admin_token, name, None)
-        .await;
-    let id = id_of(&room);
-    let reply = app
-        .members_request(
-            Method::POST,
-            tenant.id,
-            id,
-            &tenant.admin_token,
-            &json!({ "user_ids": [id_of(&tenant.agent)] }),
-        )
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    let uuid = app.room_uuid_of(tenant.id, &tenant.admin_token, id).await;
-    (id, uuid)
 }
 
 /// `sender` says `content` in room `uuid` on `app`; answers the message.
@@ -104,7 +77,7 @@ async fn a_message_sent_to_one_node_reaches_user_streams_on_the_other() {
     let a = TestApp::spawn().await;
     let b = a.spawn_sharing().await;
     let tenant = a.tenant("Acme").await;
-    let (id, _) = chat_room_with_agent(&a, &tenant, "Support").await;
+    let (id, _) = a.chat_room_with_agent(&tenant, "Support").await;
     let (mut agent, _) = a.open_user_stream(tenant.id, &tenant.agent_token).await;
     let (mut admin, _) = a.open_user_stream(tenant.id, &tenant.admin_token).await;
 
@@ -140,7 +113,7 @@ async fn typing_on_one_node_reaches_sockets_on_the_other() {
     let a = TestApp::spawn().await;
     let b = a.spawn_sharing().await;
     let tenant = a.tenant("Acme").await;
-    let (id, uuid) = chat_room_with_agent(&a, &tenant, "Support").await;
+    let (id, uuid) = a.chat_room_with_agent(&tenant, "Support").await;
     let mut typist = a.user_room_socket(&tenant.agent_token, &uuid).await;
     let mut on_b = b.user_room_socket(&tenant.admin_token, &uuid).await;
     let (mut stream_on_b, _) = b.open_user_stream(tenant.id, &tenant.admin_token).await;

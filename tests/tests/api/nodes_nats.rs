@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use awc::http::Method;
 use chat_tests::*;
 use chatd::{Secret, Settings};
 use serde_json::{Value, json};
@@ -34,35 +33,8 @@ async fn three_nodes(customise: fn(&mut Settings)) -> (TestApp, TestApp, TestApp
     (a, b, c)
 }
 
-fn id_of(value: &Value) -> i64 {
-    value["id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("no integer id in {value}"))
-}
-
 fn ok(reply: &Reply, what: &str) {
     assert_eq!(reply.status, 200, "{what}: {}", reply.text());
-}
-
-/// An account-dialect room made on `app` by the administrator, with the agent added;
-/// answers its id and UUID.
-async fn chat_room_with_agent(app: &TestApp, tenant: &Tenant, name: &str) -> (i64, String) {
-    let room = app
-        .create_chat_room(tenant.id, &tenant.admin_token, name, None)
-        .await;
-    let id = id_of(&room);
-    let reply = app
-        .members_request(
-            Method::POST,
-            tenant.id,
-            id,
-            &tenant.admin_token,
-            &json!({ "user_ids": [id_of(&tenant.agent)] }),
-        )
-        .await;
-    ok(&reply, "adding the agent");
-    let uuid = app.room_uuid_of(tenant.id, &tenant.admin_token, id).await;
-    (id, uuid)
 }
 
 /// One line per frame, for failure messages: its type, and the content and `seq` of a
@@ -158,6 +130,26 @@ fn assert_only(label: &str, frames: &[Value], allowed: &[&str]) {
     }
 }
 
+/// The frames `socket` receives until it has `expected.len()` messages (each within
+/// `wait` of the one before), asserted to be exactly `expected`'s contents, once each and
+/// in order, among no frames but `message`, `presence` and `user_joined` (a join made
+/// before the sockets opened may reach a node's sockets late; presence comes and goes).
+async fn said(
+    socket: &mut LiveSocket,
+    wait: Duration,
+    expected: &[String],
+    what: &str,
+) -> Vec<Value> {
+    let frames = frames_until(socket, wait, |f| messages(f).len() >= expected.len()).await;
+    assert_only(
+        &socket.label,
+        &frames,
+        &["message", "presence", "user_joined"],
+    );
+    assert_eq!(contents(&frames), expected, "{}: {what}", socket.label);
+    frames
+}
+
 #[actix_web::test]
 async fn every_event_reaches_every_socket_of_three_nodes_once_and_in_seq_order() {
     /// Rounds of one message through each node.
@@ -165,7 +157,7 @@ async fn every_event_reaches_every_socket_of_three_nodes_once_and_in_seq_order()
     let (a, b, c) = three_nodes(|_| {}).await;
     let nodes = [&a, &b, &c];
     let tenant = a.tenant("Acme").await;
-    let (id, uuid) = chat_room_with_agent(&a, &tenant, "Support").await;
+    let (id, uuid) = a.chat_room_with_agent(&tenant, "Support").await;
 
     // The administrator's room socket on A (it types below); on every node, the API key's
     // room socket (an observer) and the agent's stream of their rooms.
@@ -200,25 +192,9 @@ async fn every_event_reaches_every_socket_of_three_nodes_once_and_in_seq_order()
     }
 
     // Every socket has every message, once, in the order sent (which is `seq` order).
-    // The room's join (made before the sockets opened) may reach a node's sockets late;
-    // the typist's presence comes and goes: both are let through.
     let mut last_seq = None;
     for socket in sockets.iter_mut().chain([&mut typist]) {
-        let frames = frames_until(socket, LIVE_WAIT, |frames| {
-            messages(frames).len() >= sent.len()
-        })
-        .await;
-        assert_only(
-            &socket.label,
-            &frames,
-            &["message", "presence", "user_joined"],
-        );
-        assert_eq!(
-            contents(&frames),
-            sent,
-            "{}: every message once, in seq order",
-            socket.label
-        );
+        let frames = said(socket, LIVE_WAIT, &sent, "every message once, in seq order").await;
         if !socket.label.contains("stream") {
             let seqs = seqs(&frames);
             let first = seqs[0];
@@ -517,21 +493,13 @@ async fn a_node_whose_nats_connection_is_cut_and_restored_catches_up_with_no_gap
     proxy.restore();
     let missed = sent[cut_at..].to_vec();
     for socket in [&mut sockets[1], &mut bob] {
-        let frames = frames_until(socket, RECONNECTED_WITHIN, |f| {
-            messages(f).len() >= missed.len()
-        })
+        let frames = said(
+            socket,
+            RECONNECTED_WITHIN,
+            &missed,
+            "what was said while B was cut, after the restore",
+        )
         .await;
-        assert_only(
-            &socket.label,
-            &frames,
-            &["message", "presence", "user_joined"],
-        );
-        assert_eq!(
-            contents(&frames),
-            missed,
-            "{}: what was said while B was cut, after the restore",
-            socket.label
-        );
         let seqs = seqs(&frames);
         let first = seqs[0];
         assert_eq!(first, cut_at as i64 + 1, "{}: {seqs:?}", socket.label);
@@ -556,13 +524,13 @@ async fn a_node_whose_nats_connection_is_cut_and_restored_catches_up_with_no_gap
         } else {
             sent.clone()
         };
-        let frames = frames_until(socket, LIVE_WAIT, |f| messages(f).len() >= expected.len()).await;
-        assert_only(
-            &socket.label,
-            &frames,
-            &["message", "presence", "user_joined"],
-        );
-        assert_eq!(contents(&frames), expected, "{}", socket.label);
+        let frames = said(
+            socket,
+            LIVE_WAIT,
+            &expected,
+            "after the restore, through every node",
+        )
+        .await;
         let seqs = seqs(&frames);
         assert!(
             seqs.windows(2).all(|pair| pair[1] == pair[0] + 1),
