@@ -3,7 +3,7 @@
 //! with `CHAT_REDIS_URL` presence and the rate-limit allowances in Redis.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context;
 use chat_app::{EventRelay, MirroredPresence, PresenceStore, RelayInbox, RoomStore};
@@ -130,23 +130,12 @@ impl SharedBuckets for RedisBuckets {
                 .collect();
             let (last, step) = self.0.take_in_turn(&allowances).await?;
             let burst = buckets.get(last).map_or(1, |(_, rate)| rate.burst);
-            Ok(Verdict {
-                limit: burst.max(1),
-                remaining: step.remaining,
-                reset: unix_now() + ceil_secs(step.reset_after),
-                retry_after: step.retry_after.map(|wait| ceil_secs(wait).max(1)),
-            })
+            Ok(Verdict::new(
+                burst.max(1),
+                step.remaining,
+                step.reset_after,
+                step.retry_after,
+            ))
         })
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs())
-}
-
-/// Whole seconds, rounded up.
-fn ceil_secs(duration: Duration) -> u64 {
-    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }

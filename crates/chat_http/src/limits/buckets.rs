@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use chat_domain::TokenHash;
 use governor::clock::{Clock, DefaultClock};
@@ -18,6 +18,7 @@ use governor::{Quota, RateLimiter};
 use super::config::{Rate, RateConfig};
 use super::shared::{Bucket, SharedBuckets};
 pub use super::verdict::Verdict;
+use super::verdict::ceil_secs;
 
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
 
@@ -64,17 +65,6 @@ fn non_zero(n: u32) -> NonZeroU32 {
 
 fn quota(rate: Rate) -> Quota {
     Quota::per_second(non_zero(rate.per_sec)).allow_burst(non_zero(rate.burst))
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs())
-}
-
-/// Whole seconds, rounded up.
-fn ceil_secs(duration: Duration) -> u64 {
-    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
 }
 
 impl RateLimits {
@@ -153,30 +143,19 @@ impl RateLimits {
     }
 
     fn take_from(&self, limiter: &Keyed<TokenHash>, key: &TokenHash) -> Verdict {
-        let now = unix_now();
         match limiter.check_key(key) {
             Ok(snapshot) => {
                 let quota = snapshot.quota();
                 let limit = quota.burst_size().get();
                 let remaining = snapshot.remaining_burst_capacity();
                 let refill = quota.replenish_interval() * (limit - remaining.min(limit));
-                Verdict {
-                    limit,
-                    remaining,
-                    reset: now + ceil_secs(refill),
-                    retry_after: None,
-                }
+                Verdict::new(limit, remaining, refill, None)
             }
             Err(not_until) => {
                 let quota = not_until.quota();
                 let limit = quota.burst_size().get();
                 let wait = not_until.wait_time_from(self.clock.now());
-                Verdict {
-                    limit,
-                    remaining: 0,
-                    reset: now + ceil_secs(quota.burst_size_replenished_in()),
-                    retry_after: Some(ceil_secs(wait).max(1)),
-                }
+                Verdict::new(limit, 0, quota.burst_size_replenished_in(), Some(wait))
             }
         }
     }
